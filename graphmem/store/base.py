@@ -1,0 +1,185 @@
+"""The store contract: small and dumb on purpose.
+
+A store persists entities, facts and episodes and answers a handful of indexed questions about
+them. All policy (entity resolution, conflicts, fusion, time filtering) lives above the stores,
+once, so the embedded store and Neo4j behave identically; tests/contract runs one suite against
+every store to prove it.
+
+Rules every implementation follows:
+- Every read and write is confined to one partition (a Scope's hard partition key); reads that
+  take a Scope also honour its agent_id/run_id narrowing for facts and episodes. Entities are
+  shared within a partition and are not narrowed.
+- Facts returned by reads carry no embedding unless `with_embeddings=True` is asked for.
+- "current" facts are those with invalid_at IS NULL and expired_at IS NULL; reads return only
+  current facts unless `include_invalid=True`.
+- `apply` writes a whole WriteBatch in one transaction: all of it or none of it.
+- Scores are similarities where higher is better; vector scores are cosine similarities.
+- Lists come back best first, ties broken by id so results are deterministic.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
+
+
+class GraphStore(ABC):
+    """Persistence and indexed lookups for one graphmem deployment."""
+
+    name: str = "store"
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @abstractmethod
+    def setup(self, dims: int) -> None:
+        """Create schema and indexes idempotently; `dims` is the embedder's dimension.
+
+        Raises StoreError when the store already holds vectors of another dimension."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+
+    # -- episodes --------------------------------------------------------------------------
+    @abstractmethod
+    def add_episodes(self, episodes: Sequence[Episode], embeddings: Sequence[Sequence[float]] | None = None) -> None:
+        """Durably store raw messages (committed before any extraction starts)."""
+
+    @abstractmethod
+    def get_episodes(self, partition: str, ids: Sequence[str]) -> list[Episode]:
+        """Episodes by id within a partition; unknown ids are left out."""
+
+    @abstractmethod
+    def list_episodes(
+        self,
+        scope: Scope,
+        *,
+        status: EpisodeStatus | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Episode]:
+        """Episodes in scope ordered by (reference_time, created_at, id)."""
+
+    @abstractmethod
+    def pending_episodes(self, partition: str | None = None) -> list[Episode]:
+        """Episodes with status pending or failed (all partitions when None), oldest first."""
+
+    @abstractmethod
+    def set_episode_status(
+        self, partition: str, episode_id: str, status: EpisodeStatus, error: str | None = None
+    ) -> None:
+        """Record the outcome of extraction for one episode."""
+
+    @abstractmethod
+    def search_episodes_text(self, scope: Scope, query: str, k: int) -> list[tuple[Episode, float]]:
+        """Full-text (BM25) search over episode content in scope."""
+
+    @abstractmethod
+    def search_episodes_vector(
+        self, scope: Scope, vector: Sequence[float], k: int
+    ) -> list[tuple[Episode, float]]:
+        """Cosine similarity of the query vector against episode embeddings in scope."""
+
+    # -- entities --------------------------------------------------------------------------
+    @abstractmethod
+    def get_entities(self, partition: str, ids: Sequence[str], *, with_embeddings: bool = False) -> list[Entity]:
+        """Entities by id within a partition; unknown ids are left out."""
+
+    @abstractmethod
+    def find_entities_by_key(self, partition: str, keys: Sequence[str]) -> list[Entity]:
+        """Entities whose key, or one of whose aliases' keys, is in `keys`."""
+
+    @abstractmethod
+    def list_entities(self, partition: str) -> list[Entity]:
+        """Every entity of a partition, without embeddings (for fuzzy matching and export)."""
+
+    @abstractmethod
+    def search_entities_vector(
+        self, partition: str, vector: Sequence[float], k: int
+    ) -> list[tuple[Entity, float]]:
+        """Nearest entities by cosine similarity of their name embeddings."""
+
+    # -- facts -----------------------------------------------------------------------------
+    @abstractmethod
+    def get_facts(
+        self, partition: str, ids: Sequence[str], *, with_embeddings: bool = False
+    ) -> list[Fact]:
+        """Facts by id within a partition, current or not; unknown ids are left out."""
+
+    @abstractmethod
+    def list_facts(self, scope: Scope, *, include_invalid: bool = False) -> list[Fact]:
+        """Facts in scope, ordered by (created_at, id)."""
+
+    @abstractmethod
+    def facts_for_entities(
+        self,
+        partition: str,
+        entity_ids: Sequence[str],
+        *,
+        include_invalid: bool = False,
+        with_embeddings: bool = False,
+    ) -> list[Fact]:
+        """Facts whose source or target is one of the entities (not narrowed: conflict
+        detection sees the whole user graph)."""
+
+    @abstractmethod
+    def facts_for_episodes(self, scope: Scope, episode_ids: Sequence[str]) -> list[Fact]:
+        """Facts (current or not) whose provenance includes one of the episodes."""
+
+    @abstractmethod
+    def search_facts_vector(
+        self,
+        scope: Scope,
+        vector: Sequence[float],
+        k: int,
+        *,
+        include_invalid: bool = False,
+    ) -> list[tuple[Fact, float]]:
+        """The k facts in scope most similar to the query vector."""
+
+    @abstractmethod
+    def search_facts_text(
+        self, scope: Scope, query: str, k: int, *, include_invalid: bool = False
+    ) -> list[tuple[Fact, float]]:
+        """Full-text (BM25) search over fact sentences and their entity names."""
+
+    @abstractmethod
+    def expand(
+        self,
+        scope: Scope,
+        entity_ids: Sequence[str],
+        *,
+        hops: int,
+        fanout: int,
+        vector: Sequence[float] | None = None,
+        include_invalid: bool = False,
+    ) -> list[tuple[Fact, float]]:
+        """Facts reachable within `hops` hops of the seed entities, either direction.
+
+        At each hop at most `fanout` facts are followed per frontier entity, the ones most
+        similar to `vector` when given (else the newest). Each fact comes with its cosine
+        similarity to `vector` (0.0 when no vector). The caller rebuilds paths from the facts.
+        """
+
+    # -- writes ----------------------------------------------------------------------------
+    @abstractmethod
+    def apply(self, batch: WriteBatch) -> None:
+        """Write a whole batch in one transaction and mark its episodes processed."""
+
+    @abstractmethod
+    def delete_fact(self, partition: str, fact_id: str) -> bool:
+        """Remove one fact for good; True when it existed."""
+
+    @abstractmethod
+    def delete_scope(self, scope: Scope) -> int:
+        """Remove the scope's facts and episodes; without agent/run narrowing the partition's
+        entities go too. Returns the number of facts removed."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Remove everything in every partition."""
+
+    @abstractmethod
+    def counts(self, partition: str) -> dict[str, int]:
+        """{'entities', 'facts', 'current_facts', 'episodes'} for a partition."""
