@@ -26,7 +26,8 @@ FlagKind = Literal[
 
 
 class ProposedFact(BaseModel):
-    """A new fact after entity resolution, before it is written."""
+    """A new fact after entity resolution, before it is written. `ref` is unique among the
+    flags of one resolve call ("N1" for facts, "A1" for ambiguous entity mentions)."""
 
     ref: str  # short id, "N1"
     source: str
