@@ -94,7 +94,7 @@ class ResolutionConfig(BaseModel):
 
 class RetrievalConfig(BaseModel):
     limit: int = Field(default=10, ge=1)
-    hops: int = Field(default=2, ge=0, le=4)
+    hops: int = Field(default=3, ge=0, le=4)
     fanout: int = Field(default=50, ge=1)
     seed_entities: int = Field(default=5, ge=0)
     vector_k: int = Field(default=50, ge=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -58,9 +58,7 @@ class Scope(BaseModel):
         return self
 
     @classmethod
-    def of(
-        cls, user_id: Any = None, agent_id: Any = None, run_id: Any = None
-    ) -> Scope:
+    def of(cls, user_id: Any = None, agent_id: Any = None, run_id: Any = None) -> Scope:
         """Build a scope, turning pydantic's wrapped validation errors into ScopeError."""
         try:
             return cls(user_id=user_id, agent_id=agent_id, run_id=run_id)
@@ -87,12 +85,10 @@ class Scope(BaseModel):
         """Whether a row stored with agent_id/run_id is visible in this scope."""
         if self.agent_id is not None and agent_id != self.agent_id:
             return False
-        if self.run_id is not None and run_id != self.run_id:
-            return False
-        return True
+        return self.run_id is None or run_id == self.run_id
 
 
-class EpisodeStatus(str, Enum):
+class EpisodeStatus(StrEnum):
     PENDING = "pending"
     PROCESSED = "processed"
     FAILED = "failed"
@@ -166,9 +162,7 @@ class Fact(BaseModel):
         """True when the fact held in the world at `when` (open ends are unbounded)."""
         if self.valid_at is not None and self.valid_at > when:
             return False
-        if self.invalid_at is not None and self.invalid_at <= when:
-            return False
-        return True
+        return self.invalid_at is None or self.invalid_at > when
 
 
 class Invalidation(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from graphmem.errors import InputError
 
@@ -84,7 +84,7 @@ def is_valid_type(name: str) -> bool:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_utc(value: object, *, field: str = "timestamp") -> datetime:
@@ -101,7 +101,7 @@ def to_utc(value: object, *, field: str = "timestamp") -> datetime:
         dt = datetime(value.year, value.month, value.day)
     elif isinstance(value, (int, float)):
         try:
-            dt = datetime.fromtimestamp(float(value), tz=timezone.utc)
+            dt = datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
             raise InputError(f"{field}: Unix time {value!r} is out of range") from exc
     elif isinstance(value, str):
@@ -118,8 +118,8 @@ def to_utc(value: object, *, field: str = "timestamp") -> datetime:
             f"got {type(value).__name__}"
         )
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     try:
-        return dt.astimezone(timezone.utc)
+        return dt.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise InputError(f"{field}: {value!r} cannot be expressed in UTC") from exc

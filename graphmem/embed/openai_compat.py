@@ -57,7 +57,9 @@ class OpenAIEmbedder(Embedder):
             try:
                 resp = self._client.embeddings.create(**kwargs)
             except openai.OpenAIError as exc:
-                raise LLMError(f"embeddings request to {self._client.base_url} failed: {exc}") from exc
+                raise LLMError(
+                    f"embeddings request to {self._client.base_url} failed: {exc}"
+                ) from exc
             rows.extend(item.embedding for item in sorted(resp.data, key=lambda d: d.index))
         matrix = normalize_rows(np.asarray(rows, dtype=np.float32))
         if self._dims is None:

@@ -38,15 +38,19 @@ class SentenceTransformerEmbedder(Embedder):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
+        _quiet_transformers()
+
         try:
             self._model = SentenceTransformer(source, device=device)
         except Exception as exc:
-            raise ConfigError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
+            raise ConfigError(
+                f"could not load sentence-transformers model {source!r}: {exc}"
+            ) from exc
         self.model_name = source
         self._batch_size = batch_size
-        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        # sentence-transformers 6 renamed the dimension getter; accept both names.
+        getter = getattr(self._model, "get_embedding_dimension", None)
+        getter = getter or self._model.get_sentence_embedding_dimension
         self._dims = int(getter())
         # torch modules are not guaranteed re-entrant; one encode at a time per model.
         self._lock = threading.Lock()
@@ -67,3 +71,14 @@ class SentenceTransformerEmbedder(Embedder):
                 show_progress_bar=False,
             )
         return normalize_rows(out)
+
+
+def _quiet_transformers() -> None:
+    """Loading a local model needs no progress bars on the user's terminal."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except Exception:  # pragma: no cover - cosmetic only
+        pass

@@ -35,6 +35,8 @@ class Extractor(ABC):
     uses_llm: bool = False
 
     @abstractmethod
-    def extract(self, episodes: list[Episode], context: ExtractionContext) -> tuple[Extraction, Usage]:
+    def extract(
+        self, episodes: list[Episode], context: ExtractionContext
+    ) -> tuple[Extraction, Usage]:
         """Raise ExtractionError when nothing usable came back; the caller keeps the episodes
         pending with the error recorded."""

@@ -43,7 +43,9 @@ class GraphStore(ABC):
 
     # -- episodes --------------------------------------------------------------------------
     @abstractmethod
-    def add_episodes(self, episodes: Sequence[Episode], embeddings: Sequence[Sequence[float]] | None = None) -> None:
+    def add_episodes(
+        self, episodes: Sequence[Episode], embeddings: Sequence[Sequence[float]] | None = None
+    ) -> None:
         """Durably store raw messages (committed before any extraction starts)."""
 
     @abstractmethod
@@ -83,7 +85,9 @@ class GraphStore(ABC):
 
     # -- entities --------------------------------------------------------------------------
     @abstractmethod
-    def get_entities(self, partition: str, ids: Sequence[str], *, with_embeddings: bool = False) -> list[Entity]:
+    def get_entities(
+        self, partition: str, ids: Sequence[str], *, with_embeddings: bool = False
+    ) -> list[Entity]:
         """Entities by id within a partition; unknown ids are left out."""
 
     @abstractmethod
@@ -106,6 +110,11 @@ class GraphStore(ABC):
         self, partition: str, ids: Sequence[str], *, with_embeddings: bool = False
     ) -> list[Fact]:
         """Facts by id within a partition, current or not; unknown ids are left out."""
+
+    @abstractmethod
+    def locate_fact(self, fact_id: str) -> str | None:
+        """The partition holding a fact id, or None. Lets Mem0-style `history(id)` and
+        `delete(id)` work without a scope; callers then read within that partition only."""
 
     @abstractmethod
     def list_facts(self, scope: Scope, *, include_invalid: bool = False) -> list[Fact]:

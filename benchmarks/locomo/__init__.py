@@ -1,0 +1,1 @@
+"""locomo benchmark; see run.py and docs/benchmarks.md."""

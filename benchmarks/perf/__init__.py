@@ -1,0 +1,1 @@
+"""perf benchmark; see run.py and docs/benchmarks.md."""

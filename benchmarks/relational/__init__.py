@@ -1,0 +1,1 @@
+"""relational benchmark; see run.py and docs/benchmarks.md."""

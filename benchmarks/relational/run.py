@@ -1,0 +1,494 @@
+"""Relational reasoning benchmark: graphmem against vector RAG and BM25 on a synthetic world.
+
+    python -m benchmarks.relational [--quick] [--people 200] [--modes gold,rules] [--seed 0]
+
+A seeded world (people, organisations, cities; homes and jobs that change; siblings, parents,
+friends, managers) is rendered as dated multi-session dialogue with gold facts per message,
+and questions are asked about it: 1-, 2-, 3-hop, temporal, set and unanswerable. graphmem
+ingests the dialogue once per extractor mode; the baselines index the same messages. Every
+system answers every question at each token budget; the context it returns is scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from tqdm import tqdm
+
+from benchmarks.common.baselines import BM25, Message, Retrieval, VectorRAG
+from benchmarks.common.engine import EMBEDDERS, build_embedder, build_memory, graph_search, llm_endpoint
+from benchmarks.common.metrics import contains, group, mean, same_name, summarize
+from benchmarks.common.report import default_out, print_approximations, table, write_json
+from benchmarks.common.timing import summarize_ms
+from benchmarks.common.tokens import TOKEN_APPROXIMATION, count_tokens
+from benchmarks.relational.dialogue import DialogueMessage, all_messages, render_dialogue
+from benchmarks.relational.questions import TYPES, Question, generate_questions
+from benchmarks.relational.world import World, generate_world
+
+USER = "world"
+MODES = ("gold", "rules", "llm")
+ANSWERABLE = ("1hop", "2hop", "3hop", "temporal", "set")
+TARGETS_GOLD_1K = {"1hop": 0.95, "2hop": 0.90, "3hop": 0.80, "temporal": 0.85}
+TARGET_MARGIN_VS_RAG = 0.20  # on 2hop and 3hop, at 1K
+
+APPROXIMATIONS = [
+    TOKEN_APPROXIMATION + "; graphmem's context budget uses the same count.",
+    "answer recall: the fraction of a question's gold answers (entity names) found as whole "
+    "words, case-insensitively, in the context string a system returns at the budget; a set "
+    "question ('who works at Globex?') scores the fraction of its members found.",
+    "support-path recall: 1 when every gold support fact of the question is in the context, "
+    "else 0 (support_frac: the fraction). A baseline covers a fact when a packed message states "
+    "it; graphmem covers it with a raw-message hit that states it, or with a fact (a hit or a "
+    "path step printed with it) whose two endpoint names match the gold fact's (word-subset "
+    "match, either direction) and whose provenance includes a message stating it.",
+    "MRR: 1/rank of the first returned item (graphmem hit; baseline message) that contains a "
+    "gold answer, among the items that fit in the budget; 0 when none does.",
+    "unanswerable questions name a person who does not exist (a new combination of a real first "
+    "name and a real surname) or a relation the world never has ('Who is X married to?'); "
+    "no system abstains, so we report what the reader would be shown first: namesake@1 (the "
+    "top item names a real person sharing the unknown person's first name or surname), "
+    "about@1 (for unknown relations: the top item names the person asked about), linked (graphmem "
+    "linked the query to an entity), and empty (nothing returned).",
+    "search latency is wall time of one memory.search() (graphmem) or rank+pack (baselines, "
+    "including the query embedding for vector RAG), single-threaded, in-process.",
+    "gold mode feeds each message's gold triples through memory.add_facts(..., timestamp=the "
+    "session time) with valid_at = when the world says it began (none for family/friendship: "
+    "the message time); the old home/job is NOT closed by the feed: ending it is the engine's "
+    "job (LIVES_IN and WORKS_AT are functional). Raw message text is not stored in gold mode "
+    "unless --gold-episodes.",
+    "rules/llm modes add each session with memory.add(messages, timestamp=session time), one "
+    "message per turn with name=speaker, role=user.",
+    "full context: the token count of every message rendered as a baseline context line.",
+]
+
+
+def _gold_rows(world: World, msg: DialogueMessage) -> list[dict[str, Any]]:
+    rows = []
+    for fid in msg.facts:
+        f = world.facts[fid]
+        row = {
+            "source": f.source,
+            "relation": f.relation,
+            "target": f.target,
+            "fact": f.sentence,
+            "source_type": f.source_type,
+            "target_type": f.target_type,
+        }
+        if f.valid_at is not None:
+            row["valid_at"] = f.valid_at.isoformat()
+        rows.append(row)
+    return rows
+
+
+class GraphSystem:
+    """graphmem loaded with the dialogue in one extractor mode."""
+
+    def __init__(self, mode: str, memory, world: World, sessions, gold_episodes: bool) -> None:
+        self.mode = mode
+        self.name = f"graphmem-{mode}"
+        self.memory = memory
+        self.world = world
+        self.ep_to_msg: dict[str, str] = {}
+        self.ingest_stats: dict[str, Any] = {}
+        self._fact_cache: dict[str, dict[str, Any]] = {}
+        self._ingest(sessions, gold_episodes)
+
+    def _ingest(self, sessions, gold_episodes: bool) -> None:
+        stats = {"added": 0, "merged": 0, "invalidated": 0, "skipped": 0, "llm_calls": 0, "tokens": 0, "errors": 0, "pending": 0}
+        n_msgs = sum(len(s.messages) for s in sessions)
+        start = time.perf_counter()
+        with tqdm(total=n_msgs, desc=f"ingest {self.mode}", unit="msg", leave=False) as bar:
+            for s in sessions:
+                if self.mode == "gold":
+                    results = []
+                    if gold_episodes:
+                        res = self.memory.add([m.as_dict() for m in s.messages], user_id=USER, timestamp=s.time, infer=False)
+                        self.ep_to_msg.update(zip(res.episodes, (m.id for m in s.messages), strict=True))
+                    for m in s.messages:
+                        rows = _gold_rows(self.world, m)
+                        if rows:
+                            res = self.memory.add_facts(rows, user_id=USER, timestamp=s.time)
+                            self.ep_to_msg[res.episodes[0]] = m.id
+                            results.append(res)
+                else:
+                    res = self.memory.add([m.as_dict() for m in s.messages], user_id=USER, timestamp=s.time)
+                    self.ep_to_msg.update(zip(res.episodes, (m.id for m in s.messages), strict=True))
+                    results = [res]
+                for res in results:
+                    stats["added"] += len(res.added)
+                    stats["merged"] += len(res.merged)
+                    stats["invalidated"] += len(res.invalidated)
+                    stats["skipped"] += len(res.skipped)
+                    stats["llm_calls"] += res.llm_calls
+                    stats["tokens"] += res.tokens
+                    stats["errors"] += len(res.errors)
+                    stats["pending"] += len(res.pending)
+                bar.update(len(s.messages))
+        stats["seconds"] = round(time.perf_counter() - start, 2)
+        stats["messages"] = n_msgs
+        stats["ms_per_message"] = round(1000 * stats["seconds"] / max(1, n_msgs), 2)
+        facts = self.memory.get_all(user_id=USER, limit=10**6, include_history=True)["results"]
+        stats["facts_stored"] = len(facts)
+        stats["facts_current"] = sum(1 for f in facts if f.get("current"))
+        self.ingest_stats = stats
+
+    def fact(self, fact_id: str) -> dict[str, Any] | None:
+        if fact_id not in self._fact_cache:
+            try:
+                self._fact_cache[fact_id] = self.memory.get(fact_id)
+            except Exception:
+                self._fact_cache[fact_id] = None  # type: ignore[assignment]
+        return self._fact_cache[fact_id]
+
+
+def _covers_fact(item: dict[str, Any], gold, stating: set[str], ep_to_msg: dict[str, str]) -> bool:
+    msgs = {ep_to_msg.get(e) for e in item.get("episodes") or []}
+    if not msgs & stating:
+        return False
+    if item.get("relation") == "SAID":
+        return True
+    src, tgt = item.get("source") or "", item.get("target") or ""
+    return (same_name(src, gold.source) and same_name(tgt, gold.target)) or (
+        same_name(src, gold.target) and same_name(tgt, gold.source)
+    )
+
+
+def score_graph(system: GraphSystem, q: Question, r, stating: dict[str, set[str]]) -> dict[str, Any]:
+    items = list(r.hits)
+    # Path steps printed before a hit are in the context too; fetch their provenance.
+    steps = []
+    for h in r.hits:
+        for step in (h.get("path") or [])[:-1]:
+            full = system.fact(step["id"])
+            if full is not None:
+                steps.append(full)
+    covered = [
+        any(_covers_fact(it, system.world.facts[fid], stating[fid], system.ep_to_msg) for it in items + steps)
+        for fid in q.support
+    ]
+    texts = [" ".join([h.get("memory") or "", h.get("source") or "", h.get("target") or ""]) for h in items]
+    return _score(q, r.context, texts, covered, r.tokens, r.seconds, items_names=texts, linked=bool(r.entities))
+
+
+def score_baseline(corpus, q: Question, r: Retrieval, world: World) -> dict[str, Any]:
+    fitted = set(r.ids)
+    msg_facts = {mid: set(corpus.facts_of(mid)) for mid in r.ids}
+    covered = [any(fid in msg_facts[mid] for mid in fitted) for fid in q.support]
+    return _score(q, r.context, r.lines, covered, r.tokens, r.seconds, items_names=r.lines, linked=None)
+
+
+def _score(q: Question, context: str, texts: list[str], covered: list[bool], tokens: int, seconds: float, items_names: list[str], linked) -> dict[str, Any]:
+    row: dict[str, Any] = {"tokens": tokens, "seconds": seconds, "empty": not context}
+    if q.type == "unanswerable":
+        top = items_names[0] if items_names else ""
+        parts = q.entity.split()
+        if q.subtype == "unknown-person":
+            first, last = parts[0], parts[-1]
+            row["namesake_at_1"] = float(
+                any(contains(top, n) for n in _namesakes(q, first, last))
+            )
+        else:
+            row["about_at_1"] = float(contains(top, q.entity))
+        row["linked"] = None if linked is None else float(linked)
+        return row
+    found = [contains(context, a) for a in q.answers]
+    row["answer_recall"] = sum(found) / len(found)
+    row["answer_all"] = float(all(found))
+    row["support_recall"] = float(all(covered)) if covered else None
+    row["support_frac"] = sum(covered) / len(covered) if covered else None
+    rank = next((i for i, t in enumerate(texts, start=1) if any(contains(t, a) for a in q.answers)), None)
+    row["mrr"] = 1.0 / rank if rank else 0.0
+    return row
+
+
+_NAMESAKES: dict[str, list[str]] = {}
+
+
+def _namesakes(q: Question, first: str, last: str) -> list[str]:
+    return _NAMESAKES.get(q.entity, [])
+
+
+class MessageIndex:
+    """Which gold facts each message states (for the baselines' support coverage)."""
+
+    def __init__(self, messages: list[DialogueMessage]) -> None:
+        self._facts = {m.id: m.facts for m in messages}
+
+    def facts_of(self, mid: str) -> list[str]:
+        return self._facts.get(mid, [])
+
+
+def evaluate(
+    questions: list[Question],
+    budgets: list[int],
+    graph_systems: list[GraphSystem],
+    baselines: list,
+    index: MessageIndex,
+    world: World,
+    stating: dict[str, set[str]],
+    limit: int,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    total = len(questions) * len(budgets) * (len(graph_systems) + len(baselines))
+    with tqdm(total=total, desc="questions", unit="search", leave=False) as bar:
+        for q in questions:
+            base = {"qid": q.id, "type": q.type, "hops": q.hops, "subtype": q.subtype}
+            for budget in budgets:
+                for g in graph_systems:
+                    r = graph_search(g.memory, q.text, USER, budget, limit=limit)
+                    rows.append({**base, "system": g.name, "budget": budget, **score_graph(g, q, r, stating)})
+                    bar.update(1)
+                for b in baselines:
+                    r = b.search(q.text, USER, budget)
+                    rows.append({**base, "system": b.name, "budget": budget, **score_baseline(index, q, r, world)})
+                    bar.update(1)
+    return rows
+
+
+METRICS = ("answer_recall", "answer_all", "support_recall", "support_frac", "mrr", "tokens")
+UNANS_METRICS = ("namesake_at_1", "about_at_1", "linked", "empty", "tokens")
+
+
+def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"by_type": [], "by_subtype": [], "overall": [], "unanswerable": []}
+    answerable = [r for r in rows if r["type"] != "unanswerable"]
+    for (system, budget, type_), grp in sorted(group(answerable, ("system", "budget", "type")).items()):
+        out["by_type"].append({"system": system, "budget": budget, "type": type_, "hops": grp[0]["hops"], **summarize(grp, METRICS)})
+    for (system, budget, type_, sub), grp in sorted(group(answerable, ("system", "budget", "type", "subtype")).items()):
+        out["by_subtype"].append({"system": system, "budget": budget, "type": type_, "subtype": sub, **summarize(grp, METRICS)})
+    for (system, budget, type_, hops), grp in sorted(group(answerable, ("system", "budget", "type", "hops")).items()):
+        out.setdefault("by_type_hops", []).append({"system": system, "budget": budget, "type": type_, "hops": hops, **summarize(grp, METRICS)})
+    for (system, budget), grp in sorted(group(answerable, ("system", "budget")).items()):
+        out["overall"].append({"system": system, "budget": budget, **summarize(grp, METRICS)})
+    unans = [r for r in rows if r["type"] == "unanswerable"]
+    for (system, budget, sub), grp in sorted(group(unans, ("system", "budget", "subtype")).items()):
+        out["unanswerable"].append({"system": system, "budget": budget, "subtype": sub, **summarize(grp, UNANS_METRICS)})
+    return out
+
+
+def _lookup(items: list[dict[str, Any]], **kw) -> dict[str, Any] | None:
+    for it in items:
+        if all(it.get(k) == v for k, v in kw.items()):
+            return it
+    return None
+
+
+def _type_table(agg, systems, budgets, metric: str, title: str) -> str:
+    types = [t for t in ANSWERABLE if any(r["type"] == t for r in agg["by_type"])]
+    rows = []
+    for system in systems:
+        for b in budgets:
+            row: list[Any] = [system, b]
+            for t in types:
+                it = _lookup(agg["by_type"], system=system, budget=b, type=t)
+                row.append(it[metric] if it else None)
+            ov = _lookup(agg["overall"], system=system, budget=b)
+            row.append(ov[metric] if ov else None)
+            rows.append(row)
+    return table(["system", "budget", *types, "all"], rows, title)
+
+
+def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> str:
+    parts = [
+        _type_table(agg, systems, budgets, "answer_recall", "Answer recall (gold answer in the returned context), by question type"),
+        _type_table(agg, systems, budgets, "support_recall", "Support-path recall (every gold support fact in the context), by question type"),
+    ]
+    ref_budget = 1024 if 1024 in budgets else budgets[-1]
+    rows = []
+    types = [t for t in ANSWERABLE if any(r["type"] == t for r in agg["by_type"])]
+    for system in systems:
+        ov = _lookup(agg["overall"], system=system, budget=ref_budget) or {}
+        rows.append(
+            [system]
+            + [(_lookup(agg["by_type"], system=system, budget=ref_budget, type=t) or {}).get("mrr") for t in types]
+            + [ov.get("mrr"), ov.get("tokens"), ov.get("latency_ms_p50"), ov.get("latency_ms_p95")]
+        )
+    parts.append(
+        table(
+            ["system", *[f"MRR {t}" for t in types], "MRR all", "ctx tokens", "search p50 ms", "p95 ms"],
+            rows,
+            f"MRR, mean context tokens and search latency at budget {ref_budget}",
+        )
+    )
+    rows = []
+    for system in systems:
+        for sub in ("unknown-person", "unknown-relation"):
+            it = _lookup(agg["unanswerable"], system=system, budget=ref_budget, subtype=sub)
+            if it:
+                rows.append([system, sub, it["n"], it.get("namesake_at_1"), it.get("about_at_1"), it.get("linked"), it.get("empty"), it.get("tokens")])
+    parts.append(
+        table(
+            ["system", "unanswerable", "n", "namesake@1", "about@1", "linked", "empty", "ctx tokens"],
+            rows,
+            f"Unanswerable questions at budget {ref_budget} (no system abstains; see definitions)",
+        )
+    )
+    rows = [[name, s["messages"], s["seconds"], s["ms_per_message"], s["facts_stored"], s["facts_current"], s["added"], s["invalidated"], s["merged"], s["llm_calls"], s["errors"]] for name, s in ingest.items()]
+    parts.append(
+        table(
+            ["system", "messages", "ingest s", "ms/msg", "facts", "current", "added", "invalidated", "merged", "LLM calls", "errors"],
+            rows,
+            f"Ingestion (world: {world_info}); full context = {full_tokens:,} tokens",
+        )
+    )
+    if targets:
+        parts.append(
+            table(
+                ["target", "goal", "measured", "met"],
+                [[t["target"], t["goal"], t["measured"], t["met"]] for t in targets],
+                f"Issue targets (graphmem-gold, budget {ref_budget})",
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def check_targets(agg, budgets) -> list[dict[str, Any]]:
+    if 1024 not in budgets or not any(r["system"] == "graphmem-gold" for r in agg["by_type"]):
+        return []
+    out = []
+    for t, goal in TARGETS_GOLD_1K.items():
+        it = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
+        if it:
+            out.append({"target": f"answer recall {t}", "goal": f">= {goal:.2f}", "measured": it["answer_recall"], "met": it["answer_recall"] >= goal})
+    for t in ("2hop", "3hop"):
+        g = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
+        v = _lookup(agg["by_type"], system="vector-rag", budget=1024, type=t)
+        if g and v:
+            diff = round(g["answer_recall"] - v["answer_recall"], 4)
+            out.append({"target": f"{t}: gold minus vector RAG", "goal": f">= +{TARGET_MARGIN_VS_RAG:.2f}", "measured": diff, "met": diff >= TARGET_MARGIN_VS_RAG})
+    return out
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.relational",
+        description="Relational reasoning over a synthetic world: graphmem (gold/rules/llm "
+        "extraction) against vector RAG and BM25 over the same messages, at token budgets.",
+    )
+    p.add_argument("--quick", action="store_true", help="small world (30 people, 12 questions per type); < 2 min")
+    p.add_argument("--people", type=int, default=None, help="people in the world (default 200; quick 30)")
+    p.add_argument("--per-type", type=int, default=None, help="questions per type (default 60; quick 12)")
+    p.add_argument("--seed", type=int, default=0, help="world, dialogue and question seed")
+    p.add_argument("--modes", default=None, help="comma list of gold,rules,llm (default gold,rules; llm added when an endpoint is configured)")
+    p.add_argument("--budgets", default="256,512,1024,2048", help="token budgets, comma separated")
+    p.add_argument("--embedder", choices=EMBEDDERS, default="sentence-transformers", help="embedder for graphmem and vector RAG (hashing: tests only)")
+    p.add_argument("--store", choices=("sqlite", "neo4j"), default="sqlite", help="graphmem store (neo4j needs NEO4J_URI)")
+    p.add_argument("--limit", type=int, default=200, help="search(limit=...) for graphmem: large, so the budget decides")
+    p.add_argument("--gold-episodes", action="store_true", help="gold mode: also store the raw messages (infer=False)")
+    p.add_argument("--out", default=None, help="JSON result path (default benchmarks/results/relational.json)")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    people = args.people or (30 if args.quick else 200)
+    per_type = args.per_type or (12 if args.quick else 60)
+    budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
+    endpoint = llm_endpoint()
+    if args.modes:
+        modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    else:
+        modes = ["gold", "rules"] + (["llm"] if endpoint else [])
+    for m in modes:
+        if m not in MODES:
+            raise SystemExit(f"unknown mode {m!r}; choose from {MODES}")
+    notes: list[str] = []
+    if "llm" in modes and endpoint is None:
+        msg = "llm mode skipped: no OpenAI-compatible endpoint configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY, and GRAPHMEM_LLM_MODEL)"
+        print(msg, file=sys.stderr)
+        notes.append(msg)
+        modes = [m for m in modes if m != "llm"]
+    if args.store == "neo4j":
+        import os
+
+        if not os.environ.get("NEO4J_URI"):
+            raise SystemExit("--store neo4j needs NEO4J_URI (and NEO4J_USER / NEO4J_PASSWORD)")
+
+    t0 = time.perf_counter()
+    world = generate_world(people, args.seed)
+    sessions = render_dialogue(world)
+    messages = all_messages(sessions)
+    questions = generate_questions(world, per_type=per_type)
+    stating: dict[str, set[str]] = {}
+    for m in messages:
+        for fid in m.facts:
+            stating.setdefault(fid, set()).add(m.id)
+    for q in questions:
+        if q.subtype == "unknown-person":
+            first, last = q.entity.split()[0], q.entity.split()[-1]
+            _NAMESAKES[q.entity] = [p.name for p in world.people if p.first == first or p.last == last]
+    world_info = f"{len(world.people)} people, {len(world.orgs)} organisations, {len(world.cities)} cities, {len(world.facts)} gold facts, {len(sessions)} sessions, {len(messages)} messages, {len(questions)} questions, seed {args.seed}"
+    print(f"world: {world_info}")
+
+    print(f"loading embedder ({args.embedder}) ...", flush=True)
+    t_load = time.perf_counter()
+    embedder = build_embedder(args.embedder)
+    load_s = time.perf_counter() - t_load
+
+    bmsgs = [Message(m.id, USER, m.speaker, m.text, m.time) for m in messages]
+    vector = VectorRAG(embedder)
+    t_idx = time.perf_counter()
+    vector.add(bmsgs)
+    vec_index_s = time.perf_counter() - t_idx
+    bm25 = BM25()
+    bm25.add(bmsgs)
+    full_tokens = vector.full_context_tokens(USER)
+
+    graph_systems: list[GraphSystem] = []
+    for mode in modes:
+        llm_cfg = None
+        extractor = "rules"
+        if mode == "llm":
+            extractor = "llm"
+            llm_cfg = {"enabled": True, "base_url": endpoint["base_url"] or None, "api_key": endpoint["api_key"], "model": endpoint["model"]}
+        memory = build_memory(embedder=embedder, embedder_kind=args.embedder, store=args.store, extractor=extractor, llm=llm_cfg)
+        if args.store == "neo4j":
+            memory.delete_all(user_id=USER)
+        graph_systems.append(GraphSystem(mode, memory, world, sessions, args.gold_episodes))
+        print(f"ingested {mode}: {graph_systems[-1].ingest_stats}", flush=True)
+
+    baselines = [vector, bm25]
+    index = MessageIndex(messages)
+    rows = evaluate(questions, budgets, graph_systems, baselines, index, world, stating, args.limit)
+    agg = aggregate(rows)
+    systems = [g.name for g in graph_systems] + [b.name for b in baselines]
+    ingest = {g.name: g.ingest_stats for g in graph_systems}
+    targets = check_targets(agg, budgets)
+    text = report(agg, systems, budgets, world_info, ingest, full_tokens, targets)
+    print()
+    print(text)
+    approximations = APPROXIMATIONS + notes
+    print_approximations(approximations)
+    elapsed = time.perf_counter() - t0
+
+    out = args.out or default_out("relational")
+    payload = {
+        "benchmark": "relational",
+        "args": vars(args),
+        "settings": {"people": people, "per_type": per_type, "budgets": budgets, "modes": modes, "embedder": args.embedder, "store": args.store, "limit": args.limit},
+        "world": world.summary() | {"sessions": len(sessions), "messages": len(messages), "questions": len(questions)},
+        "question_counts": {t: sum(1 for q in questions if q.type == t) for t in TYPES},
+        "full_context_tokens": full_tokens,
+        "ingest": ingest,
+        "baseline_index": {"vector_rag_seconds": round(vec_index_s, 2)},
+        "embedder_load_seconds": round(load_s, 2),
+        "results": agg,
+        "targets": targets,
+        "approximations": approximations,
+        "table": text,
+        "elapsed_seconds": round(elapsed, 1),
+        "per_question": rows,
+    }
+    path = write_json(out, payload)
+    print(f"\nwrote {path} ({elapsed:.1f} s)")
+    for g in graph_systems:
+        g.memory.close()
+    bm25.close()
+    return payload
+
+
+__all__ = ["main", "summarize_ms", "count_tokens", "mean"]

@@ -1,0 +1,17 @@
+// Facts whose source or target is one of the entities, in either direction; not narrowed
+// by agent/run (conflict detection sees the whole user graph). Ordered by (created_at, id).
+// Parameters: $partition, $entity_ids (LIST<STRING>), $include_invalid, $with_embeddings.
+MATCH (e:Entity)
+WHERE e.id IN $entity_ids AND e.partition = $partition
+MATCH (e)-[r]-(:Entity)
+WHERE r.partition = $partition
+  AND ($include_invalid OR (r.invalid_at IS NULL AND r.expired_at IS NULL))
+WITH DISTINCT r
+WITH startNode(r) AS a, r, endNode(r) AS b
+ORDER BY r.created_at ASC, r.id ASC
+RETURN r {
+  .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
+  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+} AS fact,
+  type(r) AS relation, a.id AS source_id, a.name AS source, b.id AS target_id, b.name AS target,
+  CASE WHEN $with_embeddings THEN r.embedding ELSE null END AS embedding

@@ -1,0 +1,16 @@
+// Facts (current or not) in scope whose provenance includes one of the episodes,
+// ordered by (created_at, id).
+// Parameters: $partition, $agent_id, $run_id, $episode_ids (LIST<STRING>), $with_embeddings.
+MATCH (a:Entity {partition: $partition})-[r]->(b:Entity)
+WHERE r.partition = $partition
+  AND ($agent_id IS NULL OR r.agent_id = $agent_id)
+  AND ($run_id IS NULL OR r.run_id = $run_id)
+  AND any(episode_id IN coalesce(r.episodes, []) WHERE episode_id IN $episode_ids)
+WITH a, r, b
+ORDER BY r.created_at ASC, r.id ASC
+RETURN r {
+  .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
+  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+} AS fact,
+  type(r) AS relation, a.id AS source_id, a.name AS source, b.id AS target_id, b.name AS target,
+  CASE WHEN $with_embeddings THEN r.embedding ELSE null END AS embedding

@@ -1,0 +1,14 @@
+// Facts by id within one partition, current or not; unknown ids are left out.
+// Index seek on the fact registry (:FactRef, see schema/constraint_fact_ref_id.cypher), then
+// one expand from the fact's source entity: cost independent of the partition's size.
+// Parameters: $partition, $ids (LIST<STRING>), $with_embeddings (BOOLEAN).
+MATCH (ref:FactRef)
+WHERE ref.id IN $ids AND ref.partition = $partition
+MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity)
+WHERE r.id = ref.id AND r.partition = $partition
+RETURN r {
+  .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
+  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+} AS fact,
+  type(r) AS relation, a.id AS source_id, a.name AS source, b.id AS target_id, b.name AS target,
+  CASE WHEN $with_embeddings THEN r.embedding ELSE null END AS embedding

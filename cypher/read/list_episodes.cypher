@@ -1,0 +1,14 @@
+// Episodes in scope, oldest first: (reference_time, created_at, id).
+// Parameters: $partition, $agent_id (STRING|null), $run_id (STRING|null),
+//             $status (STRING|null), $limit (INTEGER).
+MATCH (ep:Episode {partition: $partition})
+WHERE ($agent_id IS NULL OR ep.agent_id = $agent_id)
+  AND ($run_id IS NULL OR ep.run_id = $run_id)
+  AND ($status IS NULL OR ep.status = $status)
+WITH ep
+ORDER BY ep.reference_time ASC, ep.created_at ASC, ep.id ASC
+LIMIT $limit
+RETURN ep {
+  .id, .partition, .user_id, .agent_id, .run_id, .role, .name, .content,
+  .reference_time, .created_at, .status, .error, .infer, .metadata_json
+} AS episode

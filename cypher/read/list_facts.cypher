@@ -1,0 +1,16 @@
+// Facts in scope ordered by (created_at, id); current only unless $include_invalid.
+// Parameters: $partition, $agent_id (STRING|null), $run_id (STRING|null),
+//             $include_invalid (BOOLEAN), $with_embeddings (BOOLEAN).
+MATCH (a:Entity {partition: $partition})-[r]->(b:Entity)
+WHERE r.partition = $partition
+  AND ($agent_id IS NULL OR r.agent_id = $agent_id)
+  AND ($run_id IS NULL OR r.run_id = $run_id)
+  AND ($include_invalid OR (r.invalid_at IS NULL AND r.expired_at IS NULL))
+WITH a, r, b
+ORDER BY r.created_at ASC, r.id ASC
+RETURN r {
+  .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
+  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+} AS fact,
+  type(r) AS relation, a.id AS source_id, a.name AS source, b.id AS target_id, b.name AS target,
+  CASE WHEN $with_embeddings THEN r.embedding ELSE null END AS embedding

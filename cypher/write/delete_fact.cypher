@@ -1,0 +1,9 @@
+// Remove one fact for good, with its registry node; `deleted` is 1 when the fact existed
+// in the partition. Parameters: $partition, $id.
+MATCH (ref:FactRef {id: $id})
+WHERE ref.partition = $partition
+OPTIONAL MATCH (:Entity {id: ref.source_id})-[r]->(:Entity)
+WHERE r.id = $id AND r.partition = $partition
+WITH ref, r, r IS NOT NULL AS existed
+DELETE r, ref
+RETURN sum(CASE WHEN existed THEN 1 ELSE 0 END) AS deleted

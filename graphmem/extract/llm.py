@@ -1,0 +1,237 @@
+"""The LLM extractor: all messages of one add in ONE chat call, sanitised into an Extraction.
+
+Nothing the model writes reaches a store unchecked: relation names go through
+normalize_relation (so "KNOWS]->(x) DETACH DELETE x //" becomes an inert identifier), types
+through normalize_type, names through clean_name (capped), dates through a lenient ISO parser
+(a bad date becomes None), and relations with an empty endpoint or an unknown message number
+are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from graphmem.errors import ExtractionError, InputError, LLMError
+from graphmem.extract.base import ExtractionContext, Extractor
+from graphmem.extract.ontology import Ontology
+from graphmem.extract.prompts import (
+    PROMPT_VERSION,
+    ExtractionOutput,
+    PromptMessage,
+    RelationOut,
+    build_messages,
+)
+from graphmem.models import Episode, ExtractedEntity, ExtractedRelation, Extraction, Usage
+from graphmem.normalize import (
+    DEFAULT_TYPE,
+    clean_name,
+    clean_text,
+    normalize_key,
+    normalize_relation,
+    normalize_type,
+    to_utc,
+)
+
+if TYPE_CHECKING:
+    from graphmem.llm.client import LLMClient
+
+log = logging.getLogger("graphmem.extract")
+
+MAX_FACT_CHARS = 1000
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+class LLMExtractor(Extractor):
+    """Extractor over an OpenAI-compatible endpoint: one call per add, episodes numbered 0..n-1
+    in the prompt and mapped back to their ids."""
+
+    uses_llm = True
+    prompt_version = PROMPT_VERSION
+
+    def __init__(self, client: LLMClient, ontology: Ontology | None = None) -> None:
+        self.client = client
+        self.ontology = ontology
+
+    def build_messages(
+        self, episodes: list[Episode], context: ExtractionContext
+    ) -> list[dict[str, str]]:
+        """The chat messages of the extraction call (public for debugging and benchmarks)."""
+        new = [
+            PromptMessage(
+                speaker=_speaker(ep, context),
+                role=ep.role,
+                time=ep.reference_time,
+                content=ep.content,
+                index=i,
+            )
+            for i, ep in enumerate(episodes)
+        ]
+        previous = [
+            PromptMessage(
+                speaker=_speaker(ep, context), role=ep.role, time=ep.reference_time,
+                content=ep.content,
+            )
+            for ep in context.previous
+        ]
+        known = [(e.name, e.type, list(e.aliases)) for e in context.known_entities]
+        return build_messages(
+            new,
+            reference_time=context.reference_time,
+            previous=previous,
+            known_entities=known,
+            ontology=self.ontology,
+        )
+
+    def extract(
+        self, episodes: list[Episode], context: ExtractionContext
+    ) -> tuple[Extraction, Usage]:
+        if not episodes:
+            return Extraction(), Usage()
+        messages = self.build_messages(episodes, context)
+        try:
+            output, usage = self.client.complete(messages, ExtractionOutput, name="extract")
+        except LLMError as exc:
+            err = ExtractionError(f"extraction failed: {exc}")
+            err.usage = getattr(exc, "usage", None) or Usage()  # type: ignore[attr-defined]
+            raise err from exc
+        return self.sanitize(output, episodes), usage
+
+    # ---------------------------------------------------------------- sanitising
+
+    def sanitize(self, output: ExtractionOutput, episodes: list[Episode]) -> Extraction:
+        """Turn a validated reply into a safe Extraction; drops what cannot be used."""
+        entities: dict[str, ExtractedEntity] = {}
+        for item in output.entities:
+            name = clean_name(item.name)
+            if not name:
+                continue
+            etype = self._type(item.type)
+            key = normalize_key(name)
+            known = entities.get(key)
+            if known is None:
+                entities[key] = ExtractedEntity(name=name, type=etype)
+            elif known.type == DEFAULT_TYPE and etype != DEFAULT_TYPE:
+                known.type = etype
+
+        relations: list[ExtractedRelation] = []
+        seen: set[tuple[str, str, str, bool, str]] = set()
+        dropped: list[str] = []
+        for item in output.relations:
+            reason = self._relation(item, episodes, entities, relations, seen)
+            if reason:
+                dropped.append(reason)
+        if dropped:
+            log.info("extraction: dropped %d relation(s): %s", len(dropped), "; ".join(dropped))
+        return Extraction(entities=list(entities.values()), relations=relations)
+
+    def _relation(
+        self,
+        item: RelationOut,
+        episodes: list[Episode],
+        entities: dict[str, ExtractedEntity],
+        out: list[ExtractedRelation],
+        seen: set[tuple[str, str, str, bool, str]],
+    ) -> str | None:
+        """Append one sanitised relation to `out`, or return why it was dropped."""
+        source, target = clean_name(item.source), clean_name(item.target)
+        if not source or not target:
+            return "empty endpoint"
+        skey, tkey = normalize_key(source), normalize_key(target)
+        if skey == tkey:
+            return f"self-relation on {source!r}"
+        relation = (
+            self.ontology.relation(item.relation)
+            if self.ontology is not None
+            else normalize_relation(item.relation)
+        )
+        if relation is None:
+            return f"relation {normalize_relation(item.relation)} not in the ontology"
+        episode = _episode_for(item, episodes, source, target)
+        if episode is None:
+            return f"unknown message {item.message!r}"
+        src = entities.setdefault(skey, ExtractedEntity(name=source, type=DEFAULT_TYPE))
+        dst = entities.setdefault(tkey, ExtractedEntity(name=target, type=DEFAULT_TYPE))
+        if self.ontology is not None and not self.ontology.allows(relation, src.type, dst.type):
+            return f"{src.type} -{relation}-> {dst.type} not allowed by the ontology"
+        valid_at, invalid_at = parse_time(item.valid_at), parse_time(item.invalid_at)
+        if valid_at is not None and invalid_at is not None and invalid_at < valid_at:
+            invalid_at = None  # an end before the start is noise; keep the start
+        fact = clean_text(item.fact)
+        if len(fact) > MAX_FACT_CHARS:
+            fact = fact[:MAX_FACT_CHARS].rstrip()
+        if not fact:
+            verb = relation.lower().replace("_", " ")
+            fact = f"{src.name} {'no longer ' if item.negated else ''}{verb} {dst.name}."
+        key = (skey, relation, tkey, bool(item.negated), episode.id)
+        if key in seen:
+            return None  # a repeat of a relation already kept
+        seen.add(key)
+        out.append(
+            ExtractedRelation(
+                source=src.name,
+                relation=relation,
+                target=dst.name,
+                fact=fact,
+                source_type=src.type,
+                target_type=dst.type,
+                valid_at=valid_at,
+                invalid_at=invalid_at,
+                negated=bool(item.negated),
+                episode_id=episode.id,
+            )
+        )
+        return None
+
+    def _type(self, raw: str) -> str:
+        if self.ontology is not None:
+            return self.ontology.entity_type(raw)
+        return normalize_type(raw)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An aware UTC datetime from ISO-ish text ("2024-05-01", "2024-05", "2024", with "Z" or an
+    offset); None for anything unparseable, never an exception."""
+    if not text or not isinstance(text, str):
+        return None
+    value = text.strip().replace("/", "-")
+    if len(value) > 64:
+        return None
+    if match := _YEAR_MONTH.match(value):
+        value = f"{match.group(1)}-{int(match.group(2)):02d}-01"
+    elif match := _YEAR.match(value):
+        value = f"{match.group(1)}-01-01"
+    try:
+        return to_utc(value, field="extracted date")
+    except (InputError, ValueError, OverflowError):
+        return None
+
+
+def _speaker(episode: Episode, context: ExtractionContext) -> str:
+    name = context.speakers.get(episode.id) or episode.name
+    if name:
+        cleaned = clean_name(name)
+        if cleaned:
+            return cleaned
+    return (episode.role or "user").strip().title() or "User"
+
+
+def _episode_for(
+    item: RelationOut, episodes: list[Episode], source: str, target: str
+) -> Episode | None:
+    index = item.message
+    if index is not None:
+        return episodes[index] if 0 <= index < len(episodes) else None
+    if len(episodes) == 1:
+        return episodes[0]
+    # No number given: the last message that names both endpoints, else either.
+    folded = (source.casefold(), target.casefold())
+    for need in (2, 1):
+        for ep in reversed(episodes):
+            text = ep.content.casefold()
+            if sum(name in text for name in folded) >= need:
+                return ep
+    return None

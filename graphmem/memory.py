@@ -1,0 +1,535 @@
+"""Memory: the public facade. It validates input, orchestrates the add and search flows of
+DESIGN.md, and turns results into Mem0-shaped dicts. The logic lives in the components it calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from graphmem.config import MemoryConfig
+from graphmem.embed import Embedder, build_embedder
+from graphmem.errors import ExtractionError, GraphmemError, InputError, LLMError, NotFoundError
+from graphmem.extract.base import ExtractionContext, Extractor
+from graphmem.models import (
+    AddResult,
+    Episode,
+    EpisodeStatus,
+    ExtractedRelation,
+    Extraction,
+    Fact,
+    Scope,
+    Usage,
+)
+from graphmem.normalize import clean_text, to_utc, utcnow
+from graphmem.resolve.base import UpdateResolver
+from graphmem.resolve.pipeline import UpdatePipeline
+from graphmem.resolve.policy import PolicyResolver
+from graphmem.retrieve.search import Retriever, SearchOptions
+from graphmem.store import build_store
+from graphmem.store.base import GraphStore
+
+log = logging.getLogger(__name__)
+
+ROLES = frozenset({"user", "assistant", "system", "tool"})
+MAX_BATCH_MESSAGES = 1000
+KNOWN_ENTITIES_FOR_CONTEXT = 20
+
+
+class Memory:
+    """Graph memory for agents, with a Mem0-compatible surface.
+
+    Thread-safe: one Memory may be shared by many threads. Adds to the same partition (user)
+    are serialised inside the process, so concurrent adds never create two entities for one
+    name; adds to different users and all searches run concurrently.
+    """
+
+    def __init__(
+        self,
+        config: MemoryConfig | None = None,
+        *,
+        store: GraphStore | None = None,
+        embedder: Embedder | None = None,
+        extractor: Extractor | None = None,
+        resolver: UpdateResolver | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config or MemoryConfig()
+        self._clock = clock or utcnow
+        self.embedder = embedder or build_embedder(self.config.embedder)
+        self.store = store or build_store(self.config.store)
+        self.store.setup(self.embedder.dims)
+        self.llm = None
+        self.extractor, self.resolver = self._build_llm_parts(extractor, resolver)
+        functional = set()
+        ontology = getattr(self.extractor, "ontology", None)
+        if ontology is not None:
+            functional = set(ontology.functional_relations())
+        self._pipeline = UpdatePipeline(
+            self.store,
+            self.embedder,
+            self.config.resolution,
+            self.resolver,
+            self._clock,
+            functional=functional,
+        )
+        self._retriever = Retriever(self.store, self.embedder, self.config.retrieval, self._clock)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any] | MemoryConfig | None = None, **kwargs: Any
+    ) -> Memory:
+        if isinstance(config, MemoryConfig):
+            return cls(config, **kwargs)
+        return cls(MemoryConfig.from_dict(config), **kwargs)
+
+    def _build_llm_parts(
+        self, extractor: Extractor | None, resolver: UpdateResolver | None
+    ) -> tuple[Extractor, UpdateResolver]:
+        from graphmem.extract.rules import RulesExtractor
+
+        mode = self.config.extractor
+        use_llm = False
+        if extractor is None and mode != "rules":
+            from graphmem.llm.client import is_llm_enabled
+
+            use_llm = mode == "llm" or is_llm_enabled(self.config.llm)
+        if use_llm:
+            from graphmem.extract.llm import LLMExtractor
+            from graphmem.llm.client import LLMClient
+            from graphmem.resolve.llm_resolver import LLMUpdateResolver
+
+            self.llm = LLMClient(self.config.llm)
+            extractor = extractor or LLMExtractor(self.llm)
+            resolver = resolver or LLMUpdateResolver(self.llm)
+        return extractor or RulesExtractor(), resolver or PolicyResolver()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- add ---------------------------------------------------------------------------------
+    def add(
+        self,
+        messages: str | dict[str, Any] | list[dict[str, Any]],
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        timestamp: Any = None,
+        infer: bool = True,
+    ) -> AddResult:
+        """Store messages as episodes, then extract, resolve and write facts.
+
+        The episodes are committed before any extraction, so a failure leaves them pending
+        (see `reprocess`) and nothing else half-written.
+        """
+        scope = Scope.of(user_id, agent_id, run_id)
+        msgs = self._validate_messages(messages)
+        if metadata is not None and not isinstance(metadata, dict):
+            raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
+        now = self._clock()
+        reference = to_utc(timestamp) if timestamp is not None else now
+        episodes = [
+            Episode(
+                partition=scope.partition,
+                user_id=scope.user_id,
+                agent_id=scope.agent_id,
+                run_id=scope.run_id,
+                role=m["role"],
+                name=m.get("name"),
+                content=m["content"],
+                reference_time=reference,
+                created_at=now,
+                infer=infer,
+                metadata=_json_safe(metadata or {}),
+            )
+            for m in msgs
+        ]
+        self.store.add_episodes(episodes, self.embedder.embed([e.content for e in episodes]))
+        result = AddResult(episodes=[e.id for e in episodes])
+        if not infer:
+            self._write(scope, episodes, Extraction(), result)
+            return result
+        self._process(scope, episodes, result)
+        return result
+
+    def add_facts(
+        self,
+        facts: Iterable[dict[str, Any]],
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: Any = None,
+    ) -> AddResult:
+        """Write caller-supplied triples through the same resolution and conflict handling.
+
+        Each dict needs source, relation and target; fact, source_type, target_type,
+        valid_at and invalid_at are optional. One episode records them as provenance.
+        """
+        scope = Scope.of(user_id, agent_id, run_id)
+        if isinstance(facts, (str, bytes, dict)) or not isinstance(facts, Iterable):
+            raise InputError("facts must be a list of dicts with source, relation and target")
+        rows = list(facts)
+        if not rows:
+            raise InputError("facts is empty")
+        now = self._clock()
+        reference = to_utc(timestamp) if timestamp is not None else now
+        episode = Episode(
+            partition=scope.partition,
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            run_id=scope.run_id,
+            role="system",
+            name="add_facts",
+            content=json.dumps(rows, default=str, ensure_ascii=False)[
+                : self.config.max_message_chars
+            ],
+            reference_time=reference,
+            created_at=now,
+        )
+        relations = [_relation_from_dict(i, row, episode.id) for i, row in enumerate(rows)]
+        self.store.add_episodes([episode], self.embedder.embed([episode.content]))
+        result = AddResult(episodes=[episode.id])
+        self._write(scope, [episode], Extraction(relations=relations), result)
+        return result
+
+    def reprocess(
+        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> list[AddResult]:
+        """Finish episodes left pending by a failed extraction (all users when no scope)."""
+        partition = None
+        scope_filter: Scope | None = None
+        if user_id or agent_id or run_id:
+            scope_filter = Scope.of(user_id, agent_id, run_id)
+            partition = scope_filter.partition
+        results = []
+        for ep in self.store.pending_episodes(partition):
+            if scope_filter is not None and not scope_filter.narrows(ep.agent_id, ep.run_id):
+                continue
+            scope = Scope.of(ep.user_id, ep.agent_id, ep.run_id)
+            result = AddResult(episodes=[ep.id])
+            if ep.infer:
+                self._process(scope, [ep], result)
+            else:
+                self._write(scope, [ep], Extraction(), result)
+            results.append(result)
+        return results
+
+    def _process(self, scope: Scope, episodes: list[Episode], result: AddResult) -> None:
+        targets = [e for e in episodes if _extractable(e)]
+        extraction = Extraction()
+        if targets:
+            try:
+                context = self._context(scope, episodes)
+                extraction, usage = self.extractor.extract(targets, context)
+                _account(result, usage)
+            except (ExtractionError, LLMError) as exc:
+                self._mark_failed(scope, episodes, f"extraction failed: {exc}", result)
+                return
+        self._write(scope, episodes, extraction, result)
+
+    def _write(
+        self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
+    ) -> None:
+        with self._partition_lock(scope.partition):
+            try:
+                plan = self._pipeline.plan(scope, episodes, extraction)
+            except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
+                self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
+                return
+            self.store.apply(plan.batch)
+        _account(result, plan.usage)
+        result.results.extend(plan.changes)
+        result.entities = [e.id for e in plan.batch.entities]
+        result.errors.extend(plan.errors)
+
+    def _mark_failed(
+        self, scope: Scope, episodes: list[Episode], error: str, result: AddResult
+    ) -> None:
+        log.warning("%s; episodes stay pending for reprocess()", error)
+        for ep in episodes:
+            self.store.set_episode_status(scope.partition, ep.id, EpisodeStatus.PENDING, error)
+        result.pending = [e.id for e in episodes]
+        result.errors.append(error)
+
+    def _context(self, scope: Scope, episodes: list[Episode]) -> ExtractionContext:
+        ids = {e.id for e in episodes}
+        previous = []
+        if self.extractor.uses_llm and self.config.history_messages:
+            recent = self.store.list_episodes(
+                scope, limit=self.config.history_messages + len(episodes), newest_first=True
+            )
+            previous = [e for e in reversed(recent) if e.id not in ids][
+                -self.config.history_messages :
+            ]
+        known = []
+        if self.extractor.uses_llm:
+            text = " ".join(e.content for e in episodes)
+            vector = self.embedder.embed_one(text[:2000])
+            known = [
+                e
+                for e, _ in self.store.search_entities_vector(
+                    scope.partition, vector, KNOWN_ENTITIES_FOR_CONTEXT
+                )
+            ]
+        return ExtractionContext(
+            speakers={e.id: self._speaker(scope, e) for e in episodes},
+            reference_time=episodes[0].reference_time,
+            previous=previous,
+            known_entities=known,
+        )
+
+    @staticmethod
+    def _speaker(scope: Scope, episode: Episode) -> str:
+        if episode.name:
+            return episode.name
+        if episode.role == "user":
+            return scope.user_id or scope.agent_id or scope.run_id or "user"
+        if episode.role == "assistant" and scope.agent_id:
+            return scope.agent_id
+        return episode.role
+
+    def _partition_lock(self, partition: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(partition, threading.Lock())
+
+    # -- read --------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+        as_of: Any = None,
+        token_budget: int | None = None,
+        include_history: bool | None = None,
+        include_episodes: bool = True,
+        hops: int | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Facts relevant to the query, with paths and provenance, and a context string.
+
+        Returns {"results": [...], "context": str, ...}; each result has id, memory, source,
+        relation, target, score, valid_at, invalid_at, episodes and path. No LLM call.
+        `filters` accepts Mem0-style {"user_id"|"agent_id"|"run_id": ...} for compatibility.
+        """
+        if filters:
+            if not isinstance(filters, dict):
+                raise InputError("filters must be a dict")
+            user_id = user_id or filters.get("user_id")
+            agent_id = agent_id or filters.get("agent_id")
+            run_id = run_id or filters.get("run_id")
+        scope = Scope.of(user_id, agent_id, run_id)
+        if not isinstance(query, str):
+            raise InputError(f"query must be a string, got {type(query).__name__}")
+        query = clean_text(query)
+        if not query:
+            raise InputError("query is empty")
+        if len(query) > self.config.max_message_chars:
+            raise InputError(f"query is longer than {self.config.max_message_chars} characters")
+        limit = _positive_int(limit, "limit")
+        if token_budget is not None:
+            token_budget = _positive_int(token_budget, "token_budget")
+        if hops is not None and (not isinstance(hops, int) or not 0 <= hops <= 4):
+            raise InputError("hops must be an integer from 0 to 4")
+        when = to_utc(as_of, field="as_of") if as_of is not None else None
+        result = self._retriever.search(
+            scope,
+            query,
+            SearchOptions(
+                limit=limit,
+                as_of=when,
+                include_history=include_history,
+                token_budget=token_budget,
+                hops=hops,
+                include_episodes=include_episodes,
+            ),
+        )
+        return result.to_dict()
+
+    def get_all(
+        self,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 100,
+        include_history: bool = False,
+    ) -> dict[str, Any]:
+        """All facts in scope (current ones unless include_history), oldest first."""
+        scope = Scope.of(user_id, agent_id, run_id)
+        limit = _positive_int(limit, "limit")
+        facts = self.store.list_facts(scope, include_invalid=include_history)
+        return {"results": [_fact_dict(f) for f in facts[:limit]]}
+
+    def get(self, fact_id: str) -> dict[str, Any]:
+        fact = self._locate(fact_id)
+        return _fact_dict(fact)
+
+    def history(self, fact_id: str) -> list[dict[str, Any]]:
+        """The versions of what a fact says: every fact, current or invalidated, with the same
+        source and relation (and, for many-valued relations, the same target), oldest first."""
+        fact = self._locate(fact_id)
+        functional = fact.relation in self._pipeline_functional()
+        chain = [
+            f
+            for f in self.store.facts_for_entities(
+                fact.partition, [fact.source_id], include_invalid=True
+            )
+            if f.relation == fact.relation
+            and f.source_id == fact.source_id
+            and (functional or f.target_id == fact.target_id)
+        ]
+        chain.sort(key=lambda f: (f.valid_at or f.created_at, f.created_at, f.id))
+        return [_fact_dict(f) for f in chain]
+
+    def delete(self, fact_id: str) -> dict[str, str]:
+        """Remove one fact for good (an update never does this: it invalidates)."""
+        fact = self._locate(fact_id)
+        self.store.delete_fact(fact.partition, fact.id)
+        return {"message": f"fact {fact.id} deleted"}
+
+    def delete_all(
+        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> dict[str, Any]:
+        scope = Scope.of(user_id, agent_id, run_id)
+        removed = self.store.delete_scope(scope)
+        return {"message": "memories deleted", "facts": removed}
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def episodes(
+        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> list[Episode]:
+        return self.store.list_episodes(Scope.of(user_id, agent_id, run_id))
+
+    def _locate(self, fact_id: Any) -> Fact:
+        if not isinstance(fact_id, str) or not fact_id.strip():
+            raise InputError("fact id must be a non-empty string")
+        partition = self.store.locate_fact(fact_id.strip())
+        found = self.store.get_facts(partition, [fact_id.strip()]) if partition else []
+        if not found:
+            raise NotFoundError(f"no fact with id {fact_id!r}")
+        return found[0]
+
+    def _pipeline_functional(self) -> set[str]:
+        return set(self._pipeline._detector.functional)
+
+    # -- validation --------------------------------------------------------------------------
+    def _validate_messages(self, messages: Any) -> list[dict[str, Any]]:
+        if isinstance(messages, str):
+            messages = [{"role": "user", "content": messages}]
+        elif isinstance(messages, dict):
+            messages = [messages]
+        if not isinstance(messages, list):
+            raise InputError(
+                "messages must be a string or a list of {'role', 'content'} dicts, "
+                f"got {type(messages).__name__}"
+            )
+        if not messages:
+            raise InputError("messages is empty")
+        if len(messages) > MAX_BATCH_MESSAGES:
+            raise InputError(f"at most {MAX_BATCH_MESSAGES} messages per add")
+        out = []
+        for i, msg in enumerate(messages):
+            if not isinstance(msg, dict):
+                raise InputError(f"message {i} must be a dict, got {type(msg).__name__}")
+            content = msg.get("content")
+            if not isinstance(content, str):
+                raise InputError(f"message {i}: content must be a string")
+            content = clean_text(content)
+            if not content:
+                raise InputError(f"message {i}: content is empty")
+            if len(content) > self.config.max_message_chars:
+                raise InputError(
+                    f"message {i} is {len(content)} characters; the limit is "
+                    f"{self.config.max_message_chars} (max_message_chars): split it"
+                )
+            role = msg.get("role", "user")
+            if not isinstance(role, str) or role not in ROLES:
+                raise InputError(f"message {i}: role must be one of {sorted(ROLES)}")
+            name = msg.get("name")
+            if name is not None:
+                if not isinstance(name, str) or not clean_text(name):
+                    raise InputError(f"message {i}: name must be a non-empty string")
+                name = clean_text(name)[:200]
+            out.append({"role": role, "content": content, "name": name})
+        return out
+
+
+def _extractable(ep: Episode) -> bool:
+    """Facts come from what people say; assistant and system turns are context only unless
+    they carry a speaker name (multi-party dialogue)."""
+    return ep.role == "user" or (ep.role in ("assistant", "tool") and bool(ep.name))
+
+
+def _account(result: AddResult, usage: Usage) -> None:
+    result.llm_calls += usage.llm_calls
+    result.prompt_tokens += usage.prompt_tokens
+    result.completion_tokens += usage.completion_tokens
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{name} must be a positive integer")
+    return value
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(json.dumps(data, default=str))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"metadata must be JSON-serialisable: {exc}") from exc
+
+
+def _relation_from_dict(i: int, row: Any, episode_id: str) -> ExtractedRelation:
+    if not isinstance(row, dict):
+        raise InputError(f"fact {i} must be a dict, got {type(row).__name__}")
+    values = {}
+    for key in ("source", "relation", "target"):
+        value = row.get(key)
+        if not isinstance(value, str) or not clean_text(value):
+            raise InputError(f"fact {i}: '{key}' must be a non-empty string")
+        values[key] = value
+    for key in ("fact", "source_type", "target_type"):
+        value = row.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"fact {i}: '{key}' must be a string")
+    times = {}
+    for key in ("valid_at", "invalid_at"):
+        if row.get(key) is not None:
+            times[key] = to_utc(row[key], field=f"fact {i} {key}")
+    return ExtractedRelation(
+        source=values["source"],
+        relation=values["relation"],
+        target=values["target"],
+        fact=row.get("fact") or "",
+        source_type=row.get("source_type"),
+        target_type=row.get("target_type"),
+        negated=bool(row.get("negated", False)),
+        episode_id=episode_id,
+        **times,
+    )
+
+
+def _fact_dict(f: Fact) -> dict[str, Any]:
+    data = f.model_dump(mode="json", exclude={"embedding", "partition"})
+    data["memory"] = data.pop("fact")
+    data["current"] = f.is_current
+    return data
+
+
+__all__ = ["Memory", "GraphmemError"]

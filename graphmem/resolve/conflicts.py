@@ -1,0 +1,199 @@
+"""The conflict detector: decide, without an LLM, which proposed facts need a decision.
+
+Most new facts conflict with nothing and are simply added. The detector flags only:
+exact duplicates, near-duplicates (same endpoints with a similar relation or sentence),
+contradictions (a functional relation with another target, overlapping in time) and negations
+(a statement that ends a relation). Flags go to an UpdateResolver; everything else is ADD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from graphmem.models import Entity, Fact
+from graphmem.resolve.base import Flag, ProposedFact
+
+SYMMETRIC_RELATIONS = frozenset(
+    {"SIBLING_OF", "MARRIED_TO", "SPOUSE_OF", "PARTNER_OF", "FRIEND_OF", "COLLEAGUE_OF", "KNOWS"}
+)
+RELATION_SIMILARITY = 85.0
+
+
+@dataclass
+class Candidate:
+    """A proposed fact with resolved endpoints, as it would be written."""
+
+    ref: str
+    fact: Fact  # id, endpoints, sentence, times, provenance; embedding set
+    negated: bool = False
+    stated_invalid_at: datetime | None = None
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def vector(self) -> np.ndarray:
+        return np.asarray(self.fact.embedding, dtype=np.float32)
+
+    def proposed(self) -> ProposedFact:
+        f = self.fact
+        return ProposedFact(
+            ref=self.ref,
+            source=f.source,
+            relation=f.relation,
+            target=f.target,
+            fact=f.fact,
+            source_id=f.source_id,
+            target_id=f.target_id,
+            valid_at=f.valid_at.isoformat() if f.valid_at else None,
+            invalid_at=self.stated_invalid_at.isoformat() if self.stated_invalid_at else None,
+            negated=self.negated,
+        )
+
+
+def same_endpoints(a: Fact, b: Fact, *, symmetric: bool) -> bool:
+    if a.source_id == b.source_id and a.target_id == b.target_id:
+        return True
+    return symmetric and a.source_id == b.target_id and a.target_id == b.source_id
+
+
+def overlaps(a: Fact, b: Fact) -> bool:
+    """Whether two facts' world-time intervals overlap (open ends are unbounded)."""
+    a_start, a_end = a.valid_at, a.invalid_at
+    b_start, b_end = b.valid_at, b.invalid_at
+    if a_end is not None and b_start is not None and a_end <= b_start:
+        return False
+    return not (b_end is not None and a_start is not None and b_end <= a_start)
+
+
+def _cosine(a: Fact, b: np.ndarray) -> float:
+    if a.embedding is None:
+        return 0.0
+    return float(np.dot(np.asarray(a.embedding, dtype=np.float32), b))
+
+
+class ConflictDetector:
+    def __init__(self, functional: Iterable[str], near_duplicate_threshold: float) -> None:
+        self.functional = frozenset(functional)
+        self.near_duplicate_threshold = near_duplicate_threshold
+
+    def detect(self, candidates: list[Candidate], stored: list[Fact]) -> list[Flag]:
+        """Flag each candidate against current stored facts and the earlier candidates of the
+        same add (so "moved from Paris to Berlin" in one message resolves in order).
+
+        Flags are also attached to their candidate (`candidate.flags`); a candidate with no
+        flags is a plain ADD.
+        """
+        flags: list[Flag] = []
+        current = [f for f in stored if f.is_current]
+        seen: list[Fact] = []
+        for cand in candidates:
+            cand.flags = self._flags_for(cand, current + seen)
+            flags.extend(cand.flags)
+            if not cand.negated:
+                seen.append(cand.fact)
+        return flags
+
+    def _flags_for(self, cand: Candidate, existing: list[Fact]) -> list[Flag]:
+        new = cand.fact
+        symmetric = new.relation in SYMMETRIC_RELATIONS
+        vec = cand.vector
+        proposed = cand.proposed()
+
+        if cand.negated:
+            ended = [
+                f
+                for f in existing
+                if f.relation == new.relation
+                and (
+                    same_endpoints(f, new, symmetric=symmetric)
+                    or (f.source_id == new.source_id and _is_placeholder(new))
+                )
+            ]
+            if not ended:
+                # A negation that ends nothing known: resolve it anyway (policy: SKIP).
+                return [Flag(kind="negation", new=proposed, detail="ends no stored fact")]
+            return [
+                Flag(
+                    kind="negation",
+                    new=proposed,
+                    existing=_short_ids(ended),
+                    detail=f"the statement ends {new.relation}",
+                )
+            ]
+
+        duplicates = [
+            f
+            for f in existing
+            if f.relation == new.relation and same_endpoints(f, new, symmetric=symmetric)
+        ]
+        if duplicates:
+            return [Flag(kind="duplicate", new=proposed, existing=_short_ids(duplicates[:1]))]
+
+        flags: list[Flag] = []
+        if new.relation in self.functional:
+            rivals = [
+                f
+                for f in existing
+                if f.relation == new.relation
+                and f.source_id == new.source_id
+                and f.target_id != new.target_id
+                and overlaps(f, new)
+            ]
+            if rivals:
+                flags.append(
+                    Flag(
+                        kind="contradiction",
+                        new=proposed,
+                        existing=_short_ids(rivals),
+                        detail=f"{new.relation} holds one value at a time",
+                    )
+                )
+                return flags
+
+        near: list[tuple[float, Fact]] = []
+        for f in existing:
+            if same_endpoints(f, new, symmetric=True):
+                rel_sim = fuzz.ratio(f.relation, new.relation)
+                cos = _cosine(f, vec)
+                if rel_sim >= RELATION_SIMILARITY or cos >= self.near_duplicate_threshold:
+                    near.append((max(rel_sim / 100.0, cos), f))
+            elif f.relation == new.relation and f.source_id == new.source_id:
+                cos = _cosine(f, vec)
+                if cos >= self.near_duplicate_threshold:
+                    near.append((cos, f))
+        if near:
+            near.sort(key=lambda t: (-t[0], t[1].id))
+            flags.append(
+                Flag(
+                    kind="near_duplicate",
+                    new=proposed,
+                    existing=_short_ids([f for _, f in near[:3]]),
+                    detail=f"similar to a stored fact (score {near[0][0]:.2f})",
+                )
+            )
+        return flags
+
+
+def ambiguous_entity_flag(
+    ref: str, mention: str, options: list[Entity], example: ProposedFact
+) -> Flag:
+    return Flag(
+        kind="ambiguous_entity",
+        new=example.model_copy(update={"ref": ref}),
+        candidates={f"C{i + 1}": e for i, e in enumerate(options)},
+        mention=mention,
+        detail=f"'{mention}' matches {len(options)} stored entities about equally well",
+    )
+
+
+def _is_placeholder(fact: Fact) -> bool:
+    """A negation with no concrete target ("I quit my job") ends any target."""
+    return fact.target.strip() in {"", "*"}
+
+
+def _short_ids(facts: list[Fact]) -> dict[str, Fact]:
+    return {f"E{i + 1}": f for i, f in enumerate(facts)}

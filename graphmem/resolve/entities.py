@@ -1,0 +1,181 @@
+"""Entity resolution: map the names an extractor proposes onto the user's stored entities.
+
+Order of evidence, cheapest and surest first: the normalised key (or an alias key), then a
+fuzzy string match, then name-embedding similarity. Fuzzy and embedding checks only look at the
+nearest entities by embedding, so resolution cost does not grow with the size of the graph.
+Two candidates scoring about equally are flagged as ambiguous for the update resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from graphmem.config import ResolutionConfig
+from graphmem.embed.base import Embedder
+from graphmem.models import Entity
+from graphmem.normalize import DEFAULT_TYPE, clean_name, normalize_key, normalize_type
+from graphmem.store.base import GraphStore
+
+CANDIDATES = 8
+
+
+@dataclass
+class Mention:
+    name: str
+    type: str = DEFAULT_TYPE
+
+
+@dataclass
+class EntityMatch:
+    """How one mentioned name was resolved."""
+
+    mention: str
+    entity: Entity
+    method: str  # "key" | "fuzzy" | "embedding" | "new"
+    score: float = 1.0
+    ambiguous_with: list[tuple[Entity, float]] = field(default_factory=list)
+
+
+def types_compatible(a: str, b: str) -> bool:
+    return a == b or DEFAULT_TYPE in (a, b)
+
+
+class EntityResolver:
+    def __init__(
+        self,
+        store: GraphStore,
+        embedder: Embedder,
+        config: ResolutionConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._config = config
+        self._clock = clock
+
+    def resolve(
+        self,
+        partition: str,
+        user_id: str | None,
+        mentions: Sequence[Mention],
+        name_vectors: dict[str, np.ndarray] | None = None,
+    ) -> tuple[dict[str, EntityMatch], list[Entity]]:
+        """Resolve names to entities. Returns (key -> match, entities to upsert).
+
+        Entities to upsert are the new ones and stored ones whose type or aliases changed.
+        `name_vectors` (key -> embedding of the cleaned name) lets the caller embed every text
+        of an add in one batch; missing ones are embedded here.
+        """
+        now = self._clock()
+        unique: dict[str, Mention] = {}
+        for m in mentions:
+            name = clean_name(m.name)
+            key = normalize_key(name)
+            if not key:
+                continue
+            typ = normalize_type(m.type)
+            prior = unique.get(key)
+            if prior is None or prior.type == DEFAULT_TYPE:
+                unique[key] = Mention(name=name, type=typ)
+        if not unique:
+            return {}, []
+
+        matches: dict[str, EntityMatch] = {}
+        by_key = self._store.find_entities_by_key(partition, list(unique))
+        for key, mention in unique.items():
+            hits = [e for e in by_key if e.key == key or key in _alias_keys(e)]
+            if hits:
+                hits.sort(
+                    key=lambda e: (not types_compatible(e.type, mention.type), e.created_at, e.id)
+                )
+                matches[key] = EntityMatch(mention.name, hits[0], "key")
+
+        pending = [k for k in unique if k not in matches]
+        if pending:
+            known = name_vectors or {}
+            todo = [k for k in pending if k not in known]
+            fresh = dict(
+                zip(todo, self._embedder.embed([unique[k].name for k in todo]), strict=True)
+            )
+            for key in pending:
+                vec = known[key] if key in known else fresh[key]
+                match = self._match_similar(partition, unique[key], vec)
+                if match is None:
+                    entity = Entity(
+                        partition=partition,
+                        user_id=user_id,
+                        name=unique[key].name,
+                        key=key,
+                        type=unique[key].type,
+                        embedding=[float(x) for x in vec],
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    match = EntityMatch(unique[key].name, entity, "new")
+                matches[key] = match
+
+        upserts: dict[str, Entity] = {}
+        for key, match in matches.items():
+            entity = match.entity
+            mention = unique[key]
+            if match.method == "new":
+                upserts[entity.id] = entity
+                continue
+            changed = False
+            if entity.type == DEFAULT_TYPE and mention.type != DEFAULT_TYPE:
+                entity = entity.model_copy(update={"type": mention.type})
+                changed = True
+            if key != entity.key and key not in _alias_keys(entity):
+                entity = entity.model_copy(update={"aliases": [*entity.aliases, mention.name]})
+                changed = True
+            if changed:
+                entity = entity.model_copy(update={"updated_at": now})
+                match.entity = entity
+                upserts[entity.id] = entity
+        # Entities re-read from the store lack embeddings; keep the stored one when upserting.
+        missing = [e.id for e in upserts.values() if e.embedding is None]
+        if missing:
+            stored = {
+                e.id: e for e in self._store.get_entities(partition, missing, with_embeddings=True)
+            }
+            for eid in missing:
+                if eid in stored:
+                    upserts[eid] = upserts[eid].model_copy(
+                        update={"embedding": stored[eid].embedding}
+                    )
+        return matches, list(upserts.values())
+
+    def _match_similar(
+        self, partition: str, mention: Mention, vec: np.ndarray
+    ) -> EntityMatch | None:
+        near = self._store.search_entities_vector(partition, vec, CANDIDATES)
+        key = normalize_key(mention.name)
+        scored: list[tuple[Entity, float, str]] = []
+        for entity, cos in near:
+            if not types_compatible(entity.type, mention.type):
+                continue
+            ratio = max(
+                [fuzz.ratio(key, entity.key)]
+                + [fuzz.ratio(key, normalize_key(a)) for a in entity.aliases]
+            )
+            if ratio >= self._config.fuzzy_threshold:
+                scored.append((entity, ratio / 100.0, "fuzzy"))
+            elif cos >= self._config.embedding_threshold and entity.type == mention.type:
+                scored.append((entity, float(cos), "embedding"))
+        if not scored:
+            return None
+        scored.sort(key=lambda t: (-t[1], t[0].id))
+        best, best_score, method = scored[0]
+        rivals = [
+            (e, s) for e, s, _ in scored[1:] if best_score - s <= self._config.ambiguity_margin
+        ]
+        return EntityMatch(mention.name, best, method, best_score, rivals)
+
+
+def _alias_keys(entity: Entity) -> set[str]:
+    return {normalize_key(a) for a in entity.aliases}

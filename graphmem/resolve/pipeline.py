@@ -1,0 +1,427 @@
+"""From an extraction to one WriteBatch: resolve entities, detect conflicts, decide, plan writes.
+
+This is steps 3-6 of the add flow in DESIGN.md. It reads the store (entity lookups and the
+facts around the mentioned entities) but never writes: the caller applies the batch in one
+transaction, so a failure anywhere here leaves the store untouched and the episode pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from graphmem.config import ResolutionConfig
+from graphmem.embed.base import Embedder
+from graphmem.errors import LLMError
+from graphmem.models import (
+    Episode,
+    Extraction,
+    Fact,
+    FactChange,
+    Invalidation,
+    ProvenanceMerge,
+    Scope,
+    Usage,
+    WriteBatch,
+)
+from graphmem.normalize import clean_name, clean_text, normalize_key, normalize_relation
+from graphmem.resolve.base import Decision, Flag, UpdateResolver
+from graphmem.resolve.conflicts import Candidate, ConflictDetector, ambiguous_entity_flag
+from graphmem.resolve.entities import EntityMatch, EntityResolver, Mention
+from graphmem.resolve.policy import policy_decision
+from graphmem.store.base import GraphStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    batch: WriteBatch
+    changes: list[FactChange] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    errors: list[str] = field(default_factory=list)
+
+
+def default_sentence(source: str, relation: str, target: str) -> str:
+    return f"{source} {relation.lower().replace('_', ' ')} {target}."
+
+
+class UpdatePipeline:
+    def __init__(
+        self,
+        store: GraphStore,
+        embedder: Embedder,
+        config: ResolutionConfig,
+        resolver: UpdateResolver,
+        clock: Callable[[], datetime],
+        functional: set[str] | None = None,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._config = config
+        self._resolver = resolver
+        self._clock = clock
+        self._entities = EntityResolver(store, embedder, config, clock)
+        self._detector = ConflictDetector(
+            set(config.functional_relations) | (functional or set()),
+            config.near_duplicate_threshold,
+        )
+
+    def plan(self, scope: Scope, episodes: list[Episode], extraction: Extraction) -> Plan:
+        now = self._clock()
+        partition = scope.partition
+        by_episode = {e.id: e for e in episodes}
+        fallback_episode = episodes[0]
+
+        relations = []
+        for rel in extraction.relations:
+            source, target = clean_name(rel.source), clean_name(rel.target)
+            if not source or (not target and not rel.negated):
+                continue
+            if normalize_key(source) == normalize_key(target):
+                continue
+            relations.append(rel.model_copy(update={"source": source, "target": target}))
+
+        mentions = [Mention(clean_name(e.name), e.type) for e in extraction.entities]
+        for rel in relations:
+            mentions.append(
+                Mention(rel.source, rel.source_type or _type_of(extraction, rel.source))
+            )
+            if rel.target:
+                mentions.append(
+                    Mention(rel.target, rel.target_type or _type_of(extraction, rel.target))
+                )
+        mentions = [m for m in mentions if m.name]
+
+        sentences = [
+            clean_text(rel.fact)
+            or default_sentence(rel.source, normalize_relation(rel.relation), rel.target)
+            for rel in relations
+        ]
+        names = list(dict.fromkeys(normalize_key(m.name) for m in mentions))
+        name_text = {normalize_key(m.name): m.name for m in mentions}
+        vectors = self._embedder.embed([name_text[k] for k in names] + sentences)
+        name_vectors = dict(zip(names, vectors[: len(names)], strict=True))
+        fact_vectors = vectors[len(names) :]
+
+        matches, upserts = self._entities.resolve(partition, scope.user_id, mentions, name_vectors)
+        plan = Plan(batch=WriteBatch(partition=partition, episode_ids=[e.id for e in episodes]))
+
+        candidates: list[Candidate] = []
+        for rel, sentence, vec in zip(relations, sentences, fact_vectors, strict=True):
+            src = matches.get(normalize_key(rel.source))
+            tgt = matches.get(normalize_key(rel.target)) if rel.target else None
+            if src is None or (tgt is None and not rel.negated):
+                continue
+            episode = by_episode.get(rel.episode_id or "", fallback_episode)
+            valid_at = rel.valid_at or episode.reference_time
+            invalid_at = rel.invalid_at if not rel.negated else None
+            if invalid_at is not None and invalid_at < valid_at:
+                invalid_at = None
+            fact = Fact(
+                partition=partition,
+                user_id=scope.user_id,
+                agent_id=scope.agent_id,
+                run_id=scope.run_id,
+                source_id=src.entity.id,
+                source=src.entity.name,
+                relation=normalize_relation(rel.relation),
+                target_id=tgt.entity.id if tgt else "",
+                target=tgt.entity.name if tgt else "",
+                fact=sentence,
+                embedding=[float(x) for x in vec],
+                valid_at=valid_at,
+                invalid_at=invalid_at,
+                created_at=now,
+                episodes=[episode.id],
+            )
+            candidates.append(
+                Candidate(
+                    ref="",
+                    fact=fact,
+                    negated=rel.negated,
+                    stated_invalid_at=rel.invalid_at
+                    or (episode.reference_time if rel.negated else None),
+                )
+            )
+        candidates = _dedupe(candidates)
+        for i, cand in enumerate(candidates):
+            cand.ref = f"N{i + 1}"
+
+        entity_ids = sorted({m.entity.id for m in matches.values() if m.method != "new"})
+        stored = (
+            self._store.facts_for_entities(partition, entity_ids, with_embeddings=True)
+            if entity_ids
+            else []
+        )
+        flags = self._detector.detect(candidates, stored)
+        amb_flags = self._ambiguous_flags(matches, candidates)
+        all_flags = _globalize(flags + amb_flags)
+
+        decisions = self._decide(all_flags, plan)
+        if amb_flags and self._apply_entity_decisions(
+            amb_flags, decisions, matches, candidates, upserts
+        ):
+            # An entity changed: re-detect against the new endpoints with the policy alone,
+            # so an add never costs more than one resolver call.
+            stored = self._store.facts_for_entities(
+                partition,
+                sorted(
+                    {c.fact.source_id for c in candidates}
+                    | {c.fact.target_id for c in candidates} - {""}
+                ),
+                with_embeddings=True,
+            )
+            flags = _globalize(self._detector.detect(candidates, stored))
+            decisions = {f.new.ref: policy_decision(f) for f in flags}
+
+        plan.batch.entities = upserts
+        self._apply(candidates, decisions, flags, plan, now)
+        plan.batch.mentions = _mentions(episodes, candidates, matches, extraction)
+        return plan
+
+    # -- deciding ----------------------------------------------------------------------------
+    def _decide(self, flags: list[Flag], plan: Plan) -> dict[str, Decision]:
+        if not flags:
+            return {}
+        by_ref = {f.new.ref: f for f in flags}
+        chosen: dict[str, Decision] = {}
+        if self._resolver.uses_llm:
+            try:
+                decisions, usage = self._resolver.resolve(flags)
+                plan.usage = plan.usage + usage
+            except LLMError as exc:
+                plan.errors.append(f"update resolver failed, deterministic policy used: {exc}")
+                decisions = []
+            for d in decisions:
+                flag = by_ref.get(d.ref)
+                if flag is None:
+                    log.warning("resolver named unknown item %r; ignored", d.ref)
+                    continue
+                known = set(flag.existing) | set(flag.candidates)
+                if any(t not in known for t in d.targets) or (
+                    d.action in ("MERGE", "INVALIDATE")
+                    and not d.targets
+                    and flag.kind != "ambiguous_entity"
+                ):
+                    log.warning(
+                        "resolver decision for %s names unknown ids %s; ignored", d.ref, d.targets
+                    )
+                    continue
+                chosen.setdefault(d.ref, d)
+        else:
+            decisions, _ = self._resolver.resolve(flags)
+            chosen = {d.ref: d for d in decisions}
+        for flag in flags:
+            chosen.setdefault(flag.new.ref, policy_decision(flag))
+        return chosen
+
+    def _ambiguous_flags(
+        self, matches: dict[str, EntityMatch], candidates: list[Candidate]
+    ) -> list[Flag]:
+        flags = []
+        for key, match in sorted(matches.items()):
+            if not match.ambiguous_with:
+                continue
+            example = next(
+                (c for c in candidates if match.entity.id in (c.fact.source_id, c.fact.target_id)),
+                None,
+            )
+            if example is None:
+                continue
+            options = [match.entity] + [e for e, _ in match.ambiguous_with]
+            flag = ambiguous_entity_flag(
+                f"A{len(flags) + 1}", match.mention, options, example.proposed()
+            )
+            flag.detail += f" (key {key})"
+            flags.append(flag)
+        return flags
+
+    def _apply_entity_decisions(self, amb_flags, decisions, matches, candidates, upserts) -> bool:
+        changed = False
+        for flag in amb_flags:
+            d = decisions.get(flag.new.ref)
+            if d is None or d.action != "MERGE" or not d.targets:
+                continue  # ADD would mean "a new entity": keep the policy's match, stay safe
+            chosen = flag.candidates[d.targets[0]]
+            current = flag.candidates["C1"]
+            if chosen.id == current.id:
+                continue
+            for cand in candidates:
+                if cand.fact.source_id == current.id:
+                    cand.fact.source_id, cand.fact.source = chosen.id, chosen.name
+                if cand.fact.target_id == current.id:
+                    cand.fact.target_id, cand.fact.target = chosen.id, chosen.name
+            for m in matches.values():
+                if m.entity.id == current.id:
+                    m.entity = chosen
+            changed = True
+        return changed
+
+    # -- planning writes ---------------------------------------------------------------------
+    def _apply(
+        self,
+        candidates: list[Candidate],
+        decisions: dict[str, Decision],
+        flags: list[Flag],
+        plan: Plan,
+        now: datetime,
+    ) -> None:
+        by_ref = {f.new.ref: f for f in flags}
+        facts_by_short = {sid: fact for f in flags for sid, fact in f.existing.items()}
+        pending: dict[str, Fact] = {}  # new facts of this add, by id
+        ended: dict[str, Invalidation] = {}
+        merged: dict[str, list[str]] = {}
+
+        def current(fact_id: str) -> Fact | None:
+            fact = pending.get(fact_id) or next(
+                (f for f in facts_by_short.values() if f.id == fact_id), None
+            )
+            if fact is None or fact_id in ended or fact.invalid_at is not None:
+                return None
+            return fact
+
+        for cand in candidates:
+            new = cand.fact
+            decision = decisions.get(cand.ref) or Decision(ref=cand.ref, action="ADD")
+            flag = by_ref.get(cand.ref)
+            targets = [facts_by_short[t].id for t in decision.targets if t in facts_by_short]
+            action = decision.action
+            if action == "ADD" and cand.negated:
+                action = "INVALIDATE" if targets else "SKIP"
+
+            if action == "SKIP":
+                plan.changes.append(_change(new, "SKIP", decision.reason or "nothing to do"))
+                continue
+            if action == "MERGE":
+                target = next((t for t in targets if current(t) is not None), None)
+                if target is None:
+                    action = "ADD"  # merge target gone (ended earlier in this add): keep the fact
+                else:
+                    if target in pending:
+                        pending[target].episodes = _union(pending[target].episodes, new.episodes)
+                    else:
+                        merged[target] = _union(merged.get(target, []), new.episodes)
+                    kept = current(target)
+                    plan.changes.append(
+                        _change(
+                            kept or new, "MERGE", decision.reason or "said again", fact_id=target
+                        )
+                    )
+                    continue
+            if action == "INVALIDATE":
+                for target in targets:
+                    old = current(target)
+                    if old is None:
+                        continue
+                    if (
+                        not cand.negated
+                        and old.valid_at
+                        and new.valid_at
+                        and new.valid_at < old.valid_at
+                    ):
+                        # The new fact is older news: it held until the stored one began.
+                        new.invalid_at = old.valid_at
+                        continue
+                    end = (cand.stated_invalid_at if cand.negated else None) or new.valid_at or now
+                    if old.valid_at and end < old.valid_at:
+                        end = old.valid_at
+                    by = None if cand.negated else new.id
+                    if target in pending:
+                        pending[target].invalid_at = end
+                        pending[target].expired_at = now
+                        pending[target].invalidated_by = by
+                    else:
+                        ended[target] = Invalidation(
+                            fact_id=target, invalid_at=end, expired_at=now, invalidated_by=by
+                        )
+                    plan.changes.append(
+                        _change(
+                            old,
+                            "INVALIDATE",
+                            decision.reason or (flag.detail if flag else ""),
+                            fact_id=target,
+                            replaced_by=by,
+                        )
+                    )
+                if cand.negated:
+                    continue
+            pending[new.id] = new
+            plan.changes.append(_change(new, "ADD", decision.reason if flag else "new fact"))
+
+        plan.batch.facts = list(pending.values())
+        plan.batch.invalidations = list(ended.values())
+        plan.batch.merges = [ProvenanceMerge(fact_id=k, episodes=v) for k, v in merged.items()]
+
+
+def _change(
+    fact: Fact, event, reason: str, *, fact_id: str | None = None, replaced_by: str | None = None
+) -> FactChange:
+    return FactChange(
+        id=fact_id or fact.id,
+        memory=fact.fact,
+        event=event,
+        source=fact.source,
+        relation=fact.relation,
+        target=fact.target,
+        reason=reason,
+        replaced_by=replaced_by,
+    )
+
+
+def _union(a: list[str], b: list[str]) -> list[str]:
+    return list(dict.fromkeys([*a, *b]))
+
+
+def _type_of(extraction: Extraction, name: str) -> str:
+    key = normalize_key(name)
+    for e in extraction.entities:
+        if normalize_key(e.name) == key:
+            return e.type
+    return "Entity"
+
+
+def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
+    """One candidate per (source, relation, target, negated) within an add; provenance merged."""
+    out: dict[tuple[str, str, str, bool], Candidate] = {}
+    for cand in candidates:
+        f = cand.fact
+        key = (f.source_id, f.relation, f.target_id, cand.negated)
+        if key in out:
+            kept = out[key].fact
+            kept.episodes = _union(kept.episodes, f.episodes)
+        else:
+            out[key] = cand
+    return list(out.values())
+
+
+def _globalize(flags: list[Flag]) -> list[Flag]:
+    """Renumber short ids so one stored fact has one id across all flags of a call."""
+    ids: dict[str, str] = {}
+    out = []
+    for flag in flags:
+        existing = {}
+        for fact in flag.existing.values():
+            sid = ids.setdefault(fact.id, f"E{len(ids) + 1}")
+            existing[sid] = fact
+        out.append(flag.model_copy(update={"existing": existing}))
+    return out
+
+
+def _mentions(episodes, candidates, matches, extraction) -> list[tuple[str, str]]:
+    pairs: dict[tuple[str, str], None] = {}
+    for cand in candidates:
+        for ep in cand.fact.episodes:
+            pairs[(ep, cand.fact.source_id)] = None
+            if cand.fact.target_id:
+                pairs[(ep, cand.fact.target_id)] = None
+    for ent in extraction.entities:
+        match = matches.get(normalize_key(clean_name(ent.name)))
+        if match is None:
+            continue
+        for ep in episodes:
+            if match.entity.key in normalize_key(ep.content):
+                pairs[(ep.id, match.entity.id)] = None
+    return list(pairs)

@@ -1,0 +1,65 @@
+"""The context string handed to an LLM: ranked facts with their validity, within a budget.
+
+Tokens are approximated as ceil(chars / 4): no tokenizer file can be fetched offline, and the
+approximation is stated in every SearchResult (`approximations`).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from graphmem.models import Hit
+
+TOKEN_APPROXIMATION = "tokens counted as ceil(chars/4); no tokenizer is loaded"
+
+
+def count_tokens(text: str) -> int:
+    return math.ceil(len(text) / 4)
+
+
+def _day(value: datetime | None) -> str:
+    return value.date().isoformat() if value else "?"
+
+
+def format_hit(hit: Hit) -> str:
+    if hit.relation == "SAID":
+        return f"- {hit.memory}"
+    if hit.invalid_at is not None:
+        span = f" [{_day(hit.valid_at)} to {_day(hit.invalid_at)}; no longer true]"
+    elif hit.valid_at is not None:
+        span = f" [since {_day(hit.valid_at)}]"
+    else:
+        span = ""
+    return f"- {hit.memory}{span}"
+
+
+def build_context(hits: list[Hit], token_budget: int) -> tuple[str, list[Hit]]:
+    """Lines for the hits, best first, each hit preceded by the unseen steps of its path,
+    skipping any that would exceed the budget. Returns (context, hits that fit)."""
+    header = "Memory (facts, most relevant first):"
+    used = count_tokens(header) + 1
+    lines = [header]
+    seen: set[str] = set()
+    fitted: list[Hit] = []
+    for hit in hits:
+        block: list[str] = []
+        for step in hit.path[:-1]:
+            if step.id not in seen:
+                block.append(f"- {step.memory}")
+        block.append(format_hit(hit))
+        cost = sum(count_tokens(line) + 1 for line in block)
+        if used + cost > token_budget:
+            continue  # a shorter, lower-ranked fact may still fit
+        for step in hit.path[:-1]:
+            seen.add(step.id)
+        if hit.id in seen:
+            block.pop()
+            cost = sum(count_tokens(line) + 1 for line in block)
+        lines.extend(block)
+        seen.add(hit.id)
+        used += cost
+        fitted.append(hit)
+    if not fitted:
+        return "", []
+    return "\n".join(lines), fitted

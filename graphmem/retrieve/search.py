@@ -1,0 +1,312 @@
+"""The read path: query in, ranked facts with paths and a context string out. No LLM call.
+
+1 embed the query once; 2 seeds: linked entities, fact vectors, fact BM25, episodes;
+3 expand k hops from the linked entities; 4 fuse with reciprocal rank fusion;
+5 keep what was valid at `as_of` (or the whole history when asked); 6 explain and format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from graphmem.config import RetrievalConfig
+from graphmem.embed.base import Embedder
+from graphmem.models import Episode, Fact, Hit, PathStep, Scope, SearchResult
+from graphmem.normalize import normalize_key
+from graphmem.retrieve.context import TOKEN_APPROXIMATION, build_context
+from graphmem.retrieve.linking import fact_terms, link_entities, query_terms
+from graphmem.retrieve.paths import Reached, best_paths
+from graphmem.store.base import GraphStore
+from graphmem.timeparse import query_time
+
+CHAIN_BONUS = 1e-4  # per covered query term: orders chains without jumping other lists
+
+# Weights of each ranked list in the fusion: graph paths carry the multi-hop signal.
+WEIGHTS = {"graph": 1.2, "vector": 1.0, "bm25": 0.8, "temporal": 1.5, "episode": 0.5}
+
+
+@dataclass
+class _Candidate:
+    fact: Fact | None = None
+    episode: Episode | None = None
+    rrf: float = 0.0
+    sources: list[str] = field(default_factory=list)
+    reached: Reached | None = None
+
+
+@dataclass
+class SearchOptions:
+    limit: int
+    as_of: datetime | None = None
+    include_history: bool | None = None
+    token_budget: int | None = None
+    hops: int | None = None
+    include_episodes: bool = True
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: GraphStore,
+        embedder: Embedder,
+        config: RetrievalConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._config = config
+        self._clock = clock
+
+    def search(self, scope: Scope, query: str, options: SearchOptions) -> SearchResult:
+        cfg = self._config
+        now = self._clock()
+        qt = query_time(query, now)
+        window = qt.window
+        as_of = options.as_of
+        if as_of is None and qt.as_of is not None:
+            as_of = qt.as_of
+        history = options.include_history
+        if history is None:
+            history = qt.wants_history or as_of is not None
+        hops = cfg.hops if options.hops is None else options.hops
+
+        vector = self._embedder.embed_one(query)
+        partition = scope.partition
+
+        linked = link_entities(
+            self._store,
+            partition,
+            query,
+            vector,
+            k=cfg.seed_entities,
+            threshold=cfg.entity_threshold,
+        )
+        seeds = {e.id: conf for e, conf in linked}
+
+        lists: dict[str, list[_Candidate]] = {}
+        pool: dict[str, _Candidate] = {}
+
+        def add(name: str, items: list[tuple[str, Fact | Episode]]) -> None:
+            ranked = []
+            for key, item in items:
+                cand = pool.get(key)
+                if cand is None:
+                    cand = _Candidate()
+                    if isinstance(item, Fact):
+                        cand.fact = item
+                    else:
+                        cand.episode = item
+                    pool[key] = cand
+                ranked.append(cand)
+            lists[name] = ranked
+
+        vec_hits = self._store.search_facts_vector(
+            scope, vector, cfg.vector_k, include_invalid=history
+        )
+        add("vector", [(f.id, f) for f, _ in vec_hits])
+        text_hits = self._store.search_facts_text(scope, query, cfg.bm25_k, include_invalid=history)
+        add("bm25", [(f.id, f) for f, _ in text_hits])
+
+        reached: dict[str, Reached] = {}
+        if seeds and hops > 0:
+            expanded = self._store.expand(
+                scope,
+                list(seeds),
+                hops=hops,
+                fanout=cfg.fanout,
+                vector=vector,
+                include_invalid=history,
+            )
+            reached = best_paths(seeds, expanded, hops=hops, decay=cfg.hop_decay)
+            graph = sorted(reached.values(), key=lambda r: (-r.score, r.hops, r.fact.id))
+            add("graph", [(r.fact.id, r.fact) for r in graph])
+        for fid, r in reached.items():
+            if fid in pool:
+                pool[fid].reached = r
+
+        if qt.before_entity:
+            add("temporal", [(f.id, f) for f in _previous_values(pool, qt.before_entity)])
+
+        if options.include_episodes:
+            ep_vec = self._store.search_episodes_vector(scope, vector, cfg.vector_k)
+            ep_txt = self._store.search_episodes_text(scope, query, cfg.bm25_k)
+            fused = _rrf_order([[e for e, _ in ep_vec], [e for e, _ in ep_txt]], cfg.rrf_k)
+            add("episode", [("ep:" + e.id, e) for e in fused])
+
+        for name, ranked in lists.items():
+            weight = WEIGHTS.get(name, 1.0)
+            for rank, cand in enumerate(ranked):
+                cand.rrf += weight / (cfg.rrf_k + rank + 1)
+                cand.sources.append(name)
+
+        candidates = [c for c in pool.values() if _visible(c, as_of, window, history)]
+        _promote_completing_chains(candidates, query_terms(query))
+        candidates.sort(key=_order)
+        candidates = _drop_covered_episodes(candidates)
+
+        hits = [_to_hit(c) for c in candidates]
+        budget = options.token_budget or cfg.token_budget
+        context, fitted = build_context(hits, budget)
+        results = hits[: options.limit]
+        if options.token_budget is not None:
+            results = fitted[: options.limit]
+        return SearchResult(
+            results=results,
+            context=context,
+            entities=[e.name for e, _ in linked],
+            as_of=as_of,
+            include_history=history,
+            approximations=[TOKEN_APPROXIMATION],
+        )
+
+
+def _promote_completing_chains(cands: list[_Candidate], terms: set[str]) -> None:
+    """Rank the end of a chain above the steps that led to it when it answers more of the
+    question than they do.
+
+    For "where does Ana's brother work?", "Bob is Ana's brother" matches the words best, but
+    the chain's next step "Bob works at Globex" covers the remaining term ("work"): it takes
+    the rank of its best step, plus a little per covered term, so longer chains that cover
+    more of the question come first. A step that adds no new query term is left where it is,
+    so "Carol lives in Porto" never jumps over "Ana lives in Porto" for "where does Ana live?".
+    """
+    if not terms:
+        return
+    by_id = {c.fact.id: c for c in cands if c.fact is not None}
+    chained = [c for c in by_id.values() if c.reached is not None and c.reached.hops > 1]
+    chained.sort(key=lambda c: (c.reached.hops, c.fact.id))  # type: ignore[union-attr]
+    for cand in chained:
+        path = cand.reached.path  # type: ignore[union-attr]
+        prefix_terms = set().union(*(fact_terms(f) for f in path[:-1])) & terms
+        covered = prefix_terms | (fact_terms(path[-1]) & terms)
+        if len(covered) <= len(prefix_terms):
+            continue
+        steps = [by_id[f.id].rrf for f in path[:-1] if f.id in by_id]
+        if steps:
+            cand.rrf = max(cand.rrf, max(steps) + CHAIN_BONUS * len(covered))
+
+
+def _rrf_order(lists: list[list[Episode]], k: int) -> list[Episode]:
+    scores: dict[str, float] = {}
+    items: dict[str, Episode] = {}
+    for ranked in lists:
+        for rank, ep in enumerate(ranked):
+            scores[ep.id] = scores.get(ep.id, 0.0) + 1.0 / (k + rank + 1)
+            items[ep.id] = ep
+    return [items[i] for i in sorted(scores, key=lambda i: (-scores[i], i))]
+
+
+def _previous_values(pool: dict[str, _Candidate], before: str) -> list[Fact]:
+    """Facts that held just before the fact naming `before` ("where did Ana live before Porto")."""
+    key = normalize_key(before)
+    facts = [c.fact for c in pool.values() if c.fact is not None]
+    anchors = [f for f in facts if normalize_key(f.target) == key or normalize_key(f.source) == key]
+    previous: dict[str, Fact] = {}
+    for anchor in anchors:
+        for f in facts:
+            if f.id == anchor.id or f.relation != anchor.relation:
+                continue
+            if f.source_id != anchor.source_id:
+                continue
+            ends = f.invalid_at or f.valid_at
+            if anchor.valid_at is None or ends is None or ends <= anchor.valid_at:
+                previous[f.id] = f
+    return sorted(
+        previous.values(),
+        key=lambda f: (-(f.invalid_at or f.valid_at or datetime.min).timestamp(), f.id),
+    )
+
+
+def _visible(c: _Candidate, as_of: datetime | None, window, history: bool) -> bool:
+    if c.fact is None:
+        ep = c.episode
+        if ep is None:
+            return False
+        if window is not None:
+            return window[0] <= ep.reference_time < window[1]
+        return as_of is None or history or ep.reference_time <= as_of
+    fact = c.fact
+    if window is not None:
+        start, end = window
+        if fact.valid_at is not None and fact.valid_at >= end:
+            return False
+        return not (fact.invalid_at is not None and fact.invalid_at <= start)
+    if as_of is not None and not history:
+        return fact.valid_at_time(as_of)
+    if as_of is not None and fact.valid_at is not None and fact.valid_at > as_of:
+        return False  # never show what only became true after the asked-for time
+    return history or fact.is_current
+
+
+def _order(c: _Candidate) -> tuple:
+    recency = 0.0
+    item = c.fact or c.episode
+    when = getattr(item, "valid_at", None) or getattr(item, "reference_time", None)
+    if when is not None:
+        recency = when.timestamp()
+    current = c.fact is not None and c.fact.is_current
+    ident = c.fact.id if c.fact else ("ep:" + c.episode.id if c.episode else "")
+    return (-round(c.rrf, 12), not current, -recency, ident)
+
+
+def _drop_covered_episodes(cands: list[_Candidate]) -> list[_Candidate]:
+    """An episode whose facts are already in the results adds nothing but tokens."""
+    covered: set[str] = set()
+    out = []
+    for c in cands:
+        if c.fact is not None:
+            covered.update(c.fact.episodes)
+            out.append(c)
+        elif c.episode is not None and c.episode.id not in covered:
+            out.append(c)
+    return out
+
+
+def _to_hit(c: _Candidate) -> Hit:
+    if c.fact is None:
+        ep = c.episode
+        assert ep is not None
+        speaker = ep.name or ep.role
+        when = ep.reference_time.date().isoformat()
+        return Hit(
+            id=ep.id,
+            memory=f"{speaker} said ({when}): {ep.content}",
+            source=speaker,
+            relation="SAID",
+            target="",
+            score=round(c.rrf, 6),
+            valid_at=ep.reference_time,
+            created_at=ep.created_at,
+            episodes=[ep.id],
+            user_id=ep.user_id,
+            agent_id=ep.agent_id,
+            run_id=ep.run_id,
+            current=True,
+            why=c.sources,
+        )
+    f = c.fact
+    path = c.reached.path if c.reached else []
+    return Hit(
+        id=f.id,
+        memory=f.fact,
+        source=f.source,
+        relation=f.relation,
+        target=f.target,
+        score=round(c.rrf, 6),
+        valid_at=f.valid_at,
+        invalid_at=f.invalid_at,
+        created_at=f.created_at,
+        episodes=list(f.episodes),
+        path=[
+            PathStep(id=p.id, source=p.source, relation=p.relation, target=p.target, memory=p.fact)
+            for p in path
+        ],
+        hops=len(path),
+        user_id=f.user_id,
+        agent_id=f.agent_id,
+        run_id=f.run_id,
+        current=f.is_current,
+        why=c.sources,
+    )

@@ -1,0 +1,119 @@
+"""Named Cypher statements: every statement the Neo4j store runs lives in cypher/, one per file.
+
+A statement is named by its path under cypher/ without the suffix ("write/create_facts" is
+cypher/write/create_facts.cypher). Files are read once and cached; the directory is the
+repository's cypher/ folder unless GRAPHMEM_CYPHER_DIR points elsewhere (an installed
+deployment ships the folder next to its config and sets the variable).
+
+No Cypher is built in Python: values travel as parameters, and labels / relationship types
+go through Cypher's dynamic `$(...)` syntax as parameter values.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+
+from graphmem.errors import StoreError
+
+ENV_VAR = "GRAPHMEM_CYPHER_DIR"
+SUFFIX = ".cypher"
+STATEMENT_GROUPS = ("schema", "read", "write")  # run by the store
+BROWSER_GROUP = "browser"  # saved queries for people, never run by the store
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)+$")
+
+
+def default_dir() -> Path:
+    """The repository's cypher/ folder (graphmem/store/cypher_loader.py -> <repo>/cypher)."""
+    return Path(__file__).resolve().parents[2] / "cypher"
+
+
+def cypher_dir() -> Path:
+    """Where the statements are: $GRAPHMEM_CYPHER_DIR, else the repository's cypher/."""
+    override = os.environ.get(ENV_VAR)
+    path = Path(override).expanduser() if override else default_dir()
+    if not path.is_dir():
+        where = f"{ENV_VAR}={override}" if override else f"the repository's cypher/ ({path})"
+        raise StoreError(
+            f"Cypher statements not found: {where} is not a directory; "
+            f"set {ENV_VAR} to the graphmem cypher/ folder"
+        )
+    return path
+
+
+def load(name: str) -> str:
+    """The text of one named statement, e.g. load("read/get_facts")."""
+    if not _NAME.match(name):
+        raise StoreError(f"invalid Cypher statement name {name!r}")
+    return _read(str(cypher_dir()), name)
+
+
+@functools.cache
+def _read(directory: str, name: str) -> str:
+    path = Path(directory, *name.split("/")).with_suffix(SUFFIX)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StoreError(f"Cypher statement {name!r} not found at {path}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read Cypher statement {name!r} at {path}: {exc}") from None
+    text = text.strip()
+    if not strip_comments(text).strip():
+        raise StoreError(f"Cypher statement {name!r} at {path} is empty")
+    return text
+
+
+def names(groups: tuple[str, ...] = STATEMENT_GROUPS) -> list[str]:
+    """Every statement name under the given groups (default: those the store runs)."""
+    root = cypher_dir()
+    found: list[str] = []
+    for group in groups:
+        base = root / group
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*" + SUFFIX)):
+            rel = path.relative_to(root).with_suffix("")
+            found.append("/".join(rel.parts))
+    return found
+
+
+def clear_cache() -> None:
+    _read.cache_clear()
+
+
+def strip_comments(text: str) -> str:
+    """The statement without // and /* */ comments (string literals left intact)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    quote: str | None = None
+    while i < n:
+        ch = text[i]
+        if quote:
+            out.append(ch)
+            if ch == "\\" and quote != "`" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+            i += 1
+            continue
+        if ch in ("'", '"', "`"):
+            quote = ch
+            out.append(ch)
+            i += 1
+            continue
+        if text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)

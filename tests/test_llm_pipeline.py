@@ -1,0 +1,198 @@
+"""The LLM add path end to end: Memory -> LLMExtractor / LLMUpdateResolver -> the real openai
+SDK -> the fake server. Call budget, the move scenario, and bad endpoint behaviour (the episode
+stays stored, pending with the error, and reprocess() completes it)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from graphmem.models import EpisodeStatus
+from tests.fake_openai import FakeOpenAIServer, delayed, http_error, message_text
+
+pytest.importorskip("graphmem.extract.rules", reason="Memory needs the rules extractor module")
+
+from graphmem import Memory, MemoryConfig  # noqa: E402
+
+USER = "alice"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def rel(source, relation, target, message=0, **extra):
+    return {"source": source, "relation": relation, "target": target,
+            "fact": extra.pop("fact", f"{source} {relation} {target}."),
+            "valid_at": None, "invalid_at": None, "negated": False, "message": message,
+            **extra}
+
+
+def extraction(*relations, entities=()):
+    return {"entities": [{"name": n, "type": t} for n, t in entities], "relations": list(relations)}
+
+
+def resolve_like_a_model(request):
+    """A resolver that reads the prompt: supersede on contradiction, end on negation, merge
+    duplicates (what a sensible model answers)."""
+    decisions = []
+    for line in message_text(request, "user").splitlines():
+        match = re.match(r"^([NA]\d+) \[([a-z_]+)", line)
+        if not match:
+            continue
+        ref, kind = match.groups()
+        ids = re.findall(r"\b[EC]\d+\b", line.split("compare with:")[-1]) if (
+            "compare with:" in line) else []
+        if kind == "contradiction":
+            decisions.append({"ref": ref, "action": "ADD", "targets": ids, "reason": "moved"})
+        elif kind == "negation":
+            decisions.append({"ref": ref, "action": "INVALIDATE", "targets": ids,
+                              "reason": "ended"})
+        elif kind in ("duplicate", "near_duplicate"):
+            decisions.append({"ref": ref, "action": "MERGE", "targets": ids[:1],
+                              "reason": "same"})
+    return {"decisions": decisions}
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(default=resolve_like_a_model) as fake:
+        yield fake
+
+
+def memory(server, **llm) -> Memory:
+    config = MemoryConfig.from_dict({
+        "store": {"provider": "sqlite", "path": ":memory:"},
+        "embedder": {"provider": "hashing", "dims": 256},
+        "llm": {"base_url": server.base_url, "model": "fake", "max_retries": 0,
+                "timeout": 5, **llm},
+    })
+    return Memory(config, clock=Clock())
+
+
+def facts(mem, history=False):
+    return mem.get_all(user_id=USER, include_history=history)["results"]
+
+
+def test_llm_is_used_by_default_when_configured(server):
+    mem = memory(server)
+    assert mem.extractor.uses_llm and mem.resolver.uses_llm
+
+
+def test_call_budget_and_a_move(server):
+    mem = memory(server)
+    server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris."),
+                           entities=[("Alice", "Person"), ("Paris", "Place")]))
+    first = mem.add("I live in Paris.", user_id=USER, timestamp="2024-01-10")
+    assert first.llm_calls == 1 and [c.event for c in first.results] == ["ADD"]
+    assert first.prompt_tokens > 0 and first.completion_tokens > 0
+
+    server.push(extraction(rel("Alice", "WORKS_AT", "Acme", fact="Alice works at Acme.")))
+    second = mem.add("I work at Acme.", user_id=USER, timestamp="2024-02-01")
+    assert second.llm_calls == 1  # nothing conflicts: one call
+
+    server.push(extraction(
+        rel("Alice", "LIVES_IN", "Berlin", fact="Alice moved to Berlin.", valid_at="2024-05-01"),
+        rel("Alice", "LIVES_IN", "Paris", fact="Alice no longer lives in Paris.", negated=True,
+            invalid_at="2024-05-01"),
+    ))
+    move = mem.add("Alice moved from Paris to Berlin.", user_id=USER, timestamp="2024-05-02")
+    assert 1 <= move.llm_calls <= 2
+    assert server.calls == 1 + 1 + move.llm_calls
+
+    current = {(f["relation"], f["target"]) for f in facts(mem)}
+    assert ("LIVES_IN", "Berlin") in current and ("LIVES_IN", "Paris") not in current
+    paris = [f for f in facts(mem, history=True) if f["target"] == "Paris"]
+    assert paris and all(f["invalid_at"] is not None for f in paris)
+
+    calls = server.calls
+    found = mem.search("where did Alice live before Berlin", user_id=USER)
+    assert server.calls == calls  # zero LLM calls on search
+    assert any("Paris" in hit["memory"] for hit in found["results"])
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param([http_error(500, "down")], id="http-500"),
+        pytest.param([http_error(429, "quota")], id="http-429"),
+        pytest.param([delayed(2.0, extraction())], id="timeout"),
+        pytest.param(["{invalid json", "still invalid"], id="invalid-json-twice"),
+        pytest.param([{"facts": []}, {"triples": []}], id="wrong-schema-twice"),
+        pytest.param(["", ""], id="empty-output"),
+    ],
+)
+def test_failed_extraction_leaves_episode_pending_then_reprocess(server, failure):
+    mem = memory(server, timeout=0.5)
+    server.push(*failure)
+    result = mem.add("I live in Lisbon.", user_id=USER)
+    assert result.pending == result.episodes and result.errors
+    assert facts(mem) == []  # no partial write
+    [episode] = mem.episodes(user_id=USER)
+    assert episode.status == EpisodeStatus.PENDING and episode.error
+
+    server.reset()
+    server.push(extraction(rel("Alice", "LIVES_IN", "Lisbon", fact="Alice lives in Lisbon.")))
+    [again] = mem.reprocess(user_id=USER)
+    assert [c.event for c in again.results] == ["ADD"]
+    assert mem.episodes(user_id=USER)[0].status == EpisodeStatus.PROCESSED
+
+
+def test_hostile_long_and_non_latin_output_is_stored_safely(server):
+    mem = memory(server)
+    server.push(extraction(
+        rel("Alice", "KNOWS]->(x) DETACH DELETE x //", "Bob", fact="Alice knows Bob."),
+        rel("A" * 10_000, "OWNS", "boat"),
+        rel("王伟", "LIVES_IN", "北京", fact="王伟住在北京。"),
+        rel("محمد", "WORKS_IN", "القاهرة", fact="محمد يعمل في القاهرة."),
+    ))
+    mem.add("...", user_id=USER)
+    stored = facts(mem)
+    relations = {f["relation"] for f in stored}
+    assert "KNOWS_X_DETACH_DELETE_X" in relations
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]{0,63}", r) for r in relations)
+    assert max(len(f["source"]) for f in stored) <= 200
+    assert {("王伟", "北京"), ("محمد", "القاهرة")} <= {(f["source"], f["target"]) for f in stored}
+    hits = mem.search("王伟 北京", user_id=USER)["results"]
+    assert any(h["target"] == "北京" for h in hits)
+
+
+def test_resolver_unknown_ids_fall_back_to_policy(server):
+    mem = memory(server)
+    server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris.")))
+    mem.add("I live in Paris.", user_id=USER, timestamp="2024-01-10")
+    server.push(
+        extraction(rel("Alice", "LIVES_IN", "Berlin", fact="Alice lives in Berlin.")),
+        {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E42"],
+                        "reason": "hallucinated id"},
+                       {"ref": "N99", "action": "SKIP", "targets": [], "reason": "no such"}]},
+    )
+    result = mem.add("I live in Berlin now.", user_id=USER, timestamp="2024-05-02")
+    assert result.llm_calls == 2
+    current = {(f["relation"], f["target"]) for f in facts(mem)}
+    assert ("LIVES_IN", "Berlin") in current  # the policy decided; nothing hallucinated applied
+    assert len(facts(mem, history=True)) == 2
+
+
+def test_resolver_failure_falls_back_to_policy(server):
+    mem = memory(server)
+    server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris.")))
+    mem.add("I live in Paris.", user_id=USER, timestamp="2024-01-10")
+    server.push(extraction(rel("Alice", "LIVES_IN", "Berlin", fact="Alice lives in Berlin.")),
+                http_error(500, "resolver down"))
+    result = mem.add("I live in Berlin now.", user_id=USER, timestamp="2024-05-02")
+    assert not result.pending
+    assert any("resolver" in e for e in result.errors)
+    assert ("LIVES_IN", "Berlin") in {(f["relation"], f["target"]) for f in facts(mem)}
+
+
+def test_infer_false_makes_no_call(server):
+    mem = memory(server)
+    result = mem.add("I live in Paris.", user_id=USER, infer=False)
+    assert result.llm_calls == 0 and server.calls == 0

@@ -1,0 +1,227 @@
+"""Neo4j-specific checks against a real server (skipped unless NEO4J_URI is set).
+
+The store contract itself is tests/contract (the same suite as the embedded store). These
+check what only Neo4j has: every statement in cypher/ plans on the server, the graph reads
+like the facts in Browser (labels, typed relationships, DATETIME values), odd identifiers
+stay inert, the vector-index path agrees with the exact scan, and the Browser queries run.
+
+    NEO4J_URI=bolt://localhost:7687 NEO4J_PASSWORD=... pytest -m neo4j
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from graphmem.models import Entity, Fact, Scope, WriteBatch
+from graphmem.normalize import normalize_key, normalize_relation
+from graphmem.store import cypher_loader
+from graphmem.store.neo4j import Neo4jStore, browse_query
+
+pytestmark = [
+    pytest.mark.neo4j,
+    pytest.mark.skipif(
+        not os.environ.get("NEO4J_URI"),
+        reason="NEO4J_URI not set: these tests need a running Neo4j 5.26 (docs/neo4j.md)",
+    ),
+]
+
+DIMS = 32
+T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def _axis(i: int, scale: float = 1.0) -> list[float]:
+    v = [0.0] * DIMS
+    v[i % DIMS] = scale
+    v[(i * 7 + 3) % DIMS] += 0.5
+    return v
+
+
+@pytest.fixture
+def store():
+    s = Neo4jStore(
+        uri=os.environ["NEO4J_URI"],
+        user=os.environ.get("NEO4J_USER", "neo4j"),
+        password=os.environ.get("NEO4J_PASSWORD", ""),
+        database=os.environ.get("NEO4J_DATABASE"),
+    )
+    s.reset()
+    s.setup(DIMS)
+    yield s
+    s.reset()
+    s.close()
+
+
+def _run(store: Neo4jStore, query: str, **params):
+    """Ad-hoc verification queries (tests only; the store itself runs cypher/ files)."""
+    with store._session() as session:  # noqa: SLF001 - test access to the same driver
+        return session.run(query, params).data()
+
+
+def _entity(scope: Scope, name: str, type: str = "Person", i: int = 0) -> Entity:
+    return Entity(
+        partition=scope.partition,
+        user_id=scope.user_id,
+        name=name,
+        key=normalize_key(name),
+        type=type,
+        embedding=_axis(i),
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def _fact(scope: Scope, a: Entity, relation: str, b: Entity, i: int = 0) -> Fact:
+    return Fact(
+        partition=scope.partition,
+        user_id=scope.user_id,
+        source_id=a.id,
+        source=a.name,
+        relation=relation,
+        target_id=b.id,
+        target=b.name,
+        fact=f"{a.name} {relation.lower()} {b.name}",
+        embedding=_axis(i + 1),
+        created_at=T0,
+    )
+
+
+SAMPLE = {
+    "partition": "u:sample",
+    "id": "x",
+    "ids": ["x"],
+    "keys": ["x"],
+    "entity_ids": ["x"],
+    "episode_ids": ["x"],
+    "frontier_ids": ["x"],
+    "visited_ids": ["x"],
+    "found_ids": [],
+    "rows": [],
+    "reserved": ["Entity", "Episode"],
+    "agent_id": None,
+    "run_id": None,
+    "status": "processed",
+    "statuses": ["pending", "failed"],
+    "error": None,
+    "limit": 10,
+    "k": 5,
+    "fetch": 100,
+    "hops": 2,
+    "fanout": 5,
+    "batch": 10,
+    "terms": ["x"],
+    "query": "x",
+    "include_invalid": False,
+    "with_embeddings": False,
+    "invalidations": {},
+    "merges": {},
+    "vector": [0.1] * DIMS,
+    "timeout": 10,
+    "dims": DIMS,
+    # Browser queries
+    "entity_id": "x",
+    "fact_id": "x",
+    "name": "x",
+    "since": T0,
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in cypher_loader.names(("read", "write", "browser"))],
+)
+def test_every_statement_plans_on_the_server(store, name):
+    query = cypher_loader.load(name)
+    wanted = set(re.findall(r"\$([A-Za-z_]\w*)", cypher_loader.strip_comments(query)))
+    params = {k: SAMPLE[k] for k in wanted}
+    _run(store, "EXPLAIN " + query, **params)
+
+
+def test_the_graph_reads_like_the_facts(store):
+    alice = Scope(user_id="alice")
+    ana, acme = _entity(alice, "Ana", i=0), _entity(alice, "Acme", "Organization", i=1)
+    works = _fact(alice, ana, "WORKS_AT", acme)
+    store.apply(WriteBatch(partition=alice.partition, entities=[ana, acme], facts=[works]))
+    [row] = _run(
+        store,
+        "MATCH (a:Entity:Person {id: $a})-[r:WORKS_AT]->(b:Entity:Organization {id: $b}) "
+        "RETURN r.id AS id, valueType(r.created_at) AS t, r.embedding IS NOT NULL AS v",
+        a=ana.id,
+        b=acme.id,
+    )
+    assert row["id"] == works.id and row["t"].startswith("ZONED DATETIME") and row["v"]
+    # The type label follows the entity's type.
+    store.apply(
+        WriteBatch(
+            partition=alice.partition, entities=[ana.model_copy(update={"type": "Engineer"})]
+        )
+    )
+    [row] = _run(store, "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels", id=ana.id)
+    assert sorted(row["labels"]) == ["Engineer", "Entity"]
+
+
+def test_odd_identifiers_stay_inert(store):
+    alice = Scope(user_id="alice")
+    ana, acme = _entity(alice, "Ana", i=0), _entity(alice, "Acme", "Organization", i=1)
+    relation = normalize_relation("KNOWS]->(x) DETACH DELETE x //")
+    odd = _fact(alice, ana, relation, acme)
+    store.apply(
+        WriteBatch(
+            partition=alice.partition,
+            entities=[ana, acme.model_copy(update={"type": "Episode"})],
+            facts=[odd],
+        )
+    )
+    [got] = store.get_facts(alice.partition, [odd.id])
+    assert got.relation == relation
+    assert store.counts(alice.partition)["entities"] == 2
+    [row] = _run(store, "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels", id=acme.id)
+    assert row["labels"] == ["Entity"]  # a reserved type never becomes a label
+    assert store.list_episodes(alice) == []
+
+
+def test_index_path_agrees_with_the_exact_scan(store):
+    users = [Scope(user_id=f"user{i}") for i in range(40)]
+    for u_i, scope in enumerate(users):
+        people = [_entity(scope, f"P{j}", i=u_i + j) for j in range(6)]
+        store.apply(WriteBatch(partition=scope.partition, entities=people))
+    query = _axis(5, scale=2.0)
+    for scope in users[:5]:
+        indexed = store.search_entities_vector(scope.partition, query, 3)
+        scan = _run(
+            store,
+            cypher_loader.load("read/search_entities_vector_scan"),
+            partition=scope.partition,
+            vector=query,
+            k=3,
+        )
+        assert [e.id for e, _ in indexed] == [r["entity"]["id"] for r in scan]
+        assert [s for _, s in indexed] == pytest.approx([r["score"] for r in scan], abs=1e-6)
+
+
+def test_long_walks_continue_past_four_hops(store):
+    alice = Scope(user_id="alice")
+    chain = [_entity(alice, f"N{i}", i=i) for i in range(8)]
+    facts = [_fact(alice, chain[i], "NEXT", chain[i + 1], i=i) for i in range(7)]
+    store.apply(WriteBatch(partition=alice.partition, entities=chain, facts=facts))
+    assert len(store.expand(alice, [chain[0].id], hops=4, fanout=5)) == 4
+    assert len(store.expand(alice, [chain[0].id], hops=9, fanout=5)) == 7
+
+
+def test_browse_query_runs(store):
+    alice = Scope(user_id="alice")
+    ana, acme = _entity(alice, "Ana"), _entity(alice, "Acme", "Organization", i=1)
+    store.apply(
+        WriteBatch(
+            partition=alice.partition,
+            entities=[ana, acme],
+            facts=[_fact(alice, ana, "WORKS_AT", acme)],
+        )
+    )
+    param_line, query = browse_query("alice").split("\n", 1)
+    assert param_line == ":param partition => 'u:alice';"
+    rows = _run(store, query, partition=alice.partition)
+    assert any(r["r"] is not None for r in rows)

@@ -1,0 +1,641 @@
+"""The Neo4j store without a server: a fake driver records every (statement, parameters).
+
+What this proves here (the real-server behaviour is covered by tests/contract and
+tests/test_neo4j_integration.py when NEO4J_URI is set):
+- a hostile relation name or entity type from an extractor can't change a query's meaning:
+  invalid identifiers are refused before anything is sent, and a valid one travels only as a
+  parameter value (the statement text is byte-identical for any relation or type);
+- every $parameter a statement uses is supplied;
+- apply() is one write transaction with a fixed number of statements, whatever the batch size;
+  each search is one read transaction with one statement;
+- driver errors become StoreError naming the server (and never its password).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from neo4j import exceptions as neo4j_errors
+from neo4j.time import DateTime as Neo4jDateTime
+
+from graphmem.errors import ScopeError, StoreError
+from graphmem.models import (
+    Entity,
+    Episode,
+    Fact,
+    Invalidation,
+    ProvenanceMerge,
+    Scope,
+    WriteBatch,
+)
+from graphmem.normalize import normalize_key, normalize_relation, normalize_type
+from graphmem.store import cypher_loader
+from graphmem.store.neo4j import Neo4jStore, browse_query, cypher_string_literal, lucene_query
+
+T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+ALICE = Scope(user_id="alice")
+NAME_OF = {cypher_loader.load(n): n for n in cypher_loader.names()}
+
+HOSTILE_RELATIONS = [
+    "KNOWS]->(x) DETACH DELETE x //",
+    "KNOWS`]->() MATCH (n) DETACH DELETE n //",
+    "works at",
+    "WORKS_AT; MATCH (n) DETACH DELETE n",
+    "$(evil)",
+    "",
+    "A" * 65,
+    "knows",
+]
+HOSTILE_TYPES = [
+    "Person) DETACH DELETE n //",
+    "Person:Admin",
+    "Person`:`Admin",
+    "person",
+    "Per son",
+    "",
+    "$(x)",
+    "P" * 65,
+]
+
+
+# -- a fake driver ---------------------------------------------------------------------------
+class FakeResult:
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+
+    def data(self) -> list[dict[str, Any]]:
+        return list(self._rows)
+
+
+class FakeTx:
+    def __init__(self, driver: FakeDriver, mode: str) -> None:
+        self.driver, self.mode = driver, mode
+
+    def run(self, query: str, parameters: dict[str, Any] | None = None, **kw: Any) -> FakeResult:
+        params = dict(parameters or {}, **kw)
+        name = NAME_OF.get(query, "<unknown statement>")
+        self.driver.runs.append((self.mode, name, query, params))
+        if self.driver.fail is not None:
+            raise self.driver.fail
+        return FakeResult(self.driver.respond(name, params))
+
+
+class FakeSession:
+    def __init__(self, driver: FakeDriver, config: dict[str, Any]) -> None:
+        self.driver, self.config = driver, config
+
+    def __enter__(self) -> FakeSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def execute_read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.driver.transactions.append("read")
+        return fn(FakeTx(self.driver, "read"), *args, **kwargs)
+
+    def execute_write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.driver.transactions.append("write")
+        return fn(FakeTx(self.driver, "write"), *args, **kwargs)
+
+
+class FakeDriver:
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.transactions: list[str] = []
+        self.sessions: list[dict[str, Any]] = []
+        self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.fail: Exception | None = None
+        self.closed = False
+
+    def session(self, **config: Any) -> FakeSession:
+        self.sessions.append(config)
+        return FakeSession(self, config)
+
+    def verify_connectivity(self, **config: Any) -> None:
+        if self.fail is not None:
+            raise self.fail
+
+    def close(self) -> None:
+        self.closed = True
+
+    def respond(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if name in self.responses:
+            return self.responses[name]
+        rows = params.get("rows") or []
+        counters = {
+            "write/upsert_entities": "upserted",
+            "write/create_facts": "created",
+            "write/add_episodes": "written",
+        }
+        if name in counters:
+            return [{counters[name]: len(rows)}]
+        if name == "read/ping":
+            return [{"ok": 1}]
+        if name == "schema/stored_vector_dims":
+            return [{"entity_dims": [], "fact_dims": [], "episode_dims": []}]
+        if name == "read/expand":
+            return [{"facts": [], "frontier_ids": [], "visited_ids": params["visited_ids"]}]
+        if name.startswith("write/"):
+            return [{"deleted": 0, "updated": 0, "linked": 0}]
+        return []
+
+    def clear(self) -> None:
+        self.runs.clear()
+        self.transactions.clear()
+
+
+@pytest.fixture
+def driver() -> FakeDriver:
+    return FakeDriver()
+
+
+@pytest.fixture
+def store(driver: FakeDriver) -> Neo4jStore:
+    s = Neo4jStore("neo4j://db.example:7687", "neo4j", "s3cret", "memory", driver=driver)
+    s.setup(4)
+    driver.clear()
+    return s
+
+
+def entity(name: str, type: str = "Person", **kw: Any) -> Entity:
+    return Entity(
+        partition=ALICE.partition,
+        user_id="alice",
+        name=name,
+        key=normalize_key(name),
+        type=type,
+        embedding=kw.pop("embedding", [1.0, 0.0, 0.0, 0.0]),
+        created_at=T0,
+        updated_at=T0,
+        **kw,
+    )
+
+
+def fact(source: Entity, relation: str, target: Entity, **kw: Any) -> Fact:
+    return Fact(
+        partition=ALICE.partition,
+        user_id="alice",
+        source_id=source.id,
+        source=source.name,
+        relation=relation,
+        target_id=target.id,
+        target=target.name,
+        fact=kw.pop("sentence", f"{source.name} {relation} {target.name}"),
+        embedding=[0.0, 1.0, 0.0, 0.0],
+        created_at=T0,
+        **kw,
+    )
+
+
+def _statement_params(query: str) -> set[str]:
+    code = cypher_loader.strip_comments(query)
+    code = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", code)
+    return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
+
+
+def _assert_parameters_complete(driver: FakeDriver) -> None:
+    assert driver.runs
+    for _, name, query, params in driver.runs:
+        assert name != "<unknown statement>", query[:80]
+        missing = _statement_params(query) - set(params)
+        assert not missing, f"{name} is sent without {sorted(missing)}"
+
+
+# -- identifiers can't change a query's meaning -----------------------------------------------
+@pytest.mark.parametrize("relation", HOSTILE_RELATIONS)
+def test_a_hostile_relation_is_refused_before_anything_is_sent(store, driver, relation):
+    ana, acme = entity("Ana"), entity("Acme", "Organization")
+    batch = WriteBatch(
+        partition=ALICE.partition, entities=[ana, acme], facts=[fact(ana, relation, acme)]
+    )
+    with pytest.raises(StoreError, match="relation type"):
+        store.apply(batch)
+    assert driver.runs == [] and driver.transactions == []
+
+
+@pytest.mark.parametrize("entity_type", HOSTILE_TYPES)
+def test_a_hostile_entity_type_is_refused_before_anything_is_sent(store, driver, entity_type):
+    batch = WriteBatch(partition=ALICE.partition, entities=[entity("Ana", entity_type)])
+    with pytest.raises(StoreError, match="entity type"):
+        store.apply(batch)
+    assert driver.runs == [] and driver.transactions == []
+
+
+@pytest.mark.parametrize("raw", HOSTILE_RELATIONS[:5])
+def test_a_normalised_hostile_relation_is_an_inert_parameter(store, driver, raw):
+    """What the extractor layer sends after normalize_relation: a valid but odd identifier.
+    The statement text is the same as for a benign relation; the name is only a value."""
+    ana, acme = entity("Ana"), entity("Acme", "Organization")
+    relation = normalize_relation(raw)
+    store.apply(
+        WriteBatch(
+            partition=ALICE.partition, entities=[ana, acme], facts=[fact(ana, "WORKS_AT", acme)]
+        )
+    )
+    benign = [(name, query) for _, name, query, _ in driver.runs]
+    driver.clear()
+    store.apply(
+        WriteBatch(
+            partition=ALICE.partition, entities=[ana, acme], facts=[fact(ana, relation, acme)]
+        )
+    )
+    hostile = [(name, query) for _, name, query, _ in driver.runs]
+    assert hostile == benign  # byte-identical statements
+    for _, _, query, _ in driver.runs:
+        assert relation not in query and raw not in query
+    [create] = [p for _, n, _, p in driver.runs if n == "write/create_facts"]
+    assert create["rows"][0]["relation"] == relation
+
+
+@pytest.mark.parametrize("raw", HOSTILE_TYPES[:3])
+def test_a_normalised_hostile_type_is_an_inert_parameter(store, driver, raw):
+    entity_type = normalize_type(raw)
+    store.apply(WriteBatch(partition=ALICE.partition, entities=[entity("Ana")]))
+    benign = [query for _, _, query, _ in driver.runs]
+    driver.clear()
+    store.apply(WriteBatch(partition=ALICE.partition, entities=[entity("Ana", entity_type)]))
+    assert [query for _, _, query, _ in driver.runs] == benign
+    [upsert] = [p for _, n, _, p in driver.runs if n == "write/upsert_entities"]
+    assert upsert["rows"][0]["labels"] == ["Entity", entity_type]
+    assert all(entity_type not in q and raw not in q for _, _, q, _ in driver.runs)
+
+
+@pytest.mark.parametrize("reserved", ["Entity", "Episode"])
+def test_reserved_types_never_become_labels(store, driver, reserved):
+    store.apply(WriteBatch(partition=ALICE.partition, entities=[entity("Ana", reserved)]))
+    [upsert] = [p for _, n, _, p in driver.runs if n == "write/upsert_entities"]
+    assert upsert["rows"][0]["labels"] == ["Entity"]
+    assert upsert["rows"][0]["type"] == reserved
+    assert "Entity" in upsert["reserved"] and "Episode" in upsert["reserved"]
+
+
+def test_rows_of_another_partition_are_refused_before_sending(store, driver):
+    bob = Entity(partition="u:bob", name="Bob", key="bob", created_at=T0, updated_at=T0)
+    with pytest.raises(StoreError, match="partition"):
+        store.apply(WriteBatch(partition=ALICE.partition, entities=[entity("Ana"), bob]))
+    assert driver.runs == []
+
+
+# -- transactions and round trips --------------------------------------------------------------
+def _batch(n_facts: int) -> WriteBatch:
+    people = [entity(f"P{i}") for i in range(n_facts + 1)]
+    facts = [fact(people[i], "KNOWS", people[i + 1]) for i in range(n_facts)]
+    return WriteBatch(
+        partition=ALICE.partition,
+        entities=people,
+        facts=facts,
+        invalidations=[Invalidation(fact_id="old", invalid_at=T0, expired_at=T0)],
+        merges=[ProvenanceMerge(fact_id="older", episodes=["e1", "e2"])],
+        mentions=[("e1", people[0].id)],
+        episode_ids=["e1"],
+    )
+
+
+def test_apply_is_one_transaction_whatever_the_batch_size(store, driver):
+    store.apply(_batch(1))
+    small = [(mode, name) for mode, name, _, _ in driver.runs]
+    assert driver.transactions == ["write"]
+    driver.clear()
+    store.apply(_batch(200))
+    assert driver.transactions == ["write"]
+    assert [(mode, name) for mode, name, _, _ in driver.runs] == small
+    assert [name for _, name in small] == [
+        "write/upsert_entities",
+        "write/create_facts",
+        "write/update_facts",
+        "write/add_mentions",
+        "write/mark_episodes_processed",
+    ]
+    [create] = [p for _, n, _, p in driver.runs if n == "write/create_facts"]
+    assert len(create["rows"]) == 200
+    _assert_parameters_complete(driver)
+
+
+def test_apply_rolls_back_when_an_endpoint_is_missing(store, driver):
+    driver.responses["write/create_facts"] = [{"created": 0}]
+    with pytest.raises(StoreError, match="does not exist"):
+        store.apply(_batch(2))
+    # The check ran inside the transaction function: nothing after it was sent.
+    assert [n for _, n, _, _ in driver.runs] == ["write/upsert_entities", "write/create_facts"]
+
+
+def test_an_empty_batch_sends_nothing(store, driver):
+    store.apply(WriteBatch(partition=ALICE.partition))
+    assert driver.runs == []
+
+
+def _exercise_reads(store: Neo4jStore) -> None:
+    v = [1.0, 0.0, 0.0, 0.0]
+    narrowed = Scope(user_id="alice", agent_id="a", run_id="r")
+    store.get_episodes(ALICE.partition, ["e1"])
+    store.list_episodes(narrowed, limit=3)
+    store.list_episodes(ALICE, newest_first=True)
+    store.pending_episodes()
+    store.search_episodes_text(narrowed, "where does Ana work?", 5)
+    store.search_episodes_vector(narrowed, v, 5)
+    store.get_entities(ALICE.partition, ["x"], with_embeddings=True)
+    store.find_entities_by_key(ALICE.partition, ["Ana"])
+    store.list_entities(ALICE.partition)
+    store.search_entities_vector(ALICE.partition, v, 5)
+    store.get_facts(ALICE.partition, ["f"])
+    store.locate_fact("f")
+    store.list_facts(narrowed, include_invalid=True)
+    store.facts_for_entities(ALICE.partition, ["x"])
+    store.facts_for_episodes(narrowed, ["e1"])
+    store.search_facts_vector(narrowed, v, 5)
+    store.search_facts_text(narrowed, "Ana Acme", 5)
+    store.expand(narrowed, ["x"], hops=2, fanout=3, vector=v)
+    store.counts(ALICE.partition)
+
+
+def test_each_read_is_one_read_transaction_and_one_statement(store, driver):
+    _exercise_reads(store)
+    assert set(driver.transactions) == {"read"}
+    assert len(driver.transactions) == len(driver.runs) == 19
+    _assert_parameters_complete(driver)
+    # Reads use the configured database and one bookmark manager (read-your-writes on a
+    # cluster); execute_read routes them to readers on neo4j:// URIs.
+    assert {s["database"] for s in driver.sessions} == {"memory"}
+    assert len({id(s["bookmark_manager"]) for s in driver.sessions}) == 1
+
+
+def test_every_write_sends_all_its_parameters(store, driver):
+    ep = Episode(partition=ALICE.partition, content="hi", reference_time=T0, created_at=T0)
+    store.add_episodes([ep], [[0.0, 0.0, 1.0, 0.0]])
+    store.apply(_batch(3))
+    store.set_episode_status(ALICE.partition, ep.id, "failed", "boom")
+    store.delete_fact(ALICE.partition, "f")
+    store.delete_scope(Scope(user_id="alice", agent_id="a"))
+    store.delete_scope(ALICE)
+    store.reset()
+    _assert_parameters_complete(driver)
+    names = [n for _, n, _, _ in driver.runs]
+    assert names[-1] == "write/reset_batch"
+    assert "write/delete_partition_entities" in names
+
+
+def test_whole_partition_delete_ignores_narrowing_of_the_partition_key(store, driver):
+    store.delete_scope(Scope(agent_id="bot"))  # the agent IS the partition here
+    [facts] = [p for _, n, _, p in driver.runs if n == "write/delete_scope_facts"]
+    assert facts == {"partition": "a:bot", "agent_id": None, "run_id": None}
+    assert "write/delete_partition_entities" in [n for _, n, _, _ in driver.runs]
+    driver.clear()
+    store.delete_scope(Scope(agent_id="bot", run_id="r1"))
+    [facts] = [p for _, n, _, p in driver.runs if n == "write/delete_scope_facts"]
+    assert facts == {"partition": "a:bot", "agent_id": "bot", "run_id": "r1"}
+    assert "write/delete_partition_entities" not in [n for _, n, _, _ in driver.runs]
+
+
+def test_vector_search_uses_the_index_after_setup_and_scans_before(driver):
+    s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
+    s.search_entities_vector(ALICE.partition, [1.0, 0.0], 3)
+    assert driver.runs[-1][1] == "read/search_entities_vector_scan"
+    s.setup(2)
+    s.search_entities_vector(ALICE.partition, [1.0, 0.0], 3)
+    name, params = driver.runs[-1][1], driver.runs[-1][3]
+    assert name == "read/search_entities_vector"
+    assert params["fetch"] >= params["k"] == 3
+    # A zero vector cannot go to a cosine index: exact scan instead.
+    s.search_entities_vector(ALICE.partition, [0.0, 0.0], 3)
+    assert driver.runs[-1][1] == "read/search_entities_vector_scan"
+    with pytest.raises(StoreError, match="dimension"):
+        s.search_entities_vector(ALICE.partition, [1.0, 0.0, 0.0], 3)
+
+
+def test_expand_is_one_query_up_to_four_hops_then_continues(store, driver):
+    frontier = iter([["b"], ["c"], []])
+
+    def fake_expand(name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"facts": [], "frontier_ids": next(frontier), "visited_ids": ["a"]}]
+
+    driver.respond = fake_expand  # type: ignore[method-assign]
+    assert store.expand(ALICE, ["a"], hops=4, fanout=5) == []
+    assert len(driver.runs) == 1 and driver.runs[0][3]["hops"] == 4
+    driver.clear()
+    store.expand(ALICE, ["a"], hops=9, fanout=5)  # 4 + 4 + 1, stops when frontier empties
+    assert [p["hops"] for _, _, _, p in driver.runs] == [4, 4]
+    assert driver.transactions == ["read"]  # one consistent snapshot
+    assert store.expand(ALICE, ["a"], hops=0, fanout=5) == []
+
+
+def test_rows_become_models_with_aware_utc_times(store, driver):
+    created = Neo4jDateTime(2024, 3, 1, 9, 30, 0, 123456000, tzinfo=timezone(timedelta(hours=2)))
+    driver.responses["read/get_facts"] = [
+        {
+            "fact": {
+                "id": "f1",
+                "partition": "u:alice",
+                "user_id": "alice",
+                "agent_id": None,
+                "run_id": None,
+                "fact": "Ana works at Acme",
+                "valid_at": None,
+                "invalid_at": None,
+                "created_at": created,
+                "expired_at": None,
+                "episodes": ["e1"],
+                "confidence": 0.5,
+                "invalidated_by": None,
+                "metadata_json": '{"n": 2}',
+            },
+            "relation": "WORKS_AT",
+            "source_id": "s",
+            "source": "Ana",
+            "target_id": "t",
+            "target": "Acme",
+            "embedding": None,
+        }
+    ]
+    [got] = store.get_facts(ALICE.partition, ["f1", "missing"])
+    assert got.created_at == datetime(2024, 3, 1, 7, 30, 0, 123456, tzinfo=UTC)
+    assert got.created_at.utcoffset() == timedelta(0)
+    assert (got.relation, got.source, got.target, got.metadata) == (
+        "WORKS_AT",
+        "Ana",
+        "Acme",
+        {"n": 2},
+    )
+    assert got.embedding is None and got.confidence == 0.5
+
+
+def test_times_are_sent_as_aware_utc(store, driver):
+    naive = datetime(2024, 1, 1, 12, 0)  # taken as UTC
+    plus_two = datetime(2024, 1, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    ana = entity("Ana").model_copy(update={"created_at": naive, "updated_at": plus_two})
+    store.apply(WriteBatch(partition=ALICE.partition, entities=[ana]))
+    [upsert] = [p for _, n, _, p in driver.runs if n == "write/upsert_entities"]
+    row = upsert["rows"][0]
+    assert row["created_at"] == row["updated_at"] == datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+    assert row["created_at"].tzinfo is not None and row["updated_at"].utcoffset() == timedelta(0)
+
+
+def test_find_by_key_normalises_keys_and_alias_keys_are_stored(store, driver):
+    bob = entity("Robert", aliases=["Bob", "ＢＯＢＢＹ"])
+    store.apply(WriteBatch(partition=ALICE.partition, entities=[bob]))
+    [upsert] = [p for _, n, _, p in driver.runs if n == "write/upsert_entities"]
+    assert upsert["rows"][0]["alias_keys"] == ["robert", "bob", "bobby"]
+    store.find_entities_by_key(ALICE.partition, [" BOB ", "", "bob"])
+    assert driver.runs[-1][3]["keys"] == ["bob"]
+
+
+def test_text_search_terms_and_lucene_query_are_inert():
+    assert lucene_query('Ana AND "Acme" OR col:x* NOT (y) ^2 ~ \\ /re/') == (
+        "ana OR and OR acme OR or OR col OR x OR not OR y OR 2 OR re"
+    )
+    assert lucene_query("?!* ()") == ""
+
+
+def test_setup_refuses_other_dimensions_once_vectors_exist(driver):
+    s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
+    driver.responses["schema/stored_vector_dims"] = [
+        {"entity_dims": [32], "fact_dims": [], "episode_dims": []}
+    ]
+    with pytest.raises(StoreError, match="dimension 32"):
+        s.setup(64)
+    s.setup(32)
+    for bad in (0, -1, 4097, 3.0, True, "32"):
+        with pytest.raises(StoreError):
+            s.setup(bad)  # type: ignore[arg-type]
+
+
+def test_setup_rebuilds_a_vector_index_of_another_dimension_when_empty(driver):
+    s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
+    driver.responses["schema/show_vector_indexes"] = [
+        {"name": "graphmem_entity_embedding", "options": {"indexConfig": {"vector.dimensions": 8}}},
+        {
+            "name": "graphmem_episode_embedding",
+            "options": {"indexConfig": {"vector.dimensions": 4}},
+        },
+    ]
+    driver.clear()
+    s.setup(4)
+    names = [n for _, n, _, _ in driver.runs]
+    assert "schema/drop_vector_index_entity_embedding" in names
+    assert "schema/vector_index_entity_embedding" in names
+    assert "schema/drop_vector_index_episode_embedding" not in names
+    assert "schema/vector_index_episode_embedding" not in names
+    create = [p for _, n, _, p in driver.runs if n == "schema/vector_index_entity_embedding"]
+    assert create == [{"dims": 4}]
+    # Every schema statement is its own transaction.
+    schema_runs = [n for _, n, _, _ in driver.runs if n.startswith("schema/")]
+    assert driver.transactions.count("write") + driver.transactions.count("read") >= len(
+        schema_runs
+    )
+
+
+# -- errors ------------------------------------------------------------------------------------
+def test_unreachable_server_is_a_store_error_naming_the_uri_quickly():
+    started = time.monotonic()
+    with pytest.raises(StoreError) as info:
+        Neo4jStore("bolt://127.0.0.1:1", "neo4j", "pw", connection_timeout=2)
+    assert time.monotonic() - started < 10
+    assert "bolt://127.0.0.1:1" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_a_bad_uri_is_a_store_error_without_the_password():
+    with pytest.raises(StoreError, match="foo://db") as info:
+        Neo4jStore("foo://db:7687", "neo4j", "pw")
+    assert info.value.__cause__ is None
+    with pytest.raises(StoreError) as info:
+        Neo4jStore("bolt://me:hunter2@127.0.0.1:1", "neo4j", "pw", connection_timeout=2)
+    assert "hunter2" not in str(info.value)
+
+
+def test_no_uri_at_all(monkeypatch):
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    with pytest.raises(StoreError, match="NEO4J_URI"):
+        Neo4jStore()
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (neo4j_errors.ServiceUnavailable("gone"), "unreachable"),
+        (neo4j_errors.SessionExpired("expired"), "unreachable"),
+        (neo4j_errors.AuthError("bad credentials"), "credentials"),
+        (neo4j_errors.DriverError("odd"), "driver error"),
+    ],
+)
+def test_driver_errors_become_store_errors(store, driver, error, message):
+    driver.fail = error
+    with pytest.raises(StoreError, match=message) as info:
+        store.list_entities(ALICE.partition)
+    assert "neo4j://db.example:7687" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_connecting_checks_connectivity_and_closes_on_failure(driver):
+    driver.fail = neo4j_errors.ServiceUnavailable("no route")
+    with pytest.raises(StoreError, match="unreachable while connecting"):
+        Neo4jStore("neo4j://cluster.example", "neo4j", "pw", driver=driver)
+    assert driver.closed
+
+
+def test_a_closed_store_refuses_work(store, driver):
+    store.close()
+    assert driver.closed
+    with pytest.raises(StoreError, match="closed"):
+        store.counts(ALICE.partition)
+
+
+# -- Neo4j Browser ------------------------------------------------------------------------------
+def _unquote(literal: str) -> str:
+    assert literal[0] == literal[-1] == "'"
+    body, out, i = literal[1:-1], [], 0
+    while i < len(body):
+        if body[i] == "\\":
+            nxt = body[i + 1]
+            if nxt == "u":
+                out.append(chr(int(body[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            if nxt == "U":
+                out.append(chr(int(body[i + 2 : i + 10], 16)))
+                i += 10
+                continue
+            out.append(nxt)
+            i += 2
+            continue
+        assert body[i] != "'", "unescaped quote ends the literal early"
+        out.append(body[i])
+        i += 1
+    return "".join(out)
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    [
+        "alice",
+        "x' + toString(1) + '",
+        "o\\'brien",
+        "Zoë 王",
+        "x}) MATCH (n) DETACH DELETE n //",
+        "tab\u2028sep",
+    ],
+)
+def test_browse_query_sets_the_partition_as_one_escaped_literal(user_id):
+    text = browse_query(user_id)
+    first, *rest = text.splitlines()
+    match = re.fullmatch(r":param partition => ('(?:[^'\\]|\\.)*');", first)
+    assert match, first
+    assert _unquote(match.group(1)) == Scope(user_id=user_id).partition
+    assert "$partition" in "\n".join(rest)
+    assert not any(line.lstrip().startswith("//") for line in rest)
+
+
+def test_browse_query_refuses_a_bad_user_id():
+    with pytest.raises(ScopeError):
+        browse_query("")
+    with pytest.raises(ScopeError):
+        browse_query("a\x00b")
+
+
+def test_cypher_string_literal_round_trips():
+    for value in ["", "plain", "it's", 'say "hi"', "back\\slash", "\u2028", "😀"]:
+        assert _unquote(cypher_string_literal(value)) == value
