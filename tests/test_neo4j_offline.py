@@ -505,10 +505,16 @@ def test_setup_refuses_other_dimensions_once_vectors_exist(driver):
 
 def test_setup_rebuilds_a_vector_index_of_another_dimension_when_empty(driver):
     s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
-    driver.responses["schema/show_vector_indexes"] = [
-        {"name": "graphmem_entity_embedding", "options": {"indexConfig": {"vector.dimensions": 8}}},
+    driver.responses["schema/show_indexes"] = [
+        {"name": "graphmem_entity_id", "type": "RANGE", "options": {}},
+        {
+            "name": "graphmem_entity_embedding",
+            "type": "VECTOR",
+            "options": {"indexConfig": {"vector.dimensions": 8}},
+        },
         {
             "name": "graphmem_episode_embedding",
+            "type": "VECTOR",
             "options": {"indexConfig": {"vector.dimensions": 4}},
         },
     ]
@@ -521,11 +527,43 @@ def test_setup_rebuilds_a_vector_index_of_another_dimension_when_empty(driver):
     assert "schema/vector_index_episode_embedding" not in names
     create = [p for _, n, _, p in driver.runs if n == "schema/vector_index_entity_embedding"]
     assert create == [{"dims": 4}]
-    # Every schema statement is its own transaction.
-    schema_runs = [n for _, n, _, _ in driver.runs if n.startswith("schema/")]
-    assert driver.transactions.count("write") + driver.transactions.count("read") >= len(
-        schema_runs
-    )
+    # Only missing schema objects are created (an admin may have created them), each in its
+    # own transaction.
+    assert "schema/constraint_entity_id" not in names
+    assert "schema/constraint_fact_ref_id" in names
+    assert len(driver.transactions) == len(driver.runs)
+
+
+def test_setup_on_a_complete_schema_changes_nothing(driver):
+    s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
+    s.setup(4)
+    created = {n for _, n, _, _ in driver.runs if n.startswith("schema/")}
+    names = [
+        "graphmem_entity_id",
+        "graphmem_fact_ref_id",
+        "graphmem_entity_partition_key",
+        "graphmem_episode_id",
+        "graphmem_entity_partition",
+        "graphmem_episode_partition",
+        "graphmem_episode_status",
+        "graphmem_episode_content",
+        "graphmem_entity_name",
+    ]
+    vector = {"indexConfig": {"vector.dimensions": 4}}
+    driver.responses["schema/show_indexes"] = [
+        *({"name": n, "type": "RANGE", "options": {}} for n in names),
+        {"name": "graphmem_entity_embedding", "type": "VECTOR", "options": vector},
+        {"name": "graphmem_episode_embedding", "type": "VECTOR", "options": vector},
+    ]
+    assert "schema/constraint_entity_id" in created
+    again = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
+    driver.clear()
+    again.setup(4)
+    assert [n for _, n, _, _ in driver.runs] == [
+        "schema/show_indexes",
+        "schema/stored_vector_dims",
+        "schema/show_indexes",
+    ]
 
 
 # -- errors ------------------------------------------------------------------------------------

@@ -86,17 +86,18 @@ NO_LIMIT = 2**62
 #: Query tokens kept for full-text search (Lucene's clause limit is far above this).
 MAX_QUERY_TERMS = 64
 
-BASE_SCHEMA = (
-    "schema/constraint_entity_id",
-    "schema/constraint_fact_ref_id",
-    "schema/constraint_entity_partition_key",
-    "schema/constraint_episode_id",
-    "schema/index_entity_partition",
-    "schema/index_episode_partition",
-    "schema/index_episode_status",
-    "schema/fulltext_episode_content",
-    "schema/fulltext_entity_name",
-)
+#: schema object name -> the statement creating it (constraints and indexes, no vectors)
+BASE_SCHEMA = {
+    "graphmem_entity_id": "schema/constraint_entity_id",
+    "graphmem_fact_ref_id": "schema/constraint_fact_ref_id",
+    "graphmem_entity_partition_key": "schema/constraint_entity_partition_key",
+    "graphmem_episode_id": "schema/constraint_episode_id",
+    "graphmem_entity_partition": "schema/index_entity_partition",
+    "graphmem_episode_partition": "schema/index_episode_partition",
+    "graphmem_episode_status": "schema/index_episode_status",
+    "graphmem_episode_content": "schema/fulltext_episode_content",
+    "graphmem_entity_name": "schema/fulltext_entity_name",
+}
 #: index name -> (create statement, drop statement)
 VECTOR_INDEXES = {
     "graphmem_entity_embedding": (
@@ -509,16 +510,25 @@ class Neo4jStore(GraphStore):
         """One schema statement in its own transaction (schema and data never share one)."""
         self._write(f"running {name}", [(name, params or {}, None)])
 
+    def _indexes(self) -> dict[str, dict[str, Any]]:
+        """Existing indexes by name (a uniqueness constraint's backing index has its name)."""
+        rows = self._read("schema/show_indexes", {}, "listing indexes")
+        return {row["name"]: row for row in rows}
+
     def _ensure_base_schema(self) -> None:
-        """Constraints, range and full-text indexes (idempotent; once per store object)."""
+        """Constraints, range and full-text indexes: the missing ones are created (each
+        statement is also IF NOT EXISTS, for concurrent start-ups); once per store object."""
         if self._base_ready:
             return
         with self._schema_lock:
             if self._base_ready:
                 return
-            for name in BASE_SCHEMA:
-                self._schema(name)
-            self._schema("schema/await_indexes", {"timeout": self._index_timeout})
+            existing = self._indexes()
+            missing = [stmt for name, stmt in BASE_SCHEMA.items() if name not in existing]
+            for statement in missing:
+                self._schema(statement)
+            if missing:
+                self._schema("schema/await_indexes", {"timeout": self._index_timeout})
             self._base_ready = True
 
     def _close_driver(self) -> None:
@@ -578,9 +588,10 @@ class Neo4jStore(GraphStore):
                         "data was written with, or delete the data first"
                     )
         existing: dict[str, Any] = {}
-        for index in self._read("schema/show_vector_indexes", {}, "listing vector indexes"):
+        for index_name, index in self._indexes().items():
             config = (index.get("options") or {}).get("indexConfig") or {}
-            existing[index["name"]] = config.get("vector.dimensions")
+            existing[index_name] = config.get("vector.dimensions")
+        changed = False
         for index_name, (create, drop) in VECTOR_INDEXES.items():
             if index_name in existing and existing[index_name] == dims:
                 continue
@@ -588,7 +599,9 @@ class Neo4jStore(GraphStore):
                 # Another dimension but no vectors stored (checked above): rebuild it.
                 self._schema(drop)
             self._schema(create, {"dims": dims})
-        self._schema("schema/await_indexes", {"timeout": self._index_timeout})
+            changed = True
+        if changed:
+            self._schema("schema/await_indexes", {"timeout": self._index_timeout})
         self._dims = dims
 
     def close(self) -> None:
@@ -668,7 +681,7 @@ class Neo4jStore(GraphStore):
     def pending_episodes(self, partition: str | None = None) -> list[Episode]:
         params = {
             "partition": partition,
-            "statuses": [s.value for s in EpisodeStatus if s is not EpisodeStatus.PROCESSED],
+            "statuses": [st.value for st in EpisodeStatus if st is not EpisodeStatus.PROCESSED],
         }
         rows = self._read("read/pending_episodes", params, "listing pending episodes")
         return [_episode(r) for r in rows]
