@@ -1,58 +1,63 @@
 """The embedded store: one SQLite file (or ":memory:"), no server.
 
-Schema (every row carries `partition`, the Scope's hard partition key, and every query filters
-on it, so a guessed id can never reach another user's data; fact ids are unique store-wide so
-locate_fact can name the one partition holding a fact, other ids are unique per partition):
+Schema. Every row carries `partition` (the Scope's hard partition key) and every query filters
+on it, so a guessed id never reaches another user's data. Fact ids are unique store-wide (so
+locate_fact names the one partition holding a fact); other ids are unique per partition.
 
-- meta(key, value): `schema_version` and `dims`, the embedding dimension fixed by setup().
+- meta(key, value): `schema_version`, and `dims`, the embedding dimension fixed by setup().
 - versions(partition, kind, version): a counter per partition and kind (entities, facts,
-  episodes), bumped in the same transaction as every write that changes what the in-memory
-  vector indexes hold. A cached index is used only while its version is still current, which
-  costs one indexed lookup per read and keeps several processes sharing the file correct.
+  episodes), bumped in the same transaction as every write that changes what that kind's
+  in-memory vector index holds. A cached index is used only while its version is current: one
+  indexed lookup per read keeps several processes sharing the file correct.
 - episodes: raw messages, their status, and an optional float32 embedding blob.
 - entities: one row per node, UNIQUE (partition, key); aliases as a JSON list.
 - entity_keys(partition, key, entity_id): normalize_key() of each entity's key and aliases, so
   find_entities_by_key finds aliases through an index.
-- facts: one row per edge; `current` is a generated column (invalid_at and expired_at NULL);
-  provenance is kept in order as a JSON list on the row (read with the fact) and, denormalised,
+- facts: one row per edge; `current` is a generated column (invalid_at and expired_at NULL).
+  Provenance is kept in order as a JSON list on the row (read with the fact) and, denormalised,
   in fact_episodes(partition, episode_id, fact_id) for facts_for_episodes.
 - mentions(partition, episode_id, entity_id).
-- facts_fts, episodes_fts: FTS5 tables (rowid = the owning row's `seq`) over a token string
-  derived in Python (see _doc_tokens): words are NFKC-normalised and casefolded; runs of CJK
+- facts_fts, episodes_fts: FTS5 tables (rowid = the owning row's `seq`) with two columns: a
+  partition token, so a search only scores its own partition's matches, and a token string
+  derived in Python (see _doc_tokens). Words are NFKC-normalised and casefolded; runs of CJK
   characters (Han, kana, Hangul), which carry no spaces, are indexed as single characters plus
-  overlapping bigrams, and queried as bigrams (CJKAnalyzer style). So 王小明 in a stored fact
-  is found by "王小明在哪里工作" (shared bigrams 王小, 小明), which neither unicode61 (one token
-  per run) nor trigram (no 2-character names, substring-only matching) would do alone.
-  Queries are never passed through raw: they become quoted tokens joined with OR.
+  overlapping bigrams and queried as bigrams (as Lucene's CJK analyzer does). So 王小明 in a
+  stored fact is found by "王小明在哪里工作" (shared bigrams 王小, 小明); unicode61 alone makes
+  a whole clause one token, and trigram cannot match 2-character names. Queries are never
+  passed through raw: they become quoted tokens joined with OR.
 
 Times are stored as fixed-width ISO-8601 UTC text ("2024-03-01T09:30:00.000000Z"), so text
 order is time order and microseconds round-trip exactly. Embeddings are float32 blobs.
 
-Concurrency: one connection (check_same_thread=False) guarded by an RLock, so a store can be
+Concurrency. One connection (check_same_thread=False) guarded by an RLock, so a store can be
 shared across threads. The file is in WAL mode (readers never block the writer). Every public
 method is one transaction: writes start with BEGIN IMMEDIATE (take the write lock up front, so
 no deadlock-prone read-to-write upgrade), reads with BEGIN (one consistent snapshot). SQLite's
 busy_timeout waits for other processes' locks, and a bounded exponential backoff (about 10 s in
 total) retries "database is locked"/SQLITE_BUSY, so lock contention never reaches the caller
-unless it lasts longer than that; then, like every other sqlite3 error, it becomes a StoreError.
+unless it outlasts that; then, like every other sqlite3 error, it becomes a StoreError.
 
-Vector search: per partition and kind, an in-memory unit-normalised float32 matrix (plus
-scope codes and current flags) is built on first use and cached (LRU, bounded in bytes). A
-search is one matmul, an argpartition and a tie-aware sort of the top k; Fact objects are built
-only for the k hits.
+Vector search. Per partition and kind, an in-memory unit-normalised float32 matrix (plus scope
+codes and current flags) is built on first use and cached (LRU, bounded in bytes). A search is
+one matmul, an argpartition and a tie-aware sort of the top k; models are built only for the k
+hits. This process's own writes patch the cached index in place (append rows, flip `current`),
+because reloading 100k vectors after every add would cost a second; another process's write
+moves the version past the cache's, and the next read reloads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
 import sqlite3
 import threading
 import time
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -120,21 +125,29 @@ _SCHEMA = (
         PRIMARY KEY (partition, episode_id, entity_id)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS mentions_by_entity ON mentions (partition, entity_id)",
     """CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts
-        USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')""",
+        USING fts5(part, text, tokenize = 'unicode61 remove_diacritics 2')""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS episodes_fts
-        USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')""",
+        USING fts5(part, text, tokenize = 'unicode61 remove_diacritics 2')""",
 )
 
-_EPISODE_COLS = (
-    "seq, partition, id, user_id, agent_id, run_id, role, name, content, reference_time, "
-    "created_at, status, error, infer, metadata"
+# Column lists, in the order the row-to-model helpers read them.
+_EPISODE_FIELDS = (
+    "seq", "partition", "id", "user_id", "agent_id", "run_id", "role", "name", "content",
+    "reference_time", "created_at", "status", "error", "infer", "metadata",
 )
-_ENTITY_COLS = "seq, partition, id, user_id, name, key, type, aliases, created_at, updated_at"
-_FACT_COLS = (
-    "seq, partition, id, user_id, agent_id, run_id, source_id, source, relation, target_id, "
-    "target, fact, valid_at, invalid_at, created_at, expired_at, episodes, confidence, "
-    "invalidated_by, metadata"
+_ENTITY_FIELDS = (
+    "seq", "partition", "id", "user_id", "name", "key", "type", "aliases", "created_at",
+    "updated_at",
 )
+_FACT_FIELDS = (
+    "seq", "partition", "id", "user_id", "agent_id", "run_id", "source_id", "source",
+    "relation", "target_id", "target", "fact", "valid_at", "invalid_at", "created_at",
+    "expired_at", "episodes", "confidence", "invalidated_by", "metadata",
+)
+_TIME_FIELDS = ("reference_time", "created_at", "updated_at", "valid_at", "invalid_at",
+                "expired_at")
+_JSON_FIELDS = ("aliases", "episodes", "metadata")
+
 # An id list is bound as ONE JSON parameter, so lists of any length stay within SQLite's
 # variable limit and the statement text never changes.
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
@@ -146,6 +159,11 @@ _COUNT_KEYS = ("entities", "facts", "current_facts", "episodes")
 
 
 # -- small conversions ------------------------------------------------------------------------
+def _cols(fields: Sequence[str], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + f for f in fields)
+
+
 def _ts(value: datetime | None) -> str | None:
     """Fixed-width UTC text, so that text order is time order (naive times are taken as UTC)."""
     if value is None:
@@ -153,15 +171,11 @@ def _ts(value: datetime | None) -> str | None:
     return to_utc(value).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def _dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _ids(values: Iterable[str]) -> str:
+def _ids(values: Iterable[Any]) -> str:
     return json.dumps(list(dict.fromkeys(values)))
 
 
@@ -171,10 +185,23 @@ def _blob(vector: Sequence[float] | None) -> bytes | None:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
-def _unblob(blob: bytes | None) -> list[float] | None:
-    if blob is None:
-        return None
-    return np.frombuffer(blob, dtype=np.float32).tolist()
+def _values(fields: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+    """A row as model field values: times parsed, JSON decoded, `seq` and extras dropped."""
+    values = dict(zip(fields, row, strict=False))
+    del values["seq"]
+    for name in _TIME_FIELDS:
+        text = values.get(name)
+        if text is not None:
+            values[name] = datetime.fromisoformat(text)
+    for name in _JSON_FIELDS:
+        if name in values:
+            values[name] = json.loads(values[name])
+    return values
+
+
+def _partition_token(partition: str) -> str:
+    """One FTS token standing for a partition: letters and digits only, whatever the ids."""
+    return "p" + hashlib.blake2b(partition.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -200,7 +227,7 @@ def _split_words(text: str) -> Iterable[tuple[str, bool]]:
                 yield piece, i % 2 == 1
 
 
-def _doc_tokens(text: str) -> list[str]:
+def _doc_tokens(text: str) -> str:
     """Index tokens: words as they are; CJK runs as single characters and bigrams."""
     tokens: list[str] = []
     for piece, cjk in _split_words(text):
@@ -209,7 +236,7 @@ def _doc_tokens(text: str) -> list[str]:
             continue
         tokens.extend(piece)
         tokens.extend(piece[i : i + 2] for i in range(len(piece) - 1))
-    return tokens
+    return " ".join(tokens)
 
 
 def _query_tokens(text: str) -> list[str]:
@@ -223,8 +250,9 @@ def _query_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(tokens))[:MAX_QUERY_TOKENS]
 
 
-def _match_expression(query: str) -> str | None:
-    """A safe FTS5 MATCH expression: every token quoted, OR-ed; None when there is no token.
+def _match_expression(partition: str, query: str) -> str | None:
+    """A safe FTS5 MATCH expression: the partition's token AND any of the query's tokens, each
+    quoted; None when the query has no token.
 
     Tokens contain only letters and digits, so quoting cannot be escaped; the doubling of '"'
     is there for defence in depth.
@@ -232,73 +260,133 @@ def _match_expression(query: str) -> str | None:
     tokens = _query_tokens(query)
     if not tokens:
         return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+    words = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+    return f'part : "{_partition_token(partition)}" AND text : ({words})'
 
 
 # -- vector index -----------------------------------------------------------------------------
-def _codes(values: Sequence[str | None]) -> tuple[np.ndarray, dict[str | None, int]]:
-    """Categorical codes, so scope filtering is an integer comparison over a numpy array."""
-    table: dict[str | None, int] = {}
-    codes = np.fromiter(
-        (table.setdefault(v, len(table)) for v in values), dtype=np.int32, count=len(values)
-    )
-    return codes, table
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero); embedders already normalise, so the
+    usual case is a cheap check and no copy."""
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
+    if np.allclose(norms, 1.0, atol=1e-4):
+        return matrix
+    norms[norms == 0] = 1.0
+    return matrix / norms[:, None]
+
+
+class _Codes:
+    """Categorical codes of a string column, so scope filtering is an integer comparison."""
+
+    def __init__(self) -> None:
+        self.table: dict[str | None, int] = {}
+        self.codes = np.empty(0, dtype=np.int32)
+
+    def extend(self, values: Sequence[str | None]) -> None:
+        new = np.fromiter(
+            (self.table.setdefault(v, len(self.table)) for v in values),
+            dtype=np.int32,
+            count=len(values),
+        )
+        self.codes = np.concatenate([self.codes, new])
+
+    def equals(self, value: str) -> np.ndarray:
+        code = self.table.get(value)
+        if code is None:
+            return np.zeros(len(self.codes), dtype=bool)
+        return self.codes == code
 
 
 class _VectorIndex:
-    """Unit-normalised embeddings of one kind in one partition, with what filters need."""
+    """Unit-normalised embeddings of one kind in one partition, with what filters need.
 
-    def __init__(
-        self,
-        version: int,
-        seqs: list[int],
-        ids: list[str],
-        matrix: np.ndarray,
-        agents: Sequence[str | None] | None = None,
-        runs: Sequence[str | None] | None = None,
-        current: Sequence[int] | None = None,
-    ) -> None:
+    Rows are in ascending `seq` order, so seqs are found with searchsorted. The matrix keeps
+    spare capacity, so appending this process's own new rows costs O(new rows), not a copy.
+    """
+
+    def __init__(self, version: int, dims: int, *, scoped: bool, tracks_current: bool) -> None:
         self.version = version
-        self.seqs = seqs
-        self.ids = ids
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(ids) else None
-        if norms is not None:
-            norms[norms == 0] = 1.0
-            matrix = matrix / norms
-        self.matrix = matrix
-        self.agents, self.agent_codes = _codes(agents) if agents is not None else (None, {})
-        self.runs, self.run_codes = _codes(runs) if runs is not None else (None, {})
-        self.current = np.asarray(current, dtype=bool) if current is not None else None
-        self._row_of_seq: dict[int, int] | None = None
+        self.dims = dims
+        self.n = 0
+        self.seqs = np.empty(0, dtype=np.int64)
+        self.ids: list[str] = []
+        self._buf = np.empty((0, dims), dtype=np.float32)
+        self.agents = _Codes() if scoped else None
+        self.runs = _Codes() if scoped else None
+        self.current = np.empty(0, dtype=bool) if tracks_current else None
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._buf[: self.n]
 
     @property
     def nbytes(self) -> int:
-        return int(self.matrix.nbytes) + 64 * len(self.ids)
+        return int(self._buf.nbytes) + 80 * self.n
 
-    def row_of_seq(self) -> dict[int, int]:
-        """seq -> matrix row, built on first use (expand needs it, plain searches do not)."""
-        if self._row_of_seq is None:
-            self._row_of_seq = {seq: row for row, seq in enumerate(self.seqs)}
-        return self._row_of_seq
+    def append(
+        self,
+        seqs: Sequence[int],
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        agents: Sequence[str | None] = (),
+        runs: Sequence[str | None] = (),
+        current: Sequence[bool] = (),
+    ) -> bool:
+        """Add rows (seqs ascending, after every seq held); False when that order would break."""
+        k = len(seqs)
+        if k == 0:
+            return True
+        if (self.n and seqs[0] <= self.seqs[-1]) or any(
+            a >= b for a, b in zip(seqs, seqs[1:], strict=False)
+        ):
+            return False
+        if self.n + k > len(self._buf):
+            grown = np.empty((max(self.n + k, 2 * len(self._buf), 64), self.dims), np.float32)
+            grown[: self.n] = self._buf[: self.n]
+            self._buf = grown
+        self._buf[self.n : self.n + k] = _unit_rows(vectors)
+        self.n += k
+        self.seqs = np.concatenate([self.seqs, np.asarray(seqs, dtype=np.int64)])
+        self.ids.extend(ids)
+        if self.agents is not None and self.runs is not None:
+            self.agents.extend(agents)
+            self.runs.extend(runs)
+        if self.current is not None:
+            self.current = np.concatenate([self.current, np.asarray(current, dtype=bool)])
+        return True
+
+    def rows_of(self, seqs: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, found) of the given seqs; positions are only meaningful where found."""
+        wanted = np.asarray(seqs, dtype=np.int64)
+        pos = np.searchsorted(self.seqs, wanted)
+        pos = np.minimum(pos, max(self.n - 1, 0))
+        found = (self.seqs[pos] == wanted) if self.n else np.zeros(len(wanted), dtype=bool)
+        return pos, found
+
+    def replace(self, seq: int, vector: Sequence[float]) -> bool:
+        pos, found = self.rows_of([seq])
+        if not found[0]:
+            return False
+        self._buf[pos[0]] = _unit_rows(np.asarray([vector], dtype=np.float32))[0]
+        return True
+
+    def end(self, seqs: Sequence[int]) -> None:
+        """Mark facts no longer current (rows without an embedding are simply not held)."""
+        pos, found = self.rows_of(seqs)
+        if self.current is not None:
+            self.current[pos[found]] = False
 
     def mask(self, scope: Scope | None, include_invalid: bool = True) -> np.ndarray:
         """Rows visible in the scope's narrowing (and current unless include_invalid)."""
-        n = len(self.ids)
         if self.current is not None and not include_invalid:
             mask = self.current.copy()
         else:
-            mask = np.ones(n, dtype=bool)
-        if scope is not None:
-            for wanted, codes, table in (
-                (scope.agent_id, self.agents, self.agent_codes),
-                (scope.run_id, self.runs, self.run_codes),
-            ):
-                if wanted is None or codes is None:
-                    continue
-                code = table.get(wanted)
-                if code is None:
-                    return np.zeros(n, dtype=bool)
-                mask &= codes == code
+            mask = np.ones(self.n, dtype=bool)
+        if scope is not None and self.agents is not None and self.runs is not None:
+            if scope.agent_id is not None:
+                mask &= self.agents.equals(scope.agent_id)
+            if scope.run_id is not None:
+                mask &= self.runs.equals(scope.run_id)
         return mask
 
     def top_k(self, query: np.ndarray, k: int, mask: np.ndarray) -> list[tuple[int, float]]:
@@ -318,16 +406,46 @@ class _VectorIndex:
         order = sorted(
             range(candidates.size), key=lambda i: (-float(scores[i]), self.ids[candidates[i]])
         )[:k]
-        return [(self.seqs[candidates[i]], float(scores[i])) for i in order]
+        return [(int(self.seqs[candidates[i]]), float(scores[i])) for i in order]
 
-    def scores_for(self, seqs: Sequence[int], query: np.ndarray) -> dict[int, float]:
-        """Cosine of each given row to the query; rows without an embedding are left out."""
-        where = self.row_of_seq()
-        rows = [(seq, where[seq]) for seq in seqs if seq in where]
-        if not rows:
-            return {}
-        values = np.clip(self.matrix[[r for _, r in rows]] @ query, -1.0, 1.0)
-        return {seq: float(v) for (seq, _), v in zip(rows, values, strict=True)}
+    def similarities(self, seqs: Sequence[int], query: np.ndarray) -> np.ndarray:
+        """Cosine of each given row to the query; 0.0 for rows without an embedding."""
+        pos, found = self.rows_of(seqs)
+        out = np.zeros(len(pos), dtype=np.float64)
+        if found.any():
+            out[found] = np.clip(self._buf[pos[found]] @ query, -1.0, 1.0)
+        return out
+
+
+@dataclass
+class _Patch:
+    """How one committed write changes one cached index, applied after COMMIT (and only if the
+    cache was exactly one version behind, i.e. nothing else wrote in between)."""
+
+    kind: str
+    partition: str
+    version: int = 0  # the version this write bumped the counter to
+    # New rows: (seq, id, vector, agent_id, run_id, current).
+    appends: list[tuple[int, str, Sequence[float], str | None, str | None, bool]] = field(
+        default_factory=list
+    )
+    # Rows whose vector is set, new or not (entity upserts): (seq, id, vector).
+    upserts: list[tuple[int, str, Sequence[float]]] = field(default_factory=list)
+    ended: list[int] = field(default_factory=list)  # facts no longer current
+
+    def apply_to(self, index: _VectorIndex) -> bool:
+        """Patch the index; False when it cannot be (the caller then drops it)."""
+        rows = list(self.appends)
+        for seq, id_, vector in self.upserts:
+            if not index.replace(seq, vector):
+                rows.append((seq, id_, vector, None, None, True))
+        if rows:
+            seqs, ids, vectors, agents, runs, current = zip(*rows, strict=True)
+            matrix = np.asarray(vectors, dtype=np.float32).reshape(len(rows), index.dims)
+            if not index.append(seqs, ids, matrix, agents, runs, current):
+                return False
+        index.end(self.ended)
+        return True
 
 
 # -- the store --------------------------------------------------------------------------------
@@ -361,8 +479,7 @@ class SQLiteStore(GraphStore):
             raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
         try:
             if self.path != ":memory:" and not self.path.startswith("file:"):
-                parent = os.path.dirname(os.path.abspath(self.path))
-                os.makedirs(parent, exist_ok=True)
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             self._conn = sqlite3.connect(
                 self.path,
                 timeout=busy_timeout_ms / 1000,
@@ -416,7 +533,8 @@ class SQLiteStore(GraphStore):
         return StoreError(f"SQLite store {self.path!r} failed: {type(exc).__name__}: {exc}")
 
     def _run(self, body: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
-        """Run `body` as one transaction (BEGIN IMMEDIATE for writes), with busy retries."""
+        """Run `body` as one transaction (BEGIN IMMEDIATE for writes), with busy retries.
+        `body` may run more than once, so it must not change in-memory state."""
 
         def attempt() -> T:
             conn = self._conn
@@ -433,6 +551,29 @@ class SQLiteStore(GraphStore):
             return result
 
         return self._retrying(attempt)
+
+    def _write(self, body: Callable[[sqlite3.Connection, list[_Patch]], T]) -> T:
+        """A write transaction whose body lists how it changes the cached vector indexes; the
+        patches are applied after COMMIT, under the same lock hold, so no reader sees a cache
+        that disagrees with its version."""
+        patches: list[_Patch] = []
+
+        def attempt(conn: sqlite3.Connection) -> T:
+            patches.clear()  # a retried attempt starts over
+            return body(conn, patches)
+
+        with self._lock:
+            result = self._run(attempt, write=True)
+            for patch in patches:
+                key = (patch.kind, patch.partition)
+                index = self._indexes.get(key)
+                if index is None:
+                    continue
+                if index.version == patch.version - 1 and patch.apply_to(index):
+                    index.version = patch.version
+                else:
+                    del self._indexes[key]
+            return result
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA:
@@ -451,13 +592,20 @@ class SQLiteStore(GraphStore):
         self._dims = int(dims["value"]) if dims else None
 
     @staticmethod
-    def _bump(conn: sqlite3.Connection, partition: str, *kinds: str) -> None:
-        for kind in kinds:
-            conn.execute(
-                """INSERT INTO versions (partition, kind, version) VALUES (?, ?, 1)
-                   ON CONFLICT (partition, kind) DO UPDATE SET version = version + 1""",
-                (partition, kind),
-            )
+    def _bump(conn: sqlite3.Connection, partition: str, kind: str) -> int:
+        """Move a (partition, kind) version on; returns the new version."""
+        return conn.execute(
+            """INSERT INTO versions (partition, kind, version) VALUES (?, ?, 1)
+               ON CONFLICT (partition, kind) DO UPDATE SET version = version + 1
+               RETURNING version""",
+            (partition, kind),
+        ).fetchone()[0]
+
+    def _forget(self, partition: str | None = None) -> None:
+        """Drop cached indexes (of one partition, or all) after deletes."""
+        with self._lock:
+            for key in [k for k in self._indexes if partition is None or k[1] == partition]:
+                del self._indexes[key]
 
     # -- lifecycle -----------------------------------------------------------------------------
     def setup(self, dims: int) -> None:
@@ -497,7 +645,9 @@ class SQLiteStore(GraphStore):
                 self._conn.close()
 
     # -- vectors -------------------------------------------------------------------------------
-    def _check_dims(self, conn: sqlite3.Connection, vectors: Iterable[Sequence[float] | None]):
+    def _check_dims(
+        self, conn: sqlite3.Connection, vectors: Iterable[Sequence[float] | None]
+    ) -> None:
         """Refuse vectors of the wrong length before they are written (a mixed-dimension file
         cannot be searched). Without setup(), the first vector written fixes the dimension."""
         for vector in vectors:
@@ -532,11 +682,9 @@ class SQLiteStore(GraphStore):
         version = row["version"] if row else 0
         key = (kind, partition)
         index = self._indexes.get(key)
-        if index is not None and index.version == version:
-            self._indexes.move_to_end(key)
-            return index
-        index = self._load_index(conn, kind, partition, version)
-        self._indexes[key] = index
+        if index is None or index.version != version:
+            index = self._load_index(conn, kind, partition, version)
+            self._indexes[key] = index
         self._indexes.move_to_end(key)
         total = sum(ix.nbytes for ix in self._indexes.values())
         while total > self._cache_bytes and len(self._indexes) > 1:
@@ -547,90 +695,56 @@ class SQLiteStore(GraphStore):
     def _load_index(
         self, conn: sqlite3.Connection, kind: str, partition: str, version: int
     ) -> _VectorIndex:
-        extra = {
-            ENTITIES: "",
-            FACTS: ", agent_id, run_id, current",
-            EPISODES: ", agent_id, run_id",
-        }[kind]
-        rows = conn.execute(
-            f"SELECT seq, id, embedding{extra} FROM {kind} "
-            "WHERE partition = ? AND embedding IS NOT NULL ORDER BY seq",
+        extra = {ENTITIES: "", FACTS: ", agent_id, run_id, current", EPISODES: ", agent_id, run_id"}
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples: this can be 100k rows
+        # No ORDER BY: SQLite would sort the blobs too; sorting the tuples here is far cheaper.
+        rows = cursor.execute(
+            f"SELECT seq, id, embedding{extra[kind]} FROM {kind} "
+            "WHERE partition = ? AND embedding IS NOT NULL",
             (partition,),
         ).fetchall()
-        dims = self._dims or (len(rows[0]["embedding"]) // 4 if rows else 0)
-        rows = [r for r in rows if len(r["embedding"]) == 4 * dims]
-        matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
-        matrix = matrix.reshape(len(rows), dims)
-        scoped = kind != ENTITIES
-        return _VectorIndex(
-            version,
-            [r["seq"] for r in rows],
-            [r["id"] for r in rows],
-            matrix,
-            agents=[r["agent_id"] for r in rows] if scoped else None,
-            runs=[r["run_id"] for r in rows] if scoped else None,
-            current=[r["current"] for r in rows] if kind == FACTS else None,
+        dims = self._dims or (len(rows[0][2]) // 4 if rows else 1)
+        rows = sorted((r for r in rows if len(r[2]) == 4 * dims), key=lambda r: r[0])
+        index = _VectorIndex(
+            version, dims, scoped=kind != ENTITIES, tracks_current=kind == FACTS
         )
+        if rows:
+            cols = list(zip(*rows, strict=True))
+            matrix = np.frombuffer(b"".join(cols[2]), dtype=np.float32).reshape(len(rows), dims)
+            index.append(
+                cols[0],
+                cols[1],
+                matrix,
+                agents=cols[3] if kind != ENTITIES else (),
+                runs=cols[4] if kind != ENTITIES else (),
+                current=cols[5] if kind == FACTS else (),
+            )
+        return index
 
     # -- row mapping ---------------------------------------------------------------------------
+    # Models are validated (pydantic's core is faster than model_construct plus Python-side
+    # parsing, and a corrupt row fails loudly instead of producing a broken model).
     @staticmethod
-    def _episode(row: sqlite3.Row) -> Episode:
-        return Episode.model_construct(
-            id=row["id"],
-            partition=row["partition"],
-            user_id=row["user_id"],
-            agent_id=row["agent_id"],
-            run_id=row["run_id"],
-            role=row["role"],
-            name=row["name"],
-            content=row["content"],
-            reference_time=_dt(row["reference_time"]),
-            created_at=_dt(row["created_at"]),
-            status=EpisodeStatus(row["status"]),
-            error=row["error"],
-            infer=bool(row["infer"]),
-            metadata=json.loads(row["metadata"]),
-        )
+    def _episode(row: Sequence[Any]) -> Episode:
+        return Episode(**_values(_EPISODE_FIELDS, row))
 
     @staticmethod
-    def _entity(row: sqlite3.Row, with_embedding: bool = False) -> Entity:
-        return Entity.model_construct(
-            id=row["id"],
-            partition=row["partition"],
-            user_id=row["user_id"],
-            name=row["name"],
-            key=row["key"],
-            type=row["type"],
-            aliases=json.loads(row["aliases"]),
-            embedding=_unblob(row["embedding"]) if with_embedding else None,
-            created_at=_dt(row["created_at"]),
-            updated_at=_dt(row["updated_at"]),
-        )
+    def _entity(row: Sequence[Any], embedding: bytes | None = None) -> Entity:
+        values = _values(_ENTITY_FIELDS, row)
+        if embedding is not None:
+            values["embedding"] = np.frombuffer(embedding, dtype=np.float32).tolist()
+        return Entity(**values)
 
     @staticmethod
-    def _fact(row: sqlite3.Row, with_embedding: bool = False) -> Fact:
-        return Fact.model_construct(
-            id=row["id"],
-            partition=row["partition"],
-            user_id=row["user_id"],
-            agent_id=row["agent_id"],
-            run_id=row["run_id"],
-            source_id=row["source_id"],
-            source=row["source"],
-            relation=row["relation"],
-            target_id=row["target_id"],
-            target=row["target"],
-            fact=row["fact"],
-            embedding=_unblob(row["embedding"]) if with_embedding else None,
-            valid_at=_dt(row["valid_at"]),
-            invalid_at=_dt(row["invalid_at"]),
-            created_at=_dt(row["created_at"]),
-            expired_at=_dt(row["expired_at"]),
-            episodes=json.loads(row["episodes"]),
-            confidence=row["confidence"],
-            invalidated_by=row["invalidated_by"],
-            metadata=json.loads(row["metadata"]),
-        )
+    def _fact(row: Sequence[Any], embedding: bytes | None = None) -> Fact:
+        values = _values(_FACT_FIELDS, row)
+        if embedding is not None:
+            values["embedding"] = np.frombuffer(embedding, dtype=np.float32).tolist()
+        return Fact(**values)
+
+    def _facts(self, rows: Iterable[sqlite3.Row], with_embeddings: bool) -> list[Fact]:
+        return [self._fact(r, r["embedding"] if with_embeddings else None) for r in rows]
 
     @staticmethod
     def _narrowing(scope: Scope, table: str = "") -> tuple[str, list[Any]]:
@@ -650,11 +764,66 @@ class SQLiteStore(GraphStore):
     def _in_order(items: dict[str, T], ids: Sequence[str]) -> list[T]:
         return [items[i] for i in dict.fromkeys(ids) if i in items]
 
-    def _facts_by_seq(self, conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Fact]:
+    def _by_seq(
+        self, conn: sqlite3.Connection, kind: str, seqs: Sequence[int]
+    ) -> dict[int, Any]:
+        """Models of the given rows by seq (vector hits come back as seqs)."""
+        fields, build = {
+            ENTITIES: (_ENTITY_FIELDS, self._entity),
+            FACTS: (_FACT_FIELDS, self._fact),
+            EPISODES: (_EPISODE_FIELDS, self._episode),
+        }[kind]
         rows = conn.execute(
-            f"SELECT {_FACT_COLS} FROM facts WHERE seq {_IN_JSON}", (json.dumps(list(seqs)),)
+            f"SELECT {_cols(fields)} FROM {kind} WHERE seq {_IN_JSON}", (_ids(seqs),)
         ).fetchall()
-        return {row["seq"]: self._fact(row) for row in rows}
+        return {row["seq"]: build(row) for row in rows}
+
+    def _vector_search(
+        self,
+        kind: str,
+        partition: str,
+        vector: Sequence[float],
+        k: int,
+        scope: Scope | None = None,
+        include_invalid: bool = True,
+    ) -> list[tuple[Any, float]]:
+        if k <= 0:
+            return []
+        query = self._query_vector(vector)
+
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, float]]:
+            index = self._index(conn, kind, partition)
+            hits = index.top_k(query, k, index.mask(scope, include_invalid))
+            models = self._by_seq(conn, kind, [seq for seq, _ in hits])
+            return [(models[seq], score) for seq, score in hits if seq in models]
+
+        return self._run(read, write=False)
+
+    def _text_search(
+        self, kind: str, scope: Scope, query: str, k: int, current_only: bool
+    ) -> list[tuple[Any, float]]:
+        match = _match_expression(scope.partition, query)
+        if match is None or k <= 0:
+            return []
+        fields, build = (
+            (_FACT_FIELDS, self._fact) if kind == FACTS else (_EPISODE_FIELDS, self._episode)
+        )
+        where, params = self._narrowing(scope, "t")
+        if current_only:
+            where += " AND t.current"
+
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, float]]:
+            # bm25 weights: the partition column scores nothing, it only filters.
+            rows = conn.execute(
+                f"""SELECT {_cols(fields, 't')}, -bm25({kind}_fts, 0.0, 1.0) AS score
+                    FROM {kind}_fts JOIN {kind} t ON t.seq = {kind}_fts.rowid
+                    WHERE {kind}_fts MATCH ? AND {where}
+                    ORDER BY score DESC, t.id LIMIT ?""",
+                [match, *params, k],
+            ).fetchall()
+            return [(build(r), float(r["score"])) for r in rows]
+
+        return self._run(read, write=False)
 
     # -- episodes ------------------------------------------------------------------------------
     def add_episodes(
@@ -672,8 +841,9 @@ class SQLiteStore(GraphStore):
             )
         vectors = list(embeddings) if embeddings is not None else [None] * len(episodes)
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection, patches: list[_Patch]) -> None:
             self._check_dims(conn, vectors)
+            added: dict[str, list[tuple[Any, ...]]] = {}
             for ep, vector in zip(episodes, vectors, strict=True):
                 cursor = conn.execute(
                     """INSERT INTO episodes (partition, id, user_id, agent_id, run_id, role, name,
@@ -688,15 +858,20 @@ class SQLiteStore(GraphStore):
                         _json(ep.metadata), _blob(vector),
                     ),
                 )
-                if cursor.rowcount:
-                    conn.execute(
-                        "INSERT INTO episodes_fts (rowid, text) VALUES (?, ?)",
-                        (cursor.lastrowid, " ".join(_doc_tokens(ep.content))),
-                    )
-            for partition in {ep.partition for ep in episodes}:
-                self._bump(conn, partition, EPISODES)
+                rows = added.setdefault(ep.partition, [])
+                if not cursor.rowcount:
+                    continue
+                conn.execute(
+                    "INSERT INTO episodes_fts (rowid, part, text) VALUES (?, ?, ?)",
+                    (cursor.lastrowid, _partition_token(ep.partition), _doc_tokens(ep.content)),
+                )
+                if vector is not None:
+                    rows.append((cursor.lastrowid, ep.id, vector, ep.agent_id, ep.run_id, True))
+            for partition, rows in added.items():
+                version = self._bump(conn, partition, EPISODES)
+                patches.append(_Patch(EPISODES, partition, version, appends=rows))
 
-        self._run(write, write=True)
+        self._write(write)
 
     def get_episodes(self, partition: str, ids: Sequence[str]) -> list[Episode]:
         if not ids:
@@ -704,7 +879,8 @@ class SQLiteStore(GraphStore):
 
         def read(conn: sqlite3.Connection) -> list[Episode]:
             rows = conn.execute(
-                f"SELECT {_EPISODE_COLS} FROM episodes WHERE partition = ? AND id {_IN_JSON}",
+                f"""SELECT {_cols(_EPISODE_FIELDS)} FROM episodes
+                    WHERE partition = ? AND id {_IN_JSON}""",
                 (partition, _ids(ids)),
             ).fetchall()
             return self._in_order({r["id"]: self._episode(r) for r in rows}, ids)
@@ -728,7 +904,7 @@ class SQLiteStore(GraphStore):
 
         def read(conn: sqlite3.Connection) -> list[Episode]:
             rows = conn.execute(
-                f"""SELECT {_EPISODE_COLS} FROM episodes WHERE {where}
+                f"""SELECT {_cols(_EPISODE_FIELDS)} FROM episodes WHERE {where}
                     ORDER BY reference_time {direction}, created_at {direction}, id {direction}
                     LIMIT ?""",
                 params,
@@ -745,7 +921,7 @@ class SQLiteStore(GraphStore):
 
         def read(conn: sqlite3.Connection) -> list[Episode]:
             rows = conn.execute(
-                f"""SELECT {_EPISODE_COLS} FROM episodes WHERE {where}
+                f"""SELECT {_cols(_EPISODE_FIELDS)} FROM episodes WHERE {where}
                     ORDER BY reference_time, created_at, partition, id""",
                 params,
             ).fetchall()
@@ -770,41 +946,12 @@ class SQLiteStore(GraphStore):
     def search_episodes_text(
         self, scope: Scope, query: str, k: int
     ) -> list[tuple[Episode, float]]:
-        match = _match_expression(query)
-        if match is None or k <= 0:
-            return []
-        where, params = self._narrowing(scope, "e")
-
-        def read(conn: sqlite3.Connection) -> list[tuple[Episode, float]]:
-            rows = conn.execute(
-                f"""SELECT {_prefixed(_EPISODE_COLS, 'e')}, -bm25(episodes_fts) AS score
-                    FROM episodes_fts JOIN episodes e ON e.seq = episodes_fts.rowid
-                    WHERE episodes_fts MATCH ? AND {where}
-                    ORDER BY score DESC, e.id LIMIT ?""",
-                [match, *params, k],
-            ).fetchall()
-            return [(self._episode(r), float(r["score"])) for r in rows]
-
-        return self._run(read, write=False)
+        return self._text_search(EPISODES, scope, query, k, current_only=False)
 
     def search_episodes_vector(
         self, scope: Scope, vector: Sequence[float], k: int
     ) -> list[tuple[Episode, float]]:
-        if k <= 0:
-            return []
-        query = self._query_vector(vector)
-
-        def read(conn: sqlite3.Connection) -> list[tuple[Episode, float]]:
-            index = self._index(conn, EPISODES, scope.partition)
-            hits = index.top_k(query, k, index.mask(scope))
-            rows = conn.execute(
-                f"SELECT {_EPISODE_COLS} FROM episodes WHERE seq {_IN_JSON}",
-                (json.dumps([seq for seq, _ in hits]),),
-            ).fetchall()
-            by_seq = {r["seq"]: self._episode(r) for r in rows}
-            return [(by_seq[seq], score) for seq, score in hits if seq in by_seq]
-
-        return self._run(read, write=False)
+        return self._vector_search(EPISODES, scope.partition, vector, k, scope)
 
     # -- entities ------------------------------------------------------------------------------
     def get_entities(
@@ -812,14 +959,17 @@ class SQLiteStore(GraphStore):
     ) -> list[Entity]:
         if not ids:
             return []
-        cols = _ENTITY_COLS + (", embedding" if with_embeddings else "")
 
         def read(conn: sqlite3.Connection) -> list[Entity]:
             rows = conn.execute(
-                f"SELECT {cols} FROM entities WHERE partition = ? AND id {_IN_JSON}",
+                f"""SELECT {_cols(_ENTITY_FIELDS)}, embedding FROM entities
+                    WHERE partition = ? AND id {_IN_JSON}""",
                 (partition, _ids(ids)),
             ).fetchall()
-            found = {r["id"]: self._entity(r, with_embeddings) for r in rows}
+            found = {
+                r["id"]: self._entity(r, r["embedding"] if with_embeddings else None)
+                for r in rows
+            }
             return self._in_order(found, ids)
 
         return self._run(read, write=False)
@@ -832,7 +982,7 @@ class SQLiteStore(GraphStore):
 
         def read(conn: sqlite3.Connection) -> list[Entity]:
             rows = conn.execute(
-                f"""SELECT {_ENTITY_COLS} FROM entities WHERE partition = ? AND id IN (
+                f"""SELECT {_cols(_ENTITY_FIELDS)} FROM entities WHERE partition = ? AND id IN (
                         SELECT entity_id FROM entity_keys WHERE partition = ? AND key {_IN_JSON})
                     ORDER BY created_at, id""",
                 (partition, partition, json.dumps(wanted)),
@@ -844,7 +994,8 @@ class SQLiteStore(GraphStore):
     def list_entities(self, partition: str) -> list[Entity]:
         def read(conn: sqlite3.Connection) -> list[Entity]:
             rows = conn.execute(
-                f"SELECT {_ENTITY_COLS} FROM entities WHERE partition = ? ORDER BY created_at, id",
+                f"""SELECT {_cols(_ENTITY_FIELDS)} FROM entities WHERE partition = ?
+                    ORDER BY created_at, id""",
                 (partition,),
             ).fetchall()
             return [self._entity(r) for r in rows]
@@ -854,21 +1005,7 @@ class SQLiteStore(GraphStore):
     def search_entities_vector(
         self, partition: str, vector: Sequence[float], k: int
     ) -> list[tuple[Entity, float]]:
-        if k <= 0:
-            return []
-        query = self._query_vector(vector)
-
-        def read(conn: sqlite3.Connection) -> list[tuple[Entity, float]]:
-            index = self._index(conn, ENTITIES, partition)
-            hits = index.top_k(query, k, index.mask(None))
-            rows = conn.execute(
-                f"SELECT {_ENTITY_COLS} FROM entities WHERE seq {_IN_JSON}",
-                (json.dumps([seq for seq, _ in hits]),),
-            ).fetchall()
-            by_seq = {r["seq"]: self._entity(r) for r in rows}
-            return [(by_seq[seq], score) for seq, score in hits if seq in by_seq]
-
-        return self._run(read, write=False)
+        return self._vector_search(ENTITIES, partition, vector, k)
 
     # -- facts ---------------------------------------------------------------------------------
     def get_facts(
@@ -876,14 +1013,14 @@ class SQLiteStore(GraphStore):
     ) -> list[Fact]:
         if not ids:
             return []
-        cols = _FACT_COLS + (", embedding" if with_embeddings else "")
 
         def read(conn: sqlite3.Connection) -> list[Fact]:
             rows = conn.execute(
-                f"SELECT {cols} FROM facts WHERE partition = ? AND id {_IN_JSON}",
+                f"""SELECT {_cols(_FACT_FIELDS)}, embedding FROM facts
+                    WHERE partition = ? AND id {_IN_JSON}""",
                 (partition, _ids(ids)),
             ).fetchall()
-            return self._in_order({r["id"]: self._fact(r, with_embeddings) for r in rows}, ids)
+            return self._in_order({f.id: f for f in self._facts(rows, with_embeddings)}, ids)
 
         return self._run(read, write=False)
 
@@ -901,7 +1038,9 @@ class SQLiteStore(GraphStore):
 
         def read(conn: sqlite3.Connection) -> list[Fact]:
             rows = conn.execute(
-                f"SELECT {_FACT_COLS} FROM facts WHERE {where} ORDER BY created_at, id", params
+                f"""SELECT {_cols(_FACT_FIELDS)} FROM facts WHERE {where}
+                    ORDER BY created_at, id""",
+                params,
             ).fetchall()
             return [self._fact(r) for r in rows]
 
@@ -917,7 +1056,7 @@ class SQLiteStore(GraphStore):
     ) -> list[Fact]:
         if not entity_ids:
             return []
-        cols = _FACT_COLS + (", embedding" if with_embeddings else "")
+        cols = _cols(_FACT_FIELDS) + ", embedding"
         current = "" if include_invalid else " AND current"
         ids = _ids(entity_ids)
 
@@ -932,7 +1071,7 @@ class SQLiteStore(GraphStore):
                     ORDER BY created_at, id""",
                 (partition, ids, partition, ids),
             ).fetchall()
-            return [self._fact(r, with_embeddings) for r in rows]
+            return self._facts(rows, with_embeddings)
 
         return self._run(read, write=False)
 
@@ -943,7 +1082,7 @@ class SQLiteStore(GraphStore):
 
         def read(conn: sqlite3.Connection) -> list[Fact]:
             rows = conn.execute(
-                f"""SELECT {_prefixed(_FACT_COLS, 'f')} FROM facts f WHERE {where}
+                f"""SELECT {_cols(_FACT_FIELDS, 'f')} FROM facts f WHERE {where}
                       AND f.id IN (SELECT fact_id FROM fact_episodes
                                    WHERE partition = ? AND episode_id {_IN_JSON})
                     ORDER BY f.created_at, f.id""",
@@ -961,39 +1100,12 @@ class SQLiteStore(GraphStore):
         *,
         include_invalid: bool = False,
     ) -> list[tuple[Fact, float]]:
-        if k <= 0:
-            return []
-        query = self._query_vector(vector)
-
-        def read(conn: sqlite3.Connection) -> list[tuple[Fact, float]]:
-            index = self._index(conn, FACTS, scope.partition)
-            hits = index.top_k(query, k, index.mask(scope, include_invalid))
-            facts = self._facts_by_seq(conn, [seq for seq, _ in hits])
-            return [(facts[seq], score) for seq, score in hits if seq in facts]
-
-        return self._run(read, write=False)
+        return self._vector_search(FACTS, scope.partition, vector, k, scope, include_invalid)
 
     def search_facts_text(
         self, scope: Scope, query: str, k: int, *, include_invalid: bool = False
     ) -> list[tuple[Fact, float]]:
-        match = _match_expression(query)
-        if match is None or k <= 0:
-            return []
-        where, params = self._narrowing(scope, "f")
-        if not include_invalid:
-            where += " AND f.current"
-
-        def read(conn: sqlite3.Connection) -> list[tuple[Fact, float]]:
-            rows = conn.execute(
-                f"""SELECT {_prefixed(_FACT_COLS, 'f')}, -bm25(facts_fts) AS score
-                    FROM facts_fts JOIN facts f ON f.seq = facts_fts.rowid
-                    WHERE facts_fts MATCH ? AND {where}
-                    ORDER BY score DESC, f.id LIMIT ?""",
-                [match, *params, k],
-            ).fetchall()
-            return [(self._fact(r), float(r["score"])) for r in rows]
-
-        return self._run(read, write=False)
+        return self._text_search(FACTS, scope, query, k, current_only=not include_invalid)
 
     def expand(
         self,
@@ -1005,17 +1117,13 @@ class SQLiteStore(GraphStore):
         vector: Sequence[float] | None = None,
         include_invalid: bool = False,
     ) -> list[tuple[Fact, float]]:
-        """Breadth-first, one indexed query per hop; fan-out is chosen in Python.
+        """Breadth-first: one indexed query per hop fetches the frontier's facts as light
+        tuples; the fan-out choice is a stable numpy sort, and similarities come from the
+        cached fact matrix (no blobs are read). A fact reached at an earlier hop is not a
+        candidate again, so each entity's `fanout` goes to new facts.
 
-        A fact reached at an earlier hop is not a candidate again, so each entity's `fanout`
-        goes to new facts. Similarities come from the cached fact matrix (no blobs are read).
-
-        Measured on a synthetic graph of 10k facts over 2k entities (one user, 32 dims;
-        2 hops, fan-out 50, 5 seeds; median of 200 calls), against the same walk over a cached
-        networkx MultiGraph: SQL 3.3 ms without a vector / 3.9 ms with one, networkx 3.0 ms /
-        3.7 ms once its graph is built, but building it costs 35 ms after every write to the
-        partition and it holds a second copy of the graph in memory. SQL wins for a store
-        that is written between searches (every add), so it is what runs here.
+        Measured against the same walk over a cached networkx MultiGraph: see the report in
+        _EXPAND_MEASUREMENT below.
         """
         seeds = list(dict.fromkeys(entity_ids))
         if hops <= 0 or fanout <= 0 or not seeds:
@@ -1024,15 +1132,21 @@ class SQLiteStore(GraphStore):
         where, params = self._narrowing(scope)
         if not include_invalid:
             where += " AND current"
+        # `via` is the frontier entity a fact was reached through; a fact joining two frontier
+        # entities comes once for each. Rows come in tie-break order: newest first, or by id.
+        order = "id" if query is not None else "created_at DESC, id"
         step_sql = f"""
-            SELECT seq, id, source_id, target_id, created_at FROM facts
+            SELECT source_id AS via, seq, source_id, target_id, id, created_at FROM facts
               WHERE {where} AND source_id {_IN_JSON}
             UNION
-            SELECT seq, id, source_id, target_id, created_at FROM facts
-              WHERE {where} AND target_id {_IN_JSON}"""
+            SELECT target_id AS via, seq, source_id, target_id, id, created_at FROM facts
+              WHERE {where} AND target_id {_IN_JSON}
+            ORDER BY {order}"""
 
         def read(conn: sqlite3.Connection) -> list[tuple[Fact, float]]:
             index = self._index(conn, FACTS, scope.partition) if query is not None else None
+            cursor = conn.cursor()
+            cursor.row_factory = None
             visited = set(seeds)
             frontier = seeds
             reached: dict[int, float] = {}  # seq -> similarity to the query vector
@@ -1042,53 +1156,29 @@ class SQLiteStore(GraphStore):
                 ids = json.dumps(frontier)
                 rows = [
                     r
-                    for r in conn.execute(step_sql, [*params, ids, *params, ids]).fetchall()
-                    if r["seq"] not in reached
+                    for r in cursor.execute(step_sql, [*params, ids, *params, ids]).fetchall()
+                    if r[1] not in reached
                 ]
-                scores = (
-                    index.scores_for([r["seq"] for r in rows], query)
+                if not rows:
+                    break
+                similarity = (
+                    index.similarities([r[1] for r in rows], query)
                     if index is not None and query is not None
-                    else {}
+                    else None
                 )
-                chosen = self._follow(rows, set(frontier), fanout, scores, query is not None)
-                next_frontier: list[str] = []
-                for row in chosen:
-                    reached[row["seq"]] = scores.get(row["seq"], 0.0)
-                    for end in (row["source_id"], row["target_id"]):
+                frontier = []
+                for i in _follow([r[0] for r in rows], fanout, similarity):
+                    _, seq, source_id, target_id, _, _ = rows[i]
+                    reached[seq] = float(similarity[i]) if similarity is not None else 0.0
+                    for end in (source_id, target_id):
                         if end not in visited:
                             visited.add(end)
-                            next_frontier.append(end)
-                frontier = next_frontier
-            facts = self._facts_by_seq(conn, list(reached))
+                            frontier.append(end)
+            facts = self._by_seq(conn, FACTS, list(reached))
             found = [(facts[seq], score) for seq, score in reached.items() if seq in facts]
             return sorted(found, key=lambda pair: (-pair[1], pair[0].id))
 
         return self._run(read, write=False)
-
-    @staticmethod
-    def _follow(
-        rows: list[sqlite3.Row],
-        frontier: set[str],
-        fanout: int,
-        scores: dict[int, float],
-        by_similarity: bool,
-    ) -> list[sqlite3.Row]:
-        """The facts followed this hop: for each frontier entity, its `fanout` best adjacent
-        facts (most similar, else newest; ties by id). A fact may be chosen by both ends."""
-        per_entity: dict[str, list[sqlite3.Row]] = defaultdict(list)
-        for row in rows:
-            for end in {row["source_id"], row["target_id"]} & frontier:
-                per_entity[end].append(row)
-        chosen: dict[int, sqlite3.Row] = {}
-        for candidates in per_entity.values():
-            candidates.sort(key=lambda r: r["id"])
-            if by_similarity:
-                candidates.sort(key=lambda r: scores.get(r["seq"], 0.0), reverse=True)
-            else:
-                candidates.sort(key=lambda r: r["created_at"], reverse=True)
-            for row in candidates[:fanout]:
-                chosen[row["seq"]] = row
-        return list(chosen.values())
 
     # -- writes --------------------------------------------------------------------------------
     def apply(self, batch: WriteBatch) -> None:
@@ -1110,19 +1200,23 @@ class SQLiteStore(GraphStore):
                     f"not to the batch's {partition!r}"
                 )
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection, patches: list[_Patch]) -> None:
             self._check_dims(conn, [e.embedding for e in batch.entities])
             self._check_dims(conn, [f.embedding for f in batch.facts])
+            entity_patch = _Patch(ENTITIES, partition)
             for entity in batch.entities:
-                self._upsert_entity(conn, entity)
-            self._insert_facts(conn, partition, batch.facts)
+                self._upsert_entity(conn, entity, entity_patch)
+            fact_patch = _Patch(FACTS, partition)
+            self._insert_facts(conn, partition, batch.facts, fact_patch)
             for inv in batch.invalidations:
-                conn.execute(
+                row = conn.execute(
                     """UPDATE facts SET invalid_at = ?, expired_at = ?, invalidated_by = ?
-                       WHERE partition = ? AND id = ?""",
+                       WHERE partition = ? AND id = ? RETURNING seq""",
                     (_ts(inv.invalid_at), _ts(inv.expired_at), inv.invalidated_by, partition,
                      inv.fact_id),
-                )
+                ).fetchone()
+                if row is not None:
+                    fact_patch.ended.append(row[0])
             for merge in batch.merges:
                 self._merge_provenance(conn, partition, merge.fact_id, merge.episodes)
             conn.executemany(
@@ -1138,16 +1232,18 @@ class SQLiteStore(GraphStore):
                 )
             # Merges, mentions and statuses change nothing a vector index holds.
             if batch.entities:
-                self._bump(conn, partition, ENTITIES)
+                entity_patch.version = self._bump(conn, partition, ENTITIES)
+                patches.append(entity_patch)
             if batch.facts or batch.invalidations:
-                self._bump(conn, partition, FACTS)
+                fact_patch.version = self._bump(conn, partition, FACTS)
+                patches.append(fact_patch)
 
-        self._run(write, write=True)
+        self._write(write)
 
     @staticmethod
-    def _upsert_entity(conn: sqlite3.Connection, entity: Entity) -> None:
+    def _upsert_entity(conn: sqlite3.Connection, entity: Entity, patch: _Patch) -> None:
         try:
-            conn.execute(
+            seq = conn.execute(
                 """INSERT INTO entities (partition, id, user_id, name, key, type, aliases,
                        embedding, created_at, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -1155,18 +1251,21 @@ class SQLiteStore(GraphStore):
                        user_id = excluded.user_id, name = excluded.name, key = excluded.key,
                        type = excluded.type, aliases = excluded.aliases,
                        embedding = COALESCE(excluded.embedding, entities.embedding),
-                       updated_at = excluded.updated_at""",
+                       updated_at = excluded.updated_at
+                   RETURNING seq""",
                 (
                     entity.partition, entity.id, entity.user_id, entity.name, entity.key,
                     entity.type, _json(list(entity.aliases)), _blob(entity.embedding),
                     _ts(entity.created_at), _ts(entity.updated_at),
                 ),
-            )
+            ).fetchone()[0]
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"entity {entity.id} ({entity.name!r}): key {entity.key!r} is already used by "
                 f"another entity in partition {entity.partition!r}"
             ) from exc
+        if entity.embedding is not None:
+            patch.upserts.append((seq, entity.id, entity.embedding))
         conn.execute(
             "DELETE FROM entity_keys WHERE partition = ? AND entity_id = ?",
             (entity.partition, entity.id),
@@ -1177,7 +1276,10 @@ class SQLiteStore(GraphStore):
             [(entity.partition, key, entity.id) for key in sorted(keys)],
         )
 
-    def _insert_facts(self, conn: sqlite3.Connection, partition: str, facts: list[Fact]) -> None:
+    @staticmethod
+    def _insert_facts(
+        conn: sqlite3.Connection, partition: str, facts: list[Fact], patch: _Patch
+    ) -> None:
         if not facts:
             return
         ids = [f.id for f in facts]
@@ -1195,6 +1297,7 @@ class SQLiteStore(GraphStore):
                 (partition, _ids(ends)),
             )
         }
+        part = _partition_token(partition)
         for fact in facts:
             missing = [e for e in (fact.source_id, fact.target_id) if e not in known]
             if missing:
@@ -1203,12 +1306,13 @@ class SQLiteStore(GraphStore):
                     f"partition {partition!r}: {missing}"
                 )
             episodes = list(dict.fromkeys(fact.episodes))
-            cursor = conn.execute(
+            seq = conn.execute(
                 """INSERT INTO facts (partition, id, user_id, agent_id, run_id, source_id,
                        source, relation, target_id, target, fact, embedding, valid_at,
                        invalid_at, created_at, expired_at, episodes, confidence,
                        invalidated_by, metadata)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   RETURNING seq""",
                 (
                     partition, fact.id, fact.user_id, fact.agent_id, fact.run_id, fact.source_id,
                     fact.source, fact.relation, fact.target_id, fact.target, fact.fact,
@@ -1216,16 +1320,21 @@ class SQLiteStore(GraphStore):
                     _ts(fact.created_at), _ts(fact.expired_at), _json(episodes),
                     float(fact.confidence), fact.invalidated_by, _json(fact.metadata),
                 ),
-            )
-            text = " ".join(_doc_tokens(f"{fact.fact} {fact.source} {fact.target}"))
+            ).fetchone()[0]
             conn.execute(
-                "INSERT INTO facts_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, text)
+                "INSERT INTO facts_fts (rowid, part, text) VALUES (?, ?, ?)",
+                (seq, part, _doc_tokens(f"{fact.fact} {fact.source} {fact.target}")),
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO fact_episodes (partition, episode_id, fact_id) "
                 "VALUES (?, ?, ?)",
                 [(partition, ep, fact.id) for ep in episodes],
             )
+            if fact.embedding is not None:
+                current = fact.invalid_at is None and fact.expired_at is None
+                patch.appends.append(
+                    (seq, fact.id, fact.embedding, fact.agent_id, fact.run_id, current)
+                )
 
     @staticmethod
     def _merge_provenance(
@@ -1266,7 +1375,10 @@ class SQLiteStore(GraphStore):
             self._bump(conn, partition, FACTS)
             return True
 
-        return self._run(write, write=True)
+        with self._lock:
+            removed = self._run(write, write=True)
+            self._forget(partition)
+        return removed
 
     def delete_scope(self, scope: Scope) -> int:
         """A scope that only names its partition (user alone; or, without a user, the agent
@@ -1275,33 +1387,41 @@ class SQLiteStore(GraphStore):
         (plus their provenance and mention rows); entities stay, being shared."""
         partition = scope.partition
         whole = _is_whole_partition(scope)
-        fact_where, params = ("partition = ?", [partition]) if whole else self._narrowing(scope)
+        where, params = ("partition = ?", [partition]) if whole else self._narrowing(scope)
 
         def write(conn: sqlite3.Connection) -> int:
-            matching_facts = f"SELECT seq FROM facts WHERE {fact_where}"
-            matching_episodes = f"SELECT seq FROM episodes WHERE {fact_where}"
-            conn.execute(f"DELETE FROM facts_fts WHERE rowid IN ({matching_facts})", params)
-            conn.execute(f"DELETE FROM episodes_fts WHERE rowid IN ({matching_episodes})", params)
+            conn.execute(
+                f"DELETE FROM facts_fts WHERE rowid IN (SELECT seq FROM facts WHERE {where})",
+                params,
+            )
+            conn.execute(
+                f"DELETE FROM episodes_fts WHERE rowid IN (SELECT seq FROM episodes WHERE {where})",
+                params,
+            )
             if whole:
                 for table in ("fact_episodes", "mentions", "entity_keys", "entities"):
                     conn.execute(f"DELETE FROM {table} WHERE partition = ?", (partition,))
             else:
                 conn.execute(
                     f"""DELETE FROM fact_episodes WHERE partition = ? AND fact_id IN
-                        (SELECT id FROM facts WHERE {fact_where})""",
+                        (SELECT id FROM facts WHERE {where})""",
                     [partition, *params],
                 )
                 conn.execute(
                     f"""DELETE FROM mentions WHERE partition = ? AND episode_id IN
-                        (SELECT id FROM episodes WHERE {fact_where})""",
+                        (SELECT id FROM episodes WHERE {where})""",
                     [partition, *params],
                 )
-            removed = conn.execute(f"DELETE FROM facts WHERE {fact_where}", params).rowcount
-            conn.execute(f"DELETE FROM episodes WHERE {fact_where}", params)
-            self._bump(conn, partition, *_KINDS)
+            removed = conn.execute(f"DELETE FROM facts WHERE {where}", params).rowcount
+            conn.execute(f"DELETE FROM episodes WHERE {where}", params)
+            for kind in _KINDS:
+                self._bump(conn, partition, kind)
             return removed
 
-        return self._run(write, write=True)
+        with self._lock:
+            removed = self._run(write, write=True)
+            self._forget(partition)
+        return removed
 
     def reset(self) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -1310,12 +1430,12 @@ class SQLiteStore(GraphStore):
                 "facts", "entities", "episodes",
             ):
                 conn.execute(f"DELETE FROM {table}")
-            # Versions are bumped, never reset: a cache elsewhere must not match a new write.
+            # Versions move on, never back: a cache elsewhere must not match a later write.
             conn.execute("UPDATE versions SET version = version + 1")
 
-        self._run(write, write=True)
         with self._lock:
-            self._indexes.clear()
+            self._run(write, write=True)
+            self._forget()
 
     def counts(self, partition: str) -> dict[str, int]:
         def read(conn: sqlite3.Connection) -> dict[str, int]:
@@ -1333,8 +1453,20 @@ class SQLiteStore(GraphStore):
         return self._run(read, write=False)
 
 
-def _prefixed(columns: str, alias: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+def _follow(vias: Sequence[str], fanout: int, similarity: np.ndarray | None) -> np.ndarray:
+    """Indices of the candidate rows followed this hop: for each frontier entity (`via`), its
+    `fanout` best rows, best = most similar when given, ties (and the no-vector case) in the
+    order the rows came in. lexsort is stable, so that order survives the grouping."""
+    codes: dict[str, int] = {}
+    groups = np.fromiter(
+        (codes.setdefault(v, len(codes)) for v in vias), dtype=np.int64, count=len(vias)
+    )
+    primary = -similarity if similarity is not None else np.zeros(len(vias))
+    order = np.lexsort((primary, groups))
+    grouped = groups[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return np.sort(order[rank < fanout])
 
 
 def _is_whole_partition(scope: Scope) -> bool:
