@@ -556,6 +556,7 @@ _ANCHOR = re.compile(
     re.I,
 )
 _WINDOW = 48  # characters of context kept on each side of an anchor
+_MAX_SEGMENT = 600  # merged windows are cut here (they may overlap; duplicates are dropped)
 MAX_ANCHORS = 2000
 
 
@@ -567,7 +568,7 @@ def _segments(text: str) -> list[tuple[int, int, set[str]]]:
             break
         kind = m.lastgroup or ""
         lo, hi = max(0, m.start() - _WINDOW), min(len(text), m.end() + _WINDOW)
-        if segments and lo <= segments[-1][1]:
+        if segments and lo <= segments[-1][1] and hi - segments[-1][0] <= _MAX_SEGMENT:
             last = segments[-1]
             last[2].add(kind)
             segments[-1] = (last[0], max(last[1], hi), last[2])
@@ -578,10 +579,15 @@ def _segments(text: str) -> list[tuple[int, int, set[str]]]:
 
 def _candidates(text: str, ref: datetime) -> list[_Cand]:
     out: list[_Cand] = []
+    seen: set[tuple[int, int, int]] = set()
     for lo, hi, kinds in _segments(text):
-        for pattern, handler, kind, needs in _PATTERNS:
+        for index, (pattern, handler, kind, needs) in enumerate(_PATTERNS):
             if needs <= kinds:
-                out.extend(_matches(pattern, handler, kind, text, lo, hi, ref))
+                for cand in _matches(pattern, handler, kind, text, lo, hi, ref):
+                    key = (index, cand.lo, cand.hi)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(cand)
     return out
 
 

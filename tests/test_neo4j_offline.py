@@ -488,6 +488,9 @@ def test_text_search_terms_and_lucene_query_are_inert():
         "ana OR and OR acme OR or OR col OR x OR not OR y OR 2 OR re"
     )
     assert lucene_query("?!* ()") == ""
+    # Han characters are indexed one by one by Lucene's standard tokenizer: one term each.
+    assert lucene_query("王小明在哪里工作?") == "王 OR 小 OR 明 OR 在 OR 哪 OR 里 OR 工 OR 作"
+    assert lucene_query("서울 카페") == "서울 OR 카페"  # Hangul words stay words
 
 
 def test_setup_refuses_other_dimensions_once_vectors_exist(driver):

@@ -296,7 +296,7 @@ _AUX = {
     "certainly": "", "kinda": "", "kind": "", "of": "", "sort": "", "pretty": "",
     "physically": "", "legally": "", "technically": "", "temporarily": "", "permanently": "",
     "ultimately": "", "suddenly": "", "somehow": "", "already,": "", "fully": "", "proudly": "",
-    "lately": "",
+    "lately": "", "got": "", "get": "", "gets": "", "getting": "",
 }
 _QUESTION_START = {
     "do", "does", "did", "are", "is", "was", "were", "have", "has", "had", "can", "could",
@@ -367,7 +367,7 @@ def split_sentences(text: str) -> list[str]:
             buf = ""
         if buf.strip():
             out.append(buf.strip())
-    return out
+    return [s for s in out if s]
 
 
 @dataclass(slots=True)
@@ -492,7 +492,8 @@ _RULES: list[_Rule] = [
        needs_aux_be=True,
        keys="moved relocated moving relocating"),
     _r(_BE + r"\s+(?:originally\s+|actually\s+|also\s+)?from|(?:come|comes|came)\s+"
-       r"(?:originally\s+)?from|hails?\s+from", FROM, "place", fact="{s} is from {t}",
+       r"(?:originally\s+)?from|hails?\s+from", FROM, "place", aspect="fact",
+       fact="{s} is from {t}",
        target_type=PLACE, we_ok=True,
        keys="from"),
     _r(r"grew\s+up\s+in|(?:was|were)\s+raised\s+in", GREW_UP_IN, "place", aspect="fact",
@@ -510,9 +511,11 @@ _RULES: list[_Rule] = [
        r"(?:at|for)", WORKS_AT, "org", fact="{s} works at {t}", past="{s} worked at {t}",
        since="{s} has worked at {t}", target_type=ORG, needs_aux_be=True,
        keys="work works worked working"),
-    _r(_BE + r"\s+(?:employed|hired)\s+(?:at|by)|(?:got|get|gets)\s+hired\s+(?:at|by)",
+    _r(_BE + r"\s+hired\s+(?:at|by)|(?:got|get|gets)\s+hired\s+(?:at|by)",
        WORKS_AT, "org", aspect="start", fact="{s} was hired by {t}", target_type=ORG,
-       keys="employed hired"),
+       keys="hired"),
+    _r(_BE + r"\s+(?:employed|working)\s+(?:at|by|with)", WORKS_AT, "org",
+       fact="{s} works at {t}", past="{s} worked at {t}", target_type=ORG, keys="employed"),
     _r(r"joined|join|joins", WORKS_AT, "join", aspect="start", fact="{s} joined {t}",
        target_type=ORG,
        keys="joined join joins"),
@@ -554,10 +557,12 @@ _RULES: list[_Rule] = [
     _r(r"(?:study|studies|studied|studying)", STUDIES, "study", fact="{s} studies {t}",
        past="{s} studied {t}", target_type=CONCEPT, needs_aux_be=True,
        keys="study studies studied studying"),
-    _r(r"(?:attend|attends|attended|attending|enrolled\s+(?:at|in)|enrolled\s+at)", STUDIES_AT,
+    _r(r"enrolled\s+(?:at|in)", STUDIES_AT, "school", aspect="start",
+       fact="{s} enrolled at {t}", target_type=ORG, keys="enrolled"),
+    _r(r"(?:attend|attends|attended|attending)", STUDIES_AT,
        "school", fact="{s} attends {t}", past="{s} attended {t}", target_type=ORG,
        needs_aux_be=True,
-       keys="attend attends attended attending enrolled"),
+       keys="attend attends attended attending"),
     _r(r"graduated\s+from|(?:got|earned|received)\s+(?:my|his|her|a|an)\s+(?:degree|diploma|"
        r"phd|masters|master's|bachelor's|bachelors|mba)\s+from", GRADUATED_FROM, "org",
        aspect="start", fact="{s} graduated from {t}", target_type=ORG,
@@ -655,6 +660,14 @@ _PAIR_REL = {
     "dating": (PARTNER_OF, "{a} and {b} are dating", False),
     "divorced": (MARRIED_TO, "{a} and {b} divorced", True),
 }
+_CLAUSE_BREAKS = {"and", "but", "so", "because", "while", "whereas", "although", "though", "-",
+                  "–", "—", ";", "which", "who", "where", "when", "whose", "cause", "'cause"}
+_POSSESSIVES = {"my", "your", "his", "her", "our", "their", "its"}
+_VAGUE_FAVORITES = {"part", "thing", "things", "moment", "moments", "memory", "memories", "time",
+                    "times", "one", "ones", "way", "bit", "kind", "type", "sort"}
+_NOT_SUBJECTS = {"hard", "abroad", "late", "together", "all", "lot", "much", "online", "really",
+                 "remotely", "full-time", "part-time", "every", "each", "day", "night", "more",
+                 "well", "long", "there", "here", "up", "on", "for"}  # "I studied hard"
 _NO_AGREEMENT = {"title_be", "born", "age"}  # their patterns include the verb "be"
 _BE_WORDS = {"am", "is", "are", "was", "were", "'s", "be", "been"}
 _GRAN_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
@@ -1018,6 +1031,8 @@ class _Sentence:
             return self._names_final(a + 1)
         if low == "," and not self.lower:
             names, j = self.names_at(a + 1)
+            if j < self.n and self.toks[j].low in ("and", "&"):
+                return []  # "my girlfriend, Toby and I": a list, not an appositive
             return [_Subject(x) for x in names]
         if not self.lower and self.namey(a):
             names, j = self.names_at(a)
@@ -1135,6 +1150,9 @@ class _Sentence:
                 continue
             end = getattr(self, "_obj_" + rule.obj)(clause)
             if end is not None:
+                # a time right after the object belongs to this clause, not to the next one
+                while end < nxt and (self.toks[end].time >= 0 or self.toks[end].low == ","):
+                    end += 1
                 prev_end, prev_subjects = end, clause.subjects
 
     def _walk_aux(self, ts: int) -> tuple[int, set[str]]:
@@ -1174,6 +1192,8 @@ class _Sentence:
         if any(self.toks[x].low in _HYPOTHETICAL for x in range(max(0, j - 3), j + 1)):
             return None  # "if I lived in Paris", "maybe Bob works at Acme"
         subjects = self._subjects_ending(j, we_ok=rule.we_ok) if j >= 0 else []
+        if not subjects and j >= 1 and self.toks[j].low == ",":
+            subjects = self._appositive_subject(j)
         inherited = False
         if not subjects and j >= 0 and self.toks[j].low == "who":
             k = j - 2 if j >= 1 and self.toks[j - 1].low == "," else j - 1
@@ -1188,7 +1208,8 @@ class _Sentence:
             return None
         verb = self.toks[ts].low
         form = _verb_form(verb)
-        if (not subjects[0].first_person and form == "base" and not inherited
+        if (len(subjects) == 1 and not subjects[0].first_person and form == "base"
+                and not inherited
                 and not flags & {"do", "did", "neg"} and rule.obj not in _NO_AGREEMENT
                 and verb != "quit"):
             return None  # "Things like X": a base-form verb needs I (or does/did/not)
@@ -1205,6 +1226,16 @@ class _Sentence:
         return _Clause(rule, m, ts, te, nxt, subjects, "neg" in flags, ended, flags, prev_end,
                        fronted)
 
+    def _appositive_subject(self, comma: int) -> list[_Subject]:
+        """ "My brother, Rui, works ..." and "Rui, my brother, works ..." -> Rui."""
+        got = self.name_before(comma - 1)
+        if got is not None and got[1] >= 1 and self.toks[got[1] - 1].low == ",":
+            return [_Subject(got[0])]
+        kin = self.kin_subject(comma - 1)
+        if kin is not None and kin[0] is not None:
+            return [kin[0]]
+        return []
+
     def _subjectless(self, j: int, ts: int) -> bool:
         """Chat style without "I": "Moved to Porto last week.", "Lost my job at Acme." -- a
         past-tense verb opening the sentence (after interjections or a time) is the speaker's."""
@@ -1219,8 +1250,8 @@ class _Sentence:
 
     def _gap_connects(self, lo: int, hi: int) -> bool:
         """Whether tokens [lo, hi) only join two clauses ("and", ",", a time expression)."""
-        if hi <= lo:
-            return False
+        if hi <= lo:  # nothing between: only if the clause ended with "," or a time
+            return hi >= 1 and (self.toks[hi - 1].low == "," or self.toks[hi - 1].time >= 0)
         for x in range(lo, hi):
             t = self.toks[x]
             if t.time >= 0 or t.low in _CONNECTORS or t.low in _AUX:
@@ -1246,9 +1277,14 @@ class _Sentence:
                 best = (key, span)
         return best[1] if best else None
 
-    def _time_for(self, c: _Clause, aspect: str | None = None) -> TimeSpan | None:
-        """The time of a clause: its own, else (for events) one fronted for the sentence."""
-        span = self._best_time(c.lo, c.nxt, c.te)
+    def _time_for(self, c: _Clause, end: int, aspect: str | None = None) -> TimeSpan | None:
+        """The time of a clause whose object ends before token `end`: one said in the clause
+        (from its start to the next verb, or to a conjunction after the object), else for an
+        event one said before the sentence's first verb."""
+        hi = end
+        while hi < c.nxt and (self.toks[hi].time >= 0 or self.toks[hi].low not in _CLAUSE_BREAKS):
+            hi += 1
+        span = self._best_time(c.lo, hi, c.te)
         if span is None and c.fronted is not None and (aspect or c.rule.aspect) in (
             "start", "end"
         ):
@@ -1393,7 +1429,7 @@ class _Sentence:
         if got is None:
             return None
         name, end = got
-        span = self._time_for(c)
+        span = self._time_for(c, end)
         if c.rule.relation == LIVES_IN and all(not s.first_person for s in c.subjects) and (
             self._org_or_place(c.subjects[0].name, PERSON) == ORG
         ):  # "Globex is based in Berlin"
@@ -1419,7 +1455,7 @@ class _Sentence:
             got2 = self.name_at(end + 1, strict=False)
             if got2 is not None:
                 new, end = got2
-        span = self._time_for(c, "start")
+        span = self._time_for(c, end, "start")
         when = self._when_words(span) if span is not None else ""
         at = span.start if span is not None else None
         for s in c.subjects:
@@ -1436,7 +1472,7 @@ class _Sentence:
         if got is None:
             return None
         name, end = got
-        span = self._time_for(c)
+        span = self._time_for(c, end)
         self._emit_rel(c, name, ORG, span)
         if c.rule.relation == WORKS_AT and not c.neg and c.rule.aspect != "end":
             end = self._org_extras(c, name, end)
@@ -1485,11 +1521,13 @@ class _Sentence:
         if got is None:
             return None
         name, end = got
-        if end < self.n and self.toks[end].low in ("for", "'s", "and", "in", "on"):
-            return None  # "joined Bob for dinner", "joined Bob's team", "joined Ana and Bob"
+        if end < self.n and self.toks[end].time < 0 and self.toks[end].low in (
+            "for", "'s", "and", "in", "on"
+        ):
+            return None  # "joined Bob for dinner", "joined Bob's team", "joined Ana in Rome"
         if self._org_or_place(name, ORG) == PLACE:
             return None
-        self._emit_rel(c, name, ORG, self._time_for(c))
+        self._emit_rel(c, name, ORG, self._time_for(c, end))
         return self._org_extras(c, name, end)
 
     def _obj_left(self, c: _Clause) -> int | None:
@@ -1500,7 +1538,7 @@ class _Sentence:
         name, end = got
         if end < self.n and self.toks[end].low in ("'s", "for", "with", "to", "and", "at", "on"):
             return None  # "left Bob's place", "left Lisbon for Porto", "left Ana at home"
-        span = self._time_for(c, "end")
+        span = self._time_for(c, end, "end")
         if self._org_or_place(name, ORG) == PLACE:
             self._emit_rel(c, name, PLACE, span, relation=LIVES_IN, fact="{s} left {t}")
         else:
@@ -1536,7 +1574,7 @@ class _Sentence:
             return None  # "I manage Acme's marketing"
         if c.rule.obj == "colleague":
             targets = [x for x in targets if self._org_or_place(x, PERSON) == PERSON]
-        span = self._time_for(c)
+        span = self._time_for(c, end)
         fact, past, ended = None, None, c.ended
         if c.rule.relation == MARRIED_TO and c.rule.aspect == "state":
             past = "{s} was married to {t}"
@@ -1589,7 +1627,7 @@ class _Sentence:
                 t.low == "in" and cur and self.namey(j + 1)
             ) or (t.low == "of" and cur and j + 1 < self.n and toks[j + 1].word)
             if not keep and (not t.word or t.low in _PHRASE_STOP or len(cur) >= 6
-                             or t.low == "'s"):
+                             or t.low == "'s" or (cur and t.low in _PRONOUNS | _POSSESSIVES)):
                 break
             cur.append(j)
             j += 1
@@ -1666,13 +1704,13 @@ class _Sentence:
             return None
         title, article, end = got
         head = title.rsplit(" ", 1)[-1].casefold()
-        span = self._time_for(c)
         org = None
         prep = self.toks[end].low if end < self.n else ""
         if prep in ("at", "for", "with") or (prep == "of" and head in _EXEC_HEADS | _STUDENT_HEADS):
             got_org = self.name_at(end + 1, strict=False)
             if got_org is not None and self._org_or_place(got_org[0], ORG) != PLACE:
                 org, end = got_org
+        span = self._time_for(c, end)
         if head in _STUDENT_HEADS:  # "a PhD student at MIT"
             if org is not None:
                 label = f"{article} {title}"
@@ -1705,22 +1743,26 @@ class _Sentence:
     def _obj_study(self, c: _Clause) -> int | None:
         """ "I study biology (at MIT)", "I am studying at the University of Porto"."""
         toks = self.toks
-        span = self._time_for(c)
         end = c.te
+        items: list[str] = []
         if c.te < self.n and toks[c.te].low not in ("at", "in"):
             items, end = self._phrases(c.te, self.n)
-            for item in items[:2]:
-                self._emit_rel(c, item, CONCEPT, span)
+            items = [x for x in items[:2] if x.split()[0].casefold() not in _NOT_SUBJECTS]
+        school: str | None = None
         if end < self.n and toks[end].low in ("at", "in"):
             got = self.name_at(end + 1, strict=False)
             if got is not None:
                 name, after = got
-                school = toks[end].low == "at" or self._org_or_place(name, PLACE) == ORG
-                if school and self._org_or_place(name, ORG) != PLACE:
-                    self._emit_rel(c, name, ORG, span, relation=STUDIES_AT,
-                                   fact="{s} studies at {t}", past="{s} studied at {t}")
-                    end = after
-        return end if end > c.te else None
+                at = toks[end].low == "at" or self._org_or_place(name, PLACE) == ORG
+                if at and self._org_or_place(name, ORG) != PLACE:
+                    school, end = name, after
+        span = self._time_for(c, end)
+        for item in items:
+            self._emit_rel(c, item, CONCEPT, span)
+        if school is not None:
+            self._emit_rel(c, school, ORG, span, relation=STUDIES_AT, fact="{s} studies at {t}",
+                           past="{s} studied at {t}")
+        return end if (items or school) else None
 
     def _obj_school(self, c: _Clause) -> int | None:
         """ "I attend the University of Porto" (only schools: "attend church" is not)."""
@@ -1730,7 +1772,7 @@ class _Sentence:
         name, end = got
         if self._org_or_place(name, PLACE) != ORG and "enrolled" not in self.toks[c.ts].low:
             return None
-        self._emit_rel(c, name, ORG, self._time_for(c))
+        self._emit_rel(c, name, ORG, self._time_for(c, end))
         return end
 
     def _obj_born(self, c: _Clause) -> int | None:
@@ -1785,7 +1827,7 @@ class _Sentence:
         age = int(c.m.group("age"))
         if not 0 < age < 130:
             return None
-        span = self._time_for(c)
+        span = self._time_for(c, c.te)
         start = c.rule.aspect == "start"
         for s in c.subjects:
             text = (f"{s.name} turned {age}" + (self._when_words(span) if span else "")
@@ -1845,8 +1887,8 @@ class _Sentence:
                     lo -= 1
                 if start >= 0:
                     items, _ = self._phrases(lo, start + 1)
-            if not cat or not items:
-                continue
+            if not cat or not items or toks[cat[-1]].low in _VAGUE_FAVORITES:
+                continue  # "my favorite part is when ...": not a preference to remember
             category = self.text[toks[cat[0]].start:toks[cat[-1]].end]
             for item in items:
                 ttype = CONCEPT if not item[:1].isupper() else ENTITY

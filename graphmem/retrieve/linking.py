@@ -60,20 +60,17 @@ def link_entities(
 ) -> list[tuple[Entity, float]]:
     """Entities the query names, best first, with a confidence in [0, 1]."""
     keys = query_keys(query)
-    found: dict[str, tuple[Entity, float]] = {}
-    if keys:
-        for entity in store.find_entities_by_key(partition, keys):
-            found[entity.id] = (entity, 1.0)
-    if k > 0:
-        grams = [g for g in keys if len(g) >= 3]
-        for entity, cos in store.search_entities_vector(partition, vector, max(k * 4, 20)):
-            if entity.id in found:
-                continue
-            best = max((fuzz.ratio(entity.key, g) for g in grams), default=0.0)
-            if best >= FUZZY_LINK:
-                found[entity.id] = (entity, best / 100.0)
-            elif cos >= threshold:
-                found[entity.id] = (entity, float(cos))
+    by_key, near = store.link_candidates(partition, keys, vector, max(k * 4, 20) if k > 0 else 0)
+    found: dict[str, tuple[Entity, float]] = {e.id: (e, 1.0) for e in by_key}
+    grams = [g for g in keys if len(g) >= 3]
+    for entity, cos in near:
+        if entity.id in found:
+            continue
+        best = max((fuzz.ratio(entity.key, g) for g in grams), default=0.0)
+        if best >= FUZZY_LINK:
+            found[entity.id] = (entity, best / 100.0)
+        elif cos >= threshold:
+            found[entity.id] = (entity, float(cos))
     ranked = sorted(found.values(), key=lambda t: (-t[1], t[0].id))
     exact = [t for t in ranked if t[1] >= 1.0]
     return exact + [t for t in ranked if t[1] < 1.0][: max(k, 0)]

@@ -102,12 +102,17 @@ class Retriever:
                 ranked.append(cand)
             lists[name] = ranked
 
-        vec_hits = self._store.search_facts_vector(
-            scope, vector, cfg.vector_k, include_invalid=history
+        seeds_found = self._store.seed_search(
+            scope,
+            query,
+            vector,
+            vector_k=cfg.vector_k,
+            text_k=cfg.bm25_k,
+            include_invalid=history,
+            episodes=options.include_episodes,
         )
-        add("vector", [(f.id, f) for f, _ in vec_hits])
-        text_hits = self._store.search_facts_text(scope, query, cfg.bm25_k, include_invalid=history)
-        add("bm25", [(f.id, f) for f, _ in text_hits])
+        add("vector", [(f.id, f) for f, _ in seeds_found.facts_vector])
+        add("bm25", [(f.id, f) for f, _ in seeds_found.facts_text])
 
         reached: dict[str, Reached] = {}
         if seeds and hops > 0:
@@ -130,9 +135,13 @@ class Retriever:
             add("temporal", [(f.id, f) for f in _previous_values(pool, qt.before_entity)])
 
         if options.include_episodes:
-            ep_vec = self._store.search_episodes_vector(scope, vector, cfg.vector_k)
-            ep_txt = self._store.search_episodes_text(scope, query, cfg.bm25_k)
-            fused = _rrf_order([[e for e, _ in ep_vec], [e for e, _ in ep_txt]], cfg.rrf_k)
+            fused = _rrf_order(
+                [
+                    [e for e, _ in seeds_found.episodes_vector],
+                    [e for e, _ in seeds_found.episodes_text],
+                ],
+                cfg.rrf_k,
+            )
             add("episode", [("ep:" + e.id, e) for e in fused])
 
         for name, ranked in lists.items():

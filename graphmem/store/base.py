@@ -21,8 +21,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
+
+
+@dataclass
+class SeedHits:
+    """The four first-stage lists of a search, fetched together (one round trip on Neo4j)."""
+
+    facts_vector: list[tuple[Fact, float]] = field(default_factory=list)
+    facts_text: list[tuple[Fact, float]] = field(default_factory=list)
+    episodes_vector: list[tuple[Episode, float]] = field(default_factory=list)
+    episodes_text: list[tuple[Episode, float]] = field(default_factory=list)
 
 
 class GraphStore(ABC):
@@ -170,6 +181,40 @@ class GraphStore(ABC):
         similar to `vector` when given (else the newest). Each fact comes with its cosine
         similarity to `vector` (0.0 when no vector). The caller rebuilds paths from the facts.
         """
+
+    # -- batched reads (the search path: a server store overrides these to save round trips) --
+    def link_candidates(
+        self, partition: str, keys: Sequence[str], vector: Sequence[float], k: int
+    ) -> tuple[list[Entity], list[tuple[Entity, float]]]:
+        """Entities matching any key, and the k nearest entities by name vector."""
+        by_key = self.find_entities_by_key(partition, keys) if keys else []
+        near = self.search_entities_vector(partition, vector, k) if k > 0 else []
+        return by_key, near
+
+    def seed_search(
+        self,
+        scope: Scope,
+        query: str,
+        vector: Sequence[float],
+        *,
+        vector_k: int,
+        text_k: int,
+        include_invalid: bool = False,
+        episodes: bool = True,
+    ) -> SeedHits:
+        """Fact and episode hits by vector and by full text, as the single methods return."""
+        hits = SeedHits(
+            facts_vector=self.search_facts_vector(
+                scope, vector, vector_k, include_invalid=include_invalid
+            ),
+            facts_text=self.search_facts_text(
+                scope, query, text_k, include_invalid=include_invalid
+            ),
+        )
+        if episodes:
+            hits.episodes_vector = self.search_episodes_vector(scope, vector, vector_k)
+            hits.episodes_text = self.search_episodes_text(scope, query, text_k)
+        return hits
 
     # -- writes ----------------------------------------------------------------------------
     @abstractmethod

@@ -111,6 +111,9 @@ VECTOR_INDEXES = {
 }
 
 _WORD = re.compile(r"\w+")
+# Characters Lucene's standard tokenizer (UAX#29) emits one by one: Han and hiragana.
+_IDEOGRAPHS = "\u3040-\u309f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_LUCENE_PIECE = re.compile(f"[{_IDEOGRAPHS}]|[^{_IDEOGRAPHS}]+")
 
 
 # -- text, identifiers and values ---------------------------------------------------------
@@ -130,12 +133,16 @@ def lucene_query(text: str) -> str:
 
     Only runs of word characters survive, lowercased (the index's analyzer lowercases too,
     and lowercase and/or/not are plain terms), so no Lucene syntax (quotes, fields, ranges,
-    wildcards, operators) can reach the parser. Empty when there is no word."""
+    wildcards, operators) can reach the parser. Han and hiragana characters, which Lucene's
+    standard tokenizer indexes one by one, become one term each, so a Chinese question
+    matches by character whatever the parser does with multi-token terms. Empty when there
+    is no word."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(text.lower()):
-        seen.setdefault(word, None)
-        if len(seen) >= MAX_QUERY_TERMS:
-            break
+        for piece in _LUCENE_PIECE.findall(word):
+            seen.setdefault(piece, None)
+            if len(seen) >= MAX_QUERY_TERMS:
+                return " OR ".join(seen)
     return " OR ".join(seen)
 
 

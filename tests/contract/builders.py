@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from graphmem.models import (
     Entity,
@@ -23,7 +23,7 @@ from graphmem.normalize import normalize_key
 from graphmem.store.base import GraphStore
 
 DIMS = 32
-T0 = datetime(2024, 3, 1, 9, 30, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
 SCORE_TOL = 1e-4  # vectors are stored as float32
 
 ALICE = Scope(user_id="alice")

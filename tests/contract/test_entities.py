@@ -148,3 +148,15 @@ def test_entity_vector_search_stays_in_partition(store):
     hits = store.search_entities_vector(ALICE.partition, axis(0), 5)
     assert [e.name for e, _ in hits] == ["Mine"]
     assert store.search_entities_vector(Scope(user_id="carol").partition, axis(0), 5) == []
+
+
+def test_entity_vector_search_sees_later_writes(store):
+    first = entity(ALICE, "First", embedding=axis(0), minute=1)
+    write(store, ALICE, entities=[first])
+    assert ids(store.search_entities_vector(ALICE.partition, axis(1), 5)) == [first.id]
+    second = entity(ALICE, "Second", embedding=axis(1), minute=2)
+    moved = first.model_copy(update={"embedding": vec((1, 1), (2, 1)), "updated_at": at(3)})
+    write(store, ALICE, entities=[second, moved])
+    hits = store.search_entities_vector(ALICE.partition, axis(1), 5)
+    assert ids(hits) == [second.id, first.id]
+    assert scores(hits) == pytest.approx([1.0, 2**-0.5], abs=SCORE_TOL)

@@ -203,3 +203,13 @@ def test_processed_status_from_apply_leaves_content_untouched(store):
     [got] = store.get_episodes(ALICE.partition, [ep.id])
     assert got.content == ep.content and got.reference_time == at(1)
     assert got.status == EpisodeStatus.PROCESSED
+
+
+def test_episode_vector_search_sees_later_episodes(store):
+    e1 = episode(ALICE, "first", minute=1)
+    store.add_episodes([e1], [axis(0)])
+    assert ids(store.search_episodes_vector(ALICE, axis(1), 5)) == [e1.id]
+    e2 = episode(AGENT_A, "second", minute=2)
+    store.add_episodes([e2], [axis(1)])
+    assert ids(store.search_episodes_vector(ALICE, axis(1), 5)) == [e2.id, e1.id]
+    assert ids(store.search_episodes_vector(AGENT_A, axis(1), 5)) == [e2.id]
