@@ -25,11 +25,17 @@ Conventions
   day. "next <weekday>" is the first one strictly after the reference day.
 - "N units ago" is the single day N units before the reference, with `granularity` recording how
   precise the statement was ("two weeks ago" -> that day, granularity "week").
-- `mode` says how the expression relates to what is described: "at" (in/on/during, or none),
-  "since" (since, from, starting, as of, for the past N units; `end` is the reference time),
+- `mode` says how the expression relates to what is described: "at" (in/on/during/from, or
+  none), "since" (since, starting, as of, for the past N units; `end` is the reference time),
   "until"/"before"/"after" (`start`/`end` are the period named), "range" ("from 2019 to 2022",
   "between May and July 2024", "2019-2022"; `ends_at` is the start of the final period) and
   "duration" ("for 5 years": [reference - 5 years, reference)).
+- Seasons are meteorological, northern hemisphere ("last summer" = June-August).
+- Not understood (no span): vague times ("recently", "the other day", "a while ago"), a bare
+  weekday ("on Friday": past or future?), holidays, clock times inside sentences, decades ("the
+  90s"), and non-English words.
+- Cost is linear: the full patterns only run in windows around cheap anchors (digits, month and
+  weekday names, "ago", "last", ...), at most MAX_ANCHORS per text.
 """
 
 from __future__ import annotations
@@ -246,7 +252,8 @@ def _clock(h: str | None, mi: str | None, se: str | None, ampm: str | None) -> t
 def parse_loose_datetime(text: object) -> datetime | None:
     """Parse a whole string that is a date or timestamp; None when it is not one.
 
-    Accepts ISO 8601 (with or without time, 'Z' or offset), "2024-03" / "2024/03", "2024",
+    Accepts ISO 8601 (with or without time, 'Z' or offset, optionally followed by a weekday in
+    parentheses as graphmem's prompts render it), "2024-03" / "2024/03", "2024",
     "8 May, 2023", "May 8, 2023", "May 8th 2023", "Monday, 8 May 2023", "March 2024", and any of
     those with a clock before or after ("1:56 pm on 8 May, 2023", "8 May 2023 13:56"). Dates
     without a time are midnight UTC; a month or year alone is its first day. Naive ISO times are
@@ -259,6 +266,7 @@ def parse_loose_datetime(text: object) -> datetime | None:
     s = " ".join(text.split())
     if not s or len(s) > 100:
         return None
+    s = re.sub(r"\s*\((?:" + WEEKDAY_PATTERN + r")\)$", "", s, flags=re.I)  # "... (Monday)"
     iso = s[:-1] + "+00:00" if s[-1:] in ("Z", "z") else s
     if re.match(r"^\d{4}-\d{2}-\d{2}", iso):
         try:

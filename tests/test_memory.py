@@ -285,3 +285,22 @@ def test_timestamps_in_any_zone_are_stored_in_utc(memory):
     memory.add("I work at Acme.", user_id="u", timestamp=datetime(2024, 3, 2, tzinfo=timezone.utc))
     memory.add("I like tea.", user_id="u", timestamp=1_700_000_000)
     assert len(memory.get_all(user_id="u")["results"]) == 3
+
+
+def test_past_state_is_history_not_a_contradiction(memory):
+    memory.add("I live in Porto.", user_id="ana", timestamp="2024-06-01T00:00:00Z")
+    result = memory.add("I used to live in Lisbon.", user_id="ana", timestamp="2024-07-01T00:00:00Z")
+    assert [(c.event, c.target) for c in result.results] == [("ADD", "Lisbon")]
+    assert facts_of(memory, "ana") == {("ana", "LIVES_IN", "Porto")}
+    assert facts_of(memory, "ana", history=True) == {
+        ("ana", "LIVES_IN", "Porto"),
+        ("ana", "LIVES_IN", "Lisbon"),
+    }
+
+
+def test_past_state_of_a_current_fact_ends_it(memory):
+    memory.add("I work at Acme.", user_id="ana", timestamp="2024-01-01T00:00:00Z")
+    result = memory.add("I used to work at Acme.", user_id="ana", timestamp="2024-07-01T00:00:00Z")
+    assert [c.event for c in result.results] == ["INVALIDATE"]
+    [acme] = memory.get_all(user_id="ana", include_history=True)["results"]
+    assert acme["invalid_at"].startswith("2024-07-01") and not acme["current"]

@@ -59,6 +59,7 @@ def d(*parts: int) -> datetime:
         ("Sept 2021", d(2021, 9, 1)),
         ("2024", d(2024, 1, 1)),
         ("  8 May, 2023  ", d(2023, 5, 8)),
+        ("2024-06-10T09:00:00+00:00 (Monday)", d(2024, 6, 10, 9)),
     ],
 )
 def test_parse_loose_datetime_accepts(text: str, expected: datetime) -> None:
@@ -212,6 +213,11 @@ def test_most_specific_expression_wins_and_first_among_equals() -> None:
     assert span is not None and span.granularity == "day" and span.start == d(2024, 3, 3)
     span = resolve_time_expression("in May 2024 and again in June 2024", REF)
     assert span is not None and span.start == d(2024, 5, 1)
+
+
+def test_from_alone_is_not_since() -> None:
+    span = resolve_time_expression("Here's a pic from last week.", REF)
+    assert span is not None and span.mode == "at" and span.start == d(2024, 6, 3)
 
 
 def test_find_time_expressions_returns_all_in_order() -> None:

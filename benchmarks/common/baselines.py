@@ -58,7 +58,9 @@ class Retrieval:
     ranked: list[str] = field(default_factory=list)  # full ranking before packing
 
 
-def pack(items: Sequence[tuple[str, str]], budget: int, header: str = HEADER) -> tuple[str, list[str], list[str], int]:
+def pack(
+    items: Sequence[tuple[str, str]], budget: int, header: str = HEADER
+) -> tuple[str, list[str], list[str], int]:
     """Greedy best-first packing of (id, line) into `budget` tokens: a line that does not fit
     is skipped and a later, shorter one may still fit. Returns (context, ids, lines, tokens)."""
     used = count_tokens(header) + 1
@@ -92,9 +94,7 @@ class _Corpus:
         return count_tokens("\n".join([HEADER, *lines])) if lines else 0
 
     def _packed(self, ranked: list[str], budget: int, start: float) -> Retrieval:
-        context, ids, lines, tokens = pack(
-            [(i, self.messages[i].line()) for i in ranked], budget
-        )
+        context, ids, lines, tokens = pack([(i, self.messages[i].line()) for i in ranked], budget)
         return Retrieval(context, ids, lines, tokens, time.perf_counter() - start, ranked)
 
 
@@ -175,8 +175,7 @@ class BM25(_Corpus):
         if not match:
             return []
         rows = self._db.execute(
-            "SELECT mid FROM msgs WHERE msgs MATCH ? AND user = ? "
-            "ORDER BY bm25(msgs), mid LIMIT ?",
+            "SELECT mid FROM msgs WHERE msgs MATCH ? AND user = ? ORDER BY bm25(msgs), mid LIMIT ?",
             (match, user, k),
         ).fetchall()
         return [r[0] for r in rows]

@@ -46,7 +46,9 @@ def build_memory(
     from graphmem.memory import Memory
 
     config: dict[str, Any] = {
-        "store": {"provider": "sqlite", "path": path} if store == "sqlite" else {"provider": "neo4j"},
+        "store": {"provider": "sqlite", "path": path}
+        if store == "sqlite"
+        else {"provider": "neo4j"},
         "embedder": embedder_config(embedder_kind),
         "extractor": extractor,
     }
@@ -73,7 +75,9 @@ class GraphRetrieval:
     entities: list[str] = field(default_factory=list)
 
 
-def graph_search(memory, query: str, user_id: str, budget: int, limit: int = 200, **kw) -> GraphRetrieval:
+def graph_search(
+    memory, query: str, user_id: str, budget: int, limit: int = 200, **kw
+) -> GraphRetrieval:
     from benchmarks.common.tokens import count_tokens
 
     start = time.perf_counter()

@@ -55,13 +55,19 @@ class LLMReply:
 class BenchLLM:
     """A thin OpenAI-SDK client with usage accounting."""
 
-    def __init__(self, base_url: str | None, api_key: str, model: str, timeout: float = 120.0) -> None:
+    def __init__(
+        self, base_url: str | None, api_key: str, model: str, timeout: float = 120.0
+    ) -> None:
         import openai
 
         self.model = model
-        self._client = openai.OpenAI(base_url=base_url or None, api_key=api_key, timeout=timeout, max_retries=3)
+        self._client = openai.OpenAI(
+            base_url=base_url or None, api_key=api_key, timeout=timeout, max_retries=3
+        )
 
-    def chat(self, system: str, user: str, max_tokens: int = 200, json_mode: bool = False) -> LLMReply:
+    def chat(
+        self, system: str, user: str, max_tokens: int = 200, json_mode: bool = False
+    ) -> LLMReply:
         kwargs: dict[str, Any] = {}
         if json_mode:
             kwargs["response_format"] = {"type": "json_object"}
@@ -91,10 +97,19 @@ class BenchLLM:
         )
 
     def answer(self, question: str, context: str) -> LLMReply:
-        return self.chat(ANSWER_SYSTEM, ANSWER_USER.format(context=context or "(nothing retrieved)", question=question), max_tokens=64)
+        return self.chat(
+            ANSWER_SYSTEM,
+            ANSWER_USER.format(context=context or "(nothing retrieved)", question=question),
+            max_tokens=64,
+        )
 
     def judge(self, question: str, gold: str, answer: str) -> tuple[bool, LLMReply]:
-        reply = self.chat(JUDGE_SYSTEM, JUDGE_USER.format(question=question, gold=gold, answer=answer), max_tokens=150, json_mode=True)
+        reply = self.chat(
+            JUDGE_SYSTEM,
+            JUDGE_USER.format(question=question, gold=gold, answer=answer),
+            max_tokens=150,
+            json_mode=True,
+        )
         return parse_label(reply.text), reply
 
 

@@ -90,7 +90,9 @@ def group(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple, list
     return dict(out)
 
 
-def summarize(rows: list[dict[str, Any]], metrics: tuple[str, ...], latency_key: str = "seconds") -> dict[str, Any]:
+def summarize(
+    rows: list[dict[str, Any]], metrics: tuple[str, ...], latency_key: str = "seconds"
+) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(rows)}
     for m in metrics:
         out[m] = mean(r.get(m) for r in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -44,7 +45,8 @@ def table(headers: list[str], rows: list[list[Any]], title: str | None = None) -
         for i, c in enumerate(row):
             widths[i] = max(widths[i], len(c))
     numeric = [
-        all(_is_number(r[i]) for r in rows if r[i] is not None) and any(r[i] is not None for r in rows)
+        all(_is_number(r[i]) for r in rows if r[i] is not None)
+        and any(r[i] is not None for r in rows)
         for i in range(len(headers))
     ]
 
@@ -96,10 +98,8 @@ def machine_info() -> dict[str, Any]:
     except Exception:  # pragma: no cover
         pass
     info["graphmem_commit"] = _git_commit()
-    try:
+    with contextlib.suppress(OSError):  # not on every platform
         info["loadavg_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
-    except OSError:  # pragma: no cover - not on every platform
-        pass
     return info
 
 

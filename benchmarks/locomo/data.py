@@ -123,5 +123,12 @@ def load(path: str | Path) -> list[Conversation]:
                     [str(e) for e in item.get("evidence") or []],
                 )
             )
-        out.append(Conversation(str(sample["sample_id"]), (conv.get("speaker_a", ""), conv.get("speaker_b", "")), sessions, qa))
+        out.append(
+            Conversation(
+                str(sample["sample_id"]),
+                (conv.get("speaker_a", ""), conv.get("speaker_b", "")),
+                sessions,
+                qa,
+            )
+        )
     return out

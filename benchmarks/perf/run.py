@@ -92,7 +92,9 @@ class GraphBuilder:
         self.rng = random.Random(seed)
         self.firsts = list(FEMALE) + list(MALE)
         self.lasts = _surnames(2000, self.rng)
-        self.orgs = list(ORGANISATIONS) + [f"{s} Group" for s in _surnames(400, random.Random(seed + 1))]
+        self.orgs = list(ORGANISATIONS) + [
+            f"{s} Group" for s in _surnames(400, random.Random(seed + 1))
+        ]
         self.cities = list(CITIES)
         self.people: list[str] = []
         self._used: set[str] = set()
@@ -111,20 +113,65 @@ class GraphBuilder:
         while len(out) < n:
             p = self._new_person()
             city, org = rng.choice(self.cities), rng.choice(self.orgs)
-            out.append({"source": p, "relation": "LIVES_IN", "target": city, "fact": f"{p} lives in {city}.", "source_type": "Person", "target_type": "Place"})
-            out.append({"source": p, "relation": "WORKS_AT", "target": org, "fact": f"{p} works at {org}.", "source_type": "Person", "target_type": "Organization"})
+            out.append(
+                {
+                    "source": p,
+                    "relation": "LIVES_IN",
+                    "target": city,
+                    "fact": f"{p} lives in {city}.",
+                    "source_type": "Person",
+                    "target_type": "Place",
+                }
+            )
+            out.append(
+                {
+                    "source": p,
+                    "relation": "WORKS_AT",
+                    "target": org,
+                    "fact": f"{p} works at {org}.",
+                    "source_type": "Person",
+                    "target_type": "Organization",
+                }
+            )
             for _ in range(3):
                 rel = rng.choice(OTHER_RELATIONS)
                 if rel in ("FRIEND_OF", "KNOWS") and len(self.people) > 1:
                     other = rng.choice(self.people[:-1])
                     verb = "is friends with" if rel == "FRIEND_OF" else "knows"
-                    out.append({"source": p, "relation": rel, "target": other, "fact": f"{p} {verb} {other}.", "source_type": "Person", "target_type": "Person"})
+                    out.append(
+                        {
+                            "source": p,
+                            "relation": rel,
+                            "target": other,
+                            "fact": f"{p} {verb} {other}.",
+                            "source_type": "Person",
+                            "target_type": "Person",
+                        }
+                    )
                 elif rel == "VISITED":
                     c = rng.choice(self.cities)
-                    out.append({"source": p, "relation": rel, "target": c, "fact": f"{p} visited {c}.", "source_type": "Person", "target_type": "Place"})
+                    out.append(
+                        {
+                            "source": p,
+                            "relation": rel,
+                            "target": c,
+                            "fact": f"{p} visited {c}.",
+                            "source_type": "Person",
+                            "target_type": "Place",
+                        }
+                    )
                 else:
                     h = rng.choice(HOBBIES)
-                    out.append({"source": p, "relation": "LIKES", "target": h.capitalize(), "fact": f"{p} likes {h}.", "source_type": "Person", "target_type": "Concept"})
+                    out.append(
+                        {
+                            "source": p,
+                            "relation": "LIKES",
+                            "target": h.capitalize(),
+                            "fact": f"{p} likes {h}.",
+                            "source_type": "Person",
+                            "target_type": "Concept",
+                        }
+                    )
         return out[:n]
 
     def queries(self, n: int, rng: random.Random) -> list[str]:
@@ -153,7 +200,9 @@ class GraphBuilder:
         out = []
         for _ in range(n):
             speaker = rng.choice(self.people)
-            text = rng.choice(templates).format(C=rng.choice(self.cities), O=rng.choice(self.orgs[:60]), P=rng.choice(self.people))
+            text = rng.choice(templates).format(
+                C=rng.choice(self.cities), O=rng.choice(self.orgs[:60]), P=rng.choice(self.people)
+            )
             out.append((speaker, text))
         return out
 
@@ -210,7 +259,9 @@ def run_store(store: str, args, embedder, sizes: list[int]) -> dict[str, Any]:
     builder = GraphBuilder(args.seed)
     tmpdir = tempfile.mkdtemp(prefix="graphmem-perf-")
     path = os.path.join(tmpdir, "perf.db")
-    memory = build_memory(embedder=embedder, embedder_kind=args.embedder, store=store, path=path, extractor="rules")
+    memory = build_memory(
+        embedder=embedder, embedder_kind=args.embedder, store=store, path=path, extractor="rules"
+    )
     if store == "neo4j":
         memory.delete_all(user_id=USER)
     vrag = _RandomVectorRAG(embedder)
@@ -224,7 +275,9 @@ def run_store(store: str, args, embedder, sizes: list[int]) -> dict[str, Any]:
         need = size - current
         build_s = 0.0
         written = 0
-        with tqdm(total=need, desc=f"{store}: grow to {size:,} facts", unit="fact", leave=False) as bar:
+        with tqdm(
+            total=need, desc=f"{store}: grow to {size:,} facts", unit="fact", leave=False
+        ) as bar:
             while current < size:
                 batch = builder.facts(min(args.batch, size - current))
                 start = time.perf_counter()
@@ -233,7 +286,10 @@ def run_store(store: str, args, embedder, sizes: list[int]) -> dict[str, Any]:
                 stored += len(res.added) - len(res.invalidated)
                 written += len(batch)
                 current += len(batch)
-                msgs = [Message(f"f{len(bm25.messages) + i}", USER, "fact", row["fact"], _epoch()) for i, row in enumerate(batch)]
+                msgs = [
+                    Message(f"f{len(bm25.messages) + i}", USER, "fact", row["fact"], _epoch())
+                    for i, row in enumerate(batch)
+                ]
                 vrag.add_random(msgs, nprng)
                 bm25.add(msgs)
                 bar.update(len(batch))
@@ -250,7 +306,11 @@ def run_store(store: str, args, embedder, sizes: list[int]) -> dict[str, Any]:
         adds = []
         for speaker, text in builder.messages(args.add_sample, rng):
             start = time.perf_counter()
-            memory.add([{"role": "user", "name": speaker, "content": text}], user_id=USER, timestamp="2024-06-01T12:00:00Z")
+            memory.add(
+                [{"role": "user", "name": speaker, "content": text}],
+                user_id=USER,
+                timestamp="2024-06-01T12:00:00Z",
+            )
             adds.append(time.perf_counter() - start)
         floor_all = floor + floor2
         s = summarize_ms(search)
@@ -271,15 +331,19 @@ def run_store(store: str, args, embedder, sizes: list[int]) -> dict[str, Any]:
             "add_ms": summarize_ms(adds),
             "rss_mb": _rss_mb(),
             "peak_rss_mb": _peak_rss_mb(),
-            "db_mb": round(os.path.getsize(path) / 2**20, 1) if store == "sqlite" and os.path.exists(path) else None,
+            "db_mb": round(os.path.getsize(path) / 2**20, 1)
+            if store == "sqlite" and os.path.exists(path)
+            else None,
             "elapsed_s": round(time.perf_counter() - t_ref, 1),
         }
         results.append(row)
         print(
-            f"{store} {current:>7,} facts: search p50 {s['p50']:.1f} ms (p95 {s['p95']:.1f}), floor {f['p50']:.1f} ms "
-            f"({row['x_floor']}x), add p50 {row['add_ms']['p50']:.1f} ms, build {row['facts_per_second']} facts/s, RSS {row['rss_mb']} MB",
+            f"{store} {current:>7,} facts: search p50 {s['p50']:.1f} ms (p95 {s['p95']:.1f}), "
+            f"floor {f['p50']:.1f} ms ({row['x_floor']}x), add p50 {row['add_ms']['p50']:.1f} ms, "
+            f"build {row['facts_per_second']} facts/s, RSS {row['rss_mb']} MB",
             flush=True,
         )
+    crowd = _crowd(memory, args, rng, builder, current) if args.crowd > current else None
     memory.close()
     bm25.close()
     try:
@@ -288,7 +352,30 @@ def run_store(store: str, args, embedder, sizes: list[int]) -> dict[str, Any]:
         os.rmdir(tmpdir)
     except OSError:
         pass
-    return {"store": store, "sizes": results}
+    return {"store": store, "sizes": results, "crowd": crowd}
+
+
+def _crowd(memory, args, rng: random.Random, builder: GraphBuilder, own: int) -> dict[str, Any]:
+    """Fill the store with other users (10k facts each) up to --crowd facts in total, then time
+    the first user's search again: a user's graph is a hard partition, so it should not move."""
+    per_user = 10_000
+    users = 0
+    total = own
+    with tqdm(total=args.crowd - own, desc="other users", unit="fact", leave=False) as bar:
+        while total < args.crowd:
+            other = GraphBuilder(args.seed + 1000 + users)
+            n = min(per_user, args.crowd - total)
+            for start in range(0, n, args.batch):
+                batch = other.facts(min(args.batch, n - start))
+                memory.add_facts(batch, user_id=f"crowd-{users}")
+                bar.update(len(batch))
+            total += n
+            users += 1
+    queries = builder.queries(args.queries, rng)
+    _time_search(memory, queries[:5])
+    search = summarize_ms(_time_search(memory, queries))
+    print(f"crowd: {total:,} facts over {users + 1} users; user search p50 {search['p50']:.1f} ms")
+    return {"total_facts": total, "other_users": users, "user_facts": own, "search_ms": search}
 
 
 def _epoch():
@@ -311,17 +398,30 @@ def fake_llm_responder(request: dict[str, Any]) -> Any:
     entities: dict[str, str] = {}
     relations = []
     for row in new_messages(request):
-        ext = extract_relations(str(row.get("text", "")), speaker=str(row.get("speaker") or "user"), reference_time=_parse_time(row.get("time")))
+        ext = extract_relations(
+            str(row.get("text", "")),
+            speaker=str(row.get("speaker") or "user"),
+            reference_time=_parse_time(row.get("time")),
+        )
         for e in ext.entities:
             entities[e.name] = e.type
         for r in ext.relations:
-            relations.append({
-                "source": r.source, "relation": r.relation, "target": r.target, "fact": r.fact,
-                "valid_at": r.valid_at.isoformat() if r.valid_at else None,
-                "invalid_at": r.invalid_at.isoformat() if r.invalid_at else None,
-                "negated": r.negated, "message": row.get("message"),
-            })
-    return {"entities": [{"name": n, "type": t} for n, t in entities.items()], "relations": relations}
+            relations.append(
+                {
+                    "source": r.source,
+                    "relation": r.relation,
+                    "target": r.target,
+                    "fact": r.fact,
+                    "valid_at": r.valid_at.isoformat() if r.valid_at else None,
+                    "invalid_at": r.invalid_at.isoformat() if r.invalid_at else None,
+                    "negated": r.negated,
+                    "message": row.get("message"),
+                }
+            )
+    return {
+        "entities": [{"name": n, "type": t} for n, t in entities.items()],
+        "relations": relations,
+    }
 
 
 def _parse_time(value: Any):
@@ -350,8 +450,16 @@ def run_llm_accounting(args, embedder) -> dict[str, Any]:
     for latency_ms in args.llm_latency_ms:
         with FakeOpenAIServer(default=fake_llm_responder, latency_s=latency_ms / 1000.0) as server:
             memory = build_memory(
-                embedder=embedder, embedder_kind=args.embedder, extractor="llm",
-                llm={"enabled": True, "base_url": server.base_url, "api_key": "fake", "model": "fake-model", "max_retries": 0},
+                embedder=embedder,
+                embedder_kind=args.embedder,
+                extractor="llm",
+                llm={
+                    "enabled": True,
+                    "base_url": server.base_url,
+                    "api_key": "fake",
+                    "model": "fake-model",
+                    "max_retries": 0,
+                },
             )
             add_s, calls, ptoks, ctoks = [], [], [], []
             for m in tqdm(msgs, desc=f"LLM adds @ {latency_ms} ms", leave=False):
@@ -363,7 +471,9 @@ def run_llm_accounting(args, embedder) -> dict[str, Any]:
                 ptoks.append(res.prompt_tokens)
                 ctoks.append(res.completion_tokens)
                 if server.calls - before != res.llm_calls:
-                    out.setdefault("warnings", []).append(f"server saw {server.calls - before} calls, AddResult says {res.llm_calls}")
+                    out.setdefault("warnings", []).append(
+                        f"server saw {server.calls - before} calls, AddResult says {res.llm_calls}"
+                    )
             before = server.calls
             search_s = []
             for q in queries:
@@ -374,19 +484,27 @@ def run_llm_accounting(args, embedder) -> dict[str, Any]:
             memory.close()
             n = len(msgs)
             overhead = [a - c * latency_ms / 1000.0 for a, c in zip(add_s, calls, strict=True)]
-            out["latencies"].append({
-                "llm_latency_ms": latency_ms,
-                "add_ms": summarize_ms(add_s),
-                "add_minus_llm_wait_ms": summarize_ms(overhead),
-                "llm_calls_per_add": round(sum(calls) / n, 3),
-                "max_llm_calls_per_add": max(calls),
-                "prompt_tokens_per_add": round(sum(ptoks) / n, 1),
-                "completion_tokens_per_add": round(sum(ctoks) / n, 1),
-                "server_calls": server.calls,
-                "search_ms": summarize_ms(search_s),
-                "llm_calls_per_search": round(search_calls / len(queries), 3),
-            })
-            print(f"LLM @ {latency_ms} ms: add p50 {out['latencies'][-1]['add_ms']['p50']:.1f} ms, {out['latencies'][-1]['llm_calls_per_add']} calls/add, {out['latencies'][-1]['llm_calls_per_search']} calls/search", flush=True)
+            out["latencies"].append(
+                {
+                    "llm_latency_ms": latency_ms,
+                    "add_ms": summarize_ms(add_s),
+                    "add_minus_llm_wait_ms": summarize_ms(overhead),
+                    "llm_calls_per_add": round(sum(calls) / n, 3),
+                    "max_llm_calls_per_add": max(calls),
+                    "prompt_tokens_per_add": round(sum(ptoks) / n, 1),
+                    "completion_tokens_per_add": round(sum(ctoks) / n, 1),
+                    "server_calls": server.calls,
+                    "search_ms": summarize_ms(search_s),
+                    "llm_calls_per_search": round(search_calls / len(queries), 3),
+                }
+            )
+            last = out["latencies"][-1]
+            print(
+                f"LLM @ {latency_ms} ms: add p50 {last['add_ms']['p50']:.1f} ms, "
+                f"{last['llm_calls_per_add']} calls/add, "
+                f"{last['llm_calls_per_search']} calls/search",
+                flush=True,
+            )
     return out
 
 
@@ -397,19 +515,56 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "LLM calls/tokens per add and per search through a fake OpenAI-compatible server.",
     )
     p.add_argument("--quick", action="store_true", help="sizes 1k and 10k, fewer samples; < 2 min")
-    p.add_argument("--sizes", default=None, help="facts for one user, cumulative (default 1000,10000,100000; quick 1000,10000)")
-    p.add_argument("--stores", default="sqlite,neo4j", help="stores to measure; neo4j only when NEO4J_URI is set")
-    p.add_argument("--queries", type=int, default=None, help="search queries per size (default 200; quick 60)")
-    p.add_argument("--add-sample", type=int, default=None, help="single-message adds timed per size (default 100; quick 30)")
-    p.add_argument("--batch", type=int, default=500, help="facts per add_facts call when growing the graph")
-    p.add_argument("--llm-latency-ms", default="0,300", help="simulated latency per LLM call, comma separated")
-    p.add_argument("--llm-sample", type=int, default=None, help="messages added through the fake LLM per latency (default 40; quick 12)")
+    p.add_argument(
+        "--sizes",
+        default=None,
+        help="facts for one user, cumulative (default 1000,10000,100000; quick 1000,10000)",
+    )
+    p.add_argument(
+        "--stores",
+        default="sqlite,neo4j",
+        help="stores to measure; neo4j only when NEO4J_URI is set",
+    )
+    p.add_argument(
+        "--queries", type=int, default=None, help="search queries per size (default 200; quick 60)"
+    )
+    p.add_argument(
+        "--add-sample",
+        type=int,
+        default=None,
+        help="single-message adds timed per size (default 100; quick 30)",
+    )
+    p.add_argument(
+        "--batch", type=int, default=500, help="facts per add_facts call when growing the graph"
+    )
+    p.add_argument(
+        "--llm-latency-ms", default="0,300", help="simulated latency per LLM call, comma separated"
+    )
+    p.add_argument(
+        "--llm-sample",
+        type=int,
+        default=None,
+        help="messages added through the fake LLM per latency (default 40; quick 12)",
+    )
+    p.add_argument(
+        "--crowd",
+        type=int,
+        default=0,
+        help="after the sweep, add other users (10k facts each) up to this many facts in total "
+        "and time the first user's search again (e.g. 1000000; off by default: slow)",
+    )
     p.add_argument("--skip-llm", action="store_true", help="skip the fake-LLM accounting")
     p.add_argument("--embedder", choices=EMBEDDERS, default="sentence-transformers")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="JSON result path (default benchmarks/results/perf.json)")
+    p.add_argument(
+        "--out", default=None, help="JSON result path (default benchmarks/results/perf.json)"
+    )
     args = p.parse_args(argv)
-    args.sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else "1000,10000,100000")).split(",") if s.strip()]
+    args.sizes = [
+        int(s)
+        for s in (args.sizes or ("1000,10000" if args.quick else "1000,10000,100000")).split(",")
+        if s.strip()
+    ]
     args.queries = args.queries or (60 if args.quick else 200)
     args.add_sample = args.add_sample or (30 if args.quick else 100)
     args.llm_sample = args.llm_sample or (12 if args.quick else 40)
@@ -422,21 +577,82 @@ def report(store_results, llm, sizes) -> tuple[str, list[dict[str, Any]]]:
     rows = []
     for sr in store_results:
         for r in sr["sizes"]:
-            rows.append([
-                r["store"], r["facts"], r["search_ms"]["p50"], r["search_ms"]["p95"], r["floor_ms"]["p50"], r["x_floor"],
-                r["vector_rag_ms"]["p50"], r["bm25_ms"]["p50"], r["add_ms"]["p50"], r["add_ms"]["p95"],
-                r["facts_per_second"], r["rss_mb"], r["peak_rss_mb"], r["db_mb"],
-            ])
-    parts.append(table(
-        ["store", "facts", "search p50 ms", "p95", "floor ms", "x floor", "vecRAG p50", "BM25 p50", "add p50 ms", "add p95", "build facts/s", "RSS MB", "peak MB", "DB MB"],
-        rows, "Search latency, add overhead (rules extractor, no LLM) and memory against graph size (one user)",
-    ))
+            rows.append(
+                [
+                    r["store"],
+                    r["facts"],
+                    r["search_ms"]["p50"],
+                    r["search_ms"]["p95"],
+                    r["floor_ms"]["p50"],
+                    r["x_floor"],
+                    r["vector_rag_ms"]["p50"],
+                    r["bm25_ms"]["p50"],
+                    r["add_ms"]["p50"],
+                    r["add_ms"]["p95"],
+                    r["facts_per_second"],
+                    r["rss_mb"],
+                    r["peak_rss_mb"],
+                    r["db_mb"],
+                ]
+            )
+    parts.append(
+        table(
+            [
+                "store",
+                "facts",
+                "search p50 ms",
+                "p95",
+                "floor ms",
+                "x floor",
+                "vecRAG p50",
+                "BM25 p50",
+                "add p50 ms",
+                "add p95",
+                "build facts/s",
+                "RSS MB",
+                "peak MB",
+                "DB MB",
+            ],
+            rows,
+            "Search latency, add overhead (rules extractor, no LLM) and memory against graph size "
+            "(one user)",
+        )
+    )
     if llm and llm.get("latencies"):
-        lrows = [[x["llm_latency_ms"], x["add_ms"]["p50"], x["add_ms"]["p95"], x["add_minus_llm_wait_ms"]["p50"], x["llm_calls_per_add"], x["max_llm_calls_per_add"], x["prompt_tokens_per_add"], x["completion_tokens_per_add"], x["search_ms"]["p50"], x["llm_calls_per_search"]] for x in llm["latencies"]]
-        parts.append(table(
-            ["LLM latency ms", "add p50 ms", "add p95", "add minus LLM wait p50", "LLM calls/add", "max calls/add", "prompt tok/add", "completion tok/add", "search p50 ms", "LLM calls/search"],
-            lrows, f"End-to-end add through the fake OpenAI-compatible server ({llm['messages']} single-message adds per latency)",
-        ))
+        lrows = [
+            [
+                x["llm_latency_ms"],
+                x["add_ms"]["p50"],
+                x["add_ms"]["p95"],
+                x["add_minus_llm_wait_ms"]["p50"],
+                x["llm_calls_per_add"],
+                x["max_llm_calls_per_add"],
+                x["prompt_tokens_per_add"],
+                x["completion_tokens_per_add"],
+                x["search_ms"]["p50"],
+                x["llm_calls_per_search"],
+            ]
+            for x in llm["latencies"]
+        ]
+        parts.append(
+            table(
+                [
+                    "LLM latency ms",
+                    "add p50 ms",
+                    "add p95",
+                    "add minus LLM wait p50",
+                    "LLM calls/add",
+                    "max calls/add",
+                    "prompt tok/add",
+                    "completion tok/add",
+                    "search p50 ms",
+                    "LLM calls/search",
+                ],
+                lrows,
+                "End-to-end add through the fake OpenAI-compatible server "
+                f"({llm['messages']} single-message adds per latency)",
+            )
+        )
     targets = []
     for sr in store_results:
         by = {r["facts"]: r for r in sr["sizes"]}
@@ -444,20 +660,54 @@ def report(store_results, llm, sizes) -> tuple[str, list[dict[str, Any]]]:
         ten = next((s for s in sz if 9000 <= s <= 11000), None)
         if ten:
             r = by[ten]
-            targets.append({"target": f"{sr['store']}: search p50 at 10k <= 3x floor", "goal": "<= 3.00", "measured": r["x_floor"], "met": r["x_floor"] is not None and r["x_floor"] <= 3})
+            targets.append(
+                {
+                    "target": f"{sr['store']}: search p50 at 10k <= 3x floor",
+                    "goal": "<= 3.00",
+                    "measured": r["x_floor"],
+                    "met": r["x_floor"] is not None and r["x_floor"] <= 3,
+                }
+            )
         one = next((s for s in sz if 900 <= s <= 1100), None)
         hundred = next((s for s in sz if 90000 <= s <= 110000), None)
         if one and hundred:
             ratio = round(by[hundred]["search_ms"]["p50"] / by[one]["search_ms"]["p50"], 2)
-            targets.append({"target": f"{sr['store']}: search p50 100k / 1k", "goal": "<= 2.00", "measured": ratio, "met": ratio <= 2})
+            targets.append(
+                {
+                    "target": f"{sr['store']}: search p50 100k / 1k",
+                    "goal": "<= 2.00",
+                    "measured": ratio,
+                    "met": ratio <= 2,
+                }
+            )
         for s in sz:
-            targets.append({"target": f"{sr['store']}: add overhead p50 at {s:,} facts (ms)", "goal": "<= 30", "measured": by[s]["add_ms"]["p50"], "met": by[s]["add_ms"]["p50"] <= 30})
+            targets.append(
+                {
+                    "target": f"{sr['store']}: add overhead p50 at {s:,} facts (ms)",
+                    "goal": "<= 30",
+                    "measured": by[s]["add_ms"]["p50"],
+                    "met": by[s]["add_ms"]["p50"] <= 30,
+                }
+            )
     if llm and llm.get("latencies"):
         zero = next((x for x in llm["latencies"] if x["llm_latency_ms"] == 0), None)
         if zero:
-            targets.append({"target": "LLM path: add minus LLM wait p50, fake server at 0 ms (ms)", "goal": "<= 30", "measured": zero["add_minus_llm_wait_ms"]["p50"], "met": zero["add_minus_llm_wait_ms"]["p50"] <= 30})
+            targets.append(
+                {
+                    "target": "LLM path: add minus LLM wait p50, fake server at 0 ms (ms)",
+                    "goal": "<= 30",
+                    "measured": zero["add_minus_llm_wait_ms"]["p50"],
+                    "met": zero["add_minus_llm_wait_ms"]["p50"] <= 30,
+                }
+            )
     if targets:
-        parts.append(table(["target", "goal", "measured", "met"], [[t["target"], t["goal"], t["measured"], t["met"]] for t in targets], "Issue targets"))
+        parts.append(
+            table(
+                ["target", "goal", "measured", "met"],
+                [[t["target"], t["goal"], t["measured"], t["met"]] for t in targets],
+                "Issue targets",
+            )
+        )
     return "\n\n".join(parts), targets
 
 
@@ -468,7 +718,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     notes: list[str] = []
     if "neo4j" in stores and not os.environ.get("NEO4J_URI"):
         stores.remove("neo4j")
-        notes.append("neo4j not measured: NEO4J_URI is not set (start docker/docker-compose.yml and export NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)")
+        notes.append(
+            "neo4j not measured: NEO4J_URI is not set (start docker/docker-compose.yml and "
+            "export NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)"
+        )
         print(notes[-1], file=sys.stderr)
     print(f"loading embedder ({args.embedder}) ...", flush=True)
     start = time.perf_counter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from benchmarks.relational.world import (
     END,
@@ -106,8 +106,14 @@ T = {
         "{P} has lived in {X} since {my}.",
         "{P} lives in {X}, since {my} I think.",
     ],
-    (LIVES_IN, "repeat", 1): ["I still live in {X}, I love it there.", "Life in {X} is good, I'm staying."],
-    (LIVES_IN, "repeat", 3): ["{P} still lives in {X}.", "As far as I know {P} is still living in {X}."],
+    (LIVES_IN, "repeat", 1): [
+        "I still live in {X}, I love it there.",
+        "Life in {X} is good, I'm staying.",
+    ],
+    (LIVES_IN, "repeat", 3): [
+        "{P} still lives in {X}.",
+        "As far as I know {P} is still living in {X}.",
+    ],
     (WORKS_AT, "change", 1): [
         "I started a new job at {X} {w}.",
         "I joined {X} {w}.",
@@ -137,7 +143,11 @@ T = {
         "I had dinner with my {xw}, {X}.",
     ],
     (SIBLING_OF, "static", 3): ["{X} is {P}'s {xw}.", "{P} and {X} are siblings."],
-    (PARENT_OF, "child", 1): ["My {pw} is {P}.", "{P} is my {pw}.", "I visited my {pw} {P} on Sunday."],
+    (PARENT_OF, "child", 1): [
+        "My {pw} is {P}.",
+        "{P} is my {pw}.",
+        "I visited my {pw} {P} on Sunday.",
+    ],
     (PARENT_OF, "parent", 1): ["{X} is my {cw}.", "My {cw} {X} is doing well."],
     (PARENT_OF, "static", 3): ["{P} is {X}'s {pw}.", "{X} is {P}'s {cw}."],
     (FRIEND_OF, "static", 1): [
@@ -146,7 +156,11 @@ T = {
         "My friend {X} and I went hiking.",
     ],
     (FRIEND_OF, "static", 3): ["{P} and {X} are good friends.", "{P} is friends with {X}."],
-    (REPORTS_TO, "employee", 1): ["{X} is my manager.", "I report to {X} at work.", "My boss is {X}."],
+    (REPORTS_TO, "employee", 1): [
+        "{X} is my manager.",
+        "I report to {X} at work.",
+        "My boss is {X}.",
+    ],
     (REPORTS_TO, "manager", 1): ["I manage {P} now.", "{P} reports to me."],
     (REPORTS_TO, "static", 3): ["{X} is {P}'s manager.", "{P} reports to {X}.", "{X} manages {P}."],
 }
@@ -196,14 +210,22 @@ def _mentions(world: World, rng: random.Random) -> list[Mention]:
                 out.append(Mention(s.fact_id, said))
                 last = (s.end or END) - timedelta(days=10)
                 if rng.random() < 0.2 and (last - said).days > 40:
-                    out.append(Mention(s.fact_id, said + timedelta(days=rng.randint(30, (last - said).days)), True))
+                    out.append(
+                        Mention(
+                            s.fact_id,
+                            said + timedelta(days=rng.randint(30, (last - said).days)),
+                            True,
+                        )
+                    )
     for fact in world.facts.values():
         if fact.relation in (SIBLING_OF, PARENT_OF, FRIEND_OF):
             out.append(Mention(fact.id, START + timedelta(days=rng.randint(0, (END - START).days))))
         elif fact.relation == REPORTS_TO:
             since = fact.valid_at or START
             hi = min(END, since + timedelta(days=90))
-            out.append(Mention(fact.id, since + timedelta(days=rng.randint(0, max(0, (hi - since).days)))))
+            out.append(
+                Mention(fact.id, since + timedelta(days=rng.randint(0, max(0, (hi - since).days))))
+            )
     return out
 
 
@@ -222,7 +244,9 @@ def _assign_speaker(world: World, m: Mention, rng: random.Random) -> None:
             m.speaker, m.first_person = subject, True
             return
         knowers = _knowers(world, subject)
-        m.speaker = rng.choice(knowers) if knowers and rng.random() < 0.8 else _other(world, rng, {subject})
+        m.speaker = (
+            rng.choice(knowers) if knowers and rng.random() < 0.8 else _other(world, rng, {subject})
+        )
         return
     other = by_name[fact.target]
     r = rng.random()
@@ -274,15 +298,21 @@ def _render(world: World, m: Mention, said: date, rng: random.Random) -> str:
     if fact.relation == SIBLING_OF:
         if m.first_person:
             me, them = (subj, other) if speaker.id == subj.id else (other, subj)
-            return rng.choice(T[(SIBLING_OF, "static", 1)]).format(X=them.name, xw=_word_sibling(them))
-        return rng.choice(T[(SIBLING_OF, "static", 3)]).format(P=subj.name, X=other.name, xw=_word_sibling(other))
+            return rng.choice(T[(SIBLING_OF, "static", 1)]).format(
+                X=them.name, xw=_word_sibling(them)
+            )
+        return rng.choice(T[(SIBLING_OF, "static", 3)]).format(
+            P=subj.name, X=other.name, xw=_word_sibling(other)
+        )
     if fact.relation == PARENT_OF:  # subj is the parent, other the child
         pw, cw = _word_parent(subj), _word_child(other)
         if m.first_person and speaker.id == other.id:
             return rng.choice(T[(PARENT_OF, "child", 1)]).format(P=subj.name, pw=pw)
         if m.first_person:
             return rng.choice(T[(PARENT_OF, "parent", 1)]).format(X=other.name, cw=cw)
-        return rng.choice(T[(PARENT_OF, "static", 3)]).format(P=subj.name, X=other.name, pw=pw, cw=cw)
+        return rng.choice(T[(PARENT_OF, "static", 3)]).format(
+            P=subj.name, X=other.name, pw=pw, cw=cw
+        )
     if fact.relation == FRIEND_OF:
         if m.first_person:
             them = other if speaker.id == subj.id else subj
@@ -296,7 +326,9 @@ def _render(world: World, m: Mention, said: date, rng: random.Random) -> str:
     return rng.choice(T[(REPORTS_TO, "static", 3)]).format(P=subj.name, X=other.name)
 
 
-def render_dialogue(world: World, seed: int | None = None, filler_ratio: float = 0.35) -> list[Session]:
+def render_dialogue(
+    world: World, seed: int | None = None, filler_ratio: float = 0.35
+) -> list[Session]:
     """Sessions in time order; each message knows which gold facts it states."""
     rng = random.Random(world.seed * 7919 + 17 if seed is None else seed)
     mentions = _mentions(world, rng)
@@ -320,7 +352,14 @@ def render_dialogue(world: World, seed: int | None = None, filler_ratio: float =
     msg_no = 0
     for sid, bucket in enumerate(buckets, start=1):
         day = max(m.date for m in bucket)
-        when = datetime(day.year, day.month, day.day, rng.randint(8, 21), rng.choice((0, 15, 30, 45)), tzinfo=timezone.utc)
+        when = datetime(
+            day.year,
+            day.month,
+            day.day,
+            rng.randint(8, 21),
+            rng.choice((0, 15, 30, 45)),
+            tzinfo=UTC,
+        )
         rng.shuffle(bucket)
         participants = list(dict.fromkeys(world.person(m.speaker).name for m in bucket))
         items: list[tuple[str, str, list[str]]] = []
@@ -331,7 +370,9 @@ def render_dialogue(world: World, seed: int | None = None, filler_ratio: float =
             speaker = rng.choice(participants)
             if rng.random() < 0.35:
                 text = rng.choice(DISTRACTORS).format(
-                    C=rng.choice(world.cities), O=rng.choice(world.orgs), P=world.person(rng.randrange(len(world.people))).name
+                    C=rng.choice(world.cities),
+                    O=rng.choice(world.orgs),
+                    P=world.person(rng.randrange(len(world.people))).name,
                 )
             else:
                 text = rng.choice(FILLER)
@@ -340,7 +381,9 @@ def render_dialogue(world: World, seed: int | None = None, filler_ratio: float =
         for i, (speaker, text, facts) in enumerate(items):
             msg_no += 1
             messages.append(
-                DialogueMessage(f"m{msg_no}", sid, speaker, text, when + timedelta(seconds=30 * i), facts)
+                DialogueMessage(
+                    f"m{msg_no}", sid, speaker, text, when + timedelta(seconds=30 * i), facts
+                )
             )
         sessions.append(Session(sid, when, participants, messages))
     return sessions

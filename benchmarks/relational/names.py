@@ -14,7 +14,8 @@ MALE = (
     "Tomas Bruno Carlos David Emil Felix Gustav Hugo Ivan Jonas Karl Liam Marco Nils Oscar Pablo "
     "Rafael Simon Theo Victor Walter Yusuf Adam Boris Cedric Dario Elias Frank George Henrik "
     "Igor Jakob Kevin Leon Noah Otto Peter Quentin Ruben Stefan Tobias Ugo Vincent Wesley "
-    "Xavier Yannick Zeno Anton Basil Conrad Dominik Erik Fabian Gregor Hector Isaac Julian Lukas Mateo"
+    "Xavier Yannick Zeno Anton Basil Conrad Dominik Erik Fabian Gregor Hector Isaac Julian Lukas "
+    "Mateo"
 ).split()
 
 SURNAMES = (

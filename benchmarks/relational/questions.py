@@ -117,7 +117,15 @@ def generate_questions(world: World, per_type: int = 40, seed: int | None = None
             other = _unique(world, pid, role)
             if other is None:
                 continue
-            q("1hop", 1, f"Who is {name}'s {role}?", [names[other]], [_role_fact(world, pid, role, other)], role, name)
+            q(
+                "1hop",
+                1,
+                f"Who is {name}'s {role}?",
+                [names[other]],
+                [_role_fact(world, pid, role, other)],
+                role,
+                name,
+            )
             # 2 hops: role then a final relation
             for final, verb in (("live", "live"), ("work", "work")):
                 if role == "manager" and final == "work":
@@ -126,16 +134,28 @@ def generate_questions(world: World, per_type: int = 40, seed: int | None = None
                 if ans == _final(world, pid, final)[0]:
                     continue
                 q(
-                    "2hop", 2, f"Where does {name}'s {role} {verb}?", [ans],
-                    [_role_fact(world, pid, role, other), fid], f"{role}>{final}", name,
+                    "2hop",
+                    2,
+                    f"Where does {name}'s {role} {verb}?",
+                    [ans],
+                    [_role_fact(world, pid, role, other), fid],
+                    f"{role}>{final}",
+                    name,
                 )
             # 2 hops: role then manager
             boss = _unique(world, other, "manager")
             if boss is not None and boss != pid and role != "manager":
                 q(
-                    "2hop", 2, f"Who is the manager of {name}'s {role}?", [names[boss]],
-                    [_role_fact(world, pid, role, other), _role_fact(world, other, "manager", boss)],
-                    f"{role}>manager", name,
+                    "2hop",
+                    2,
+                    f"Who is the manager of {name}'s {role}?",
+                    [names[boss]],
+                    [
+                        _role_fact(world, pid, role, other),
+                        _role_fact(world, other, "manager", boss),
+                    ],
+                    f"{role}>manager",
+                    name,
                 )
             # 3 hops: role, role2, final
             for role2 in ROLES:
@@ -149,13 +169,17 @@ def generate_questions(world: World, per_type: int = 40, seed: int | None = None
                     if ans in (_final(world, pid, final)[0], _final(world, other, final)[0]):
                         continue
                     q(
-                        "3hop", 3, f"Where does the {role2} of {name}'s {role} {verb}?", [ans],
+                        "3hop",
+                        3,
+                        f"Where does the {role2} of {name}'s {role} {verb}?",
+                        [ans],
                         [
                             _role_fact(world, pid, role, other),
                             _role_fact(world, other, role2, third),
                             fid,
                         ],
-                        f"{role}>{role2}>{final}", name,
+                        f"{role}>{role2}>{final}",
+                        name,
                     )
         # temporal
         for final, stints in (("live", world.homes[pid]), ("work", world.jobs[pid])):
@@ -166,15 +190,29 @@ def generate_questions(world: World, per_type: int = 40, seed: int | None = None
                     if final == "live"
                     else f"Where did {name} work before joining {cur.target}?"
                 )
-                q("temporal", 2, text, [prev.target], [prev.fact_id, cur.fact_id], f"before>{final}", name)
+                q(
+                    "temporal",
+                    2,
+                    text,
+                    [prev.target],
+                    [prev.fact_id, cur.fact_id],
+                    f"before>{final}",
+                    name,
+                )
             for s in stints:
                 month = _inner_month(s.start, s.end, rng)
                 if month is None or (s.end is None and len(stints) > 1 and rng.random() < 0.7):
                     continue  # mostly ask about past values: the current one is a 1-hop question
                 verb = "live" if final == "live" else "work"
                 q(
-                    "temporal", 1, f"Where did {name} {verb} in {month_year(month)}?", [s.target],
-                    [s.fact_id], f"in-month>{final}", name, month=month.isoformat(),
+                    "temporal",
+                    1,
+                    f"Where did {name} {verb} in {month_year(month)}?",
+                    [s.target],
+                    [s.fact_id],
+                    f"in-month>{final}",
+                    name,
+                    month=month.isoformat(),
                     past=s.end is not None,
                 )
     # set questions
@@ -246,7 +284,9 @@ def _inner_month(start: date, end: date | None, rng: random.Random) -> date | No
     """The first day of a calendar month lying wholly inside [start + 75 days, end - 30 days)
     (the margin keeps clear of when the fact was first said and of the change)."""
     lo = start + timedelta(days=75)
-    lo = max(lo, date(2022, 3, 1) + timedelta(days=31))  # initial stints are said by early March 2022
+    lo = max(
+        lo, date(2022, 3, 1) + timedelta(days=31)
+    )  # initial stints are said by early March 2022
     hi = (end or END) - timedelta(days=30)
     months = []
     cur = date(lo.year, lo.month, 1)

@@ -20,7 +20,13 @@ from typing import Any
 from tqdm import tqdm
 
 from benchmarks.common.baselines import BM25, Message, Retrieval, VectorRAG
-from benchmarks.common.engine import EMBEDDERS, build_embedder, build_memory, graph_search, llm_endpoint
+from benchmarks.common.engine import (
+    EMBEDDERS,
+    build_embedder,
+    build_memory,
+    graph_search,
+    llm_endpoint,
+)
 from benchmarks.common.metrics import contains, group, mean, same_name, summarize
 from benchmarks.common.report import default_out, print_approximations, table, write_json
 from benchmarks.common.timing import summarize_ms
@@ -98,7 +104,16 @@ class GraphSystem:
         self._ingest(sessions, gold_episodes)
 
     def _ingest(self, sessions, gold_episodes: bool) -> None:
-        stats = {"added": 0, "merged": 0, "invalidated": 0, "skipped": 0, "llm_calls": 0, "tokens": 0, "errors": 0, "pending": 0}
+        stats = {
+            "added": 0,
+            "merged": 0,
+            "invalidated": 0,
+            "skipped": 0,
+            "llm_calls": 0,
+            "tokens": 0,
+            "errors": 0,
+            "pending": 0,
+        }
         n_msgs = sum(len(s.messages) for s in sessions)
         start = time.perf_counter()
         with tqdm(total=n_msgs, desc=f"ingest {self.mode}", unit="msg", leave=False) as bar:
@@ -106,8 +121,15 @@ class GraphSystem:
                 if self.mode == "gold":
                     results = []
                     if gold_episodes:
-                        res = self.memory.add([m.as_dict() for m in s.messages], user_id=USER, timestamp=s.time, infer=False)
-                        self.ep_to_msg.update(zip(res.episodes, (m.id for m in s.messages), strict=True))
+                        res = self.memory.add(
+                            [m.as_dict() for m in s.messages],
+                            user_id=USER,
+                            timestamp=s.time,
+                            infer=False,
+                        )
+                        self.ep_to_msg.update(
+                            zip(res.episodes, (m.id for m in s.messages), strict=True)
+                        )
                     for m in s.messages:
                         rows = _gold_rows(self.world, m)
                         if rows:
@@ -115,8 +137,12 @@ class GraphSystem:
                             self.ep_to_msg[res.episodes[0]] = m.id
                             results.append(res)
                 else:
-                    res = self.memory.add([m.as_dict() for m in s.messages], user_id=USER, timestamp=s.time)
-                    self.ep_to_msg.update(zip(res.episodes, (m.id for m in s.messages), strict=True))
+                    res = self.memory.add(
+                        [m.as_dict() for m in s.messages], user_id=USER, timestamp=s.time
+                    )
+                    self.ep_to_msg.update(
+                        zip(res.episodes, (m.id for m in s.messages), strict=True)
+                    )
                     results = [res]
                 for res in results:
                     stats["added"] += len(res.added)
@@ -157,7 +183,9 @@ def _covers_fact(item: dict[str, Any], gold, stating: set[str], ep_to_msg: dict[
     )
 
 
-def score_graph(system: GraphSystem, q: Question, r, stating: dict[str, set[str]]) -> dict[str, Any]:
+def score_graph(
+    system: GraphSystem, q: Question, r, stating: dict[str, set[str]]
+) -> dict[str, Any]:
     items = list(r.hits)
     # Path steps printed before a hit are in the context too; fetch their provenance.
     steps = []
@@ -167,30 +195,54 @@ def score_graph(system: GraphSystem, q: Question, r, stating: dict[str, set[str]
             if full is not None:
                 steps.append(full)
     covered = [
-        any(_covers_fact(it, system.world.facts[fid], stating[fid], system.ep_to_msg) for it in items + steps)
+        any(
+            _covers_fact(it, system.world.facts[fid], stating[fid], system.ep_to_msg)
+            for it in items + steps
+        )
         for fid in q.support
     ]
-    texts = [" ".join([h.get("memory") or "", h.get("source") or "", h.get("target") or ""]) for h in items]
-    return _score(q, r.context, texts, covered, r.tokens, r.seconds, items_names=texts, linked=bool(r.entities))
+    texts = [
+        " ".join([h.get("memory") or "", h.get("source") or "", h.get("target") or ""])
+        for h in items
+    ]
+    return _score(
+        q,
+        r.context,
+        texts,
+        covered,
+        r.tokens,
+        r.seconds,
+        items_names=texts,
+        linked=bool(r.entities),
+    )
 
 
 def score_baseline(corpus, q: Question, r: Retrieval, world: World) -> dict[str, Any]:
     fitted = set(r.ids)
     msg_facts = {mid: set(corpus.facts_of(mid)) for mid in r.ids}
     covered = [any(fid in msg_facts[mid] for mid in fitted) for fid in q.support]
-    return _score(q, r.context, r.lines, covered, r.tokens, r.seconds, items_names=r.lines, linked=None)
+    return _score(
+        q, r.context, r.lines, covered, r.tokens, r.seconds, items_names=r.lines, linked=None
+    )
 
 
-def _score(q: Question, context: str, texts: list[str], covered: list[bool], tokens: int, seconds: float, items_names: list[str], linked) -> dict[str, Any]:
+def _score(
+    q: Question,
+    context: str,
+    texts: list[str],
+    covered: list[bool],
+    tokens: int,
+    seconds: float,
+    items_names: list[str],
+    linked,
+) -> dict[str, Any]:
     row: dict[str, Any] = {"tokens": tokens, "seconds": seconds, "empty": not context}
     if q.type == "unanswerable":
         top = items_names[0] if items_names else ""
         parts = q.entity.split()
         if q.subtype == "unknown-person":
             first, last = parts[0], parts[-1]
-            row["namesake_at_1"] = float(
-                any(contains(top, n) for n in _namesakes(q, first, last))
-            )
+            row["namesake_at_1"] = float(any(contains(top, n) for n in _namesakes(q, first, last)))
         else:
             row["about_at_1"] = float(contains(top, q.entity))
         row["linked"] = None if linked is None else float(linked)
@@ -200,7 +252,9 @@ def _score(q: Question, context: str, texts: list[str], covered: list[bool], tok
     row["answer_all"] = float(all(found))
     row["support_recall"] = float(all(covered)) if covered else None
     row["support_frac"] = sum(covered) / len(covered) if covered else None
-    rank = next((i for i, t in enumerate(texts, start=1) if any(contains(t, a) for a in q.answers)), None)
+    rank = next(
+        (i for i, t in enumerate(texts, start=1) if any(contains(t, a) for a in q.answers)), None
+    )
     row["mrr"] = 1.0 / rank if rank else 0.0
     return row
 
@@ -240,11 +294,25 @@ def evaluate(
             for budget in budgets:
                 for g in graph_systems:
                     r = graph_search(g.memory, q.text, USER, budget, limit=limit)
-                    rows.append({**base, "system": g.name, "budget": budget, **score_graph(g, q, r, stating)})
+                    rows.append(
+                        {
+                            **base,
+                            "system": g.name,
+                            "budget": budget,
+                            **score_graph(g, q, r, stating),
+                        }
+                    )
                     bar.update(1)
                 for b in baselines:
                     r = b.search(q.text, USER, budget)
-                    rows.append({**base, "system": b.name, "budget": budget, **score_baseline(index, q, r, world)})
+                    rows.append(
+                        {
+                            **base,
+                            "system": b.name,
+                            "budget": budget,
+                            **score_baseline(index, q, r, world),
+                        }
+                    )
                     bar.update(1)
     return rows
 
@@ -256,17 +324,49 @@ UNANS_METRICS = ("namesake_at_1", "about_at_1", "linked", "empty", "tokens")
 def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"by_type": [], "by_subtype": [], "overall": [], "unanswerable": []}
     answerable = [r for r in rows if r["type"] != "unanswerable"]
-    for (system, budget, type_), grp in sorted(group(answerable, ("system", "budget", "type")).items()):
-        out["by_type"].append({"system": system, "budget": budget, "type": type_, "hops": grp[0]["hops"], **summarize(grp, METRICS)})
-    for (system, budget, type_, sub), grp in sorted(group(answerable, ("system", "budget", "type", "subtype")).items()):
-        out["by_subtype"].append({"system": system, "budget": budget, "type": type_, "subtype": sub, **summarize(grp, METRICS)})
-    for (system, budget, type_, hops), grp in sorted(group(answerable, ("system", "budget", "type", "hops")).items()):
-        out.setdefault("by_type_hops", []).append({"system": system, "budget": budget, "type": type_, "hops": hops, **summarize(grp, METRICS)})
+    for (system, budget, type_), grp in sorted(
+        group(answerable, ("system", "budget", "type")).items()
+    ):
+        out["by_type"].append(
+            {
+                "system": system,
+                "budget": budget,
+                "type": type_,
+                "hops": grp[0]["hops"],
+                **summarize(grp, METRICS),
+            }
+        )
+    for (system, budget, type_, sub), grp in sorted(
+        group(answerable, ("system", "budget", "type", "subtype")).items()
+    ):
+        out["by_subtype"].append(
+            {
+                "system": system,
+                "budget": budget,
+                "type": type_,
+                "subtype": sub,
+                **summarize(grp, METRICS),
+            }
+        )
+    for (system, budget, type_, hops), grp in sorted(
+        group(answerable, ("system", "budget", "type", "hops")).items()
+    ):
+        out.setdefault("by_type_hops", []).append(
+            {
+                "system": system,
+                "budget": budget,
+                "type": type_,
+                "hops": hops,
+                **summarize(grp, METRICS),
+            }
+        )
     for (system, budget), grp in sorted(group(answerable, ("system", "budget")).items()):
         out["overall"].append({"system": system, "budget": budget, **summarize(grp, METRICS)})
     unans = [r for r in rows if r["type"] == "unanswerable"]
     for (system, budget, sub), grp in sorted(group(unans, ("system", "budget", "subtype")).items()):
-        out["unanswerable"].append({"system": system, "budget": budget, "subtype": sub, **summarize(grp, UNANS_METRICS)})
+        out["unanswerable"].append(
+            {"system": system, "budget": budget, "subtype": sub, **summarize(grp, UNANS_METRICS)}
+        )
     return out
 
 
@@ -294,8 +394,20 @@ def _type_table(agg, systems, budgets, metric: str, title: str) -> str:
 
 def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> str:
     parts = [
-        _type_table(agg, systems, budgets, "answer_recall", "Answer recall (gold answer in the returned context), by question type"),
-        _type_table(agg, systems, budgets, "support_recall", "Support-path recall (every gold support fact in the context), by question type"),
+        _type_table(
+            agg,
+            systems,
+            budgets,
+            "answer_recall",
+            "Answer recall (gold answer in the returned context), by question type",
+        ),
+        _type_table(
+            agg,
+            systems,
+            budgets,
+            "support_recall",
+            "Support-path recall (every gold support fact in the context), by question type",
+        ),
     ]
     ref_budget = 1024 if 1024 in budgets else budgets[-1]
     rows = []
@@ -304,12 +416,22 @@ def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> s
         ov = _lookup(agg["overall"], system=system, budget=ref_budget) or {}
         rows.append(
             [system]
-            + [(_lookup(agg["by_type"], system=system, budget=ref_budget, type=t) or {}).get("mrr") for t in types]
+            + [
+                (_lookup(agg["by_type"], system=system, budget=ref_budget, type=t) or {}).get("mrr")
+                for t in types
+            ]
             + [ov.get("mrr"), ov.get("tokens"), ov.get("latency_ms_p50"), ov.get("latency_ms_p95")]
         )
     parts.append(
         table(
-            ["system", *[f"MRR {t}" for t in types], "MRR all", "ctx tokens", "search p50 ms", "p95 ms"],
+            [
+                "system",
+                *[f"MRR {t}" for t in types],
+                "MRR all",
+                "ctx tokens",
+                "search p50 ms",
+                "p95 ms",
+            ],
             rows,
             f"MRR, mean context tokens and search latency at budget {ref_budget}",
         )
@@ -319,18 +441,65 @@ def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> s
         for sub in ("unknown-person", "unknown-relation"):
             it = _lookup(agg["unanswerable"], system=system, budget=ref_budget, subtype=sub)
             if it:
-                rows.append([system, sub, it["n"], it.get("namesake_at_1"), it.get("about_at_1"), it.get("linked"), it.get("empty"), it.get("tokens")])
+                rows.append(
+                    [
+                        system,
+                        sub,
+                        it["n"],
+                        it.get("namesake_at_1"),
+                        it.get("about_at_1"),
+                        it.get("linked"),
+                        it.get("empty"),
+                        it.get("tokens"),
+                    ]
+                )
     parts.append(
         table(
-            ["system", "unanswerable", "n", "namesake@1", "about@1", "linked", "empty", "ctx tokens"],
+            [
+                "system",
+                "unanswerable",
+                "n",
+                "namesake@1",
+                "about@1",
+                "linked",
+                "empty",
+                "ctx tokens",
+            ],
             rows,
             f"Unanswerable questions at budget {ref_budget} (no system abstains; see definitions)",
         )
     )
-    rows = [[name, s["messages"], s["seconds"], s["ms_per_message"], s["facts_stored"], s["facts_current"], s["added"], s["invalidated"], s["merged"], s["llm_calls"], s["errors"]] for name, s in ingest.items()]
+    rows = [
+        [
+            name,
+            s["messages"],
+            s["seconds"],
+            s["ms_per_message"],
+            s["facts_stored"],
+            s["facts_current"],
+            s["added"],
+            s["invalidated"],
+            s["merged"],
+            s["llm_calls"],
+            s["errors"],
+        ]
+        for name, s in ingest.items()
+    ]
     parts.append(
         table(
-            ["system", "messages", "ingest s", "ms/msg", "facts", "current", "added", "invalidated", "merged", "LLM calls", "errors"],
+            [
+                "system",
+                "messages",
+                "ingest s",
+                "ms/msg",
+                "facts",
+                "current",
+                "added",
+                "invalidated",
+                "merged",
+                "LLM calls",
+                "errors",
+            ],
             rows,
             f"Ingestion (world: {world_info}); full context = {full_tokens:,} tokens",
         )
@@ -353,13 +522,27 @@ def check_targets(agg, budgets) -> list[dict[str, Any]]:
     for t, goal in TARGETS_GOLD_1K.items():
         it = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
         if it:
-            out.append({"target": f"answer recall {t}", "goal": f">= {goal:.2f}", "measured": it["answer_recall"], "met": it["answer_recall"] >= goal})
+            out.append(
+                {
+                    "target": f"answer recall {t}",
+                    "goal": f">= {goal:.2f}",
+                    "measured": it["answer_recall"],
+                    "met": it["answer_recall"] >= goal,
+                }
+            )
     for t in ("2hop", "3hop"):
         g = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
         v = _lookup(agg["by_type"], system="vector-rag", budget=1024, type=t)
         if g and v:
             diff = round(g["answer_recall"] - v["answer_recall"], 4)
-            out.append({"target": f"{t}: gold minus vector RAG", "goal": f">= +{TARGET_MARGIN_VS_RAG:.2f}", "measured": diff, "met": diff >= TARGET_MARGIN_VS_RAG})
+            out.append(
+                {
+                    "target": f"{t}: gold minus vector RAG",
+                    "goal": f">= +{TARGET_MARGIN_VS_RAG:.2f}",
+                    "measured": diff,
+                    "met": diff >= TARGET_MARGIN_VS_RAG,
+                }
+            )
     return out
 
 
@@ -369,17 +552,51 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Relational reasoning over a synthetic world: graphmem (gold/rules/llm "
         "extraction) against vector RAG and BM25 over the same messages, at token budgets.",
     )
-    p.add_argument("--quick", action="store_true", help="small world (30 people, 12 questions per type); < 2 min")
-    p.add_argument("--people", type=int, default=None, help="people in the world (default 200; quick 30)")
-    p.add_argument("--per-type", type=int, default=None, help="questions per type (default 60; quick 12)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small world (30 people, 12 questions per type); < 2 min",
+    )
+    p.add_argument(
+        "--people", type=int, default=None, help="people in the world (default 200; quick 30)"
+    )
+    p.add_argument(
+        "--per-type", type=int, default=None, help="questions per type (default 60; quick 12)"
+    )
     p.add_argument("--seed", type=int, default=0, help="world, dialogue and question seed")
-    p.add_argument("--modes", default=None, help="comma list of gold,rules,llm (default gold,rules; llm added when an endpoint is configured)")
+    p.add_argument(
+        "--modes",
+        default=None,
+        help="comma list of gold,rules,llm (default gold,rules; llm added when an endpoint "
+        "is configured)",
+    )
     p.add_argument("--budgets", default="256,512,1024,2048", help="token budgets, comma separated")
-    p.add_argument("--embedder", choices=EMBEDDERS, default="sentence-transformers", help="embedder for graphmem and vector RAG (hashing: tests only)")
-    p.add_argument("--store", choices=("sqlite", "neo4j"), default="sqlite", help="graphmem store (neo4j needs NEO4J_URI)")
-    p.add_argument("--limit", type=int, default=200, help="search(limit=...) for graphmem: large, so the budget decides")
-    p.add_argument("--gold-episodes", action="store_true", help="gold mode: also store the raw messages (infer=False)")
-    p.add_argument("--out", default=None, help="JSON result path (default benchmarks/results/relational.json)")
+    p.add_argument(
+        "--embedder",
+        choices=EMBEDDERS,
+        default="sentence-transformers",
+        help="embedder for graphmem and vector RAG (hashing: tests only)",
+    )
+    p.add_argument(
+        "--store",
+        choices=("sqlite", "neo4j"),
+        default="sqlite",
+        help="graphmem store (neo4j needs NEO4J_URI)",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=200,
+        help="search(limit=...) for graphmem: large, so the budget decides",
+    )
+    p.add_argument(
+        "--gold-episodes",
+        action="store_true",
+        help="gold mode: also store the raw messages (infer=False)",
+    )
+    p.add_argument(
+        "--out", default=None, help="JSON result path (default benchmarks/results/relational.json)"
+    )
     return p.parse_args(argv)
 
 
@@ -398,7 +615,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             raise SystemExit(f"unknown mode {m!r}; choose from {MODES}")
     notes: list[str] = []
     if "llm" in modes and endpoint is None:
-        msg = "llm mode skipped: no OpenAI-compatible endpoint configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY, and GRAPHMEM_LLM_MODEL)"
+        msg = (
+            "llm mode skipped: no OpenAI-compatible endpoint configured (set OPENAI_BASE_URL "
+            "and/or OPENAI_API_KEY, and GRAPHMEM_LLM_MODEL)"
+        )
         print(msg, file=sys.stderr)
         notes.append(msg)
         modes = [m for m in modes if m != "llm"]
@@ -420,8 +640,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for q in questions:
         if q.subtype == "unknown-person":
             first, last = q.entity.split()[0], q.entity.split()[-1]
-            _NAMESAKES[q.entity] = [p.name for p in world.people if p.first == first or p.last == last]
-    world_info = f"{len(world.people)} people, {len(world.orgs)} organisations, {len(world.cities)} cities, {len(world.facts)} gold facts, {len(sessions)} sessions, {len(messages)} messages, {len(questions)} questions, seed {args.seed}"
+            _NAMESAKES[q.entity] = [
+                p.name for p in world.people if p.first == first or p.last == last
+            ]
+    world_info = (
+        f"{len(world.people)} people, {len(world.orgs)} organisations, {len(world.cities)} "
+        f"cities, {len(world.facts)} gold facts, {len(sessions)} sessions, {len(messages)} "
+        f"messages, {len(questions)} questions, seed {args.seed}"
+    )
     print(f"world: {world_info}")
 
     print(f"loading embedder ({args.embedder}) ...", flush=True)
@@ -444,8 +670,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         extractor = "rules"
         if mode == "llm":
             extractor = "llm"
-            llm_cfg = {"enabled": True, "base_url": endpoint["base_url"] or None, "api_key": endpoint["api_key"], "model": endpoint["model"]}
-        memory = build_memory(embedder=embedder, embedder_kind=args.embedder, store=args.store, extractor=extractor, llm=llm_cfg)
+            llm_cfg = {
+                "enabled": True,
+                "base_url": endpoint["base_url"] or None,
+                "api_key": endpoint["api_key"],
+                "model": endpoint["model"],
+            }
+        memory = build_memory(
+            embedder=embedder,
+            embedder_kind=args.embedder,
+            store=args.store,
+            extractor=extractor,
+            llm=llm_cfg,
+        )
         if args.store == "neo4j":
             memory.delete_all(user_id=USER)
         graph_systems.append(GraphSystem(mode, memory, world, sessions, args.gold_episodes))
@@ -469,8 +706,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     payload = {
         "benchmark": "relational",
         "args": vars(args),
-        "settings": {"people": people, "per_type": per_type, "budgets": budgets, "modes": modes, "embedder": args.embedder, "store": args.store, "limit": args.limit},
-        "world": world.summary() | {"sessions": len(sessions), "messages": len(messages), "questions": len(questions)},
+        "settings": {
+            "people": people,
+            "per_type": per_type,
+            "budgets": budgets,
+            "modes": modes,
+            "embedder": args.embedder,
+            "store": args.store,
+            "limit": args.limit,
+        },
+        "world": world.summary()
+        | {"sessions": len(sessions), "messages": len(messages), "questions": len(questions)},
         "question_counts": {t: sum(1 for q in questions if q.type == t) for t in TYPES},
         "full_context_tokens": full_tokens,
         "ingest": ingest,

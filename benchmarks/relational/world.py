@@ -203,12 +203,15 @@ def generate_world(n_people: int = 30, seed: int = 0) -> World:
             children[p] = list(kids)
 
     n = len(people)
-    cities = rng.sample(CITIES, max(6, min(len(CITIES), n // 7)))
-    orgs = rng.sample(list(ORGANISATIONS), max(5, min(len(ORGANISATIONS), n // 6)))
+    cities = rng.sample(CITIES, max(8, min(len(CITIES), n // 3)))
+    orgs = rng.sample(list(ORGANISATIONS), max(8, min(len(ORGANISATIONS), n // 3)))
     homes = {p.id: _stints(rng, p.id, LIVES_IN, cities) for p in people}
     jobs = {p.id: _stints(rng, p.id, WORKS_AT, orgs) for p in people}
 
-    family = {p.id: set(siblings.get(p.id, [])) | set(parents.get(p.id, [])) | set(children.get(p.id, [])) for p in people}
+    family = {
+        p.id: set(siblings.get(p.id, [])) | set(parents.get(p.id, [])) | set(children.get(p.id, []))
+        for p in people
+    }
     friends: dict[int, list[int]] = {p.id: [] for p in people}
     target_pairs = int(n * 0.8)
     tries = 0
@@ -223,7 +226,7 @@ def generate_world(n_people: int = 30, seed: int = 0) -> World:
     # Reporting lines among the current staff of each organisation: a tree, earliest hire on top.
     manager: dict[int, tuple[int, date]] = {}
     staff: dict[str, list[Stint]] = {}
-    for pid, stints in jobs.items():
+    for stints in jobs.values():
         staff.setdefault(stints[-1].target, []).append(stints[-1])
     for org in orgs:
         members = sorted(staff.get(org, []), key=lambda s: (s.start, s.person))
@@ -232,7 +235,9 @@ def generate_world(n_people: int = 30, seed: int = 0) -> World:
                 boss = members[rng.randrange(0, i)]
                 manager[s.person] = (boss.person, max(s.start, boss.start, START))
 
-    world = World(seed, people, cities, orgs, homes, jobs, siblings, parents, children, friends, manager)
+    world = World(
+        seed, people, cities, orgs, homes, jobs, siblings, parents, children, friends, manager
+    )
     _gold_facts(world)
     return world
 
@@ -326,7 +331,17 @@ def _gold_facts(world: World) -> None:
                 continue
             pa, pb = world.person(a), world.person(b)
             new(
-                GoldFact("", pa.name, FRIEND_OF, pb.name, f"{pa.name} and {pb.name} are friends.", "Person", "Person", None, symmetric=True),
+                GoldFact(
+                    "",
+                    pa.name,
+                    FRIEND_OF,
+                    pb.name,
+                    f"{pa.name} and {pb.name} are friends.",
+                    "Person",
+                    "Person",
+                    None,
+                    symmetric=True,
+                ),
                 (FRIEND_OF, a, b),
             )
     for e, (m, since) in sorted(world.manager.items()):

@@ -639,7 +639,7 @@ _PAIR = re.compile(
     r"\b(?:are|were|have\s+been|became|become|got)\s+(?:(?:good|best|close|old|great|"
     r"childhood|really|very|just)\s+)?(?P<w>friends|colleagues|coworkers|co-workers|siblings|"
     r"cousins|neighbou?rs|roommates|flatmates|housemates|married|engaged|partners|dating|"
-    r"divorced)\b",
+    r"divorced)\b|(?<=\s)(?P<v>married|divorced)\b",
     re.I,
 )
 _PAIR_REL = {
@@ -1522,7 +1522,7 @@ class _Sentence:
             return None
         name, end = got
         if end < self.n and self.toks[end].time < 0 and self.toks[end].low in (
-            "for", "'s", "and", "in", "on"
+            "for", "'s", "in", "on"
         ):
             return None  # "joined Bob for dinner", "joined Bob's team", "joined Ana in Rome"
         if self._org_or_place(name, ORG) == PLACE:
@@ -1839,19 +1839,32 @@ class _Sentence:
     # ---- other patterns
 
     def scan_pairs(self) -> None:
-        """ "Ana and I are friends", "Bob and Maria are married"."""
+        """ "Ana and I are friends", "Bob and Maria are married", "Bob and Maria divorced in
+        2020": the first name -> each of the others."""
         for m in _PAIR.finditer(self.text):
             i = self._tok_index(m.start())
             subjects = self._subjects_ending(i - 1)
             if len(subjects) < 2:
                 continue
-            word = m.group("w").casefold()
+            word = (m.group("w") or m.group("v")).casefold()
             rel, template, negated = _PAIR_REL[word]
-            a, b = subjects[-1], subjects[0]
+            if m.group("v"):
+                template = "{a} and {b} " + word  # the event: "Bob and Maria married in 2019"
+            end = self._tok_index(m.end())
+            hi = end
+            while hi < self.n and (self.toks[hi].time >= 0
+                                   or self.toks[hi].low not in _CLAUSE_BREAKS):
+                hi += 1
+            span = self._best_time(end, hi, end)
+            at = span.start if span is not None and span.mode != "until" else None
+            when = self._when_words(span) if span is not None else ""
+            first = subjects[-1]
             for other in subjects[:-1]:
-                b = other
-                self.emit(a.name, rel, b.name, template.format(a=a.name, b=b.name), a.type,
-                          b.type, negated=negated, invalid_at=self.ref if negated else None)
+                self.emit(first.name, rel, other.name,
+                          template.format(a=first.name, b=other.name) + when, first.type,
+                          other.type, negated=negated,
+                          valid_at=None if negated else at,
+                          invalid_at=(at or self.ref) if negated else None)
 
     def scan_favorite(self) -> None:
         """ "my favorite food is sushi", "Bob's favourite band is Muse", "sushi is my favorite

@@ -101,6 +101,19 @@ class ConflictDetector:
         new = cand.fact
         symmetric = new.relation in SYMMETRIC_RELATIONS
         vec = cand.vector
+
+        if not cand.negated and new.invalid_at is not None:
+            # A past state ("I lived in Lisbon"). If it is still stored as current, the
+            # statement ends it; otherwise it is history and contradicts nothing current.
+            same = [
+                f
+                for f in existing
+                if f.relation == new.relation and same_endpoints(f, new, symmetric=symmetric)
+            ]
+            if not same:
+                return []
+            cand.negated = True
+            cand.stated_invalid_at = new.invalid_at
         proposed = cand.proposed()
 
         if cand.negated:

@@ -116,9 +116,12 @@ class UpdatePipeline:
             if src is None or (tgt is None and not rel.negated):
                 continue
             episode = by_episode.get(rel.episode_id or "", fallback_episode)
-            valid_at = rel.valid_at or episode.reference_time
+            # Unknown start: the time it was said, unless the statement is about the past
+            # ("I lived in Lisbon") or ends something ("I left Acme").
+            closed = rel.negated or rel.invalid_at is not None
+            valid_at = rel.valid_at or (None if closed else episode.reference_time)
             invalid_at = rel.invalid_at if not rel.negated else None
-            if invalid_at is not None and invalid_at < valid_at:
+            if invalid_at is not None and valid_at is not None and invalid_at < valid_at:
                 invalid_at = None
             fact = Fact(
                 partition=partition,

@@ -90,7 +90,7 @@ _SCHEMA = (
     """CREATE INDEX IF NOT EXISTS episodes_by_time
         ON episodes (partition, reference_time, created_at, id)""",
     """CREATE INDEX IF NOT EXISTS episodes_unprocessed
-        ON episodes (reference_time, created_at, partition, id) WHERE status <> 'processed'""",
+        ON episodes (partition, reference_time, created_at, id) WHERE status <> 'processed'""",
     """CREATE TABLE IF NOT EXISTS entities (
         seq INTEGER PRIMARY KEY,
         partition TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT,
@@ -1067,11 +1067,10 @@ class SQLiteStore(GraphStore):
                       WHERE partition = ? AND source_id {_IN_JSON}{current}
                     UNION
                     SELECT {cols} FROM facts
-                      WHERE partition = ? AND target_id {_IN_JSON}{current}
-                    ORDER BY created_at, id""",
+                      WHERE partition = ? AND target_id {_IN_JSON}{current}""",
                 (partition, ids, partition, ids),
             ).fetchall()
-            return self._facts(rows, with_embeddings)
+            return _by_creation(self._facts(rows, with_embeddings))
 
         return self._run(read, write=False)
 
@@ -1081,14 +1080,17 @@ class SQLiteStore(GraphStore):
         where, params = self._narrowing(scope, "f")
 
         def read(conn: sqlite3.Connection) -> list[Fact]:
+            # CROSS JOIN keeps provenance as the outer loop (SQLite's join-order hint), so the
+            # facts are found by id rather than by scanning the partition. A fact named by two
+            # of the episodes comes twice (DISTINCT would cost a scan): deduplicated below.
             rows = conn.execute(
-                f"""SELECT {_cols(_FACT_FIELDS, 'f')} FROM facts f WHERE {where}
-                      AND f.id IN (SELECT fact_id FROM fact_episodes
-                                   WHERE partition = ? AND episode_id {_IN_JSON})
-                    ORDER BY f.created_at, f.id""",
-                [*params, scope.partition, _ids(episode_ids)],
+                f"""SELECT {_cols(_FACT_FIELDS, 'f')}
+                    FROM fact_episodes fe CROSS JOIN facts f ON f.id = fe.fact_id
+                    WHERE fe.partition = ? AND fe.episode_id {_IN_JSON} AND {where}""",
+                [scope.partition, _ids(episode_ids), *params],
             ).fetchall()
-            return [self._fact(r) for r in rows]
+            unique = {r["id"]: r for r in rows}
+            return _by_creation([self._fact(r) for r in unique.values()])
 
         return self._run(read, write=False)
 
@@ -1133,15 +1135,13 @@ class SQLiteStore(GraphStore):
         if not include_invalid:
             where += " AND current"
         # `via` is the frontier entity a fact was reached through; a fact joining two frontier
-        # entities comes once for each. Rows come in tie-break order: newest first, or by id.
-        order = "id" if query is not None else "created_at DESC, id"
+        # entities comes once for each.
         step_sql = f"""
             SELECT source_id AS via, seq, source_id, target_id, id, created_at FROM facts
               WHERE {where} AND source_id {_IN_JSON}
             UNION
             SELECT target_id AS via, seq, source_id, target_id, id, created_at FROM facts
-              WHERE {where} AND target_id {_IN_JSON}
-            ORDER BY {order}"""
+              WHERE {where} AND target_id {_IN_JSON}"""
 
         def read(conn: sqlite3.Connection) -> list[tuple[Fact, float]]:
             index = self._index(conn, FACTS, scope.partition) if query is not None else None
@@ -1161,6 +1161,12 @@ class SQLiteStore(GraphStore):
                 ]
                 if not rows:
                     break
+                # Tie-break order for the stable fan-out sort: by id, newest first without a
+                # vector. Sorted here: an ORDER BY makes SQLite walk the whole partition by
+                # created_at instead of using the source/target indexes.
+                rows.sort(key=lambda r: r[4])
+                if query is None:
+                    rows.sort(key=lambda r: r[5], reverse=True)
                 similarity = (
                     index.similarities([r[1] for r in rows], query)
                     if index is not None and query is not None
@@ -1467,6 +1473,12 @@ def _follow(vias: Sequence[str], fanout: int, similarity: np.ndarray | None) -> 
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
     rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     return np.sort(order[rank < fanout])
+
+
+def _by_creation(facts: list[Fact]) -> list[Fact]:
+    """Facts in (created_at, id) order. Sorted in Python on purpose: with ORDER BY created_at,
+    SQLite prefers walking the partition's created_at index over the selective id lookups."""
+    return sorted(facts, key=lambda f: (f.created_at, f.id))
 
 
 def _is_whole_partition(scope: Scope) -> bool:
