@@ -89,7 +89,10 @@ class ResolutionConfig(BaseModel):
     # When two candidates score within this margin, the match is ambiguous.
     ambiguity_margin: float = Field(default=0.03, ge=0)
     near_duplicate_threshold: float = Field(default=0.93, ge=-1, le=1)
+    # One value per source at a time: a new target supersedes the old one.
     functional_relations: list[str] = Field(default_factory=lambda: list(FUNCTIONAL_RELATIONS))
+    # One value per target at a time ("Carol is Bob's manager": Bob has one manager).
+    target_functional_relations: list[str] = Field(default_factory=lambda: ["MANAGES"])
 
 
 class RetrievalConfig(BaseModel):

@@ -379,18 +379,23 @@ class Memory:
         return _fact_dict(fact)
 
     def history(self, fact_id: str) -> list[dict[str, Any]]:
-        """The versions of what a fact says: every fact, current or invalidated, with the same
-        source and relation (and, for many-valued relations, the same target), oldest first."""
+        """The versions of what a fact says, oldest first: every fact, current or invalidated,
+        with the same relation and anchor (the source; the target for one-per-target relations
+        like MANAGES), and for many-valued relations the same other end too."""
         fact = self._locate(fact_id)
-        functional = fact.relation in self._pipeline_functional()
+        if fact.relation in self._pipeline.target_functional:
+            anchor, same_end = fact.target_id, "target_id"  # one manager per person
+        else:
+            anchor, same_end = fact.source_id, "source_id"
+        many_valued = fact.relation not in (
+            self._pipeline.functional | self._pipeline.target_functional
+        )
         chain = [
             f
-            for f in self.store.facts_for_entities(
-                fact.partition, [fact.source_id], include_invalid=True
-            )
+            for f in self.store.facts_for_entities(fact.partition, [anchor], include_invalid=True)
             if f.relation == fact.relation
-            and f.source_id == fact.source_id
-            and (functional or f.target_id == fact.target_id)
+            and getattr(f, same_end) == anchor
+            and (not many_valued or (f.source_id, f.target_id) == (fact.source_id, fact.target_id))
         ]
         chain.sort(key=lambda f: (f.valid_at or f.created_at, f.created_at, f.id))
         return [_fact_dict(f) for f in chain]
@@ -424,9 +429,6 @@ class Memory:
         if not found:
             raise NotFoundError(f"no fact with id {fact_id!r}")
         return found[0]
-
-    def _pipeline_functional(self) -> set[str]:
-        return set(self._pipeline._detector.functional)
 
     # -- validation --------------------------------------------------------------------------
     def _validate_messages(self, messages: Any) -> list[dict[str, Any]]:

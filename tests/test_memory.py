@@ -304,3 +304,11 @@ def test_past_state_of_a_current_fact_ends_it(memory):
     assert [c.event for c in result.results] == ["INVALIDATE"]
     [acme] = memory.get_all(user_id="ana", include_history=True)["results"]
     assert acme["invalid_at"].startswith("2024-07-01") and not acme["current"]
+
+
+def test_new_manager_supersedes_the_old_one(memory):
+    memory.add("Carol is Bob's manager.", user_id="u", timestamp="2023-01-01T00:00:00Z")
+    memory.add("Dave is Bob's manager.", user_id="u", timestamp="2024-01-01T00:00:00Z")
+    assert facts_of(memory, "u") == {("Dave", "MANAGES", "Bob")}
+    memory.add("Dave is Eve's manager.", user_id="u", timestamp="2024-02-01T00:00:00Z")
+    assert facts_of(memory, "u") == {("Dave", "MANAGES", "Bob"), ("Dave", "MANAGES", "Eve")}

@@ -618,6 +618,14 @@ def report(store_results, llm, sizes) -> tuple[str, list[dict[str, Any]]]:
             "(one user)",
         )
     )
+    for sr in store_results:
+        c = sr.get("crowd")
+        if c:
+            parts.append(
+                f"{sr['store']}: with {c['total_facts']:,} facts in the store over "
+                f"{c['other_users'] + 1} users, the {c['user_facts']:,}-fact user's search p50 is "
+                f"{c['search_ms']['p50']} ms (p95 {c['search_ms']['p95']})"
+            )
     if llm and llm.get("latencies"):
         lrows = [
             [

@@ -177,8 +177,13 @@ in March 2024.", "valid_at": null, "invalid_at": "2024-03-01", "negated": true, 
 DEFAULT_TYPE_RULE = (
     "one PascalCase word such as Person, Organization, Place, Product, Event, Animal, Concept."
 )
+# The same canonical names (and directions) as the rules extractor, so a graph built by either
+# extractor reads the same and one-valued relations are recognised by the conflict detector.
 DEFAULT_RELATION_RULE = (
-    "LIVES_IN, WORKS_AT, MARRIED_TO, HAS_CHILD, FRIEND_OF, STUDIES_AT, OWNS, LIKES, VISITED."
+    "prefer these names: LIVES_IN, WORKS_AT, WORKS_AS (person -> job title), STUDIES_AT, "
+    "BORN_IN, FROM, MARRIED_TO, PARTNER_OF, SIBLING_OF, PARENT_OF (parent -> child), "
+    "FRIEND_OF, COLLEAGUE_OF, MANAGES (manager -> the person managed), LIKES, DISLIKES, "
+    "HAS_PET, VISITED; otherwise a short verb phrase."
 )
 
 

@@ -76,8 +76,14 @@ def _cosine(a: Fact, b: np.ndarray) -> float:
 
 
 class ConflictDetector:
-    def __init__(self, functional: Iterable[str], near_duplicate_threshold: float) -> None:
+    def __init__(
+        self,
+        functional: Iterable[str],
+        near_duplicate_threshold: float,
+        target_functional: Iterable[str] = (),
+    ) -> None:
         self.functional = frozenset(functional)
+        self.target_functional = frozenset(target_functional)
         self.near_duplicate_threshold = near_duplicate_threshold
 
     def detect(self, candidates: list[Candidate], stored: list[Fact]) -> list[Flag]:
@@ -147,13 +153,17 @@ class ConflictDetector:
             return [Flag(kind="duplicate", new=proposed, existing=_short_ids(duplicates[:1]))]
 
         flags: list[Flag] = []
-        if new.relation in self.functional:
+        by_source = new.relation in self.functional
+        by_target = new.relation in self.target_functional
+        if by_source or by_target:
             rivals = [
                 f
                 for f in existing
                 if f.relation == new.relation
-                and f.source_id == new.source_id
-                and f.target_id != new.target_id
+                and (
+                    (by_source and f.source_id == new.source_id and f.target_id != new.target_id)
+                    or (by_target and f.target_id == new.target_id and f.source_id != new.source_id)
+                )
                 and overlaps(f, new)
             ]
             if rivals:

@@ -67,7 +67,16 @@ class UpdatePipeline:
         self._detector = ConflictDetector(
             set(config.functional_relations) | (functional or set()),
             config.near_duplicate_threshold,
+            target_functional=config.target_functional_relations,
         )
+
+    @property
+    def functional(self) -> frozenset[str]:
+        return self._detector.functional
+
+    @property
+    def target_functional(self) -> frozenset[str]:
+        return self._detector.target_functional
 
     def plan(self, scope: Scope, episodes: list[Episode], extraction: Extraction) -> Plan:
         now = self._clock()
