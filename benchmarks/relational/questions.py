@@ -237,7 +237,9 @@ def generate_questions(world: World, per_type: int = 40, seed: int | None = None
         text = rng.choice(
             [f"Where does {fake} live?", f"Where does {fake} work?", f"Who is {fake}'s manager?"]
         )
-        q("unanswerable", 0, text, [], [], "unknown-person", fake)
+        first, last = fake.split()[0], fake.split()[-1]
+        namesakes = [p.name for p in world.people if p.first == first or p.last == last]
+        q("unanswerable", 0, text, [], [], "unknown-person", fake, namesakes=namesakes)
     for p in rng.sample(world.people, min(len(world.people), per_type)):
         text = rng.choice(
             [

@@ -61,14 +61,17 @@ APPROXIMATIONS = [
     "linked the query to an entity), and empty (nothing returned).",
     "search latency is wall time of one memory.search() (graphmem) or rank+pack (baselines, "
     "including the query embedding for vector RAG), single-threaded, in-process.",
-    "gold mode feeds each message's gold triples through memory.add_facts(..., timestamp=the "
-    "session time) with valid_at = when the world says it began (none for family/friendship: "
-    "the message time); the old home/job is NOT closed by the feed: ending it is the engine's "
-    "job (LIVES_IN and WORKS_AT are functional). Raw message text is not stored in gold mode "
-    "unless --gold-episodes.",
+    "gold mode feeds each session's gold triples through one memory.add_facts(..., timestamp="
+    "the session time) (--gold-batch message: one call per message), so a fact's provenance is "
+    "its session, with valid_at = when the world "
+    "says it began (none for family/friendship: the session time); the old home/job is NOT "
+    "closed by the feed: ending it is the engine's job (LIVES_IN and WORKS_AT are "
+    "functional). Raw message text is not stored in gold mode unless --gold-episodes.",
     "rules/llm modes add each session with memory.add(messages, timestamp=session time), one "
     "message per turn with name=speaker, role=user.",
     "full context: the token count of every message rendered as a baseline context line.",
+    "ingestion 'stale' = current LIVES_IN/WORKS_AT facts for a value the world has ended (a "
+    "move or job change not applied); 'missing' = present homes/jobs with no current fact.",
 ]
 
 
@@ -93,12 +96,21 @@ def _gold_rows(world: World, msg: DialogueMessage) -> list[dict[str, Any]]:
 class GraphSystem:
     """graphmem loaded with the dialogue in one extractor mode."""
 
-    def __init__(self, mode: str, memory, world: World, sessions, gold_episodes: bool) -> None:
+    def __init__(
+        self,
+        mode: str,
+        memory,
+        world: World,
+        sessions,
+        gold_episodes: bool,
+        gold_batch: str = "session",
+    ) -> None:
         self.mode = mode
+        self.gold_batch = gold_batch
         self.name = f"graphmem-{mode}"
         self.memory = memory
         self.world = world
-        self.ep_to_msg: dict[str, str] = {}
+        self.ep_to_msg: dict[str, set[str]] = {}  # episode id -> the messages it records
         self.ingest_stats: dict[str, Any] = {}
         self._fact_cache: dict[str, dict[str, Any]] = {}
         self._ingest(sessions, gold_episodes)
@@ -127,22 +139,23 @@ class GraphSystem:
                             timestamp=s.time,
                             infer=False,
                         )
-                        self.ep_to_msg.update(
-                            zip(res.episodes, (m.id for m in s.messages), strict=True)
-                        )
-                    for m in s.messages:
-                        rows = _gold_rows(self.world, m)
-                        if rows:
+                        for e, m in zip(res.episodes, s.messages, strict=True):
+                            self.ep_to_msg[e] = {m.id}
+                    groups = (
+                        [[m] for m in s.messages] if self.gold_batch == "message" else [s.messages]
+                    )
+                    for group_ in groups:
+                        rows = [row for m in group_ for row in _gold_rows(self.world, m)]
+                        if rows:  # one add_facts per session (or message): its episode records it
                             res = self.memory.add_facts(rows, user_id=USER, timestamp=s.time)
-                            self.ep_to_msg[res.episodes[0]] = m.id
+                            self.ep_to_msg[res.episodes[0]] = {m.id for m in group_ if m.facts}
                             results.append(res)
                 else:
                     res = self.memory.add(
                         [m.as_dict() for m in s.messages], user_id=USER, timestamp=s.time
                     )
-                    self.ep_to_msg.update(
-                        zip(res.episodes, (m.id for m in s.messages), strict=True)
-                    )
+                    for e, m in zip(res.episodes, s.messages, strict=True):
+                        self.ep_to_msg[e] = {m.id}
                     results = [res]
                 for res in results:
                     stats["added"] += len(res.added)
@@ -160,7 +173,32 @@ class GraphSystem:
         facts = self.memory.get_all(user_id=USER, limit=10**6, include_history=True)["results"]
         stats["facts_stored"] = len(facts)
         stats["facts_current"] = sum(1 for f in facts if f.get("current"))
+        stats.update(self._state_check(facts))
         self.ingest_stats = stats
+
+    def _state_check(self, facts: list[dict[str, Any]]) -> dict[str, int]:
+        """Homes and jobs after ingestion: `stale` = current LIVES_IN/WORKS_AT facts that the
+        world has ended (a move or job change the engine did not apply); `missing` = people
+        whose present home/job has no current fact."""
+        now: dict[tuple[str, str], str] = {}
+        for p in self.world.people:
+            now[(p.name, "LIVES_IN")] = self.world.homes[p.id][-1].target
+            now[(p.name, "WORKS_AT")] = self.world.jobs[p.id][-1].target
+        stale = 0
+        seen: set[tuple[str, str]] = set()
+        for f in facts:
+            if not f.get("current") or f.get("relation") not in ("LIVES_IN", "WORKS_AT"):
+                continue
+            person = next(
+                (n for (n, r) in now if r == f["relation"] and same_name(f["source"], n)), None
+            )
+            if person is None:
+                continue
+            if same_name(f["target"], now[(person, f["relation"])]):
+                seen.add((person, f["relation"]))
+            else:
+                stale += 1
+        return {"stale_current": stale, "missing_current": len(now) - len(seen)}
 
     def fact(self, fact_id: str) -> dict[str, Any] | None:
         if fact_id not in self._fact_cache:
@@ -171,8 +209,12 @@ class GraphSystem:
         return self._fact_cache[fact_id]
 
 
-def _covers_fact(item: dict[str, Any], gold, stating: set[str], ep_to_msg: dict[str, str]) -> bool:
-    msgs = {ep_to_msg.get(e) for e in item.get("episodes") or []}
+def _covers_fact(
+    item: dict[str, Any], gold, stating: set[str], ep_to_msg: dict[str, set[str]]
+) -> bool:
+    msgs: set[str] = set()
+    for e in item.get("episodes") or []:
+        msgs |= ep_to_msg.get(e, set())
     if not msgs & stating:
         return False
     if item.get("relation") == "SAID":
@@ -239,10 +281,9 @@ def _score(
     row: dict[str, Any] = {"tokens": tokens, "seconds": seconds, "empty": not context}
     if q.type == "unanswerable":
         top = items_names[0] if items_names else ""
-        parts = q.entity.split()
         if q.subtype == "unknown-person":
-            first, last = parts[0], parts[-1]
-            row["namesake_at_1"] = float(any(contains(top, n) for n in _namesakes(q, first, last)))
+            namesakes = q.meta.get("namesakes", [])
+            row["namesake_at_1"] = float(any(contains(top, n) for n in namesakes))
         else:
             row["about_at_1"] = float(contains(top, q.entity))
         row["linked"] = None if linked is None else float(linked)
@@ -257,13 +298,6 @@ def _score(
     )
     row["mrr"] = 1.0 / rank if rank else 0.0
     return row
-
-
-_NAMESAKES: dict[str, list[str]] = {}
-
-
-def _namesakes(q: Question, first: str, last: str) -> list[str]:
-    return _NAMESAKES.get(q.entity, [])
 
 
 class MessageIndex:
@@ -480,6 +514,8 @@ def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> s
             s["added"],
             s["invalidated"],
             s["merged"],
+            s["stale_current"],
+            s["missing_current"],
             s["llm_calls"],
             s["errors"],
         ]
@@ -497,6 +533,8 @@ def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> s
                 "added",
                 "invalidated",
                 "merged",
+                "stale",
+                "missing",
                 "LLM calls",
                 "errors",
             ],
@@ -595,6 +633,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="gold mode: also store the raw messages (infer=False)",
     )
     p.add_argument(
+        "--gold-batch",
+        choices=("session", "message"),
+        default="session",
+        help="gold mode: one add_facts per session (default) or per message",
+    )
+    p.add_argument(
         "--out", default=None, help="JSON result path (default benchmarks/results/relational.json)"
     )
     return p.parse_args(argv)
@@ -637,12 +681,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for m in messages:
         for fid in m.facts:
             stating.setdefault(fid, set()).add(m.id)
-    for q in questions:
-        if q.subtype == "unknown-person":
-            first, last = q.entity.split()[0], q.entity.split()[-1]
-            _NAMESAKES[q.entity] = [
-                p.name for p in world.people if p.first == first or p.last == last
-            ]
     world_info = (
         f"{len(world.people)} people, {len(world.orgs)} organisations, {len(world.cities)} "
         f"cities, {len(world.facts)} gold facts, {len(sessions)} sessions, {len(messages)} "
@@ -685,7 +723,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         )
         if args.store == "neo4j":
             memory.delete_all(user_id=USER)
-        graph_systems.append(GraphSystem(mode, memory, world, sessions, args.gold_episodes))
+        graph_systems.append(
+            GraphSystem(mode, memory, world, sessions, args.gold_episodes, args.gold_batch)
+        )
         print(f"ingested {mode}: {graph_systems[-1].ingest_stats}", flush=True)
 
     baselines = [vector, bm25]
@@ -714,6 +754,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "embedder": args.embedder,
             "store": args.store,
             "limit": args.limit,
+            "gold_batch": args.gold_batch,
         },
         "world": world.summary()
         | {"sessions": len(sessions), "messages": len(messages), "questions": len(questions)},

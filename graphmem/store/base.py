@@ -57,7 +57,8 @@ class GraphStore(ABC):
     def add_episodes(
         self, episodes: Sequence[Episode], embeddings: Sequence[Sequence[float]] | None = None
     ) -> None:
-        """Durably store raw messages (committed before any extraction starts)."""
+        """Durably store raw messages (committed before any extraction starts). An episode id
+        already stored in the partition is left as it is, so retrying an add is harmless."""
 
     @abstractmethod
     def get_episodes(self, partition: str, ids: Sequence[str]) -> list[Episode]:
@@ -103,7 +104,8 @@ class GraphStore(ABC):
 
     @abstractmethod
     def find_entities_by_key(self, partition: str, keys: Sequence[str]) -> list[Entity]:
-        """Entities whose key, or one of whose aliases' keys, is in `keys`."""
+        """Entities whose key, or one of whose aliases' keys, is in `keys`; keys compare
+        after graphmem.normalize.normalize_key on both sides ("BOB" finds alias "Bob")."""
 
     @abstractmethod
     def list_entities(self, partition: str) -> list[Entity]:
@@ -125,7 +127,8 @@ class GraphStore(ABC):
     @abstractmethod
     def locate_fact(self, fact_id: str) -> str | None:
         """The partition holding a fact id, or None. Lets Mem0-style `history(id)` and
-        `delete(id)` work without a scope; callers then read within that partition only."""
+        `delete(id)` work without a scope; callers then read within that partition only.
+        Fact ids are unique across partitions (apply refuses one already used anywhere)."""
 
     @abstractmethod
     def list_facts(self, scope: Scope, *, include_invalid: bool = False) -> list[Fact]:
@@ -178,8 +181,10 @@ class GraphStore(ABC):
         """Facts reachable within `hops` hops of the seed entities, either direction.
 
         At each hop at most `fanout` facts are followed per frontier entity, the ones most
-        similar to `vector` when given (else the newest). Each fact comes with its cosine
-        similarity to `vector` (0.0 when no vector). The caller rebuilds paths from the facts.
+        similar to `vector` when given (else the newest: latest created_at), ties by id; a
+        fact reached at an earlier hop is not a candidate again. Each fact comes with its
+        cosine similarity to `vector` (0.0 when no vector, or when the fact has no
+        embedding). The caller rebuilds paths from the facts.
         """
 
     # -- batched reads (the search path: a server store overrides these to save round trips) --
@@ -219,7 +224,15 @@ class GraphStore(ABC):
     # -- writes ----------------------------------------------------------------------------
     @abstractmethod
     def apply(self, batch: WriteBatch) -> None:
-        """Write a whole batch in one transaction and mark its episodes processed."""
+        """Write a whole batch in one transaction and mark its episodes processed.
+
+        Raises StoreError and writes nothing when the batch holds an entity or fact of another
+        partition, a fact id already used (in any partition, or twice in the batch), a fact
+        whose source or target entity exists neither in the batch nor in the partition, or an
+        entity whose key another entity of the partition already has. Invalidations and merges
+        naming a fact that no longer exists are skipped (it was deleted meanwhile). An entity
+        upserted with embedding None keeps its stored embedding; merges append episode ids
+        that are not there yet, keeping order."""
 
     @abstractmethod
     def delete_fact(self, partition: str, fact_id: str) -> bool:
@@ -228,7 +241,11 @@ class GraphStore(ABC):
     @abstractmethod
     def delete_scope(self, scope: Scope) -> int:
         """Remove the scope's facts and episodes; without agent/run narrowing the partition's
-        entities go too. Returns the number of facts removed."""
+        entities go too. Returns the number of facts removed.
+
+        A scope naming only its partition key is not narrowed: Scope(user_id=u), or without a
+        user Scope(agent_id=a) or Scope(run_id=r). Scope(user_id=u, agent_id=a) is narrowed:
+        it removes the facts and episodes stored with agent a; the shared entities stay."""
 
     @abstractmethod
     def reset(self) -> None:

@@ -213,3 +213,14 @@ def test_episode_vector_search_sees_later_episodes(store):
     store.add_episodes([e2], [axis(1)])
     assert ids(store.search_episodes_vector(ALICE, axis(1), 5)) == [e2.id, e1.id]
     assert ids(store.search_episodes_vector(AGENT_A, axis(1), 5)) == [e2.id]
+
+
+def test_adding_a_stored_episode_again_changes_nothing(store):
+    ep = episode(ALICE, "said once", minute=1)
+    store.add_episodes([ep])
+    store.set_episode_status(ALICE.partition, ep.id, EpisodeStatus.PROCESSED)
+    retry = ep.model_copy(update={"content": "said twice?"})  # e.g. a client retrying an add
+    store.add_episodes([retry])
+    [got] = store.get_episodes(ALICE.partition, [ep.id])
+    assert (got.content, got.status) == ("said once", EpisodeStatus.PROCESSED)
+    assert store.counts(ALICE.partition)["episodes"] == 1

@@ -58,6 +58,10 @@ def _reads(store, scope, world_ids):
     fact_ids = world_ids["facts"]
     episode_ids = world_ids["episodes"]
     pairs = lambda hits: [m for m, _ in hits]  # noqa: E731
+    by_key, near = store.link_candidates(p, ["ana", "annie", "acme"], axis(0), 50)
+    seeds = store.seed_search(
+        scope, "Ana Acme Porto 王小明", axis(4), vector_k=50, text_k=50, include_invalid=True
+    )
     return {
         "get_episodes": store.get_episodes(p, episode_ids),
         "list_episodes": store.list_episodes(scope),
@@ -80,6 +84,11 @@ def _reads(store, scope, world_ids):
         ),
         "expand": pairs(store.expand(scope, entity_ids, hops=3, fanout=50, vector=axis(4),
                                      include_invalid=True)),
+        "link_candidates": [*by_key, *pairs(near)],
+        "seed_search.facts_vector": pairs(seeds.facts_vector),
+        "seed_search.facts_text": pairs(seeds.facts_text),
+        "seed_search.episodes_vector": pairs(seeds.episodes_vector),
+        "seed_search.episodes_text": pairs(seeds.episodes_text),
     }
 
 
