@@ -9,6 +9,7 @@
 from graphmem.config import MemoryConfig
 from graphmem.errors import (
     ConfigError,
+    ConflictError,
     ExtractionError,
     GraphmemError,
     InputError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AddResult",
     "ConfigError",
+    "ConflictError",
     "Entity",
     "Episode",
     "ExtractionError",

@@ -164,7 +164,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             if args.input == "-"
             else stack.enter_context(open(args.input, encoding="utf-8"))
         )
-        counts = import_jsonl(memory.store, src, user_id=args.user)
+        counts = import_jsonl(memory.store, src, user_id=args.user, embedder=memory.embedder)
     _print(args, counts, ", ".join(f"{k}: {v}" for k, v in counts.items()))
     return 0
 

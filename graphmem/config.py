@@ -98,14 +98,14 @@ class ResolutionConfig(BaseModel):
 class RetrievalConfig(BaseModel):
     limit: int = Field(default=10, ge=1)
     hops: int = Field(default=3, ge=0, le=4)
-    fanout: int = Field(default=50, ge=1)
+    fanout: int = Field(default=20, ge=1)  # facts followed per entity per hop
+    beam: int = Field(default=25, ge=1)  # entities carried into the next hop
     seed_entities: int = Field(default=5, ge=0)
     vector_k: int = Field(default=50, ge=1)
     bm25_k: int = Field(default=50, ge=1)
     entity_threshold: float = Field(default=0.6, ge=-1, le=1)
     hop_decay: float = Field(default=0.7, gt=0, le=1)
     rrf_k: int = Field(default=60, ge=1)
-    mmr_lambda: float | None = Field(default=None, ge=0, le=1)
     token_budget: int = Field(default=1024, ge=1)
 
 

@@ -31,6 +31,12 @@ class StoreError(GraphmemError):
     """The store failed (unreachable server, locked file after retries, schema problem)."""
 
 
+class ConflictError(StoreError):
+    """A write lost a race with a concurrent writer and wrote nothing: another writer took the
+    same entity key first, or changed the partition after the batch was planned (see
+    WriteBatch.expected_version). Memory re-plans and retries on it; callers rarely see it."""
+
+
 class LLMError(GraphmemError):
     """The LLM endpoint failed or answered with output that could not be used."""
 

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from graphmem.config import MemoryConfig
 from graphmem.embed import Embedder, build_embedder
-from graphmem.errors import ExtractionError, GraphmemError, InputError, LLMError, NotFoundError
+from graphmem.errors import (
+    ConflictError,
+    ExtractionError,
+    GraphmemError,
+    InputError,
+    LLMError,
+    NotFoundError,
+)
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.models import (
     AddResult,
@@ -38,14 +47,25 @@ log = logging.getLogger(__name__)
 ROLES = frozenset({"user", "assistant", "system", "tool"})
 MAX_BATCH_MESSAGES = 1000
 KNOWN_ENTITIES_FOR_CONTEXT = 20
+# A write that loses a race with another process (ConflictError) is re-planned against the new
+# graph; backoff with full jitter from 2 ms, doubling, capped at 100 ms (a few seconds at most).
+WRITE_ATTEMPTS = 30
 
 
 class Memory:
     """Graph memory for agents, with a Mem0-compatible surface.
 
-    Thread-safe: one Memory may be shared by many threads. Adds to the same partition (user)
-    are serialised inside the process, so concurrent adds never create two entities for one
-    name; adds to different users and all searches run concurrently.
+    Concurrency. One Memory may be shared by many threads. Inside a process, the write step of
+    adds to the same partition (user) is serialised by a lock per partition; extraction, adds
+    to different users and all reads run concurrently. Several processes (or several Memory
+    objects) may share one store: each add is planned against the graph it read (the
+    partition version, GraphStore.partition_version) and applied in one transaction that the
+    store refuses with ConflictError when another writer got in between (or took the same
+    entity key first); the add is then re-planned against the new graph and retried, so the
+    outcome is the one some serial order of the adds would give. A write still refused after
+    WRITE_ATTEMPTS attempts leaves its episodes pending (AddResult.pending) for reprocess().
+    SQLite lock contention is retried inside the store. There is no async API: from asyncio,
+    call the methods through asyncio.to_thread.
     """
 
     def __init__(
@@ -243,14 +263,33 @@ class Memory:
     def _write(
         self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
     ) -> None:
+        """Plan and apply one batch; re-plan when a concurrent writer wins the race."""
+        delay = 0.002
         with self._partition_lock(scope.partition):
-            try:
-                plan = self._pipeline.plan(scope, episodes, extraction)
-            except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
-                self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
-                return
-            self.store.apply(plan.batch)
-        _account(result, plan.usage)
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                version = self.store.partition_version(scope.partition)
+                try:
+                    plan = self._pipeline.plan(scope, episodes, extraction)
+                except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
+                    self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
+                    return
+                _account(result, plan.usage)  # a re-plan's LLM calls are spent too
+                plan.batch.expected_version = version
+                try:
+                    self.store.apply(plan.batch)
+                    break
+                except ConflictError as exc:
+                    if attempt == WRITE_ATTEMPTS:
+                        self._mark_failed(
+                            scope,
+                            episodes,
+                            f"write lost {attempt} races with concurrent writers: {exc}",
+                            result,
+                        )
+                        return
+                    log.debug("write conflict (attempt %d), re-planning: %s", attempt, exc)
+                    time.sleep(random.uniform(0, delay))
+                    delay = min(delay * 2, 0.1)
         result.results.extend(plan.changes)
         result.entities = [e.id for e in plan.batch.entities]
         result.errors.extend(plan.errors)

@@ -191,6 +191,9 @@ class WriteBatch(BaseModel):
     merges: list[ProvenanceMerge] = Field(default_factory=list)
     mentions: list[tuple[str, str]] = Field(default_factory=list)  # (episode_id, entity_id)
     episode_ids: list[str] = Field(default_factory=list)  # marked processed in the same tx
+    # The partition's version (GraphStore.partition_version) the batch was planned against; a
+    # store that tracks versions refuses the batch with ConflictError when it has moved on.
+    expected_version: int | None = None
 
 
 Event = Literal["ADD", "MERGE", "INVALIDATE", "SKIP"]

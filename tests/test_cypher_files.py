@@ -209,6 +209,95 @@ def test_fact_reads_never_return_vectors_unless_asked():
         assert ".*" not in tail, f"{name}: map projection of every property would send vectors"
 
 
+# -- the batched reads: one statement each, the single statements' logic ----------------------
+# (batched statement, single statement it contains, parameter renames single -> batched).
+# The *_scan statements are the batched statements' fallback branch: the vector parts with
+# $fetch = 0 scan the partition exactly as they do (same filter, score, order and limit).
+BATCHED_PARTS = [
+    ("read/link_candidates", "read/find_entities_by_key", {}),
+    ("read/link_candidates", "read/search_entities_vector", {}),
+    ("read/seed_search", "read/search_facts_vector", {}),
+    ("read/seed_search", "read/search_facts_text", {"k": "limit"}),
+    ("read/seed_search", "read/search_episodes_vector", {}),
+    ("read/seed_search", "read/search_episodes_text", {"k": "limit"}),
+]
+
+
+def _squeeze(code: str) -> str:
+    """Code with whitespace collapsed and dropped around brackets and commas."""
+    code = re.sub(r"\s+", " ", code).strip()
+    return re.sub(r"\s*([(){}\[\],])\s*", r"\1", code)
+
+
+@pytest.mark.parametrize(("batched", "single", "renames"), BATCHED_PARTS)
+def test_batched_reads_contain_the_single_statements(batched, single, renames):
+    """Everything of a single statement before its final RETURN (match, filters, scores,
+    order, limit), and the property projections it returns, appear unchanged in the batched
+    statement: the two cannot drift apart."""
+    code, _ = _code_and_literals(cypher_loader.load(single))
+    for old, new in renames.items():
+        code = re.sub(rf"\${old}\b", f"${new}", code)
+    combined = _squeeze(_code_and_literals(cypher_loader.load(batched))[0])
+    cut = code.rfind("RETURN")
+    body, returned = _squeeze(code[:cut]), code[cut:]
+    assert body in combined, f"{batched} no longer contains the logic of {single}"
+    for projection in re.findall(r"\w+ \{[^{}]*\.id,[^{}]*\}", returned):
+        assert _squeeze(projection) in combined, f"{batched}: {single} returns {projection}"
+
+
+def _returned_lists(code: str) -> dict[str, str]:
+    """For each name in the final RETURN: the argument of the collect() that builds it
+    (following `coalesce(head(collect(x)), [])` to x's own collect)."""
+    final = code[code.rfind("RETURN") + len("RETURN") :]
+    names = [n.strip() for n in final.split(",")]
+    out: dict[str, str] = {}
+    for name in names:
+        target = name
+        while True:
+            match = re.search(rf"\)\s+AS\s+{target}\b", code)
+            assert match, f"{name} is not built by an aggregation"
+            depth, i = 0, match.start()
+            while True:  # walk back to the "(" of this ")"
+                depth += {")": 1, "(": -1}.get(code[i], 0)
+                if depth == 0:
+                    break
+                i -= 1
+            head = code[:i].rstrip()
+            inner = code[i + 1 : match.start()].strip()
+            wrapped = re.fullmatch(r"head\(collect\((\w+)\)\),\s*\[\]", inner)
+            if head.endswith("coalesce") and wrapped:
+                target = wrapped.group(1)
+                continue
+            assert head.endswith("collect"), f"{name} is not built by collect()"
+            out[name] = inner
+            break
+    return out
+
+
+@pytest.mark.parametrize("name", ["read/link_candidates", "read/seed_search"])
+def test_batched_reads_return_maps_of_properties_never_vectors(name):
+    """The lists are collected maps of projected properties and scores: no node or
+    relationship (the driver would send every property, vectors included), no embedding."""
+    code, _ = _code_and_literals(cypher_loader.load(name))
+    lists = _returned_lists(code)
+    assert lists
+    for list_name, item in lists.items():
+        assert item.startswith("{") and item.endswith("}"), f"{name}: {list_name} is not maps"
+        assert ".embedding" not in item and ".*" not in item, f"{name}: {list_name}"
+        assert "score" in item or list_name == "by_key"
+
+
+def test_every_parameter_has_a_sample_for_the_server_plan_check():
+    """tests/test_neo4j_integration.py EXPLAINs every statement on a server with sample
+    values; a statement taking a parameter without one would fail there with a KeyError."""
+    from tests.test_neo4j_integration import SAMPLE
+
+    for name in cypher_loader.names(("read", "write", "browser")):
+        code, _ = _code_and_literals(cypher_loader.load(name))
+        missing = _params(code) - set(SAMPLE)
+        assert not missing, f"{name}: no sample value for {sorted(missing)}"
+
+
 @pytest.mark.parametrize("name", BROWSER_NAMES)
 def test_browser_queries_document_their_parameters(name):
     text = cypher_loader.load(name)
@@ -263,6 +352,99 @@ def test_loader_errors_are_store_errors(tmp_path, monkeypatch):
     monkeypatch.setenv(cypher_loader.ENV_VAR, str(tmp_path / "missing"))
     with pytest.raises(StoreError, match=cypher_loader.ENV_VAR):
         cypher_loader.load("read/ping")
+
+
+def test_loader_prefers_the_repository_then_the_installed_copy(tmp_path, monkeypatch):
+    assert cypher_loader.default_dir() == CYPHER.resolve()
+    # graphmem/_cypher, shipped in wheels, is the same folder in a checkout (a symlink).
+    assert cypher_loader.package_dir().resolve() == CYPHER.resolve()
+    # Installed (no repository next to the package): the packaged copy.
+    monkeypatch.setattr(cypher_loader, "source_dir", lambda: tmp_path / "nothing")
+    assert cypher_loader.default_dir() == cypher_loader.package_dir()
+    # A cypher/ without a pyproject.toml next to it (site-packages/cypher) is not ours.
+    (tmp_path / "cypher").mkdir()
+    monkeypatch.setattr(cypher_loader, "source_dir", lambda: tmp_path / "cypher")
+    assert cypher_loader.default_dir() == cypher_loader.package_dir()
+    monkeypatch.setattr(cypher_loader, "package_dir", lambda: tmp_path / "missing")
+    with pytest.raises(StoreError, match="installed copy"):
+        cypher_loader.load("read/ping")
+
+
+def test_package_data_ships_every_cypher_file():
+    """pyproject.toml's package-data patterns for graphmem/_cypher match every file of
+    cypher/ (statements, Browser queries, the style sheet)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = [
+        pattern
+        for pattern in config["tool"]["setuptools"]["package-data"]["graphmem"]
+        if pattern.startswith("_cypher/")
+    ]
+    package = ROOT / "graphmem"
+    shipped = {
+        path.relative_to(package / "_cypher").as_posix()
+        for pattern in patterns
+        for path in package.glob(pattern)
+        if path.is_file()
+    }
+    every = {p.relative_to(CYPHER).as_posix() for p in CYPHER.rglob("*") if p.is_file()}
+    assert shipped == every
+    assert "graphmem._cypher*" in config["tool"]["setuptools"]["packages"]["find"]["exclude"]
+
+
+@pytest.mark.slow
+def test_a_built_wheel_carries_the_statements_and_finds_them(tmp_path):
+    """pip wheel on a copy of the source tree, installed elsewhere: the loader finds every
+    statement in the installed copy, away from any checkout (about 10 s)."""
+    import sys
+    import zipfile
+
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "dist")
+    for item in ("graphmem", "cypher", "benchmarks"):
+        shutil.copytree(ROOT / item, src / item, symlinks=True, ignore=ignore)
+    for item in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / item, src / item)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "whl"), "."],
+        cwd=src,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = (tmp_path / "whl").glob("graphmem-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    every = sorted(p.relative_to(CYPHER).as_posix() for p in CYPHER.rglob("*") if p.is_file())
+    assert sorted(n[len("graphmem/_cypher/") :] for n in names if "/_cypher/" in n) == every
+    site = tmp_path / "site"
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    probe = (
+        "import graphmem.store.cypher_loader as c; "
+        "print(c.cypher_dir()); print(len(c.names() + c.names(('browser',)))); "
+        "print(c.load('read/seed_search').splitlines()[0])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != cypher_loader.ENV_VAR}
+    env["PYTHONPATH"] = str(site)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    where, count, first = done.stdout.strip().splitlines()
+    assert Path(where) == site / "graphmem" / "_cypher"
+    assert int(count) == len(ALL_NAMES)
+    assert first == cypher_loader.load("read/seed_search").splitlines()[0]
 
 
 def test_strip_comments_keeps_strings():

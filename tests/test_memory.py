@@ -312,3 +312,16 @@ def test_new_manager_supersedes_the_old_one(memory):
     assert facts_of(memory, "u") == {("Dave", "MANAGES", "Bob")}
     memory.add("Dave is Eve's manager.", user_id="u", timestamp="2024-02-01T00:00:00Z")
     assert facts_of(memory, "u") == {("Dave", "MANAGES", "Bob"), ("Dave", "MANAGES", "Eve")}
+
+
+def test_two_flags_in_one_add_each_act_on_their_own_stored_fact(memory):
+    """A contradiction and a duplicate in one add: each decision names its stored fact by the
+    short id the resolver saw; the move must end the old home, not the liked thing."""
+    memory.add("Bruno lives in Rome. Bruno likes chess.", user_id="u", timestamp="2024-01-01")
+    result = memory.add("Bruno lives in Oslo. Bruno likes chess.", user_id="u", timestamp="2024-02-01")
+    assert sorted((c.event, c.target) for c in result.results) == [
+        ("ADD", "Oslo"),
+        ("INVALIDATE", "Rome"),
+        ("MERGE", "chess"),
+    ]
+    assert facts_of(memory, "u") == {("Bruno", "LIVES_IN", "Oslo"), ("Bruno", "LIKES", "chess")}

@@ -8,6 +8,9 @@ tests/test_neo4j_integration.py when NEO4J_URI is set):
 - every $parameter a statement uses is supplied;
 - apply() is one write transaction with a fixed number of statements, whatever the batch size;
   each search is one read transaction with one statement;
+- a search through Memory is at most 3 round trips (link_candidates, seed_search, expand: one
+  read transaction with one statement each), and the two batched reads send the same values
+  the single methods they replace would send;
 - driver errors become StoreError naming the server (and never its password).
 """
 
@@ -34,10 +37,12 @@ from graphmem.models import (
 )
 from graphmem.normalize import normalize_key, normalize_relation, normalize_type
 from graphmem.store import cypher_loader
+from graphmem.store.base import SeedHits
 from graphmem.store.neo4j import Neo4jStore, browse_query, cypher_string_literal, lucene_query
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 ALICE = Scope(user_id="alice")
+SEED_LISTS = ("facts_vector", "facts_text", "episodes_vector", "episodes_text")
 NAME_OF = {cypher_loader.load(n): n for n in cypher_loader.names()}
 
 HOSTILE_RELATIONS = [
@@ -140,6 +145,10 @@ class FakeDriver:
             return [{"entity_dims": [], "fact_dims": [], "episode_dims": []}]
         if name == "read/expand":
             return [{"facts": [], "frontier_ids": [], "visited_ids": params["visited_ids"]}]
+        if name == "read/link_candidates":
+            return [{"by_key": [], "near": []}]
+        if name == "read/seed_search":
+            return [dict.fromkeys(SEED_LISTS, [])]
         if name.startswith("write/"):
             return [{"deleted": 0, "updated": 0, "linked": 0}]
         return []
@@ -147,6 +156,11 @@ class FakeDriver:
     def clear(self) -> None:
         self.runs.clear()
         self.transactions.clear()
+
+    def round_trips(self) -> list[tuple[str, str]]:
+        """(transaction mode, statement name) per statement sent since the last clear(): with
+        one statement per transaction, each is one client/server round trip."""
+        return [(mode, name) for mode, name, _, _ in self.runs]
 
 
 @pytest.fixture
@@ -405,6 +419,249 @@ def test_vector_search_uses_the_index_after_setup_and_scans_before(driver):
     assert driver.runs[-1][1] == "read/search_entities_vector_scan"
     with pytest.raises(StoreError, match="dimension"):
         s.search_entities_vector(ALICE.partition, [1.0, 0.0, 0.0], 3)
+
+
+# -- the search path: 3 round trips ------------------------------------------------------------
+def _entity_item(e: Entity, score: float | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "entity": {
+            "id": e.id,
+            "partition": e.partition,
+            "user_id": e.user_id,
+            "name": e.name,
+            "key": e.key,
+            "type": e.type,
+            "aliases": e.aliases,
+            "created_at": e.created_at,
+            "updated_at": e.updated_at,
+        }
+    }
+    if score is not None:
+        item["score"] = score
+    return item
+
+
+def _fact_item(f: Fact, score: float) -> dict[str, Any]:
+    props = f.model_dump(include={"id", "partition", "user_id", "agent_id", "run_id", "fact"})
+    props.update(
+        valid_at=f.valid_at,
+        invalid_at=None,
+        created_at=f.created_at,
+        expired_at=None,
+        episodes=f.episodes,
+        confidence=f.confidence,
+        invalidated_by=None,
+        metadata_json="{}",
+    )
+    return {
+        "fact": props,
+        "relation": f.relation,
+        "source_id": f.source_id,
+        "source": f.source,
+        "target_id": f.target_id,
+        "target": f.target,
+        "score": score,
+    }
+
+
+def _episode_item(ep: Episode, score: float) -> dict[str, Any]:
+    props = ep.model_dump(
+        include={"id", "partition", "user_id", "agent_id", "run_id", "role", "name", "content"}
+    )
+    props.update(
+        reference_time=ep.reference_time,
+        created_at=ep.created_at,
+        status="processed",
+        error=None,
+        infer=True,
+        metadata_json="{}",
+    )
+    return {"episode": props, "score": score}
+
+
+def _sent(driver: FakeDriver, name: str) -> dict[str, Any]:
+    [params] = [p for _, n, _, p in driver.runs if n == name]
+    return params
+
+
+def test_link_candidates_is_one_statement_with_the_single_methods_values(store, driver):
+    v = [1.0, 0.0, 0.0, 0.0]
+    store.find_entities_by_key(ALICE.partition, [" Ana ", "ACME", ""])
+    store.search_entities_vector(ALICE.partition, v, 7)
+    by_key = _sent(driver, "read/find_entities_by_key")
+    vector = _sent(driver, "read/search_entities_vector")
+    driver.clear()
+    assert store.link_candidates(ALICE.partition, [" Ana ", "ACME", ""], v, 7) == ([], [])
+    assert driver.round_trips() == [("read", "read/link_candidates")]
+    assert driver.transactions == ["read"]
+    sent = _sent(driver, "read/link_candidates")
+    assert sent["keys"] == by_key["keys"] == ["ana", "acme"]
+    assert sent["partition"] == by_key["partition"] == vector["partition"]
+    assert (sent["vector"], sent["k"], sent["fetch"]) == (vector["vector"], 7, vector["fetch"])
+    _assert_parameters_complete(driver)
+
+
+def test_link_candidates_index_or_scan_like_the_single_method(driver):
+    s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
+    s.link_candidates(ALICE.partition, ["ana"], [1.0, 0.0], 3)
+    assert driver.runs[-1][3]["fetch"] == 0  # no vector index before setup: exact scan
+    s.setup(2)
+    s.link_candidates(ALICE.partition, ["ana"], [1.0, 0.0], 3)
+    assert driver.runs[-1][3]["fetch"] >= 100
+    s.link_candidates(ALICE.partition, ["ana"], [0.0, 0.0], 3)
+    assert driver.runs[-1][3]["fetch"] == 0  # a zero vector cannot go to a cosine index
+    driver.clear()
+    s.link_candidates(ALICE.partition, ["ana"], [7.0], 0)  # k = 0: no vector part at all
+    assert driver.runs[-1][3]["k"] == 0 and driver.runs[-1][3]["vector"] is None
+    assert s.link_candidates(ALICE.partition, [], [1.0, 0.0], 0) == ([], [])
+    assert s.link_candidates(ALICE.partition, ["", "  "], [1.0, 0.0], 0) == ([], [])
+    assert len(driver.runs) == 1  # nothing to look up: nothing sent
+    with pytest.raises(StoreError, match="dimension"):
+        s.link_candidates(ALICE.partition, ["ana"], [1.0, 0.0, 0.0], 3)
+
+
+def test_link_candidates_rows_become_models(store, driver):
+    ana, acme = entity("Ana"), entity("Acme", "Organization", aliases=["ACME Corp"])
+    driver.responses["read/link_candidates"] = [
+        {"by_key": [_entity_item(ana)], "near": [_entity_item(acme, 0.5), _entity_item(ana, 0.25)]}
+    ]
+    by_key, near = store.link_candidates(ALICE.partition, ["ana"], [1.0, 0.0, 0.0, 0.0], 2)
+    assert [e.id for e in by_key] == [ana.id]
+    assert [(e.id, score) for e, score in near] == [(acme.id, 0.5), (ana.id, 0.25)]
+    assert near[0][0].aliases == ["ACME Corp"] and near[0][0].type == "Organization"
+    assert all(e.embedding is None for e in [*by_key, *(e for e, _ in near)])
+
+
+def test_seed_search_is_one_statement_with_the_single_methods_values(store, driver):
+    v = [1.0, 0.0, 0.0, 0.0]
+    narrowed = Scope(user_id="alice", agent_id="a", run_id="r")
+    query = 'Where does "Ana" work? 王小明'
+    store.search_facts_vector(narrowed, v, 9, include_invalid=True)
+    store.search_facts_text(narrowed, query, 4, include_invalid=True)
+    store.search_episodes_vector(narrowed, v, 9)
+    store.search_episodes_text(narrowed, query, 4)
+    single = {n: p for _, n, _, p in driver.runs}
+    driver.clear()
+    hits = store.seed_search(narrowed, query, v, vector_k=9, text_k=4, include_invalid=True)
+    assert hits == SeedHits()
+    assert driver.round_trips() == [("read", "read/seed_search")]
+    assert driver.transactions == ["read"]
+    sent = _sent(driver, "read/seed_search")
+    facts_vector, facts_text = single["read/search_facts_vector"], single["read/search_facts_text"]
+    episodes_vector = single["read/search_episodes_vector"]
+    episodes_text = single["read/search_episodes_text"]
+    for key in ("partition", "agent_id", "run_id", "include_invalid", "vector", "k"):
+        assert sent[key] == facts_vector[key], key
+    for key in ("partition", "agent_id", "run_id", "include_invalid", "terms"):
+        assert sent[key] == facts_text[key], key
+    assert sent["limit"] == facts_text["k"] == episodes_text["k"] == 4
+    assert sent["fetch"] == episodes_vector["fetch"] and sent["k"] == episodes_vector["k"]
+    assert sent["query"] == episodes_text["query"]
+    assert sent["terms"] and sent["query"]
+    _assert_parameters_complete(driver)
+
+
+def test_seed_search_skips_what_the_single_methods_skip(driver):
+    s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
+    v = [1.0, 0.0]
+    s.seed_search(ALICE, "Ana", v, vector_k=5, text_k=5)
+    assert driver.runs[-1][3]["fetch"] == 0  # no episode vector index before setup: scan
+    s.setup(2)
+    driver.clear()
+    s.seed_search(ALICE, "Ana", v, vector_k=5, text_k=5)
+    assert driver.runs[-1][3]["fetch"] >= 100
+    s.seed_search(ALICE, "Ana", [0.0, 0.0], vector_k=5, text_k=5)
+    assert driver.runs[-1][3]["fetch"] == 0
+    s.seed_search(ALICE, "Ana", v, vector_k=5, text_k=5, episodes=False)
+    assert driver.runs[-1][3]["fetch"] is None and driver.runs[-1][3]["query"] is None
+    s.seed_search(ALICE, "?!*", v, vector_k=5, text_k=5)  # no words: no text parts
+    assert driver.runs[-1][3]["terms"] == [] and driver.runs[-1][3]["query"] is None
+    s.seed_search(ALICE, "Ana", [9.0], vector_k=0, text_k=5)  # no vector parts
+    sent = driver.runs[-1][3]
+    assert (sent["k"], sent["vector"], sent["fetch"]) == (0, None, None)
+    assert driver.transactions == ["read"] * 5
+    assert s.seed_search(ALICE, "?!*", v, vector_k=0, text_k=5) == SeedHits()
+    assert s.seed_search(ALICE, "Ana", v, vector_k=0, text_k=0) == SeedHits()
+    assert len(driver.runs) == 5  # nothing to search: nothing sent
+    with pytest.raises(StoreError, match="dimension"):
+        s.seed_search(ALICE, "Ana", [1.0], vector_k=5, text_k=5)
+
+
+def test_seed_search_rows_become_models(store, driver):
+    ana, acme = entity("Ana"), entity("Acme", "Organization")
+    works = fact(ana, "WORKS_AT", acme, episodes=["e1"])
+    ep = Episode(
+        partition=ALICE.partition, content="I work at Acme", reference_time=T0, created_at=T0
+    )
+    driver.responses["read/seed_search"] = [
+        {
+            "facts_vector": [_fact_item(works, 0.75)],
+            "facts_text": [_fact_item(works, 2.5)],
+            "episodes_vector": [_episode_item(ep, 0.5)],
+            "episodes_text": [_episode_item(ep, 1.5)],
+        }
+    ]
+    hits = store.seed_search(ALICE, "Acme", [1.0, 0.0, 0.0, 0.0], vector_k=3, text_k=3)
+    assert [(f.id, sc) for f, sc in hits.facts_vector] == [(works.id, 0.75)]
+    assert [(f.id, sc) for f, sc in hits.facts_text] == [(works.id, 2.5)]
+    assert [(e.id, sc) for e, sc in hits.episodes_vector] == [(ep.id, 0.5)]
+    assert [(e.id, sc) for e, sc in hits.episodes_text] == [(ep.id, 1.5)]
+    [(got, _)] = hits.facts_vector
+    assert (got.source, got.relation, got.target, got.episodes) == (
+        "Ana",
+        "WORKS_AT",
+        "Acme",
+        ["e1"],
+    )
+    assert got.embedding is None
+
+
+def _memory_on(driver: FakeDriver) -> Any:
+    from graphmem import Memory, MemoryConfig
+    from tests.conftest import Clock
+
+    s = Neo4jStore("neo4j://db.example:7687", "neo4j", "pw", driver=driver)
+    config = MemoryConfig.from_dict(
+        {"embedder": {"provider": "hashing", "dims": 16}, "extractor": "rules"}
+    )
+    return Memory(config, store=s, clock=Clock(datetime(2024, 6, 1, tzinfo=UTC)))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"hops": 4}, {"include_episodes": False}, {"include_history": True}, {"hops": 1}],
+)
+def test_a_search_through_memory_is_at_most_three_round_trips(driver, options):
+    memory = _memory_on(driver)
+    ana = entity("Ana", embedding=None)
+    acme = entity("Acme", "Organization", embedding=None)
+    works = fact(ana, "WORKS_AT", acme, sentence="Ana works at Acme")
+    driver.responses["read/link_candidates"] = [{"by_key": [_entity_item(ana)], "near": []}]
+    driver.responses["read/seed_search"] = [
+        {**dict.fromkeys(SEED_LISTS, []), "facts_vector": [_fact_item(works, 0.5)]}
+    ]
+    driver.responses["read/expand"] = [
+        {"facts": [_fact_item(works, 0.5)], "frontier_ids": [acme.id], "visited_ids": [ana.id]}
+    ]
+    driver.clear()
+    found = memory.search("where does Ana work?", user_id="alice", **options)
+    assert driver.round_trips() == [
+        ("read", "read/link_candidates"),
+        ("read", "read/seed_search"),
+        ("read", "read/expand"),
+    ]
+    assert driver.transactions == ["read", "read", "read"]
+    assert [r["id"] for r in found["results"]] == [works.id]
+    assert found["results"][0]["path"][0]["id"] == works.id  # reached by expansion too
+    _assert_parameters_complete(driver)
+
+
+def test_a_search_with_no_linked_entity_is_two_round_trips(driver):
+    memory = _memory_on(driver)
+    driver.clear()
+    found = memory.search("anything new?", user_id="alice")
+    assert found["results"] == []
+    assert driver.round_trips() == [("read", "read/link_candidates"), ("read", "read/seed_search")]
 
 
 def test_expand_is_one_query_up_to_four_hops_then_continues(store, driver):

@@ -526,16 +526,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="stores to measure; neo4j only when NEO4J_URI is set",
     )
     p.add_argument(
-        "--queries", type=int, default=None, help="search queries per size (default 200; quick 60)"
+        "--queries", type=int, default=None, help="search queries per size (default 200; quick 40)"
     )
     p.add_argument(
         "--add-sample",
         type=int,
         default=None,
-        help="single-message adds timed per size (default 100; quick 30)",
+        help="single-message adds timed per size (default 100; quick 20)",
     )
     p.add_argument(
-        "--batch", type=int, default=500, help="facts per add_facts call when growing the graph"
+        "--batch", type=int, default=100, help="facts per add_facts call when growing the graph"
     )
     p.add_argument(
         "--llm-latency-ms", default="0,300", help="simulated latency per LLM call, comma separated"
@@ -544,7 +544,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--llm-sample",
         type=int,
         default=None,
-        help="messages added through the fake LLM per latency (default 40; quick 12)",
+        help="messages added through the fake LLM per latency (default 40; quick 8)",
     )
     p.add_argument(
         "--crowd",
@@ -565,9 +565,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         for s in (args.sizes or ("1000,10000" if args.quick else "1000,10000,100000")).split(",")
         if s.strip()
     ]
-    args.queries = args.queries or (60 if args.quick else 200)
-    args.add_sample = args.add_sample or (30 if args.quick else 100)
-    args.llm_sample = args.llm_sample or (12 if args.quick else 40)
+    args.queries = args.queries or (40 if args.quick else 200)
+    args.add_sample = args.add_sample or (20 if args.quick else 100)
+    args.llm_sample = args.llm_sample or (8 if args.quick else 40)
     args.llm_latency_ms = [int(x) for x in args.llm_latency_ms.split(",") if x.strip()]
     return args
 

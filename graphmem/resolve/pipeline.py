@@ -186,11 +186,13 @@ class UpdatePipeline:
                 ),
                 with_embeddings=True,
             )
-            flags = _globalize(self._detector.detect(candidates, stored))
-            decisions = {f.new.ref: policy_decision(f) for f in flags}
+            all_flags = _globalize(self._detector.detect(candidates, stored))
+            decisions = {f.new.ref: policy_decision(f) for f in all_flags}
 
         plan.batch.entities = upserts
-        self._apply(candidates, decisions, flags, plan, now)
+        # The decisions name stored facts by the globalized short ids, so _apply must map them
+        # through the same flags (each raw flag numbers its own facts from E1).
+        self._apply(candidates, decisions, all_flags, plan, now)
         plan.batch.mentions = _mentions(episodes, candidates, matches, extraction)
         return plan
 

@@ -7,10 +7,13 @@ approximation is stated in every SearchResult (`approximations`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 
 from graphmem.models import Hit
 
+MIN_LINE_TOKENS = 8
+MAX_MISFITS = 20  # stop looking for something short enough after this many misses
 TOKEN_APPROXIMATION = "tokens counted as ceil(chars/4); no tokenizer is loaded"
 
 
@@ -34,7 +37,7 @@ def format_hit(hit: Hit) -> str:
     return f"- {hit.memory}{span}"
 
 
-def build_context(hits: list[Hit], token_budget: int) -> tuple[str, list[Hit]]:
+def build_context(hits: Iterable[Hit], token_budget: int) -> tuple[str, list[Hit]]:
     """Lines for the hits, best first, each hit preceded by the unseen steps of its path,
     skipping any that would exceed the budget. Returns (context, hits that fit)."""
     header = "Memory (facts, most relevant first):"
@@ -42,6 +45,7 @@ def build_context(hits: list[Hit], token_budget: int) -> tuple[str, list[Hit]]:
     lines = [header]
     seen: set[str] = set()
     fitted: list[Hit] = []
+    misfits = 0
     for hit in hits:
         block: list[str] = []
         for step in hit.path[:-1]:
@@ -50,6 +54,9 @@ def build_context(hits: list[Hit], token_budget: int) -> tuple[str, list[Hit]]:
         block.append(format_hit(hit))
         cost = sum(count_tokens(line) + 1 for line in block)
         if used + cost > token_budget:
+            misfits += 1
+            if misfits >= MAX_MISFITS:
+                break
             continue  # a shorter, lower-ranked fact may still fit
         for step in hit.path[:-1]:
             seen.add(step.id)
@@ -60,6 +67,8 @@ def build_context(hits: list[Hit], token_budget: int) -> tuple[str, list[Hit]]:
         seen.add(hit.id)
         used += cost
         fitted.append(hit)
+        if token_budget - used < MIN_LINE_TOKENS:
+            break  # full: stop converting candidates nobody will read
     if not fitted:
         return "", []
     return "\n".join(lines), fitted

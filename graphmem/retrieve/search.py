@@ -123,6 +123,7 @@ class Retriever:
                 fanout=cfg.fanout,
                 vector=vector,
                 include_invalid=history,
+                beam=cfg.beam,
             )
             reached = best_paths(seeds, expanded, hops=hops, decay=cfg.hop_decay)
             graph = sorted(reached.values(), key=lambda r: (-r.score, r.hops, r.fact.id))
@@ -155,12 +156,12 @@ class Retriever:
         candidates.sort(key=_order)
         candidates = _drop_covered_episodes(candidates)
 
-        hits = [_to_hit(c) for c in candidates]
         budget = options.token_budget or cfg.token_budget
-        context, fitted = build_context(hits, budget)
-        results = hits[: options.limit]
+        context, fitted = build_context((_to_hit(c) for c in candidates), budget)
         if options.token_budget is not None:
             results = fitted[: options.limit]
+        else:
+            results = [_to_hit(c) for c in candidates[: options.limit]]
         return SearchResult(
             results=results,
             context=context,
@@ -186,10 +187,17 @@ def _promote_completing_chains(cands: list[_Candidate], terms: set[str]) -> None
     by_id = {c.fact.id: c for c in cands if c.fact is not None}
     chained = [c for c in by_id.values() if c.reached is not None and c.reached.hops > 1]
     chained.sort(key=lambda c: (c.reached.hops, c.fact.id))  # type: ignore[union-attr]
+    cache: dict[str, set[str]] = {}
+
+    def covers(fact: Fact) -> set[str]:
+        if fact.id not in cache:
+            cache[fact.id] = fact_terms(fact) & terms
+        return cache[fact.id]
+
     for cand in chained:
         path = cand.reached.path  # type: ignore[union-attr]
-        prefix_terms = set().union(*(fact_terms(f) for f in path[:-1])) & terms
-        covered = prefix_terms | (fact_terms(path[-1]) & terms)
+        prefix_terms = set().union(*(covers(f) for f in path[:-1]))
+        covered = prefix_terms | covers(path[-1])
         if len(covered) <= len(prefix_terms):
             continue
         steps = [by_id[f.id].rrf for f in path[:-1] if f.id in by_id]

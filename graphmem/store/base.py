@@ -177,14 +177,17 @@ class GraphStore(ABC):
         fanout: int,
         vector: Sequence[float] | None = None,
         include_invalid: bool = False,
+        beam: int | None = None,
     ) -> list[tuple[Fact, float]]:
         """Facts reachable within `hops` hops of the seed entities, either direction.
 
         At each hop at most `fanout` facts are followed per frontier entity, the ones most
         similar to `vector` when given (else the newest: latest created_at), ties by id; a
-        fact reached at an earlier hop is not a candidate again. Each fact comes with its
-        cosine similarity to `vector` (0.0 when no vector, or when the fact has no
-        embedding). The caller rebuilds paths from the facts.
+        fact reached at an earlier hop is not a candidate again. With `beam`, at most that
+        many newly reached entities go on to the next hop: those reached by the most similar
+        followed fact (ties in fan-out order), so hub entities cannot blow the walk up. Each
+        fact comes with its cosine similarity to `vector` (0.0 when no vector, or when the fact
+        has no embedding). The caller rebuilds paths from the facts.
         """
 
     # -- batched reads (the search path: a server store overrides these to save round trips) --
@@ -222,17 +225,27 @@ class GraphStore(ABC):
         return hits
 
     # -- writes ----------------------------------------------------------------------------
+    def partition_version(self, partition: str) -> int | None:
+        """A counter that moves on every committed write that can change what planning an add
+        reads in the partition (new or updated entities, new facts, invalidations, deletes),
+        for optimistic concurrency: Memory reads it before planning and sets the batch's
+        `expected_version`. None (this default) means the store does not track versions;
+        such a store ignores `expected_version` and only entity keys are checked on apply."""
+        return None
+
     @abstractmethod
     def apply(self, batch: WriteBatch) -> None:
         """Write a whole batch in one transaction and mark its episodes processed.
 
         Raises StoreError and writes nothing when the batch holds an entity or fact of another
-        partition, a fact id already used (in any partition, or twice in the batch), a fact
-        whose source or target entity exists neither in the batch nor in the partition, or an
-        entity whose key another entity of the partition already has. Invalidations and merges
-        naming a fact that no longer exists are skipped (it was deleted meanwhile). An entity
-        upserted with embedding None keeps its stored embedding; merges append episode ids
-        that are not there yet, keeping order."""
+        partition, a fact id already used (in any partition, or twice in the batch), or a fact
+        whose source or target entity exists neither in the batch nor in the partition.
+        Raises ConflictError (a StoreError) and writes nothing when an entity's key is already
+        another entity's in the partition (a concurrent writer created it first), or when
+        `batch.expected_version` is set and the store's partition_version has moved past it.
+        Invalidations and merges naming a fact that no longer exists are skipped (it was
+        deleted meanwhile). An entity upserted with embedding None keeps its stored embedding;
+        merges append episode ids that are not there yet, keeping order."""
 
     @abstractmethod
     def delete_fact(self, partition: str, fact_id: str) -> bool:

@@ -1,9 +1,14 @@
 """Named Cypher statements: every statement the Neo4j store runs lives in cypher/, one per file.
 
 A statement is named by its path under cypher/ without the suffix ("write/create_facts" is
-cypher/write/create_facts.cypher). Files are read once and cached; the directory is the
-repository's cypher/ folder unless GRAPHMEM_CYPHER_DIR points elsewhere (an installed
-deployment ships the folder next to its config and sets the variable).
+cypher/write/create_facts.cypher). Files are read once and cached. The folder is, in order:
+
+1. $GRAPHMEM_CYPHER_DIR, when set (an error if it is not a directory): your own copy;
+2. the repository's top-level cypher/ (a source checkout or an editable install: the folder
+   next to graphmem/ in a tree that has pyproject.toml), the source of truth;
+3. graphmem/_cypher inside the installed package: a wheel or sdist carries a copy of cypher/
+   as package data (in the repository graphmem/_cypher is a symlink to ../cypher; see
+   [tool.setuptools.package-data] in pyproject.toml).
 
 No Cypher is built in Python: values travel as parameters, and labels / relationship types
 go through Cypher's dynamic `$(...)` syntax as parameter values.
@@ -26,20 +31,46 @@ BROWSER_GROUP = "browser"  # saved queries for people, never run by the store
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)+$")
 
 
-def default_dir() -> Path:
-    """The repository's cypher/ folder (graphmem/store/cypher_loader.py -> <repo>/cypher)."""
+def source_dir() -> Path:
+    """The repository's cypher/ (graphmem/store/cypher_loader.py -> <repo>/cypher)."""
     return Path(__file__).resolve().parents[2] / "cypher"
 
 
+def package_dir() -> Path:
+    """The copy shipped inside the installed package (graphmem/_cypher)."""
+    return Path(__file__).resolve().parents[1] / "_cypher"
+
+
+def default_dir() -> Path:
+    """The repository's cypher/ in a source checkout, else the installed package's copy.
+
+    The repository's folder counts only next to a pyproject.toml, so an installed graphmem
+    never picks up an unrelated site-packages/cypher. Raises StoreError naming both places
+    when neither is a directory."""
+    source = source_dir()
+    if source.is_dir() and (source.parent / "pyproject.toml").is_file():
+        return source
+    packaged = package_dir()
+    if packaged.is_dir():
+        return packaged
+    raise StoreError(
+        f"Cypher statements not found: neither the repository's cypher/ ({source}) nor the "
+        f"installed copy ({packaged}) is a directory; reinstall graphmem, or set {ENV_VAR} "
+        "to a copy of the graphmem cypher/ folder"
+    )
+
+
 def cypher_dir() -> Path:
-    """Where the statements are: $GRAPHMEM_CYPHER_DIR, else the repository's cypher/."""
+    """Where the statements are: $GRAPHMEM_CYPHER_DIR when set, else default_dir()."""
     override = os.environ.get(ENV_VAR)
-    path = Path(override).expanduser() if override else default_dir()
+    if not override:
+        return default_dir()
+    path = Path(override).expanduser()
     if not path.is_dir():
-        where = f"{ENV_VAR}={override}" if override else f"the repository's cypher/ ({path})"
         raise StoreError(
-            f"Cypher statements not found: {where} is not a directory; "
-            f"set {ENV_VAR} to the graphmem cypher/ folder"
+            f"Cypher statements not found: {ENV_VAR}={override} is not a directory; "
+            f"set {ENV_VAR} to the graphmem cypher/ folder (or unset it to use the one "
+            "shipped with graphmem)"
         )
     return path
 

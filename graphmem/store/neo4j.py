@@ -36,6 +36,9 @@ Design notes (the trade-offs are explained where the statements live, in cypher/
   transient errors) of at most five UNWIND statements, whatever the batch size.
 - Reads use session.execute_read (routed to readers on neo4j:// URIs); every session shares
   one bookmark manager so a read sees the store's own earlier writes on a cluster.
+- A search is 3 round trips: link_candidates and seed_search each run ONE statement that
+  combines the single searches as CALL subqueries returning collected lists (same results
+  as the single methods), then expand (one query for up to 4 hops).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from neo4j import exceptions as neo4j_errors
 from neo4j.time import DateTime as Neo4jDateTime
 
 from graphmem.config import StoreConfig
-from graphmem.errors import GraphmemError, StoreError
+from graphmem.errors import ConflictError, GraphmemError, StoreError
 from graphmem.models import (
     Entity,
     Episode,
@@ -68,11 +71,8 @@ from graphmem.models import (
 )
 from graphmem.normalize import is_valid_relation, is_valid_type, normalize_key
 from graphmem.store import cypher_loader
-from graphmem.store.base import GraphStore
-
-# One tokenizer for both stores' full-text search (CJK runs as bigrams), so a query finds
-# the same facts on either. (A shared home such as graphmem/text.py would be cleaner.)
-from graphmem.store.sqlite import _doc_tokens, _query_tokens
+from graphmem.store.base import GraphStore, SeedHits
+from graphmem.text import MAX_QUERY_TERMS, fts_query_terms, fts_terms
 
 #: Labels with a meaning of their own: an entity type with one of these names keeps only
 #: :Entity (its `type` property still says what it is), so no entity can pose as an episode.
@@ -83,8 +83,8 @@ HOPS_PER_QUERY = 4
 MAX_DIMS = 4096
 #: LIMIT used when a caller asks for no limit.
 NO_LIMIT = 2**62
-#: Query tokens kept for full-text search (Lucene's clause limit is far above this).
-MAX_QUERY_TERMS = 64
+# MAX_QUERY_TERMS (graphmem.text): query tokens kept for full-text search, here and in Lucene
+# queries (Lucene's clause limit is far above it).
 
 #: schema object name -> the statement creating it (constraints and indexes, no vectors)
 BASE_SCHEMA = {
@@ -118,14 +118,16 @@ _LUCENE_PIECE = re.compile(f"[{_IDEOGRAPHS}]|[^{_IDEOGRAPHS}]+")
 
 # -- text, identifiers and values ---------------------------------------------------------
 def text_terms(text: str) -> list[str]:
-    """Document tokens for the Cypher BM25 over facts: the embedded store's tokenizer (NFKC,
-    casefold, words; CJK runs as characters and bigrams)."""
-    return _doc_tokens(text)
+    """Document tokens for the Cypher BM25 over facts, stored as a LIST<STRING> property:
+    graphmem.text.fts_terms, the embedded store's tokenizer (NFKC, casefold, words; CJK runs
+    as characters and bigrams), so both stores find the same facts."""
+    return fts_terms(text)
 
 
 def query_terms(text: str) -> list[str]:
-    """Distinct query tokens (CJK runs as bigrams), at most MAX_QUERY_TERMS."""
-    return _query_tokens(text)[:MAX_QUERY_TERMS]
+    """Distinct query tokens (CJK runs as bigrams), at most MAX_QUERY_TERMS:
+    graphmem.text.fts_query_terms."""
+    return fts_query_terms(text)
 
 
 def lucene_query(text: str) -> str:
@@ -347,6 +349,11 @@ def _unique(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if isinstance(v, str)))
 
 
+def _normalized_keys(keys: Sequence[str]) -> list[str]:
+    """normalize_key of each key, empty ones dropped, each once (what alias_keys holds)."""
+    return _unique([key for key in (normalize_key(v) for v in keys if isinstance(v, str)) if key])
+
+
 class Neo4jStore(GraphStore):
     """GraphStore on a Neo4j 5.26+ server (single instance, cluster or Aura).
 
@@ -457,7 +464,8 @@ class Neo4jStore(GraphStore):
                 f"Neo4j at {where} is unreachable while {action}: {self._scrub(exc)}"
             ) from None
         except neo4j_errors.ConstraintError as exc:
-            raise StoreError(
+            # Usually a concurrent writer took the same entity key first: Memory re-plans.
+            raise ConflictError(
                 f"Neo4j at {where} refused the write while {action}, nothing was written "
                 "(a fact id, entity id or entity key already exists): "
                 f"{self._scrub(exc.message or exc)}"
@@ -572,10 +580,19 @@ class Neo4jStore(GraphStore):
         """Index-backed search when the vector index exists and can take the vector (it
         refuses zero vectors under cosine), else the exact scan; both in one round trip."""
         params = {**params, "vector": vector, "k": int(k)}
-        if self._dims is not None and any(v != 0.0 for v in vector):
-            fetch = min(max(k * self._overfetch, 100), 10_000)
-            return self._read(indexed, {**params, "fetch": max(fetch, int(k))}, action)
+        fetch = self._fetch(vector, k)
+        if fetch:
+            return self._read(indexed, {**params, "fetch": fetch}, action)
         return self._read(scan, params, action)
+
+    def _fetch(self, vector: list[float], k: int) -> int:
+        """How many hits to ask a vector index for (k x vector_overfetch, at least 100, at
+        most 10,000, never below k), or 0 for the exact scan: when setup() has not created
+        the index yet, or for a zero vector (a cosine index refuses it), or when k <= 0."""
+        if k <= 0 or self._dims is None or not any(v != 0.0 for v in vector):
+            return 0
+        fetch = min(max(k * self._overfetch, 100), 10_000)
+        return max(fetch, int(k))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def setup(self, dims: int) -> None:
@@ -749,7 +766,7 @@ class Neo4jStore(GraphStore):
 
     def find_entities_by_key(self, partition: str, keys: Sequence[str]) -> list[Entity]:
         """Keys are normalised with normalize_key on both sides, so 'Ana' finds key 'ana'."""
-        keys = _unique([k for k in (normalize_key(k) for k in keys if isinstance(k, str)) if k])
+        keys = _normalized_keys(keys)
         if not keys:
             return []
         params = {"partition": partition, "keys": keys}
@@ -929,6 +946,82 @@ class Neo4jStore(GraphStore):
             items = session.execute_read(work)
         hits = [(_fact(item), float(item["score"])) for item in items]
         return sorted(hits, key=lambda pair: (-pair[1], pair[0].id))
+
+    # -- batched reads: the search path in 3 round trips (with expand) -------------------------
+    def link_candidates(
+        self, partition: str, keys: Sequence[str], vector: Sequence[float], k: int
+    ) -> tuple[list[Entity], list[tuple[Entity, float]]]:
+        """find_entities_by_key + search_entities_vector in ONE statement and round trip
+        (cypher/read/link_candidates.cypher), with the same index-or-scan choice; none when
+        there are no keys and k <= 0."""
+        keys = _normalized_keys(keys)
+        k = max(int(k), 0)
+        if not keys and not k:
+            return [], []
+        query_vector = self._vector(vector, "entity search") if k else None
+        params = {
+            "partition": partition,
+            "keys": keys,
+            "vector": query_vector,
+            "k": k,
+            "fetch": self._fetch(query_vector, k) if query_vector is not None else 0,
+        }
+        rows = self._read("read/link_candidates", params, "linking entities")
+        row = rows[0] if rows else {}
+        by_key = [_entity(item) for item in row.get("by_key") or []]
+        near = [(_entity(item), float(item["score"])) for item in row.get("near") or []]
+        return by_key, near
+
+    def seed_search(
+        self,
+        scope: Scope,
+        query: str,
+        vector: Sequence[float],
+        *,
+        vector_k: int,
+        text_k: int,
+        include_invalid: bool = False,
+        episodes: bool = True,
+    ) -> SeedHits:
+        """search_facts_vector, search_facts_text, search_episodes_vector and
+        search_episodes_text in ONE statement and round trip (cypher/read/seed_search.cypher):
+        the same parameters, index-or-scan choice and skipped parts as the single methods;
+        none when every part is skipped."""
+        vector_k, text_k = max(int(vector_k), 0), max(int(text_k), 0)
+        terms = query_terms(query or "") if text_k else []
+        lucene = (lucene_query(query or "") or None) if episodes and text_k else None
+        query_vector = self._vector(vector, "seed search") if vector_k else None
+        fetch = None
+        if episodes and query_vector is not None:
+            fetch = self._fetch(query_vector, vector_k)
+        if query_vector is None and not terms and lucene is None:
+            return SeedHits()
+        if lucene is not None:
+            self._ensure_base_schema()  # the episode full-text index, as search_episodes_text
+        params = {
+            "partition": scope.partition,
+            "agent_id": scope.agent_id,
+            "run_id": scope.run_id,
+            "include_invalid": bool(include_invalid),
+            "vector": query_vector,
+            "k": vector_k,
+            "limit": text_k,
+            "terms": terms,
+            "query": lucene,
+            "fetch": fetch,
+        }
+        rows = self._read("read/seed_search", params, "searching (seeds)")
+        row = rows[0] if rows else {}
+        return SeedHits(
+            facts_vector=[(_fact(i), float(i["score"])) for i in row.get("facts_vector") or []],
+            facts_text=[(_fact(i), float(i["score"])) for i in row.get("facts_text") or []],
+            episodes_vector=[
+                (_episode(i), float(i["score"])) for i in row.get("episodes_vector") or []
+            ],
+            episodes_text=[
+                (_episode(i), float(i["score"])) for i in row.get("episodes_text") or []
+            ],
+        )
 
     # -- writes ---------------------------------------------------------------------------------
     def _entity_row(self, entity: Entity, partition: str) -> dict[str, Any]:

@@ -8,7 +8,11 @@ locate_fact names the one partition holding a fact); other ids are unique per pa
 - versions(partition, kind, version): a counter per partition and kind (entities, facts,
   episodes), bumped in the same transaction as every write that changes what that kind's
   in-memory vector index holds. A cached index is used only while its version is current: one
-  indexed lookup per read keeps several processes sharing the file correct.
+  indexed lookup per read keeps several processes sharing the file correct. Kind `writes` is
+  the partition_version of the store contract: bumped by every apply that upserts entities,
+  adds facts or invalidates, and by deletes; apply refuses a batch planned against an older
+  one (ConflictError), so two processes adding to one user at once cannot both plan against
+  the same stale graph.
 - episodes: raw messages, their status, and an optional float32 embedding blob.
 - entities: one row per node, UNIQUE (partition, key); aliases as a JSON list.
 - entity_keys(partition, key, entity_id): normalize_key() of each entity's key and aliases, so
@@ -19,7 +23,7 @@ locate_fact names the one partition holding a fact); other ids are unique per pa
 - mentions(partition, episode_id, entity_id).
 - facts_fts, episodes_fts: FTS5 tables (rowid = the owning row's `seq`) with two columns: a
   partition token, so a search only scores its own partition's matches, and a token string
-  derived in Python (see _doc_tokens). Words are NFKC-normalised and casefolded; runs of CJK
+  derived in Python (see graphmem.text). Words are NFKC-normalised and casefolded; runs of CJK
   characters (Han, kana, Hangul), which carry no spaces, are indexed as single characters plus
   overlapping bigrams and queried as bigrams (as Lucene's CJK analyzer does). So 王小明 in a
   stored fact is found by "王小明在哪里工作" (shared bigrams 王小, 小明); unicode61 alone makes
@@ -56,7 +60,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -68,15 +71,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from graphmem.errors import StoreError
+from graphmem.errors import ConflictError, StoreError
 from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
-from graphmem.normalize import clean_text, normalize_key, to_utc
+from graphmem.normalize import normalize_key, to_utc
 from graphmem.store.base import GraphStore
+from graphmem.text import fts_query_terms, fts_terms
 
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
-MAX_QUERY_TOKENS = 64
 # Below this many indexed rows every query token is matched; above it, tokens too common to
 # score are left out (see SQLiteStore._informative).
 PRUNE_COMMON_TOKENS_FROM = 10_000
@@ -166,6 +169,7 @@ _IN_JSON = "IN (SELECT value FROM json_each(?))"
 # Kinds of cached vector index; each has its own version counter per partition.
 ENTITIES, FACTS, EPISODES = "entities", "facts", "episodes"
 _KINDS = (ENTITIES, FACTS, EPISODES)
+WRITES = "writes"  # the partition_version counter (optimistic concurrency), not a cache
 _COUNT_KEYS = ("entities", "facts", "current_facts", "episodes")
 
 
@@ -220,45 +224,13 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-# -- full-text tokens -------------------------------------------------------------------------
-_WORD = re.compile(r"[^\W_]+")
-# Han (incl. extensions and compatibility), hiragana, katakana, Hangul syllables: scripts written
-# without spaces between words, so a "word" would be a whole clause.
-_CJK_RUN = re.compile(
-    "([\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-    "\U00020000-\U0002fa1f]+)"
-)
-
-
-def _split_words(text: str) -> Iterable[tuple[str, bool]]:
-    """(piece, is_cjk) for every word piece of the NFKC-normalised, casefolded text."""
-    for word in _WORD.findall(clean_text(text).casefold()):
-        for i, piece in enumerate(_CJK_RUN.split(word)):
-            if piece:
-                yield piece, i % 2 == 1
-
-
+# -- full-text tokens (graphmem.text: the tokenizer shared with the Neo4j store) --------------
 def _doc_tokens(text: str) -> str:
-    """Index tokens: words as they are; CJK runs as single characters and bigrams."""
-    tokens: list[str] = []
-    for piece, cjk in _split_words(text):
-        if not cjk:
-            tokens.append(piece)
-            continue
-        tokens.extend(piece)
-        tokens.extend(piece[i : i + 2] for i in range(len(piece) - 1))
-    return " ".join(tokens)
+    """FTS5 document text: the index tokens of graphmem.text.fts_terms, space-separated."""
+    return " ".join(fts_terms(text))
 
 
-def _query_tokens(text: str) -> list[str]:
-    """Query tokens: words; CJK runs as bigrams (a lone CJK character as itself)."""
-    tokens: list[str] = []
-    for piece, cjk in _split_words(text):
-        if not cjk or len(piece) == 1:
-            tokens.append(piece)
-        else:
-            tokens.extend(piece[i : i + 2] for i in range(len(piece) - 1))
-    return list(dict.fromkeys(tokens))[:MAX_QUERY_TOKENS]
+_query_tokens = fts_query_terms
 
 
 def _match_expression(partition: str, tokens: Sequence[str]) -> str:
@@ -607,6 +579,16 @@ class SQLiteStore(GraphStore):
                RETURNING version""",
             (partition, kind),
         ).fetchone()[0]
+
+    @staticmethod
+    def _version(conn: sqlite3.Connection, partition: str, kind: str) -> int:
+        row = conn.execute(
+            "SELECT version FROM versions WHERE partition = ? AND kind = ?", (partition, kind)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def partition_version(self, partition: str) -> int:
+        return self._run(lambda conn: self._version(conn, partition, WRITES), write=False)
 
     def _forget(self, partition: str | None = None) -> None:
         """Drop cached indexes (of one partition, or all) after deletes."""
@@ -1154,6 +1136,7 @@ class SQLiteStore(GraphStore):
         fanout: int,
         vector: Sequence[float] | None = None,
         include_invalid: bool = False,
+        beam: int | None = None,
     ) -> list[tuple[Fact, float]]:
         """Breadth-first: one indexed query per hop fetches the frontier's facts as light
         tuples; the fan-out choice is a stable numpy sort, and similarities come from the
@@ -1214,14 +1197,20 @@ class SQLiteStore(GraphStore):
                     if index is not None and query is not None
                     else None
                 )
-                frontier = []
+                # New entities, each with the best similarity of a fact reaching it; the beam
+                # keeps the best of them (stable: ties keep the fan-out order).
+                nxt: dict[str, float] = {}
                 for i in _follow([r[0] for r in rows], fanout, similarity):
                     _, seq, source_id, target_id, _, _ = rows[i]
-                    reached[seq] = float(similarity[i]) if similarity is not None else 0.0
+                    score = float(similarity[i]) if similarity is not None else 0.0
+                    reached[seq] = score
                     for end in (source_id, target_id):
-                        if end not in visited:
-                            visited.add(end)
-                            frontier.append(end)
+                        if end not in visited and score > nxt.get(end, float("-inf")):
+                            nxt[end] = score
+                frontier = list(nxt)
+                if beam is not None and len(frontier) > beam:
+                    frontier = sorted(frontier, key=lambda e: -nxt[e])[:beam]
+                visited.update(frontier)
             facts = self._by_seq(conn, FACTS, list(reached))
             found = [(facts[seq], score) for seq, score in reached.items() if seq in facts]
             return sorted(found, key=lambda pair: (-pair[1], pair[0].id))
@@ -1249,6 +1238,14 @@ class SQLiteStore(GraphStore):
                 )
 
         def write(conn: sqlite3.Connection, patches: list[_Patch]) -> None:
+            if batch.expected_version is not None:
+                version = self._version(conn, partition, WRITES)
+                if version != batch.expected_version:
+                    raise ConflictError(
+                        f"partition {partition!r} changed while the batch was planned "
+                        f"(version {version}, planned against {batch.expected_version}); "
+                        "nothing was written"
+                    )
             self._check_dims(conn, [e.embedding for e in batch.entities])
             self._check_dims(conn, [f.embedding for f in batch.facts])
             entity_patch = _Patch(ENTITIES, partition)
@@ -1285,6 +1282,8 @@ class SQLiteStore(GraphStore):
             if batch.facts or batch.invalidations:
                 fact_patch.version = self._bump(conn, partition, FACTS)
                 patches.append(fact_patch)
+            if batch.entities or batch.facts or batch.invalidations:
+                self._bump(conn, partition, WRITES)
 
         self._write(write)
 
@@ -1308,7 +1307,7 @@ class SQLiteStore(GraphStore):
                 ),
             ).fetchone()[0]
         except sqlite3.IntegrityError as exc:
-            raise StoreError(
+            raise ConflictError(
                 f"entity {entity.id} ({entity.name!r}): key {entity.key!r} is already used by "
                 f"another entity in partition {entity.partition!r}"
             ) from exc
@@ -1421,6 +1420,7 @@ class SQLiteStore(GraphStore):
             )
             conn.execute("DELETE FROM facts WHERE seq = ?", (row["seq"],))
             self._bump(conn, partition, FACTS)
+            self._bump(conn, partition, WRITES)
             return True
 
         with self._lock:
@@ -1462,7 +1462,7 @@ class SQLiteStore(GraphStore):
                 )
             removed = conn.execute(f"DELETE FROM facts WHERE {where}", params).rowcount
             conn.execute(f"DELETE FROM episodes WHERE {where}", params)
-            for kind in _KINDS:
+            for kind in (*_KINDS, WRITES):
                 self._bump(conn, partition, kind)
             return removed
 

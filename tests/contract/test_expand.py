@@ -119,12 +119,14 @@ def test_fanout_applies_per_frontier_entity(store, hub):
 
 def test_expand_skips_invalid_facts_unless_asked(store, chain):
     nodes, edges = chain
-    write(store, ALICE, invalidations=[Invalidation(fact_id=edges["BC"].id, invalid_at=at(9),
-                                                    expired_at=at(9))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=edges["BC"].id, invalid_at=at(9), expired_at=at(9))],
+    )
     got = set(ids(store.expand(ALICE, [nodes["A"].id], hops=4, fanout=10)))
     assert got == {edges["AB"].id}
-    got = set(ids(store.expand(ALICE, [nodes["A"].id], hops=4, fanout=10,
-                               include_invalid=True)))
+    got = set(ids(store.expand(ALICE, [nodes["A"].id], hops=4, fanout=10, include_invalid=True)))
     assert got == set(ids(edges.values()))
 
 
@@ -142,8 +144,7 @@ def test_expand_stays_in_partition(store, chain):
     nodes, _ = chain
     # Bob has a same-named graph; Alice's entity ids must not reach it, nor his hers.
     bob_nodes = [entity(BOB, n) for n in "AB"]
-    write(store, BOB, entities=bob_nodes,
-          facts=[fact(BOB, bob_nodes[0], "KNOWS", bob_nodes[1])])
+    write(store, BOB, entities=bob_nodes, facts=[fact(BOB, bob_nodes[0], "KNOWS", bob_nodes[1])])
     assert store.expand(BOB, [nodes["A"].id], hops=3, fanout=10) == []
     alice_hits = store.expand(ALICE, [nodes["A"].id, bob_nodes[0].id], hops=3, fanout=10)
     assert all(f.partition == ALICE.partition for f, _ in alice_hits)
@@ -152,3 +153,24 @@ def test_expand_stays_in_partition(store, chain):
 def test_unknown_seeds_reach_nothing(store, chain):
     assert store.expand(ALICE, ["no-such-entity"], hops=2, fanout=5) == []
     assert store.expand(ALICE, [], hops=2, fanout=5) == []
+
+
+def test_beam_keeps_only_the_best_reached_entities(store):
+    """A hub with three spokes: beam=1 walks on only from the spoke reached by the fact most
+    similar to the query vector."""
+    hub = entity(ALICE, "Hub", minute=0)
+    spokes = [entity(ALICE, f"S{i}", minute=0) for i in range(3)]
+    leaves = [entity(ALICE, f"L{i}", minute=0) for i in range(3)]
+    to_spoke = [
+        fact(ALICE, hub, "KNOWS", s, embedding=axis(i), minute=1) for i, s in enumerate(spokes)
+    ]
+    to_leaf = [
+        fact(ALICE, s, "KNOWS", leaf, embedding=axis(5), minute=2)
+        for s, leaf in zip(spokes, leaves, strict=True)
+    ]
+    write(store, ALICE, entities=[hub, *spokes, *leaves], facts=[*to_spoke, *to_leaf])
+    query = axis(2)  # most similar to the Hub -> S2 fact
+    wide = ids(store.expand(ALICE, [hub.id], hops=2, fanout=10, vector=query))
+    assert set(wide) == set(ids(to_spoke + to_leaf))
+    narrow = ids(store.expand(ALICE, [hub.id], hops=2, fanout=10, vector=query, beam=1))
+    assert set(narrow) == set(ids(to_spoke)) | {to_leaf[2].id}
