@@ -111,6 +111,7 @@ SAMPLE = {
     "fetch": 100,
     "hops": 2,
     "fanout": 5,
+    "beam": 10,
     "batch": 10,
     "terms": ["x"],
     "query": "x",

@@ -3,14 +3,15 @@
 // that were not found before: the most similar to $vector when given (cosine, mapped from
 // Neo4j's (1 + cos) / 2 back to [-1, 1]), else the newest (created_at); ties by id. A fact
 // may be chosen by both its ends. Entities reached for the first time form the next
-// frontier. Hops are unrolled (Cypher has no loop); a hop beyond $hops gets an empty
+// frontier; with $beam only that many of them, those reached by the most similar fact (ties
+// by entity id). Hops are unrolled (Cypher has no loop); a hop beyond $hops gets an empty
 // frontier and costs nothing. RetrievalConfig.hops is at most 4, so a search is one round
 // trip; for more hops the store calls this again, in the same read transaction, with the
 // returned frontier/visited/found state (a walk that stops growing ends early).
 // Returns one row: the facts found by this call (with their similarity, 0.0 without a
 // vector; unordered, the store sorts), the next frontier and every visited entity id.
 // Parameters: $partition, $frontier_ids, $visited_ids, $found_ids (LIST<STRING>),
-//             $hops (1..4), $fanout (INTEGER), $vector (LIST<FLOAT>|null),
+//             $hops (1..4), $fanout (INTEGER), $beam (INTEGER|null), $vector (LIST<FLOAT>|null),
 //             $agent_id, $run_id, $include_invalid (BOOLEAN).
 MATCH (seed:Entity)
 WHERE seed.id IN $frontier_ids AND seed.partition = $partition
@@ -37,12 +38,21 @@ CALL (frontier, found_ids) {
     LIMIT $fanout
     RETURN r, o, score
   }
-  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found, collect(DISTINCT o) AS reached
+  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found,
+         collect({o: o, score: score}) AS reached
+}
+CALL (reached, visited) {
+  UNWIND reached AS x
+  WITH x.o AS o, max(x.score) AS best
+  WHERE NOT o.id IN visited
+  ORDER BY best DESC, o.id ASC
+  LIMIT coalesce($beam, 1000000000)
+  RETURN collect(o) AS next_frontier
 }
 WITH visited,
      found + hop_found AS found,
      found_ids + [h IN hop_found | h.r.id] AS found_ids,
-     [n IN reached WHERE NOT n.id IN visited] AS frontier
+     next_frontier AS frontier
 WITH found, found_ids, frontier, visited + [n IN frontier | n.id] AS visited
 // hop 2
 CALL (frontier, found_ids) {
@@ -65,12 +75,21 @@ CALL (frontier, found_ids) {
     LIMIT $fanout
     RETURN r, o, score
   }
-  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found, collect(DISTINCT o) AS reached
+  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found,
+         collect({o: o, score: score}) AS reached
+}
+CALL (reached, visited) {
+  UNWIND reached AS x
+  WITH x.o AS o, max(x.score) AS best
+  WHERE NOT o.id IN visited
+  ORDER BY best DESC, o.id ASC
+  LIMIT coalesce($beam, 1000000000)
+  RETURN collect(o) AS next_frontier
 }
 WITH visited,
      found + hop_found AS found,
      found_ids + [h IN hop_found | h.r.id] AS found_ids,
-     [n IN reached WHERE NOT n.id IN visited] AS frontier
+     next_frontier AS frontier
 WITH found, found_ids, frontier, visited + [n IN frontier | n.id] AS visited
 // hop 3
 CALL (frontier, found_ids) {
@@ -93,12 +112,21 @@ CALL (frontier, found_ids) {
     LIMIT $fanout
     RETURN r, o, score
   }
-  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found, collect(DISTINCT o) AS reached
+  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found,
+         collect({o: o, score: score}) AS reached
+}
+CALL (reached, visited) {
+  UNWIND reached AS x
+  WITH x.o AS o, max(x.score) AS best
+  WHERE NOT o.id IN visited
+  ORDER BY best DESC, o.id ASC
+  LIMIT coalesce($beam, 1000000000)
+  RETURN collect(o) AS next_frontier
 }
 WITH visited,
      found + hop_found AS found,
      found_ids + [h IN hop_found | h.r.id] AS found_ids,
-     [n IN reached WHERE NOT n.id IN visited] AS frontier
+     next_frontier AS frontier
 WITH found, found_ids, frontier, visited + [n IN frontier | n.id] AS visited
 // hop 4
 CALL (frontier, found_ids) {
@@ -121,12 +149,21 @@ CALL (frontier, found_ids) {
     LIMIT $fanout
     RETURN r, o, score
   }
-  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found, collect(DISTINCT o) AS reached
+  RETURN collect(DISTINCT {r: r, score: score}) AS hop_found,
+         collect({o: o, score: score}) AS reached
+}
+CALL (reached, visited) {
+  UNWIND reached AS x
+  WITH x.o AS o, max(x.score) AS best
+  WHERE NOT o.id IN visited
+  ORDER BY best DESC, o.id ASC
+  LIMIT coalesce($beam, 1000000000)
+  RETURN collect(o) AS next_frontier
 }
 WITH visited,
      found + hop_found AS found,
      found_ids + [h IN hop_found | h.r.id] AS found_ids,
-     [n IN reached WHERE NOT n.id IN visited] AS frontier
+     next_frontier AS frontier
 WITH found, found_ids, frontier, visited + [n IN frontier | n.id] AS visited
 CALL (found) {
   UNWIND found AS hit

@@ -185,7 +185,7 @@ class GraphStore(ABC):
         similar to `vector` when given (else the newest: latest created_at), ties by id; a
         fact reached at an earlier hop is not a candidate again. With `beam`, at most that
         many newly reached entities go on to the next hop: those reached by the most similar
-        followed fact (ties in fan-out order), so hub entities cannot blow the walk up. Each
+        followed fact (ties by entity id), so hub entities cannot blow the walk up. Each
         fact comes with its cosine similarity to `vector` (0.0 when no vector, or when the fact
         has no embedding). The caller rebuilds paths from the facts.
         """

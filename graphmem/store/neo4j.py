@@ -903,6 +903,7 @@ class Neo4jStore(GraphStore):
         fanout: int,
         vector: Sequence[float] | None = None,
         include_invalid: bool = False,
+        beam: int | None = None,
     ) -> list[tuple[Fact, float]]:
         """One query for up to HOPS_PER_QUERY hops (the configured maximum); a longer walk
         continues from the returned frontier in the same read transaction, and stops as soon
@@ -915,6 +916,7 @@ class Neo4jStore(GraphStore):
             "agent_id": scope.agent_id,
             "run_id": scope.run_id,
             "fanout": int(fanout),
+            "beam": None if beam is None else int(beam),
             "vector": None if vector is None else self._vector(vector, "expansion"),
             "include_invalid": bool(include_invalid),
         }

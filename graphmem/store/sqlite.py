@@ -1198,7 +1198,7 @@ class SQLiteStore(GraphStore):
                     else None
                 )
                 # New entities, each with the best similarity of a fact reaching it; the beam
-                # keeps the best of them (stable: ties keep the fan-out order).
+                # keeps the best of them (ties by entity id, as in the Neo4j store).
                 nxt: dict[str, float] = {}
                 for i in _follow([r[0] for r in rows], fanout, similarity):
                     _, seq, source_id, target_id, _, _ = rows[i]
@@ -1209,7 +1209,7 @@ class SQLiteStore(GraphStore):
                             nxt[end] = score
                 frontier = list(nxt)
                 if beam is not None and len(frontier) > beam:
-                    frontier = sorted(frontier, key=lambda e: -nxt[e])[:beam]
+                    frontier = sorted(frontier, key=lambda e: (-nxt[e], e))[:beam]
                 visited.update(frontier)
             facts = self._by_seq(conn, FACTS, list(reached))
             found = [(facts[seq], score) for seq, score in reached.items() if seq in facts]

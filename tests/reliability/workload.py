@@ -30,7 +30,9 @@ PEOPLE = [
 HOBBIES = ["chess", "jazz", "hiking", "pottery", "sailing", "origami", "tango", "archery"]
 _SYLLABLES = [
     "ka", "lo", "mi", "ra", "tu", "ven", "dor", "sil", "bar", "nek", "pol", "zu", "fa",
-    "gri", "hes", "jor", "qua", "wim", "yel", "xan", "bop", "cet", "dru", "fin",
+    "gri", "hes", "jor", "qua", "wim", "yel", "xan", "bop", "cet", "dru", "fin", "gav",
+    "hum", "ist", "jek", "kro", "lum", "mox", "nid", "ost", "pra", "rix", "sut", "tev",
+    "ulm", "vok", "wez", "yab", "zor", "bre", "cha", "dak", "eps", "fro", "gul",
 ]  # fmt: skip
 
 
@@ -48,7 +50,7 @@ def distinct_names(n: int, seed: int, avoid: list[str]) -> list[str]:
     names: list[str] = []
     taken = [normalize_key(a) for a in avoid]
     while len(names) < n:
-        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(3, 4)))
+        word = "".join(rng.choice(_SYLLABLES) for _ in range(4))
         if taken and process.extractOne(word, taken, scorer=fuzz.ratio, score_cutoff=70):
             continue
         taken.append(word)
