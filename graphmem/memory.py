@@ -34,7 +34,7 @@ from graphmem.models import (
     Scope,
     Usage,
 )
-from graphmem.normalize import clean_text, to_utc, utcnow
+from graphmem.normalize import clean_text, to_utc, utcnow, valid_unicode
 from graphmem.resolve.base import UpdateResolver
 from graphmem.resolve.pipeline import UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
@@ -159,6 +159,8 @@ class Memory:
         msgs = self._validate_messages(messages)
         if metadata is not None and not isinstance(metadata, dict):
             raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
+        if not isinstance(infer, bool):
+            raise InputError(f"infer must be True or False, got {type(infer).__name__}")
         now = self._clock()
         reference = to_utc(timestamp) if timestamp is not None else now
         episodes = [
@@ -213,7 +215,7 @@ class Memory:
             run_id=scope.run_id,
             role="system",
             name="add_facts",
-            content=json.dumps(rows, default=str, ensure_ascii=False)[
+            content=valid_unicode(json.dumps(rows, default=str, ensure_ascii=False))[
                 : self.config.max_message_chars
             ],
             reference_time=reference,
@@ -382,8 +384,12 @@ class Memory:
         limit = _positive_int(limit, "limit")
         if token_budget is not None:
             token_budget = _positive_int(token_budget, "token_budget")
-        if hops is not None and (not isinstance(hops, int) or not 0 <= hops <= 4):
+        if hops is not None and (
+            isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 4
+        ):
             raise InputError("hops must be an integer from 0 to 4")
+        _flag(include_history, "include_history", optional=True)
+        _flag(include_episodes, "include_episodes")
         when = to_utc(as_of, field="as_of") if as_of is not None else None
         result = self._retriever.search(
             scope,
@@ -410,6 +416,7 @@ class Memory:
         """All facts in scope (current ones unless include_history), oldest first."""
         scope = Scope.of(user_id, agent_id, run_id)
         limit = _positive_int(limit, "limit")
+        _flag(include_history, "include_history")
         facts = self.store.list_facts(scope, include_invalid=include_history)
         return {"results": [_fact_dict(f) for f in facts[:limit]]}
 
@@ -463,8 +470,9 @@ class Memory:
     def _locate(self, fact_id: Any) -> Fact:
         if not isinstance(fact_id, str) or not fact_id.strip():
             raise InputError("fact id must be a non-empty string")
-        partition = self.store.locate_fact(fact_id.strip())
-        found = self.store.get_facts(partition, [fact_id.strip()]) if partition else []
+        fact_id = valid_unicode(fact_id.strip())
+        partition = self.store.locate_fact(fact_id)
+        found = self.store.get_facts(partition, [fact_id]) if partition else []
         if not found:
             raise NotFoundError(f"no fact with id {fact_id!r}")
         return found[0]
@@ -523,6 +531,11 @@ def _account(result: AddResult, usage: Usage) -> None:
     result.completion_tokens += usage.completion_tokens
 
 
+def _flag(value: Any, name: str, *, optional: bool = False) -> None:
+    if not isinstance(value, bool) and not (optional and value is None):
+        raise InputError(f"{name} must be True or False, got {type(value).__name__}")
+
+
 def _positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(f"{name} must be a positive integer")
@@ -531,9 +544,11 @@ def _positive_int(value: Any, name: str) -> int:
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
     try:
-        return json.loads(json.dumps(data, default=str))
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"metadata must be JSON-serialisable: {exc}") from exc
+        safe = json.loads(json.dumps(data, default=str))
+        json.dumps(safe, ensure_ascii=False).encode("utf-8")  # no surrogates
+        return safe
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InputError(f"metadata must be JSON-serialisable text: {exc}") from None
 
 
 def _relation_from_dict(i: int, row: Any, episode_id: str) -> ExtractedRelation:

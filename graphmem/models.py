@@ -49,6 +49,8 @@ class Scope(BaseModel):
             raise ScopeError(f"{info.field_name} is longer than {MAX_SCOPE_ID_CHARS} characters")
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
             raise ScopeError(f"{info.field_name} must not contain control characters")
+        if any("\ud800" <= ch <= "\udfff" for ch in text):
+            raise ScopeError(f"{info.field_name} must be valid Unicode (it holds a surrogate)")
         return text
 
     @model_validator(mode="after")

@@ -19,13 +19,24 @@ DEFAULT_RELATION = "RELATED_TO"
 DEFAULT_TYPE = "Entity"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _NON_IDENT = re.compile(r"[^A-Za-z0-9]+")
 
 
+def valid_unicode(text: str) -> str:
+    """Text that can be encoded as UTF-8: surrogate code points (a str decoded with
+    'surrogatepass' or 'surrogateescape', or built from UTF-16 halves) are joined when they
+    form a pair, and replaced by U+FFFD when they are unpaired. No store can hold them."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def clean_text(text: str) -> str:
-    """NFKC-normalise, drop control characters (NUL included) and collapse whitespace."""
-    text = unicodedata.normalize("NFKC", text)
+    """Repair surrogates (valid_unicode), NFKC-normalise, drop control characters (NUL
+    included) and collapse whitespace."""
+    text = unicodedata.normalize("NFKC", valid_unicode(text))
     text = _CONTROL.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 

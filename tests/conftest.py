@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ class Clock:
     """An injectable clock that only moves when told to."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+        self.now = start or datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

@@ -3,7 +3,7 @@ reprocess, scopes and bad input. Fast: hashing embedder, in-memory SQLite, rules
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -282,14 +282,16 @@ def test_timestamps_in_any_zone_are_stored_in_utc(memory):
     memory.add("I live in Lisbon.", user_id="u", timestamp="2024-03-01T10:00:00+05:00")
     [row] = memory.get_all(user_id="u")["results"]
     assert row["valid_at"].startswith("2024-03-01T05:00:00")
-    memory.add("I work at Acme.", user_id="u", timestamp=datetime(2024, 3, 2, tzinfo=timezone.utc))
+    memory.add("I work at Acme.", user_id="u", timestamp=datetime(2024, 3, 2, tzinfo=UTC))
     memory.add("I like tea.", user_id="u", timestamp=1_700_000_000)
     assert len(memory.get_all(user_id="u")["results"]) == 3
 
 
 def test_past_state_is_history_not_a_contradiction(memory):
     memory.add("I live in Porto.", user_id="ana", timestamp="2024-06-01T00:00:00Z")
-    result = memory.add("I used to live in Lisbon.", user_id="ana", timestamp="2024-07-01T00:00:00Z")
+    result = memory.add(
+        "I used to live in Lisbon.", user_id="ana", timestamp="2024-07-01T00:00:00Z"
+    )
     assert [(c.event, c.target) for c in result.results] == [("ADD", "Lisbon")]
     assert facts_of(memory, "ana") == {("ana", "LIVES_IN", "Porto")}
     assert facts_of(memory, "ana", history=True) == {
@@ -318,7 +320,9 @@ def test_two_flags_in_one_add_each_act_on_their_own_stored_fact(memory):
     """A contradiction and a duplicate in one add: each decision names its stored fact by the
     short id the resolver saw; the move must end the old home, not the liked thing."""
     memory.add("Bruno lives in Rome. Bruno likes chess.", user_id="u", timestamp="2024-01-01")
-    result = memory.add("Bruno lives in Oslo. Bruno likes chess.", user_id="u", timestamp="2024-02-01")
+    result = memory.add(
+        "Bruno lives in Oslo. Bruno likes chess.", user_id="u", timestamp="2024-02-01"
+    )
     assert sorted((c.event, c.target) for c in result.results) == [
         ("ADD", "Oslo"),
         ("INVALIDATE", "Rome"),

@@ -191,6 +191,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--out", default=None, help="JSON result path (default benchmarks/results/locomo.json)"
     )
+    p.add_argument(
+        "--per-question",
+        action="store_true",
+        help="also write every question's scores to the JSON (large)",
+    )
     return p.parse_args(argv)
 
 
@@ -374,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "approximations": approximations,
         "table": text,
         "elapsed_seconds": round(elapsed, 1),
-        "per_question": rows,
+        "per_question": rows if args.per_question else None,
     }
     path = write_json(out, payload)
     print(f"\nwrote {path} ({elapsed:.1f} s)")

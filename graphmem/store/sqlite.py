@@ -505,6 +505,10 @@ class SQLiteStore(GraphStore):
                         ) from exc
                 except sqlite3.Error as exc:
                     raise self._error(exc) from exc
+                except UnicodeEncodeError as exc:  # a str SQLite cannot store (surrogates)
+                    raise StoreError(
+                        f"SQLite store {self.path!r}: text is not valid Unicode: {exc}"
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
 

@@ -157,3 +157,40 @@ def test_a_stale_plan_is_replanned_not_applied(tmp_path):
     assert duplicate_keys(first, ["ana"]) == []
     first.close()
     second.close()
+
+
+def test_a_taken_entity_key_is_replanned_on_a_store_without_versions(tmp_path):
+    """What a store that keeps no partition version (Neo4j) relies on: the unique entity key.
+    Another writer creates Eva between this add's plan and apply; the apply is refused with
+    ConflictError and the re-plan links to the Eva now stored instead of a second Eva."""
+    from graphmem.store.sqlite import SQLiteStore
+
+    class Unversioned(SQLiteStore):
+        def partition_version(self, partition: str) -> None:
+            return None
+
+    path = str(tmp_path / "keys.db")
+    first = make_memory(Clock(), store={"path": path})
+    first.store.close()
+    first.store = first._pipeline._store = first._pipeline._entities._store = Unversioned(path)
+    second = make_memory(Clock(), store={"path": path})
+
+    real_plan = first._pipeline.plan
+    calls = []
+
+    def plan_then_let_the_other_write(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        if not calls:
+            second.add("Eva likes chess.", user_id="ana")
+        calls.append(plan)
+        return plan
+
+    first._pipeline.plan = plan_then_let_the_other_write
+    result = first.add("Eva likes tango.", user_id="ana")
+    assert len(calls) == 2 and not result.errors
+    assert duplicate_keys(first, ["ana"]) == []
+    rows = first.get_all(user_id="ana")["results"]
+    assert sorted((r["source"], r["target"]) for r in rows) == [("Eva", "chess"), ("Eva", "tango")]
+    assert len({r["source_id"] for r in rows}) == 1
+    first.close()
+    second.close()
