@@ -544,7 +544,7 @@ def _positive_int(value: Any, name: str) -> int:
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
     try:
-        safe = json.loads(json.dumps(data, default=str))
+        safe = json.loads(json.dumps(data, default=str, allow_nan=False))
         json.dumps(safe, ensure_ascii=False).encode("utf-8")  # no surrogates
         return safe
     except (TypeError, ValueError, RecursionError) as exc:

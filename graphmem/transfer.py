@@ -133,7 +133,7 @@ def _parse(fp: IO[str] | Iterable[str]) -> _Parsed:
             return InputError(f"line {number}: {msg}")
 
         try:
-            data = json.loads(line)
+            data = json.loads(line, parse_constant=_no_constants)
         except ValueError as exc:
             raise bad(f"not valid JSON ({exc})") from None
         if not isinstance(data, dict):
@@ -220,6 +220,10 @@ def _parse(fp: IO[str] | Iterable[str]) -> _Parsed:
                 f"{len(items)}: truncated or edited export"
             )
     return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _summary(exc: Exception) -> str:

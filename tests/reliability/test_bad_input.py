@@ -46,7 +46,7 @@ HOSTILE = [
     "Person`:`Admin",
     '" OR 1=1 --',
     "NEAR(a b) AND * OR ^x",
-    "part : \"p0\" OR text : *",
+    'part : "p0" OR text : *',
     "%_\\%",
     "{{template}}",
     "<script>alert(1)</script>",
@@ -79,9 +79,11 @@ def any_text(max_size: int = 60) -> st.SearchStrategy[str]:
         HOSTILE + EMOJI + ODD + [s[:4] for s in SCRIPTS.values()] + ["王小明", "  ", "..."]
     )
     chars = st.characters(exclude_categories=())
-    return st.lists(st.one_of(fragments, st.text(chars, max_size=8)), max_size=8).map(
-        "".join
-    ).map(lambda s: s[:max_size])
+    return (
+        st.lists(st.one_of(fragments, st.text(chars, max_size=8)), max_size=8)
+        .map("".join)
+        .map(lambda s: s[:max_size])
+    )
 
 
 def script_name(script: str) -> st.SearchStrategy[str]:
@@ -409,8 +411,9 @@ def iso_strings() -> st.SearchStrategy[str]:
 def timestamps() -> st.SearchStrategy[Any]:
     return st.one_of(
         st.datetimes(timezones=st.none() | st.timezones()),
-        st.datetimes(timezones=st.builds(timezone, st.timedeltas(-timedelta(hours=23),
-                                                                 timedelta(hours=23)))),
+        st.datetimes(
+            timezones=st.builds(timezone, st.timedeltas(-timedelta(hours=23), timedelta(hours=23)))
+        ),
         st.dates(),
         iso_strings(),
         st.integers(min_value=-(2**40), max_value=2**40),
@@ -480,3 +483,17 @@ def test_a_wrong_fact_id_is_not_found_not_a_crash(memory):
         with pytest.raises(NotFoundError):
             memory.delete(bad)
     assert len(memory.get_all(user_id="u")["results"]) == 1
+
+
+def test_metadata_must_be_strict_json(memory):
+    """NaN and infinities are not JSON: refused at the edge, so exports and Neo4j's JSON
+    property never meet them."""
+    for bad in ({"x": float("nan")}, {"x": [float("inf")]}, {1j: 1}, {"x": "\ud800"}):
+        with pytest.raises(InputError, match="metadata"):
+            memory.add("hi", user_id="u", metadata=bad)
+    memory.add("hi", user_id="u", metadata={"x": 1.5, 2: None, "t": datetime(2024, 1, 1)})
+    assert memory.episodes(user_id="u")[0].metadata == {
+        "x": 1.5,
+        "2": None,
+        "t": "2024-01-01 00:00:00",
+    }

@@ -16,6 +16,7 @@ from collections import Counter
 
 import pytest
 
+from graphmem import Memory, MemoryConfig
 from graphmem.models import EpisodeStatus, Scope
 from tests.conftest import Clock, make_memory
 from tests.reliability.workers import concurrent_worker, mp_context
@@ -170,9 +171,8 @@ def test_a_taken_entity_key_is_replanned_on_a_store_without_versions(tmp_path):
             return None
 
     path = str(tmp_path / "keys.db")
-    first = make_memory(Clock(), store={"path": path})
-    first.store.close()
-    first.store = first._pipeline._store = first._pipeline._entities._store = Unversioned(path)
+    config = {"embedder": {"provider": "hashing", "dims": 256}, "extractor": "rules"}
+    first = Memory(MemoryConfig.from_dict(config), store=Unversioned(path), clock=Clock())
     second = make_memory(Clock(), store={"path": path})
 
     real_plan = first._pipeline.plan

@@ -11,6 +11,7 @@ and exports back byte-identical.
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import threading
@@ -62,11 +63,12 @@ def test_memory_on_a_neo4j_that_is_down_is_a_store_error_naming_the_uri():
 
 def test_cli_on_a_neo4j_that_is_down_prints_the_error_and_exits_2(tmp_path, capsys):
     config = tmp_path / "neo4j.json"
-    config.write_text(
-        '{"store": {"provider": "neo4j", "uri": "%s"}, "extractor": "rules",'
-        ' "embedder": {"provider": "hashing", "dims": 32}}' % DOWN,
-        encoding="utf-8",
-    )
+    settings = {
+        "store": {"provider": "neo4j", "uri": DOWN},
+        "extractor": "rules",
+        "embedder": {"provider": "hashing", "dims": 32},
+    }
+    config.write_text(json.dumps(settings), encoding="utf-8")
     assert main(["search", "where?", "--user", "ana", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("graphmem: error: ") and DOWN in err

@@ -58,16 +58,19 @@ def distinct_names(n: int, seed: int, avoid: list[str]) -> list[str]:
     return names
 
 
-def script(n: int, users: list[str], seed: int) -> list[Add]:
-    """n adds across `users`, with overlapping people and hobbies in every user's graph."""
+def script(n: int, users: list[str], seed: int, moves: int = 1) -> list[Add]:
+    """n adds across `users`, with overlapping people and hobbies in every user's graph.
+    `moves` weighs the user's own moves (LIVES_IN, one value at a time) against each of the
+    five other kinds of statement: more moves, more adds racing on the same fact."""
     rng = random.Random(seed)
     fresh = iter(distinct_names(n, seed + 1, PEOPLE + HOBBIES + users))
     adds = []
+    kinds = [0] * moves + [1, 2, 3, 4, 5]
     for i in range(n):
         user = rng.choice(users)
         p, q = sorted(rng.sample(PEOPLE, 2))
         hobby = rng.choice(HOBBIES)
-        kind = rng.randrange(6)
+        kind = rng.choice(kinds)
         if kind == 0:
             text = f"I live in {next(fresh)}."
         elif kind == 1:
@@ -97,9 +100,7 @@ def content(memory, users: list[str]) -> dict:
     keys: dict[str, list[str]] = {}
     for user in users:
         scope = Scope(user_id=user)
-        times = {
-            e.id: e.reference_time.isoformat() for e in memory.store.list_episodes(scope)
-        }
+        times = {e.id: e.reference_time.isoformat() for e in memory.store.list_episodes(scope)}
         for f in memory.store.list_facts(scope, include_invalid=True):
             provenance = tuple(sorted(times.get(e, "?") for e in f.episodes))
             facts[(user, f.source, f.relation, f.target, f.is_current, provenance)] += 1
