@@ -179,7 +179,9 @@ class Memory:
             )
             for m in msgs
         ]
-        self.store.add_episodes(episodes, self.embedder.embed([e.content for e in episodes]))
+        # Durable first, before any model or LLM call; the content vector is written with the
+        # batch (one embedding call per add, see UpdatePipeline.plan).
+        self.store.add_episodes(episodes)
         result = AddResult(episodes=[e.id for e in episodes])
         if not infer:
             self._write(scope, episodes, Extraction(), result)
@@ -222,7 +224,7 @@ class Memory:
             created_at=now,
         )
         relations = [_relation_from_dict(i, row, episode.id) for i, row in enumerate(rows)]
-        self.store.add_episodes([episode], self.embedder.embed([episode.content]))
+        self.store.add_episodes([episode])
         result = AddResult(episodes=[episode.id])
         self._write(scope, [episode], Extraction(relations=relations), result)
         return result

@@ -193,6 +193,10 @@ class WriteBatch(BaseModel):
     merges: list[ProvenanceMerge] = Field(default_factory=list)
     mentions: list[tuple[str, str]] = Field(default_factory=list)  # (episode_id, entity_id)
     episode_ids: list[str] = Field(default_factory=list)  # marked processed in the same tx
+    # Content vectors for episodes stored without one: the add embeds every text in one model
+    # call after the episode is durable, and the vector lands with the rest of the batch.
+    # Keys are among episode_ids; a store sets each only where the episode has none yet.
+    episode_embeddings: dict[str, list[float]] = Field(default_factory=dict)
     # The partition's version (GraphStore.partition_version) the batch was planned against; a
     # store that tracks versions refuses the batch with ConflictError when it has moved on.
     expected_version: int | None = None

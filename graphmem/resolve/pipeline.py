@@ -111,12 +111,23 @@ class UpdatePipeline:
         ]
         names = list(dict.fromkeys(normalize_key(m.name) for m in mentions))
         name_text = {normalize_key(m.name): m.name for m in mentions}
-        vectors = self._embedder.embed([name_text[k] for k in names] + sentences)
-        name_vectors = dict(zip(names, vectors[: len(names)], strict=True))
-        fact_vectors = vectors[len(names) :]
+        # ONE embedding call per add: the episodes' content, entity names and fact sentences.
+        texts = [e.content for e in episodes] + [name_text[k] for k in names] + sentences
+        vectors = self._embedder.embed(texts)
+        n_eps, n_names = len(episodes), len(names)
+        name_vectors = dict(zip(names, vectors[n_eps : n_eps + n_names], strict=True))
+        fact_vectors = vectors[n_eps + n_names :]
 
         matches, upserts = self._entities.resolve(partition, scope.user_id, mentions, name_vectors)
-        plan = Plan(batch=WriteBatch(partition=partition, episode_ids=[e.id for e in episodes]))
+        plan = Plan(
+            batch=WriteBatch(
+                partition=partition,
+                episode_ids=[e.id for e in episodes],
+                episode_embeddings={
+                    e.id: [float(x) for x in v] for e, v in zip(episodes, vectors, strict=False)
+                },
+            )
+        )
 
         candidates: list[Candidate] = []
         for rel, sentence, vec in zip(relations, sentences, fact_vectors, strict=True):

@@ -550,6 +550,10 @@ class Neo4jStore(GraphStore):
         with contextlib.suppress(Exception):  # closing a driver that may never have connected
             self._driver.close()
 
+    def _episode_vector(self, batch: WriteBatch, episode_id: str) -> list[float] | None:
+        vector = batch.episode_embeddings.get(episode_id)
+        return None if vector is None else self._vector(vector, f"episode {episode_id}")
+
     def _vector(self, values: Sequence[float] | None, what: str) -> list[float]:
         if values is None:
             raise StoreError(f"{what}: a vector is required")
@@ -1155,8 +1159,14 @@ class Neo4jStore(GraphStore):
                     "write/mark_episodes_processed",
                     {
                         "partition": partition,
-                        "ids": episode_ids,
                         "status": EpisodeStatus.PROCESSED.value,
+                        "episodes": [
+                            {
+                                "id": episode_id,
+                                "embedding": self._episode_vector(batch, episode_id),
+                            }
+                            for episode_id in episode_ids
+                        ],
                     },
                     None,
                 )

@@ -1279,6 +1279,21 @@ class SQLiteStore(GraphStore):
                         WHERE partition = ? AND id {_IN_JSON}""",
                     (partition, _ids(batch.episode_ids)),
                 )
+            self._check_dims(conn, list(batch.episode_embeddings.values()))
+            episode_patch = _Patch(EPISODES, partition)
+            for episode_id, vector in batch.episode_embeddings.items():
+                row = conn.execute(
+                    """UPDATE episodes SET embedding = ?
+                       WHERE partition = ? AND id = ? AND embedding IS NULL
+                       RETURNING seq, agent_id, run_id""",
+                    (_blob(vector), partition, episode_id),
+                ).fetchone()
+                if row is not None:
+                    episode_patch.appends.append((row[0], episode_id, vector, row[1], row[2], True))
+            if episode_patch.appends:
+                episode_patch.appends.sort(key=lambda r: r[0])  # the index appends by seq
+                episode_patch.version = self._bump(conn, partition, EPISODES)
+                patches.append(episode_patch)
             # Merges, mentions and statuses change nothing a vector index holds.
             if batch.entities:
                 entity_patch.version = self._bump(conn, partition, ENTITIES)

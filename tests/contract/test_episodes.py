@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from graphmem.errors import StoreError
-from graphmem.models import EpisodeStatus, Scope
+from graphmem.models import EpisodeStatus, Scope, WriteBatch
 from tests.contract.builders import (
     ALICE,
     BOB,
@@ -224,3 +224,26 @@ def test_adding_a_stored_episode_again_changes_nothing(store):
     [got] = store.get_episodes(ALICE.partition, [ep.id])
     assert (got.content, got.status) == ("said once", EpisodeStatus.PROCESSED)
     assert store.counts(ALICE.partition)["episodes"] == 1
+
+
+def test_apply_gives_unembedded_episodes_their_vector(store):
+    """An add stores its episodes first without a vector; the vector arrives with the batch
+    and never replaces one already stored."""
+    bare = episode(ALICE, "said before extraction", minute=1)
+    kept = episode(ALICE, "embedded at insert", minute=2)
+    store.add_episodes([bare])
+    store.add_episodes([kept], [axis(1)])
+    assert bare.id not in ids(store.search_episodes_vector(ALICE, axis(0), 5))
+    store.apply(
+        WriteBatch(
+            partition=ALICE.partition,
+            episode_ids=[bare.id, kept.id],
+            episode_embeddings={bare.id: axis(0), kept.id: axis(0)},
+        )
+    )
+    top = store.search_episodes_vector(ALICE, axis(0), 1)
+    assert ids(top) == [bare.id] and abs(top[0][1] - 1.0) < SCORE_TOL
+    assert ids(store.search_episodes_vector(ALICE, axis(1), 1)) == [kept.id]
+    assert {e.status for e in store.get_episodes(ALICE.partition, [bare.id, kept.id])} == {
+        EpisodeStatus.PROCESSED
+    }
