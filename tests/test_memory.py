@@ -329,3 +329,91 @@ def test_two_flags_in_one_add_each_act_on_their_own_stored_fact(memory):
         ("MERGE", "chess"),
     ]
     assert facts_of(memory, "u") == {("Bruno", "LIVES_IN", "Oslo"), ("Bruno", "LIKES", "chess")}
+
+
+def test_as_of_sees_facts_that_have_ended_since(memory):
+    memory.add("I work at Acme.", user_id="bo", timestamp="2022-01-01T00:00:00Z")
+    memory.add("I joined Globex.", user_id="bo", timestamp="2023-06-01T00:00:00Z")
+    for history in (None, False):
+        then = memory.search(
+            "where does bo work",
+            user_id="bo",
+            as_of="2022-06-01",
+            include_history=history,
+            include_episodes=False,
+        )
+        assert [h["target"] for h in then["results"]] == ["Acme"]
+    later = memory.search(
+        "where does bo work", user_id="bo", as_of="2024-01-01", include_episodes=False
+    )
+    assert [h["target"] for h in later["results"]] == ["Globex"]
+
+
+def test_past_stint_does_not_end_the_current_fact(memory):
+    memory.add_facts(
+        [{"source": "Ana", "relation": "LIVES_IN", "target": "Paris", "valid_at": "2020-01-01"}],
+        user_id="ana",
+    )
+    result = memory.add_facts(
+        [
+            {
+                "source": "Ana",
+                "relation": "LIVES_IN",
+                "target": "Paris",
+                "valid_at": "2010-01-01",
+                "invalid_at": "2015-01-01",
+            }
+        ],
+        user_id="ana",
+    )
+    assert [c.event for c in result.results] == ["ADD"]
+    rows = memory.get_all(user_id="ana", include_history=True)["results"]
+    assert sorted((r["valid_at"][:4], (r["invalid_at"] or "")[:4]) for r in rows) == [
+        ("2010", "2015"),
+        ("2020", ""),
+    ]
+
+
+def test_reversed_edge_is_a_new_fact(memory):
+    memory.add_facts([{"source": "Alice", "relation": "FOLLOWS", "target": "Bob"}], user_id="u")
+    result = memory.add_facts(
+        [{"source": "Bob", "relation": "FOLLOWS", "target": "Alice"}], user_id="u"
+    )
+    assert [c.event for c in result.results] == ["ADD"]
+
+
+def test_marriage_contradiction_found_from_either_end(memory):
+    memory.add_facts(
+        [{"source": "Bob", "relation": "MARRIED_TO", "target": "Ana", "valid_at": "2015-01-01"}],
+        user_id="u",
+    )
+    memory.add_facts(
+        [{"source": "Ana", "relation": "MARRIED_TO", "target": "Carl", "valid_at": "2022-01-01"}],
+        user_id="u",
+    )
+    assert facts_of(memory, "u") == {("Ana", "MARRIED_TO", "Carl")}
+
+
+def test_names_differing_in_digits_stay_apart(memory):
+    memory.add_facts([{"source": "Ana", "relation": "USES", "target": "Windows 10"}], user_id="u")
+    result = memory.add_facts(
+        [{"source": "Ana", "relation": "USES", "target": "Windows 11"}], user_id="u"
+    )
+    assert [(c.event, c.target) for c in result.results] == [("ADD", "Windows 11")]
+
+
+def test_merge_only_within_the_scope_that_said_it(memory):
+    memory.add("I live in Oslo.", user_id="u", agent_id="A")
+    memory.add("I live in Oslo.", user_id="u", agent_id="B")
+    assert [r["target"] for r in memory.get_all(user_id="u", agent_id="B")["results"]] == ["Oslo"]
+    assert [r["target"] for r in memory.get_all(user_id="u", agent_id="A")["results"]] == ["Oslo"]
+
+
+def test_star_target_negation_creates_no_entity(memory):
+    memory.add_facts([{"source": "Ana", "relation": "WORKS_AT", "target": "Acme"}], user_id="u")
+    memory.add_facts(
+        [{"source": "Ana", "relation": "WORKS_AT", "target": "*", "negated": True}], user_id="u"
+    )
+    assert facts_of(memory, "u") == set()
+    names = {e.name for e in memory.store.list_entities("u:u")}
+    assert "*" not in names

@@ -9,7 +9,7 @@ contradictions (a functional relation with another target, overlapping in time) 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -32,7 +32,6 @@ class Candidate:
     fact: Fact  # id, endpoints, sentence, times, provenance; embedding set
     negated: bool = False
     stated_invalid_at: datetime | None = None
-    flags: list[Flag] = field(default_factory=list)
 
     @property
     def vector(self) -> np.ndarray:
@@ -90,15 +89,14 @@ class ConflictDetector:
         """Flag each candidate against current stored facts and the earlier candidates of the
         same add (so "moved from Paris to Berlin" in one message resolves in order).
 
-        Flags are also attached to their candidate (`candidate.flags`); a candidate with no
-        flags is a plain ADD.
+        A candidate with no flag is a plain ADD. A past state ("I lived in Lisbon") that
+        overlaps a current fact with the same triple is turned into a negation of it here.
         """
         flags: list[Flag] = []
         current = [f for f in stored if f.is_current]
         seen: list[Fact] = []
         for cand in candidates:
-            cand.flags = self._flags_for(cand, current + seen)
-            flags.extend(cand.flags)
+            flags.extend(self._flags_for(cand, current + seen))
             if not cand.negated:
                 seen.append(cand.fact)
         return flags
@@ -108,15 +106,14 @@ class ConflictDetector:
         symmetric = new.relation in SYMMETRIC_RELATIONS
         vec = cand.vector
 
+        def same_triple(f: Fact) -> bool:
+            return f.relation == new.relation and same_endpoints(f, new, symmetric=symmetric)
+
         if not cand.negated and new.invalid_at is not None:
-            # A past state ("I lived in Lisbon"). If it is still stored as current, the
-            # statement ends it; otherwise it is history and contradicts nothing current.
-            same = [
-                f
-                for f in existing
-                if f.relation == new.relation and same_endpoints(f, new, symmetric=symmetric)
-            ]
-            if not same:
+            # A past state ("I lived in Lisbon" / "in Paris 2010-2015"). If it overlaps the
+            # current fact with the same triple, the statement ends that fact; otherwise it is
+            # history, added as is, and contradicts nothing current.
+            if not any(same_triple(f) and overlaps(f, new) for f in existing):
                 return []
             cand.negated = True
             cand.stated_invalid_at = new.invalid_at
@@ -126,10 +123,11 @@ class ConflictDetector:
             ended = [
                 f
                 for f in existing
-                if f.relation == new.relation
-                and (
-                    same_endpoints(f, new, symmetric=symmetric)
-                    or (f.source_id == new.source_id and _is_placeholder(new))
+                if same_triple(f)
+                or (
+                    f.relation == new.relation
+                    and f.source_id == new.source_id
+                    and _is_placeholder(new)
                 )
             ]
             if not ended:
@@ -144,42 +142,28 @@ class ConflictDetector:
                 )
             ]
 
-        duplicates = [
-            f
-            for f in existing
-            if f.relation == new.relation and same_endpoints(f, new, symmetric=symmetric)
-        ]
+        # Saying something again merges provenance, but only into a fact the same agent/run
+        # can see, so a merge never hides a fact from the scope that said it. Contradictions
+        # and ends, below, act across the user's whole graph: a move is a move.
+        mergeable = [f for f in existing if _same_narrowing(f, new)]
+        duplicates = [f for f in mergeable if same_triple(f)]
         if duplicates:
             return [Flag(kind="duplicate", new=proposed, existing=_short_ids(duplicates[:1]))]
 
-        flags: list[Flag] = []
-        by_source = new.relation in self.functional
-        by_target = new.relation in self.target_functional
-        if by_source or by_target:
-            rivals = [
-                f
-                for f in existing
-                if f.relation == new.relation
-                and (
-                    (by_source and f.source_id == new.source_id and f.target_id != new.target_id)
-                    or (by_target and f.target_id == new.target_id and f.source_id != new.source_id)
+        rivals = [f for f in existing if self._rivals(f, new, symmetric) and overlaps(f, new)]
+        if rivals:
+            return [
+                Flag(
+                    kind="contradiction",
+                    new=proposed,
+                    existing=_short_ids(rivals),
+                    detail=f"{new.relation} holds one value at a time",
                 )
-                and overlaps(f, new)
             ]
-            if rivals:
-                flags.append(
-                    Flag(
-                        kind="contradiction",
-                        new=proposed,
-                        existing=_short_ids(rivals),
-                        detail=f"{new.relation} holds one value at a time",
-                    )
-                )
-                return flags
 
         near: list[tuple[float, Fact]] = []
-        for f in existing:
-            if same_endpoints(f, new, symmetric=True):
+        for f in mergeable:
+            if same_endpoints(f, new, symmetric=symmetric):
                 rel_sim = fuzz.ratio(f.relation, new.relation)
                 cos = _cosine(f, vec)
                 if rel_sim >= RELATION_SIMILARITY or cos >= self.near_duplicate_threshold:
@@ -188,17 +172,34 @@ class ConflictDetector:
                 cos = _cosine(f, vec)
                 if cos >= self.near_duplicate_threshold:
                     near.append((cos, f))
-        if near:
-            near.sort(key=lambda t: (-t[0], t[1].id))
-            flags.append(
-                Flag(
-                    kind="near_duplicate",
-                    new=proposed,
-                    existing=_short_ids([f for _, f in near[:3]]),
-                    detail=f"similar to a stored fact (score {near[0][0]:.2f})",
-                )
+        if not near:
+            return []
+        near.sort(key=lambda t: (-t[0], t[1].id))
+        return [
+            Flag(
+                kind="near_duplicate",
+                new=proposed,
+                existing=_short_ids([f for _, f in near[:3]]),
+                detail=f"similar to a stored fact (score {near[0][0]:.2f})",
             )
-        return flags
+        ]
+
+    def _rivals(self, f: Fact, new: Fact, symmetric: bool) -> bool:
+        """Whether stored fact f and the new fact cannot both hold: same one-valued relation,
+        sharing the end that has one value, differing at the other. For a symmetric one-valued
+        relation (MARRIED_TO) either end counts: "Ana married Carl" ends "Bob married to Ana"."""
+        if f.relation != new.relation:
+            return False
+        by_source = new.relation in self.functional
+        by_target = new.relation in self.target_functional
+        if not (by_source or by_target):
+            return False
+        if symmetric and by_source:
+            shared = {f.source_id, f.target_id} & {new.source_id, new.target_id}
+            return bool(shared) and {f.source_id, f.target_id} != {new.source_id, new.target_id}
+        if by_source and f.source_id == new.source_id and f.target_id != new.target_id:
+            return True
+        return by_target and f.target_id == new.target_id and f.source_id != new.source_id
 
 
 def ambiguous_entity_flag(
@@ -211,6 +212,10 @@ def ambiguous_entity_flag(
         mention=mention,
         detail=f"'{mention}' matches {len(options)} stored entities about equally well",
     )
+
+
+def _same_narrowing(a: Fact, b: Fact) -> bool:
+    return a.agent_id == b.agent_id and a.run_id == b.run_id
 
 
 def _is_placeholder(fact: Fact) -> bool:

@@ -156,9 +156,12 @@ class EntityResolver:
         near = self._store.search_entities_vector(partition, vec, CANDIDATES)
         key = normalize_key(mention.name)
         scored: list[tuple[Entity, float, str]] = []
+        digits = _digits(key)
         for entity, cos in near:
             if not types_compatible(entity.type, mention.type):
                 continue
+            if _digits(entity.key) != digits:
+                continue  # "Windows 10" is not "Windows 11", however alike they look
             ratio = max(
                 [fuzz.ratio(key, entity.key)]
                 + [fuzz.ratio(key, normalize_key(a)) for a in entity.aliases]
@@ -169,12 +172,20 @@ class EntityResolver:
                 scored.append((entity, float(cos), "embedding"))
         if not scored:
             return None
-        scored.sort(key=lambda t: (-t[1], t[0].id))
+        # Fuzzy (string) evidence outranks embedding evidence; scores compare only within one
+        # kind, so a fuzzy ratio is never weighed against a cosine.
+        scored.sort(key=lambda t: (t[2] != "fuzzy", -t[1], t[0].id))
         best, best_score, method = scored[0]
         rivals = [
-            (e, s) for e, s, _ in scored[1:] if best_score - s <= self._config.ambiguity_margin
+            (e, s)
+            for e, s, m in scored[1:]
+            if m == method and best_score - s <= self._config.ambiguity_margin
         ]
         return EntityMatch(mention.name, best, method, best_score, rivals)
+
+
+def _digits(key: str) -> str:
+    return "".join(ch for ch in key if ch.isdigit())
 
 
 def _alias_keys(entity: Entity) -> set[str]:

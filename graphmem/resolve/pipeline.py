@@ -8,6 +8,7 @@ transaction, so a failure anywhere here leaves the store untouched and the episo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,8 @@ from graphmem.resolve.policy import policy_decision
 from graphmem.store.base import GraphStore
 
 log = logging.getLogger(__name__)
+
+NO_TARGET = frozenset({"", "*"})
 
 
 @dataclass
@@ -87,6 +90,8 @@ class UpdatePipeline:
         relations = []
         for rel in extraction.relations:
             source, target = clean_name(rel.source), clean_name(rel.target)
+            if target in NO_TARGET:
+                target = ""  # "I quit my job": a negation that ends any target
             if not source or (not target and not rel.negated):
                 continue
             if normalize_key(source) == normalize_key(target):
@@ -316,6 +321,8 @@ class UpdatePipeline:
             action = decision.action
             if action == "ADD" and cand.negated:
                 action = "INVALIDATE" if targets else "SKIP"
+            elif action == "ADD" and targets:
+                action = "INVALIDATE"  # "ADD, superseding E1": write it and end E1
 
             if action == "SKIP":
                 plan.changes.append(_change(new, "SKIP", decision.reason or "nothing to do"))
@@ -446,7 +453,8 @@ def _mentions(episodes, candidates, matches, extraction) -> list[tuple[str, str]
         match = matches.get(normalize_key(clean_name(ent.name)))
         if match is None:
             continue
+        said = re.compile(rf"(?<!\w){re.escape(match.entity.key)}(?!\w)")
         for ep in episodes:
-            if match.entity.key in normalize_key(ep.content):
+            if said.search(normalize_key(ep.content)):
                 pairs[(ep.id, match.entity.id)] = None
     return list(pairs)

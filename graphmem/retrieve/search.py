@@ -69,7 +69,9 @@ class Retriever:
             as_of = qt.as_of
         history = options.include_history
         if history is None:
-            history = qt.wants_history or as_of is not None
+            history = qt.wants_history
+        # Facts that held at as_of (or in the window) may have ended since: fetch those too.
+        fetch_invalid = history or as_of is not None or window is not None
         hops = cfg.hops if options.hops is None else options.hops
 
         vector = self._embedder.embed_one(query)
@@ -108,7 +110,7 @@ class Retriever:
             vector,
             vector_k=cfg.vector_k,
             text_k=cfg.bm25_k,
-            include_invalid=history,
+            include_invalid=fetch_invalid,
             episodes=options.include_episodes,
         )
         add("vector", [(f.id, f) for f, _ in seeds_found.facts_vector])
@@ -122,7 +124,7 @@ class Retriever:
                 hops=hops,
                 fanout=cfg.fanout,
                 vector=vector,
-                include_invalid=history,
+                include_invalid=fetch_invalid,
                 beam=cfg.beam,
             )
             reached = best_paths(seeds, expanded, hops=hops, decay=cfg.hop_decay)
@@ -243,17 +245,17 @@ def _visible(c: _Candidate, as_of: datetime | None, window, history: bool) -> bo
             return False
         if window is not None:
             return window[0] <= ep.reference_time < window[1]
-        return as_of is None or history or ep.reference_time <= as_of
+        return as_of is None or ep.reference_time <= as_of
     fact = c.fact
-    if window is not None:
+    if window is not None:  # "in March 2024": whatever held during that period
         start, end = window
         if fact.valid_at is not None and fact.valid_at >= end:
             return False
         return not (fact.invalid_at is not None and fact.invalid_at <= start)
-    if as_of is not None and not history:
+    if as_of is not None:
+        if history:  # everything that had begun by then, ended or not
+            return fact.valid_at is None or fact.valid_at <= as_of
         return fact.valid_at_time(as_of)
-    if as_of is not None and fact.valid_at is not None and fact.valid_at > as_of:
-        return False  # never show what only became true after the asked-for time
     return history or fact.is_current
 
 
