@@ -124,11 +124,12 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def cmd_reprocess(args: argparse.Namespace) -> int:
     with _build_memory(args) as memory:
         results = memory.reprocess(user_id=args.user)
-    done = sum(1 for r in results if not r.pending)
+    episodes = sum(len(r.episodes) for r in results)
+    done = sum(len(r.episodes) for r in results if not r.pending)
     _print(
         args,
         [r.model_dump(mode="json") for r in results],
-        f"{len(results)} pending episodes, {done} completed",
+        f"{episodes} unprocessed episodes, {done} completed",
     )
     return 0
 
@@ -196,7 +197,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 user_id=user,
                 timestamp=msg["timestamp"],
             )
-        facts = memory.get_all(user_id=user, include_history=True)["results"]
+        facts = memory.get_all(user_id=user, include_history=True)["results"][::-1]  # oldest first
         report["facts"] = facts
         print(f"\nThe graph holds {len(facts)} facts (history kept):")
         for f in facts:
@@ -253,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common, scope], help="search memory (no LLM)")
     p.add_argument("query")
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=int, help="results (default: retrieval.limit, 10)")
     p.add_argument("--as-of", dest="as_of", help="facts valid at this time (ISO-8601)")
     p.add_argument("--budget", type=int, help="context token budget")
     p.add_argument("--history", action="store_true", help="include invalidated facts")
@@ -272,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("fact_id")
     p.set_defaults(func=cmd_delete)
 
-    p = sub.add_parser("reprocess", parents=[common], help="finish pending episodes")
+    p = sub.add_parser("reprocess", parents=[common], help="finish failed or pending episodes")
     p.add_argument("--user")
     p.set_defaults(func=cmd_reprocess)
 

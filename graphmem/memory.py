@@ -31,8 +31,11 @@ from graphmem.models import (
     ExtractedRelation,
     Extraction,
     Fact,
+    Invalidation,
     Scope,
     Usage,
+    WriteBatch,
+    new_id,
 )
 from graphmem.normalize import clean_text, to_utc, utcnow, valid_unicode
 from graphmem.resolve.base import UpdateResolver
@@ -45,6 +48,7 @@ from graphmem.store.base import GraphStore
 log = logging.getLogger(__name__)
 
 ROLES = frozenset({"user", "assistant", "system", "tool"})
+FILTER_KEYS = ("user_id", "agent_id", "run_id")  # what Mem0-style `filters` may name
 MAX_BATCH_MESSAGES = 1000
 KNOWN_ENTITIES_FOR_CONTEXT = 20
 # A write that loses a race with another process (ConflictError) is re-planned against the new
@@ -63,7 +67,7 @@ class Memory:
     store refuses with ConflictError when another writer got in between (or took the same
     entity key first); the add is then re-planned against the new graph and retried, so the
     outcome is the one some serial order of the adds would give. A write still refused after
-    WRITE_ATTEMPTS attempts leaves its episodes pending (AddResult.pending) for reprocess().
+    WRITE_ATTEMPTS attempts leaves its episodes failed (AddResult.pending) for reprocess().
     SQLite lock contention is retried inside the store. There is no async API: from asyncio,
     call the methods through asyncio.to_thread.
     """
@@ -152,8 +156,9 @@ class Memory:
     ) -> AddResult:
         """Store messages as episodes, then extract, resolve and write facts.
 
-        The episodes are committed before any extraction, so a failure leaves them pending
-        (see `reprocess`) and nothing else half-written.
+        The episodes are committed before any extraction, so a failure leaves them stored and
+        marked failed, listed in `AddResult.pending` (see `reprocess`), and nothing else
+        half-written.
         """
         scope = Scope.of(user_id, agent_id, run_id)
         msgs = self._validate_messages(messages)
@@ -163,8 +168,12 @@ class Memory:
             raise InputError(f"infer must be True or False, got {type(infer).__name__}")
         now = self._clock()
         reference = to_utc(timestamp) if timestamp is not None else now
+        # Ids that sort in message order (one random prefix, then the position): the stores
+        # order an add's episodes by id, so reprocess() replays them as they were said.
+        prefix = new_id()[:-4]
         episodes = [
             Episode(
+                id=f"{prefix}{i:04x}",
                 partition=scope.partition,
                 user_id=scope.user_id,
                 agent_id=scope.agent_id,
@@ -177,7 +186,7 @@ class Memory:
                 infer=infer,
                 metadata=_json_safe(metadata or {}),
             )
-            for m in msgs
+            for i, m in enumerate(msgs)
         ]
         # Durable first, before any model or LLM call; the content vector is written with the
         # batch (one embedding call per add, see UpdatePipeline.plan).
@@ -232,22 +241,35 @@ class Memory:
     def reprocess(
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> list[AddResult]:
-        """Finish episodes left pending by a failed extraction (all users when no scope)."""
+        """Finish unprocessed episodes (all users when no scope): FAILED ones (extraction or
+        the write failed; the error is on the episode) and PENDING ones (left by a crash).
+
+        The episodes of one add (same partition, agent_id, run_id, created_at and reference
+        time) go through ONE extraction together, as the add would have done; adds are
+        replayed oldest first, each returning an AddResult. Calling this while adds for the
+        same user are in flight may extract an in-flight episode a second time; that is
+        harmless (the same facts merge, nothing is duplicated), only wasted work.
+        """
         partition = None
         scope_filter: Scope | None = None
         if user_id or agent_id or run_id:
             scope_filter = Scope.of(user_id, agent_id, run_id)
             partition = scope_filter.partition
-        results = []
+        adds: dict[tuple[Any, ...], list[Episode]] = {}
         for ep in self.store.pending_episodes(partition):
             if scope_filter is not None and not scope_filter.narrows(ep.agent_id, ep.run_id):
                 continue
-            scope = Scope.of(ep.user_id, ep.agent_id, ep.run_id)
-            result = AddResult(episodes=[ep.id])
-            if ep.infer:
-                self._process(scope, [ep], result)
+            key = (ep.partition, ep.agent_id, ep.run_id, ep.created_at, ep.reference_time)
+            adds.setdefault((*key, ep.infer), []).append(ep)
+        results = []
+        for episodes in adds.values():
+            first = episodes[0]
+            scope = Scope.of(first.user_id, first.agent_id, first.run_id)
+            result = AddResult(episodes=[e.id for e in episodes])
+            if first.infer:
+                self._process(scope, episodes, result)
             else:
-                self._write(scope, [ep], Extraction(), result)
+                self._write(scope, episodes, Extraction(), result)
             results.append(result)
         return results
 
@@ -301,9 +323,9 @@ class Memory:
     def _mark_failed(
         self, scope: Scope, episodes: list[Episode], error: str, result: AddResult
     ) -> None:
-        log.warning("%s; episodes stay pending for reprocess()", error)
+        log.warning("%s; episodes marked failed for reprocess()", error)
         for ep in episodes:
-            self.store.set_episode_status(scope.partition, ep.id, EpisodeStatus.PENDING, error)
+            self.store.set_episode_status(scope.partition, ep.id, EpisodeStatus.FAILED, error)
         result.pending = [e.id for e in episodes]
         result.errors.append(error)
 
@@ -355,7 +377,7 @@ class Memory:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        limit: int = 10,
+        limit: int | None = None,
         as_of: Any = None,
         token_budget: int | None = None,
         include_history: bool | None = None,
@@ -367,15 +389,10 @@ class Memory:
 
         Returns {"results": [...], "context": str, ...}; each result has id, memory, source,
         relation, target, score, valid_at, invalid_at, episodes and path. No LLM call.
-        `filters` accepts Mem0-style {"user_id"|"agent_id"|"run_id": ...} for compatibility.
+        `limit` defaults to config.retrieval.limit. `filters` accepts Mem0-style
+        {"user_id"|"agent_id"|"run_id": ...} (see `_scope`).
         """
-        if filters:
-            if not isinstance(filters, dict):
-                raise InputError("filters must be a dict")
-            user_id = user_id or filters.get("user_id")
-            agent_id = agent_id or filters.get("agent_id")
-            run_id = run_id or filters.get("run_id")
-        scope = Scope.of(user_id, agent_id, run_id)
+        scope = _scope(user_id, agent_id, run_id, filters)
         if not isinstance(query, str):
             raise InputError(f"query must be a string, got {type(query).__name__}")
         query = clean_text(query)
@@ -383,7 +400,7 @@ class Memory:
             raise InputError("query is empty")
         if len(query) > self.config.max_message_chars:
             raise InputError(f"query is longer than {self.config.max_message_chars} characters")
-        limit = _positive_int(limit, "limit")
+        limit = self.config.retrieval.limit if limit is None else _positive_int(limit, "limit")
         if token_budget is not None:
             token_budget = _positive_int(token_budget, "token_budget")
         if hops is not None and (
@@ -414,13 +431,15 @@ class Memory:
         run_id: str | None = None,
         limit: int = 100,
         include_history: bool = False,
+        filters: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """All facts in scope (current ones unless include_history), oldest first."""
-        scope = Scope.of(user_id, agent_id, run_id)
+        """The newest `limit` facts in scope (current ones unless include_history), newest
+        first (by when graphmem learned them). `filters` as in `search`."""
+        scope = _scope(user_id, agent_id, run_id, filters)
         limit = _positive_int(limit, "limit")
         _flag(include_history, "include_history")
-        facts = self.store.list_facts(scope, include_invalid=include_history)
-        return {"results": [_fact_dict(f) for f in facts[:limit]]}
+        facts = self.store.list_facts(scope, include_invalid=include_history)  # oldest first
+        return {"results": [_fact_dict(f) for f in reversed(facts[-limit:])]}
 
     def get(self, fact_id: str) -> dict[str, Any]:
         fact = self._locate(fact_id)
@@ -447,6 +466,63 @@ class Memory:
         ]
         chain.sort(key=lambda f: (f.valid_at or f.created_at, f.created_at, f.id))
         return [_fact_dict(f) for f in chain]
+
+    def update(self, memory_id: str, data: str) -> dict[str, str]:
+        """Mem0's update: make a current fact say `data` instead, keeping what it said before.
+
+        In one transaction the fact is invalidated (invalid_at = expired_at = now,
+        invalidated_by = the new id) and a new fact takes its place: same source, relation,
+        target and episodes, the sentence `data` (embedded), valid_at = now. history() shows
+        both. Returns {"message", "id": the new fact's id}. NotFoundError for an unknown id;
+        InputError for empty data or a fact that is no longer current."""
+        if not isinstance(data, str):
+            raise InputError(f"data must be a string, got {type(data).__name__}")
+        text = clean_text(data)
+        if not text:
+            raise InputError("data is empty")
+        if len(text) > self.config.max_message_chars:
+            raise InputError(f"data is longer than {self.config.max_message_chars} characters")
+        fact = self._locate(memory_id)
+        vector = [float(x) for x in self.embedder.embed_one(text)]
+        delay = 0.002
+        with self._partition_lock(fact.partition):
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                version = self.store.partition_version(fact.partition)
+                fact = self._locate(fact.id)  # as of this attempt
+                if not fact.is_current:
+                    raise InputError(
+                        f"fact {fact.id} is no longer current (invalidated by "
+                        f"{fact.invalidated_by or 'a later fact'}); update its current version"
+                    )
+                now = self._clock()
+                new = fact.model_copy(
+                    update={
+                        "id": new_id(),
+                        "fact": text,
+                        "embedding": vector,
+                        "valid_at": now,
+                        "created_at": now,
+                        "episodes": list(fact.episodes),
+                    }
+                )
+                ended = Invalidation(
+                    fact_id=fact.id, invalid_at=now, expired_at=now, invalidated_by=new.id
+                )
+                batch = WriteBatch(
+                    partition=fact.partition,
+                    facts=[new],
+                    invalidations=[ended],
+                    expected_version=version,
+                )
+                try:
+                    self.store.apply(batch)
+                    break
+                except ConflictError:  # another writer got in first: read the fact again
+                    if attempt == WRITE_ATTEMPTS:
+                        raise
+                    time.sleep(random.uniform(0, delay))
+                    delay = min(delay * 2, 0.1)
+        return {"message": f"fact {fact.id} updated", "id": new.id}
 
     def delete(self, fact_id: str) -> dict[str, str]:
         """Remove one fact for good (an update never does this: it invalidates)."""
@@ -519,6 +595,28 @@ class Memory:
                 name = clean_text(name)[:200]
             out.append({"role": role, "content": content, "name": name})
         return out
+
+
+def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any) -> Scope:
+    """The scope of a read from its arguments and Mem0-style `filters`, which may only name
+    user_id, agent_id and run_id, and may not contradict an argument given explicitly."""
+    ids = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
+    if filters is not None:
+        if not isinstance(filters, dict):
+            raise InputError(f"filters must be a dict, got {type(filters).__name__}")
+        unknown = [str(k) for k in filters if k not in FILTER_KEYS]
+        if unknown:
+            raise InputError(
+                f"unsupported filter key(s) {', '.join(unknown)}: filters may hold only "
+                f"{', '.join(FILTER_KEYS)}"
+            )
+        for key, value in filters.items():
+            if value is None:
+                continue
+            if ids[key] is not None and ids[key] != value:
+                raise InputError(f"{key}={ids[key]!r} conflicts with filters[{key!r}]={value!r}")
+            ids[key] = value
+    return Scope.of(**ids)
 
 
 def _extractable(ep: Episode) -> bool:

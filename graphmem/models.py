@@ -7,6 +7,7 @@ them into Mem0-shaped dicts at the edge.
 from __future__ import annotations
 
 import uuid
+from collections.abc import KeysView
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -219,7 +220,8 @@ class FactChange(BaseModel):
 
 
 class AddResult(BaseModel):
-    """What one add did. Subscriptable like Mem0's dict result (`result["results"]`)."""
+    """What one add did. Reads like Mem0's dict result: `result["results"]` (a list of dicts),
+    `result.get(key)`, `"results" in result`, `result.keys()` and `dict(result)`."""
 
     results: list[FactChange] = Field(default_factory=list)
     episodes: list[str] = Field(default_factory=list)
@@ -227,7 +229,8 @@ class AddResult(BaseModel):
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    pending: list[str] = Field(default_factory=list)  # episodes left pending (extraction failed)
+    # Episodes left unprocessed (extraction or the write failed); reprocess() finishes them.
+    pending: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
 
     @property
@@ -253,8 +256,26 @@ class AddResult(BaseModel):
     def skipped(self) -> list[FactChange]:
         return self._of("SKIP")
 
+    # The Mapping side; __iter__ stays pydantic's (field, value) pairs.
     def __getitem__(self, key: str) -> Any:
-        return self.model_dump()[key]
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        value = getattr(self, key)
+        if isinstance(value, list):  # a copy, with FactChange rows as dicts
+            return [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in type(self).model_fields
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def keys(self) -> KeysView[str]:
+        return type(self).model_fields.keys()
 
 
 class PathStep(BaseModel):

@@ -77,3 +77,57 @@ def test_openai_compatible_embedder_through_the_sdk():
         assert vecs.shape[0] == 3 and emb.dims == vecs.shape[1]
         assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
         assert server.embedding_requests
+
+
+NO_NETWORK_LOAD = """
+import os, socket
+
+attempts = []
+
+
+def refuse(*args, **kwargs):
+    attempts.append(args)
+    raise OSError("network disabled in this test")
+
+
+socket.socket.connect = socket.socket.connect_ex = refuse
+socket.getaddrinfo = refuse
+
+from graphmem.embed.sentence import SentenceTransformerEmbedder
+
+emb = SentenceTransformerEmbedder()
+assert emb.embed(["Ana lives in Lisbon."]).shape == (1, 384)
+assert "HF_HUB_OFFLINE" not in os.environ, "the embedder changed the process environment"
+assert not attempts, attempts
+print("ok")
+"""
+
+
+def test_packaged_minilm_loads_without_network_or_hf_hub_offline():
+    """No process-wide HF_HUB_OFFLINE side effect: the packaged model loads with the variable
+    unset and every socket refused, and leaves the environment as it found it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    offline = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    env = {k: v for k, v in os.environ.items() if k not in offline}
+    done = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK_LOAD],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")
+
+
+def test_sentence_transformers_dims_must_match_the_model():
+    from graphmem.config import EmbedderConfig
+
+    with pytest.raises(ConfigError, match="384"):
+        build_embedder(EmbedderConfig(dims=128))
+    assert build_embedder(EmbedderConfig(dims=384)).dims == 384

@@ -225,11 +225,15 @@ def test_infer_false_stores_episode_only(memory):
 def test_bad_input_gets_a_clear_error_and_loses_nothing(memory, call, error):
     memory.add("I live in Lisbon.", user_id="u")
     before = memory.get_all(user_id="u", include_history=True)
+    episodes = memory.store.counts("u:u")["episodes"]
     with pytest.raises(error) as info:
         call(memory)
     assert isinstance(info.value, GraphmemError)
     assert str(info.value)
     assert memory.get_all(user_id="u", include_history=True) == before
+    # No episode stored for rejected input, in this partition or any other.
+    assert memory.store.counts("u:u")["episodes"] == episodes
+    assert memory.store.pending_episodes() == []
 
 
 def test_non_english_text_is_stored_and_searchable(memory):
@@ -261,7 +265,7 @@ def test_reprocess_completes_pending_episodes(clock):
     assert result.pending == result.episodes
     assert "endpoint down" in result.errors[0]
     [episode] = memory.episodes(user_id="ana")
-    assert episode.status == EpisodeStatus.PENDING and "endpoint down" in episode.error
+    assert episode.status == EpisodeStatus.FAILED and "endpoint down" in episode.error
     assert facts_of(memory, "ana") == set()
 
     flaky.fail = False
@@ -270,6 +274,63 @@ def test_reprocess_completes_pending_episodes(clock):
     assert facts_of(memory, "ana") == {("ana", "LIVES_IN", "Lisbon")}
     assert memory.episodes(user_id="ana")[0].status == EpisodeStatus.PROCESSED
     assert memory.reprocess() == []
+
+
+def test_reprocess_replays_each_add_in_one_extraction_in_order(clock):
+    """Failed adds (FAILED) and an episode a crash left behind (PENDING) are told apart, and
+    reprocess() completes both: one extraction per add, its messages in the order said."""
+    from graphmem.errors import ExtractionError
+    from graphmem.extract.base import Extractor
+    from graphmem.extract.rules import RulesExtractor
+    from graphmem.models import Episode
+
+    class Recording(Extractor):
+        def __init__(self):
+            self.fail = True
+            self.calls: list[list[str]] = []
+
+        def extract(self, episodes, context):
+            self.calls.append([e.content for e in episodes])
+            if self.fail:
+                raise ExtractionError("endpoint down")
+            return RulesExtractor().extract(episodes, context)
+
+    memory = make_memory(clock)
+    memory.extractor = extractor = Recording()
+    said = [
+        "My sister is Eva.",
+        "Eva likes chess.",
+        "Bob works at Globex.",
+        "Carol lives in Madrid.",
+        "Dan knows Eve.",
+        "I live in Lisbon.",
+    ]
+    first = memory.add([{"role": "user", "content": text} for text in said], user_id="ana")
+    clock.advance(minutes=1)
+    second = memory.add("I work at Acme.", user_id="ana")
+    assert first.pending == first.episodes and second.pending == second.episodes
+    clock.advance(minutes=1)
+    crashed = Episode(
+        partition="u:ana",
+        user_id="ana",
+        content="I like tea.",
+        reference_time=clock(),
+        created_at=clock(),
+    )
+    memory.store.add_episodes([crashed])  # stored, then the process died before extraction
+    assert {e.id: e.status for e in memory.episodes(user_id="ana")} == {
+        **{ep: EpisodeStatus.FAILED for ep in first.episodes + second.episodes},
+        crashed.id: EpisodeStatus.PENDING,
+    }
+
+    extractor.fail = False
+    extractor.calls.clear()
+    done = memory.reprocess(user_id="ana")
+    assert extractor.calls == [said, ["I work at Acme."], ["I like tea."]]
+    assert [r.episodes for r in done] == [first.episodes, second.episodes, [crashed.id]]
+    assert all(not r.pending and not r.errors for r in done)
+    assert {e.status for e in memory.episodes(user_id="ana")} == {EpisodeStatus.PROCESSED}
+    assert {("ana", "LIVES_IN", "Lisbon"), ("ana", "WORKS_AT", "Acme")} <= facts_of(memory, "ana")
 
 
 def test_scope_partitions():
@@ -283,8 +344,13 @@ def test_timestamps_in_any_zone_are_stored_in_utc(memory):
     [row] = memory.get_all(user_id="u")["results"]
     assert row["valid_at"].startswith("2024-03-01T05:00:00")
     memory.add("I work at Acme.", user_id="u", timestamp=datetime(2024, 3, 2, tzinfo=UTC))
-    memory.add("I like tea.", user_id="u", timestamp=1_700_000_000)
-    assert len(memory.get_all(user_id="u")["results"]) == 3
+    memory.add("I like tea.", user_id="u", timestamp=1_700_000_000)  # unix seconds
+    valid_at = {r["target"]: r["valid_at"] for r in memory.get_all(user_id="u")["results"]}
+    assert valid_at == {
+        "Lisbon": "2024-03-01T05:00:00Z",
+        "Acme": "2024-03-02T00:00:00Z",
+        "tea": "2023-11-14T22:13:20Z",
+    }
 
 
 def test_past_state_is_history_not_a_contradiction(memory):

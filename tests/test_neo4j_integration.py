@@ -96,6 +96,7 @@ SAMPLE = {
     "keys": ["x"],
     "entity_ids": ["x"],
     "episode_ids": ["x"],
+    "episodes": [{"id": "x", "embedding": None}],
     "frontier_ids": ["x"],
     "visited_ids": ["x"],
     "found_ids": [],

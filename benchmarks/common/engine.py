@@ -21,8 +21,27 @@ def embedder_config(kind: str) -> dict[str, Any]:
     raise ValueError(f"unknown embedder {kind!r}; choose from {EMBEDDERS}")
 
 
-def build_embedder(kind: str):
+def set_threads(threads: int | None) -> None:
+    """Pin torch's intra-op threads (None: torch's default, one per core). On a shared,
+    oversubscribed machine one thread is often faster than two busy-waiting ones."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def add_threads_arg(parser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads for the embedder (default: torch's choice, one per core)",
+    )
+
+
+def build_embedder(kind: str, threads: int | None = None):
     """One embedder, shared by graphmem and the baselines so the model loads once."""
+    set_threads(threads)
     from graphmem.config import EmbedderConfig
     from graphmem.embed import build_embedder as _build
 

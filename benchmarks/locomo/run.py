@@ -27,6 +27,7 @@ from tqdm import tqdm
 from benchmarks.common.baselines import BM25, Message, VectorRAG
 from benchmarks.common.engine import (
     EMBEDDERS,
+    add_threads_arg,
     build_embedder,
     build_memory,
     graph_search,
@@ -188,6 +189,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--online-systems", default="graphmem,vector-rag,bm25", help="systems answered online"
     )
     p.add_argument("--limit", type=int, default=200, help="search(limit=...) for graphmem")
+    add_threads_arg(p)
     p.add_argument(
         "--out", default=None, help="JSON result path (default benchmarks/results/locomo.json)"
     )
@@ -246,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
 
     print(f"loading embedder ({args.embedder}) ...", flush=True)
-    embedder = build_embedder(args.embedder)
+    embedder = build_embedder(args.embedder, args.threads)
     llm_cfg = None
     if args.extractor == "llm":
         llm_cfg = {

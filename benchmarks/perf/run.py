@@ -35,7 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.common.baselines import BM25, Message, VectorRAG
-from benchmarks.common.engine import EMBEDDERS, build_embedder, build_memory
+from benchmarks.common.engine import EMBEDDERS, add_threads_arg, build_embedder, build_memory
 from benchmarks.common.report import default_out, print_approximations, table, write_json
 from benchmarks.common.timing import summarize_ms
 from benchmarks.common.tokens import TOKEN_APPROXIMATION
@@ -556,6 +556,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-llm", action="store_true", help="skip the fake-LLM accounting")
     p.add_argument("--embedder", choices=EMBEDDERS, default="sentence-transformers")
     p.add_argument("--seed", type=int, default=0)
+    add_threads_arg(p)
     p.add_argument(
         "--out", default=None, help="JSON result path (default benchmarks/results/perf.json)"
     )
@@ -733,7 +734,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(notes[-1], file=sys.stderr)
     print(f"loading embedder ({args.embedder}) ...", flush=True)
     start = time.perf_counter()
-    embedder = build_embedder(args.embedder)
+    embedder = build_embedder(args.embedder, args.threads)
     embedder.embed_one("warm up")
     load_s = time.perf_counter() - start
     store_results = []

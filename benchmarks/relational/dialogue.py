@@ -258,15 +258,13 @@ def _assign_speaker(world: World, m: Mention, rng: random.Random) -> None:
         m.speaker = _other(world, rng, {subject, other})
 
 
-_ID_CACHE: dict[int, dict[str, int]] = {}
-
-
 def _ids(world: World) -> dict[str, int]:
-    key = id(world)
-    if key not in _ID_CACHE:
-        _ID_CACHE.clear()
-        _ID_CACHE[key] = {p.name: p.id for p in world.people}
-    return _ID_CACHE[key]
+    """Person name -> id (names are unique in a world); cached on the world itself."""
+    cached = getattr(world, "_name_ids", None)
+    if cached is None:
+        cached = {p.name: p.id for p in world.people}
+        world._name_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _other(world: World, rng: random.Random, exclude: set[int]) -> int:

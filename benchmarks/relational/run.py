@@ -22,6 +22,7 @@ from tqdm import tqdm
 from benchmarks.common.baselines import BM25, Message, Retrieval, VectorRAG
 from benchmarks.common.engine import (
     EMBEDDERS,
+    add_threads_arg,
     build_embedder,
     build_memory,
     graph_search,
@@ -638,6 +639,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="session",
         help="gold mode: one add_facts per session (default) or per message",
     )
+    add_threads_arg(p)
     p.add_argument(
         "--out", default=None, help="JSON result path (default benchmarks/results/relational.json)"
     )
@@ -695,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     print(f"loading embedder ({args.embedder}) ...", flush=True)
     t_load = time.perf_counter()
-    embedder = build_embedder(args.embedder)
+    embedder = build_embedder(args.embedder, args.threads)
     load_s = time.perf_counter() - t_load
 
     bmsgs = [Message(m.id, USER, m.speaker, m.text, m.time) for m in messages]

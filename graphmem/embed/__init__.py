@@ -25,5 +25,5 @@ def build_embedder(config: EmbedderConfig) -> Embedder:
     from graphmem.embed.sentence import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(
-        config.model, device=config.device, batch_size=config.batch_size
+        config.model, device=config.device, batch_size=config.batch_size, dims=config.dims
     )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,18 +29,24 @@ class SentenceTransformerEmbedder(Embedder):
     name = "sentence-transformers"
 
     def __init__(
-        self, model: str | None = None, *, device: str = "cpu", batch_size: int = 64
+        self,
+        model: str | None = None,
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        dims: int | None = None,
     ) -> None:
         source = model or str(packaged_minilm_path())
-        if Path(source).exists():
-            # A local directory needs no hub; make sure nothing tries to reach one.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         _quiet_transformers()
 
         try:
-            self._model = SentenceTransformer(source, device=device)
+            # A local directory needs no hub: tell this load not to try one (and leave the
+            # process environment, HF_HUB_OFFLINE included, alone).
+            self._model = SentenceTransformer(
+                source, device=device, local_files_only=Path(source).exists()
+            )
         except Exception as exc:
             raise ConfigError(
                 f"could not load sentence-transformers model {source!r}: {exc}"
@@ -52,6 +57,11 @@ class SentenceTransformerEmbedder(Embedder):
         getter = getattr(self._model, "get_embedding_dimension", None)
         getter = getter or self._model.get_sentence_embedding_dimension
         self._dims = int(getter())
+        if dims is not None and dims != self._dims:
+            raise ConfigError(
+                f"embedder.dims is {dims} but sentence-transformers model {source!r} makes "
+                f"{self._dims}-dimensional vectors; leave dims unset or use another model"
+            )
         # torch modules are not guaranteed re-entrant; one encode at a time per model.
         self._lock = threading.Lock()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from graphmem.models import EpisodeStatus, Scope
 from tests.contract.builders import axis, entity, episode, fact, write
 
@@ -18,16 +20,17 @@ def _add(store, user: str, n: int) -> None:
     store.add_episodes([ep], [axis(n % 8)])
     person = entity(scope, f"Person {n}", embedding=axis(n % 8), minute=n)
     place = entity(scope, f"Place {n}", type="Place", minute=n)
-    write(
-        store,
-        scope,
-        entities=[person, place],
-        facts=[fact(scope, person, "LIVES_IN", place, embedding=axis(n % 8), minute=n,
-                    episodes=[ep.id])],
-        episode_ids=[ep.id],
-    )
-    # Interleave reads, which must see a consistent store while others write.
-    assert store.search_facts_vector(scope, axis(0), 3) is not None
+    lives = fact(scope, person, "LIVES_IN", place, embedding=axis(n % 8), minute=n,
+                 episodes=[ep.id])
+    write(store, scope, entities=[person, place], facts=[lives], episode_ids=[ep.id])
+    # Interleave reads, which must see a consistent store while others write: this add's
+    # fact at once (read your writes), each fact once, and only this user's.
+    hits = store.search_facts_vector(scope, axis(n % 8), 1000)
+    ids = [f.id for f, _ in hits]
+    assert lives.id in ids
+    assert len(set(ids)) == len(ids) <= THREADS // 2 * ADDS_PER_THREAD
+    assert all(f.user_id == user and f.relation == "LIVES_IN" for f, _ in hits)
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-4)  # the best is an exact match
 
 
 def _hammer(stores) -> None:

@@ -34,7 +34,7 @@ class Down(Extractor):
 
 
 def populate(memory) -> None:
-    """History (moves, a negation), merges, narrowing, unicode, metadata, a pending episode,
+    """History (moves, a negation), merges, narrowing, unicode, metadata, a failed episode,
     an infer=False episode and an add_facts batch: everything an export must carry."""
     clock = memory._clock
     memory.add("I live in Paris. I work at Acme.", user_id="ana", timestamp="2022-01-01")
@@ -61,7 +61,7 @@ def populate(memory) -> None:
     )
     real = memory.extractor
     memory.extractor = Down()
-    memory.add("I live in Rome.", user_id="ana")  # stays pending
+    memory.add("I live in Rome.", user_id="ana")  # extraction fails: the episode is failed
     memory.extractor = real
     memory.add("I live in Oslo.", user_id="bob")  # another user, not exported
 
@@ -111,7 +111,7 @@ def test_export_holds_full_history_and_is_deterministic(source):
     } >= {("Paris", False), ("Berlin", True), ("Acme", False)}
     assert all(len(f["embedding"]) == 256 for f in facts)
     episodes = [r for r in rest if r["kind"] == "episode"]
-    assert {e["status"] for e in episodes} == {"processed", "pending"}
+    assert {e["status"] for e in episodes} == {"processed", "failed"}
     assert "Oslo" not in text  # bob's
 
 
@@ -124,7 +124,7 @@ def test_round_trip_into_a_fresh_store_is_byte_identical(source, tmp_path):
     assert second == first
     assert sorted(second.splitlines()) == sorted(first.splitlines())
     assert integrity_errors(str(tmp_path / "fresh.db")) == []
-    # The imported memories work: search, history, and reprocess of the pending episode.
+    # The imported memories work: search, history, and reprocess of the failed episode.
     for query in ("where does ana live?", "王小明", "who likes chess?"):
         assert answers(target, query, "ana") == answers(source, query, "ana")
     assert "腾讯" in [h["target"] for h in target.search("王小明", user_id="ana")["results"]]
