@@ -29,6 +29,14 @@ COLORS = {
 }
 
 
+ORDER = ("graphmem-gold", "graphmem-rules", "graphmem-llm", "graphmem", "vector-rag", "bm25")
+
+
+def _ordered(names) -> list[str]:
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+
+
 def _plt():
     import matplotlib
 
@@ -99,7 +107,7 @@ def plot_relational(data: dict, out: Path) -> Path:
     types = [
         t for t in ("1hop", "2hop", "3hop", "temporal", "set") if any(r["type"] == t for r in rows)
     ]
-    systems = list(dict.fromkeys(r["system"] for r in rows))
+    systems = _ordered(r["system"] for r in rows)
     fig, axes = plt.subplots(1, len(types), figsize=(3.0 * len(types), 3.4), sharey=True)
     if len(types) == 1:
         axes = [axes]
@@ -143,7 +151,7 @@ def plot_locomo(data: dict, out: Path) -> Path:
     rows = data["results"]["by_category"]
     budget = 2048 if any(r["budget"] == 2048 for r in rows) else max(r["budget"] for r in rows)
     cats = sorted({r["category"] for r in rows})
-    systems = list(dict.fromkeys(r["system"] for r in rows))
+    systems = _ordered(r["system"] for r in rows)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     width = 0.8 / max(1, len(systems))
     for i, s in enumerate(systems):
@@ -177,7 +185,8 @@ def plot_locomo(data: dict, out: Path) -> Path:
     ax.set_ylabel("evidence recall (full coverage)")
     ax.set_ylim(0, 1)
     ax.set_title(
-        f"LoCoMo evidence recall at {budget} tokens ({data['settings']['questions']} questions)",
+        f"LoCoMo evidence recall at {budget} tokens "
+        f"({data['settings']['questions']} questions with evidence)",
         fontsize=10,
     )
     ax.legend(fontsize=8)

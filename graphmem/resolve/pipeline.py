@@ -47,6 +47,12 @@ class Plan:
     errors: list[str] = field(default_factory=list)
 
 
+def episode_text(episode: Episode) -> str:
+    """What an episode's vector stands for: who said it and what they said, so "what did
+    Caroline research?" finds Caroline's own words."""
+    return f"{episode.name}: {episode.content}" if episode.name else episode.content
+
+
 def default_sentence(source: str, relation: str, target: str) -> str:
     return f"{source} {relation.lower().replace('_', ' ')} {target}."
 
@@ -117,7 +123,7 @@ class UpdatePipeline:
         names = list(dict.fromkeys(normalize_key(m.name) for m in mentions))
         name_text = {normalize_key(m.name): m.name for m in mentions}
         # ONE embedding call per add: the episodes' content, entity names and fact sentences.
-        texts = [e.content for e in episodes] + [name_text[k] for k in names] + sentences
+        texts = [episode_text(e) for e in episodes] + [name_text[k] for k in names] + sentences
         vectors = self._embedder.embed(texts)
         n_eps, n_names = len(episodes), len(names)
         name_vectors = dict(zip(names, vectors[n_eps : n_eps + n_names], strict=True))

@@ -24,7 +24,16 @@ from graphmem.timeparse import query_time
 CHAIN_BONUS = 1e-4  # per covered query term: orders chains without jumping other lists
 
 # Weights of each ranked list in the fusion: graph paths carry the multi-hop signal.
-WEIGHTS = {"graph": 1.2, "vector": 1.0, "bm25": 0.8, "temporal": 1.5, "episode": 0.5}
+# Episodes (what was said, verbatim) compete on equal terms: when extraction captured little,
+# they carry the recall; when it captured a fact, its episode is dropped as covered.
+WEIGHTS = {
+    "graph": 1.2,
+    "vector": 1.0,
+    "bm25": 0.8,
+    "temporal": 1.5,
+    "episode_vector": 1.0,
+    "episode_bm25": 1.0,
+}
 
 
 @dataclass
@@ -138,14 +147,8 @@ class Retriever:
             add("temporal", [(f.id, f) for f in _previous_values(pool, qt.before_entity)])
 
         if options.include_episodes:
-            fused = _rrf_order(
-                [
-                    [e for e, _ in seeds_found.episodes_vector],
-                    [e for e, _ in seeds_found.episodes_text],
-                ],
-                cfg.rrf_k,
-            )
-            add("episode", [("ep:" + e.id, e) for e in fused])
+            add("episode_vector", [("ep:" + e.id, e) for e, _ in seeds_found.episodes_vector])
+            add("episode_bm25", [("ep:" + e.id, e) for e, _ in seeds_found.episodes_text])
 
         for name, ranked in lists.items():
             weight = WEIGHTS.get(name, 1.0)
@@ -205,16 +208,6 @@ def _promote_completing_chains(cands: list[_Candidate], terms: set[str]) -> None
         steps = [by_id[f.id].rrf for f in path[:-1] if f.id in by_id]
         if steps:
             cand.rrf = max(cand.rrf, max(steps) + CHAIN_BONUS * len(covered))
-
-
-def _rrf_order(lists: list[list[Episode]], k: int) -> list[Episode]:
-    scores: dict[str, float] = {}
-    items: dict[str, Episode] = {}
-    for ranked in lists:
-        for rank, ep in enumerate(ranked):
-            scores[ep.id] = scores.get(ep.id, 0.0) + 1.0 / (k + rank + 1)
-            items[ep.id] = ep
-    return [items[i] for i in sorted(scores, key=lambda i: (-scores[i], i))]
 
 
 def _previous_values(pool: dict[str, _Candidate], before: str) -> list[Fact]:
