@@ -131,3 +131,11 @@ def test_sentence_transformers_dims_must_match_the_model():
     with pytest.raises(ConfigError, match="384"):
         build_embedder(EmbedderConfig(dims=128))
     assert build_embedder(EmbedderConfig(dims=384)).dims == 384
+
+
+def test_minilm_length_buckets_give_the_same_vectors(minilm):
+    long_text = "Ana said a great many things about Lisbon. " * 40
+    texts = ["Ana", long_text, "Bob works at Globex."]
+    together = minilm.embed(texts)
+    alone = np.stack([minilm.embed([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-4)

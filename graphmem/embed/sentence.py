@@ -70,17 +70,34 @@ class SentenceTransformerEmbedder(Embedder):
         return self._dims
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed in length buckets: a mini-batch is padded to its longest text, so one long
+        text (an add_facts episode, a pasted document) in a batch of short names would make
+        every name cost as much as it does (measured: 130 short texts + one JSON dump took
+        10.0 s in one call, 1.2 s as two). Vectors are identical either way."""
         if not texts:
             return np.zeros((0, self._dims), dtype=np.float32)
-        with self._lock:
-            out = self._model.encode(
-                list(texts),
-                batch_size=self._batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        out = np.zeros((len(texts), self._dims), dtype=np.float32)
+        for bucket in _length_buckets(texts):
+            with self._lock:
+                vectors = self._model.encode(
+                    [texts[i] for i in bucket],
+                    batch_size=self._batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            out[bucket] = vectors
         return normalize_rows(out)
+
+
+LONG_TEXT_CHARS = 300
+
+
+def _length_buckets(texts: Sequence[str]) -> list[list[int]]:
+    """Indices of short texts and of long ones (each bucket non-empty)."""
+    short = [i for i, t in enumerate(texts) if len(t) <= LONG_TEXT_CHARS]
+    long = [i for i, t in enumerate(texts) if len(t) > LONG_TEXT_CHARS]
+    return [b for b in (short, long) if b]
 
 
 def _quiet_transformers() -> None:
