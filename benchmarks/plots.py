@@ -48,9 +48,13 @@ def _plt():
 
 def _machine(data: dict) -> str:
     m = data.get("machine", {})
-    load = m.get("loadavg_1_5_15")
-    extra = f", load {load[0]}" if load else ""
-    return f"{m.get('cpus')} CPUs, GPU: {m.get('gpu')}{extra}"
+    threads = m.get("torch_threads")
+    extra = f", {threads} torch thread{'s' if threads != 1 else ''}" if threads else ""
+    return (
+        f"{m.get('cpus')} CPUs, no GPU{extra}"
+        if m.get("gpu") == "none"
+        else f"{m.get('cpus')} CPUs{extra}"
+    )
 
 
 def plot_perf(data: dict, out: Path) -> Path:

@@ -97,7 +97,7 @@ def machine_info() -> dict[str, Any]:
         info["sqlite"] = sqlite3.sqlite_version
     except Exception:  # pragma: no cover
         pass
-    info["graphmem_commit"] = _git_commit()
+    info["graphmem_commit"] = _COMMIT_AT_START[0] if _COMMIT_AT_START else _git_commit()
     with contextlib.suppress(OSError):  # not on every platform
         info["loadavg_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     return info
@@ -112,6 +112,16 @@ def _gpu() -> str:
     except Exception:  # pragma: no cover
         pass
     return "none"
+
+
+_COMMIT_AT_START: list[str | None] = []
+
+
+def record_start() -> None:
+    """Remember the commit checked out when a benchmark starts: the code it imported. (A
+    colleague may commit while a long run is going; write_json reports this one.)"""
+    if not _COMMIT_AT_START:
+        _COMMIT_AT_START.append(_git_commit())
 
 
 def _git_commit() -> str | None:

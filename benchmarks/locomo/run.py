@@ -34,7 +34,13 @@ from benchmarks.common.engine import (
     llm_endpoint,
 )
 from benchmarks.common.metrics import bleu1, group, summarize, token_f1
-from benchmarks.common.report import default_out, print_approximations, table, write_json
+from benchmarks.common.report import (
+    default_out,
+    print_approximations,
+    record_start,
+    table,
+    write_json,
+)
 from benchmarks.common.timing import percentile
 from benchmarks.common.tokens import TOKEN_APPROXIMATION, count_tokens
 from benchmarks.locomo.data import CATEGORIES, QA, Conversation, load
@@ -203,6 +209,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    record_start()
     t0 = time.perf_counter()
     budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
     n_conv = args.conversations or (1 if args.quick else None)

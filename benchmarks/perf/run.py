@@ -36,7 +36,13 @@ from tqdm import tqdm
 
 from benchmarks.common.baselines import BM25, Message, VectorRAG
 from benchmarks.common.engine import EMBEDDERS, add_threads_arg, build_embedder, build_memory
-from benchmarks.common.report import default_out, print_approximations, table, write_json
+from benchmarks.common.report import (
+    default_out,
+    print_approximations,
+    record_start,
+    table,
+    write_json,
+)
 from benchmarks.common.timing import summarize_ms
 from benchmarks.common.tokens import TOKEN_APPROXIMATION
 from benchmarks.relational.names import CITIES, FEMALE, MALE, ORGANISATIONS
@@ -762,6 +768,7 @@ def report(store_results, llm, sizes) -> tuple[str, list[dict[str, Any]]]:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    record_start()
     t0 = time.perf_counter()
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     notes: list[str] = []

@@ -29,7 +29,13 @@ from benchmarks.common.engine import (
     llm_endpoint,
 )
 from benchmarks.common.metrics import contains, group, mean, same_name, summarize
-from benchmarks.common.report import default_out, print_approximations, table, write_json
+from benchmarks.common.report import (
+    default_out,
+    print_approximations,
+    record_start,
+    table,
+    write_json,
+)
 from benchmarks.common.timing import summarize_ms
 from benchmarks.common.tokens import TOKEN_APPROXIMATION, count_tokens
 from benchmarks.relational.dialogue import DialogueMessage, all_messages, render_dialogue
@@ -653,6 +659,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    record_start()
     people = args.people or (30 if args.quick else 200)
     per_type = args.per_type or (12 if args.quick else 60)
     budgets = [int(b) for b in args.budgets.split(",") if b.strip()]

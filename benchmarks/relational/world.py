@@ -165,14 +165,26 @@ def _family_shapes(rng: random.Random, n: int) -> list[tuple[int, int]]:
     return out
 
 
+_SYLLABLES = "ka ri mo ta ne lu si va do re pa lo mi sa no ha ze ti go be fa ru ko de na".split()
+
+
+def _made_up_surnames(rng: random.Random, n: int, taken: set[str]) -> set[str]:
+    out: set[str] = set()
+    while len(out) < n:
+        name = "".join(rng.choice(_SYLLABLES) for _ in range(3)).capitalize()
+        if name not in taken:
+            out.add(name)
+    return out
+
+
 def generate_world(n_people: int = 30, seed: int = 0) -> World:
     if n_people < 4:
         raise ValueError("a world needs at least 4 people")
     rng = random.Random(seed)
     shapes = _family_shapes(rng, n_people)
-    if len(shapes) > len(SURNAMES):
-        raise ValueError(f"at most {len(SURNAMES)} families; use fewer people")
-    surnames = rng.sample(SURNAMES, len(shapes))
+    surnames = rng.sample(SURNAMES, min(len(shapes), len(SURNAMES)))
+    extra = sorted(_made_up_surnames(rng, len(shapes) - len(surnames), set(SURNAMES)))
+    surnames += extra  # big worlds: more families than the name pool has surnames
     people: list[Person] = []
     siblings: dict[int, list[int]] = {}
     parents: dict[int, list[int]] = {}
