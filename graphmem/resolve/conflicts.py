@@ -93,13 +93,42 @@ class ConflictDetector:
         overlaps a current fact with the same triple is turned into a negation of it here.
         """
         flags: list[Flag] = []
-        current = [f for f in stored if f.is_current]
-        seen: list[Fact] = []
+        index = _FactIndex()
+        for f in stored:
+            if f.is_current:
+                index.add(f)
         for cand in candidates:
-            flags.extend(self._flags_for(cand, current + seen))
+            new = cand.fact
+            flags.extend(self._flags_for(cand, index.near(new, self.ends(new))))
             if not cand.negated:
-                seen.append(cand.fact)
+                index.add(new)
         return flags
+
+    def ends(self, new: Fact) -> list[tuple[str, str, str]]:
+        """(end, entity id, relation) of the stored facts a rule can flag `new` against,
+        besides those joining its two entities: its relation from its source (one-valued
+        relations, near-duplicates, negations), into its target when one-valued by target,
+        and at every end of both entities for a symmetric one-valued relation (MARRIED_TO).
+        Hubs stay out: "Ana lives in Lisbon" never needs everyone else living in Lisbon."""
+        s, r, t = new.source_id, new.relation, new.target_id
+        out = [("source", s, r)]
+        symmetric_functional = r in SYMMETRIC_RELATIONS and r in self.functional
+        if r in self.target_functional or symmetric_functional:
+            out.append(("target", t, r))
+        if symmetric_functional:
+            out += [("source", t, r), ("target", s, r)]
+        return out
+
+    def probes(
+        self, facts: Iterable[Fact]
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+        """What to read from the store (GraphStore.facts_for_detection) to check `facts`."""
+        pairs: dict[tuple[str, str], None] = {}
+        ends: dict[tuple[str, str, str], None] = {}
+        for f in facts:
+            pairs[(f.source_id, f.target_id)] = None
+            ends.update(dict.fromkeys(self.ends(f)))
+        return list(pairs), list(ends)
 
     def _flags_for(self, cand: Candidate, existing: list[Fact]) -> list[Flag]:
         new = cand.fact
@@ -212,6 +241,35 @@ def ambiguous_entity_flag(
         mention=mention,
         detail=f"'{mention}' matches {len(options)} stored entities about equally well",
     )
+
+
+class _FactIndex:
+    """Facts by endpoint pair and by (end, relation), in the order they were added.
+
+    Every rule of the detector compares a new fact only with facts that join the same two
+    entities, or that share its relation at one of its ends; a hub entity (a city everyone
+    lives in) has thousands of facts, so scanning them all per candidate made adds quadratic.
+    """
+
+    def __init__(self) -> None:
+        self._facts: list[Fact] = []
+        self._by_pair: dict[frozenset[str], list[int]] = {}
+        self._by_end: dict[tuple[str, str, str], list[int]] = {}
+
+    def add(self, fact: Fact) -> None:
+        i = len(self._facts)
+        self._facts.append(fact)
+        self._by_pair.setdefault(frozenset((fact.source_id, fact.target_id)), []).append(i)
+        self._by_end.setdefault(("source", fact.source_id, fact.relation), []).append(i)
+        self._by_end.setdefault(("target", fact.target_id, fact.relation), []).append(i)
+
+    def near(self, new: Fact, ends: list[tuple[str, str, str]]) -> list[Fact]:
+        """The facts joining new's two entities (either direction) or found at one of
+        `ends`, in insertion order."""
+        hits = set(self._by_pair.get(frozenset((new.source_id, new.target_id)), ()))
+        for key in ends:
+            hits.update(self._by_end.get(key, ()))
+        return [self._facts[i] for i in sorted(hits)]
 
 
 def _same_narrowing(a: Fact, b: Fact) -> bool:

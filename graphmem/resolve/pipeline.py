@@ -184,11 +184,10 @@ class UpdatePipeline:
         for i, cand in enumerate(candidates):
             cand.ref = f"N{i + 1}"
 
-        entity_ids = sorted({m.entity.id for m in matches.values() if m.method != "new"})
-        stored = (
-            self._store.facts_for_entities(partition, entity_ids, with_embeddings=True)
-            if entity_ids
-            else []
+        known = {m.entity.id for m in matches.values() if m.method != "new"}
+        stored = self._stored_for(
+            partition,
+            [c.fact for c in candidates if c.fact.source_id in known or c.fact.target_id in known],
         )
         flags = self._detector.detect(candidates, stored)
         amb_flags = self._ambiguous_flags(matches, candidates)
@@ -200,14 +199,7 @@ class UpdatePipeline:
         ):
             # An entity changed: re-detect against the new endpoints with the policy alone,
             # so an add never costs more than one resolver call.
-            stored = self._store.facts_for_entities(
-                partition,
-                sorted(
-                    {c.fact.source_id for c in candidates}
-                    | {c.fact.target_id for c in candidates} - {""}
-                ),
-                with_embeddings=True,
-            )
+            stored = self._stored_for(partition, [c.fact for c in candidates])
             all_flags = _globalize(self._detector.detect(candidates, stored))
             decisions = {f.new.ref: policy_decision(f) for f in all_flags}
 
@@ -217,6 +209,13 @@ class UpdatePipeline:
         self._apply(candidates, decisions, all_flags, plan, now)
         plan.batch.mentions = _mentions(episodes, candidates, matches, extraction)
         return plan
+
+    def _stored_for(self, partition: str, facts: list[Fact]) -> list[Fact]:
+        """The stored facts the detector can flag these against, and no more (one read)."""
+        if not facts:
+            return []
+        pairs, ends = self._detector.probes(facts)
+        return self._store.facts_for_detection(partition, pairs=pairs, ends=ends)
 
     # -- deciding ----------------------------------------------------------------------------
     def _decide(self, flags: list[Flag], plan: Plan) -> dict[str, Decision]:

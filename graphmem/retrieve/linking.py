@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -88,6 +89,7 @@ _FUNCTION_WORDS = frozenset(
 _SUFFIXES = ("ing", "ed", "es", "er", "s")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately crude stemmer: enough to equate works/worked/work, manager/manages."""
     for suffix in _SUFFIXES:
@@ -98,16 +100,18 @@ def stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
-def terms_of(text: str) -> set[str]:
+@lru_cache(maxsize=16384)
+def terms_of(text: str) -> frozenset[str]:
+    """Cached: searches over the same graph keep meeting the same hub facts."""
     words = (w.casefold().removesuffix("'s").removesuffix("’s") for w in _TOKEN.findall(text))
-    return {stem(w) for w in words if w not in _FUNCTION_WORDS}
+    return frozenset(stem(w) for w in words if w not in _FUNCTION_WORDS)
 
 
-def query_terms(query: str) -> set[str]:
+def query_terms(query: str) -> frozenset[str]:
     """Content terms of a question, for judging how much of it a chain of facts answers."""
     return terms_of(query)
 
 
-def fact_terms(fact) -> set[str]:
+def fact_terms(fact) -> frozenset[str]:
     """Content terms of a fact: its sentence, relation words and entity names."""
     return terms_of(f"{fact.fact} {fact.relation.replace('_', ' ')} {fact.source} {fact.target}")

@@ -146,6 +146,33 @@ class GraphStore(ABC):
         """Facts whose source or target is one of the entities (not narrowed: conflict
         detection sees the whole user graph)."""
 
+    def facts_for_detection(
+        self,
+        partition: str,
+        *,
+        pairs: Sequence[tuple[str, str]] = (),
+        ends: Sequence[tuple[str, str, str]] = (),
+    ) -> list[Fact]:
+        """Current facts, with embeddings, that the conflict detector can flag new facts
+        against: those joining the two entities of a pair (either direction, any relation),
+        and those with relation r at end e ("source" or "target") of entity x, for each
+        (e, x, r) in `ends`. Ordered by (created_at, id); not narrowed.
+
+        This default reads every fact of the entities involved and filters; a store can do
+        better, since a hub entity (a city many people live in) may have thousands of facts
+        of which an add needs a handful.
+        """
+        wanted_pairs = {frozenset(p) for p in pairs}
+        wanted_ends = {(e, x, r) for e, x, r in ends}
+        ids = {x for p in pairs for x in p} | {x for _, x, _ in ends}
+        return [
+            f
+            for f in self.facts_for_entities(partition, sorted(ids), with_embeddings=True)
+            if frozenset((f.source_id, f.target_id)) in wanted_pairs
+            or ("source", f.source_id, f.relation) in wanted_ends
+            or ("target", f.target_id, f.relation) in wanted_ends
+        ]
+
     @abstractmethod
     def facts_for_episodes(self, scope: Scope, episode_ids: Sequence[str]) -> list[Fact]:
         """Facts (current or not) whose provenance includes one of the episodes."""

@@ -1096,6 +1096,43 @@ class SQLiteStore(GraphStore):
 
         return self._run(read, write=False)
 
+    def facts_for_detection(
+        self,
+        partition: str,
+        *,
+        pairs: Sequence[tuple[str, str]] = (),
+        ends: Sequence[tuple[str, str, str]] = (),
+    ) -> list[Fact]:
+        # Probes by source [source_id, relation|null, target_id|null] and by target
+        # [target_id, relation]; each is one index seek (json_each is the outer loop), so a
+        # hub's other facts are never read.
+        by_source = [[x, r, None] for e, x, r in ends if e == "source"]
+        by_source += [[a, None, b] for a, b in pairs] + [[b, None, a] for a, b in pairs]
+        by_target = [[x, r] for e, x, r in ends if e == "target"]
+        if not by_source and not by_target:
+            return []
+        cols = _cols(_FACT_FIELDS, "f") + ", f.embedding"
+
+        def read(conn: sqlite3.Connection) -> list[Fact]:
+            rows = conn.execute(
+                f"""SELECT {cols} FROM json_each(?) j CROSS JOIN facts f
+                      WHERE f.partition = ? AND f.current
+                        AND f.source_id = json_extract(j.value, '$[0]')
+                        AND (json_extract(j.value, '$[1]') IS NULL
+                             OR f.relation = json_extract(j.value, '$[1]'))
+                        AND (json_extract(j.value, '$[2]') IS NULL
+                             OR f.target_id = json_extract(j.value, '$[2]'))
+                    UNION
+                    SELECT {cols} FROM json_each(?) j CROSS JOIN facts f
+                      WHERE f.partition = ? AND f.current
+                        AND f.target_id = json_extract(j.value, '$[0]')
+                        AND f.relation = json_extract(j.value, '$[1]')""",
+                (json.dumps(by_source), partition, json.dumps(by_target), partition),
+            ).fetchall()
+            return _by_creation(self._facts(rows, with_embeddings=True))
+
+        return self._run(read, write=False)
+
     def facts_for_episodes(self, scope: Scope, episode_ids: Sequence[str]) -> list[Fact]:
         if not episode_ids:
             return []

@@ -126,6 +126,36 @@ def test_facts_for_entities_both_directions_unnarrowed(store, people):
     assert store.facts_for_entities(BOB.partition, [ana.id, acme.id]) == []
 
 
+def test_facts_for_detection_reads_pairs_and_ends_only(store, people):
+    ana, acme, lisbon, porto = people
+    bea = entity(ALICE, "Bea", minute=0)
+    write(store, ALICE, entities=[bea])
+    ana_lives = fact(AGENT_A, ana, "LIVES_IN", lisbon, minute=1, embedding=axis(0))
+    bea_lives = fact(ALICE, bea, "LIVES_IN", lisbon, minute=2)  # the hub's other facts
+    ana_works = fact(ALICE, ana, "WORKS_AT", acme, minute=3)
+    reverse = fact(ALICE, lisbon, "HOME_OF", ana, minute=4)  # same pair, other direction
+    into_acme = fact(ALICE, bea, "MANAGES", acme, minute=5)
+    old = fact(ALICE, ana, "VISITED", porto, minute=6)
+    write(store, ALICE, facts=[ana_lives, bea_lives, ana_works, reverse, into_acme, old])
+    write(store, ALICE, invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9),
+                                                    expired_at=at(9))])
+
+    # "Ana lives in Porto": her own LIVES_IN facts; Lisbon's other residents are not read.
+    got = store.facts_for_detection(
+        ALICE.partition, pairs=[(ana.id, porto.id)], ends=[("source", ana.id, "LIVES_IN")]
+    )
+    assert ids(got) == [ana_lives.id]
+    assert got[0].embedding == pytest.approx(axis(0), abs=1e-6)  # unnarrowed, with vectors
+    # A pair finds both directions and any relation; a target end finds facts into it.
+    got = store.facts_for_detection(
+        ALICE.partition, pairs=[(ana.id, lisbon.id)], ends=[("target", acme.id, "MANAGES")]
+    )
+    assert ids(got) == [ana_lives.id, reverse.id, into_acme.id]
+    assert store.facts_for_detection(ALICE.partition, pairs=[(ana.id, porto.id)]) == []  # ended
+    assert store.facts_for_detection(ALICE.partition) == []
+    assert store.facts_for_detection(BOB.partition, pairs=[(ana.id, lisbon.id)]) == []
+
+
 def test_facts_for_episodes_follows_provenance(store, people):
     ana, acme, lisbon, porto = people
     f1 = fact(ALICE, ana, "WORKS_AT", acme, minute=1, episodes=["ep-1"])
