@@ -123,6 +123,8 @@ SAMPLE = {
     "vector": [0.1] * DIMS,
     "timeout": 10,
     "dims": DIMS,
+    "by_source": [{"entity_id": "x", "relation": "KNOWS", "target_id": None}],
+    "by_target": [{"entity_id": "x", "relation": "KNOWS"}],
     # Browser queries
     "entity_id": "x",
     "fact_id": "x",

@@ -844,6 +844,35 @@ class Neo4jStore(GraphStore):
         rows = self._read("read/facts_for_entities", params, "reading facts of entities")
         return [_fact(r) for r in rows]
 
+    def facts_for_detection(
+        self,
+        partition: str,
+        *,
+        pairs: Sequence[tuple[str, str]] = (),
+        ends: Sequence[tuple[str, str, str]] = (),
+    ) -> list[Fact]:
+        by_source = [
+            {"entity_id": x, "relation": r, "target_id": None}
+            for e, x, r in ends
+            if e == "source"
+        ]
+        for a, b in pairs:
+            by_source += [
+                {"entity_id": a, "relation": None, "target_id": b},
+                {"entity_id": b, "relation": None, "target_id": a},
+            ]
+        by_target = [{"entity_id": x, "relation": r} for e, x, r in ends if e == "target"]
+        if not by_source and not by_target:
+            return []
+        params = {
+            "partition": partition,
+            "by_source": by_source,
+            "by_target": by_target,
+            "with_embeddings": True,
+        }
+        rows = self._read("read/facts_for_detection", params, "reading facts for conflicts")
+        return [_fact(r) for r in rows]
+
     def facts_for_episodes(self, scope: Scope, episode_ids: Sequence[str]) -> list[Fact]:
         episode_ids = _unique(episode_ids)
         if not episode_ids:
