@@ -100,6 +100,7 @@ class RetrievalConfig(BaseModel):
     hops: int = Field(default=3, ge=0, le=4)
     fanout: int = Field(default=20, ge=1)  # facts followed per entity per hop
     beam: int = Field(default=25, ge=1)  # entities carried into the next hop
+    graph_k: int = Field(default=200, ge=1)  # best-scoring expanded facts fused (+ their paths)
     seed_entities: int = Field(default=5, ge=0)
     vector_k: int = Field(default=50, ge=1)
     bm25_k: int = Field(default=50, ge=1)

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import KeysView
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -166,6 +166,14 @@ class Fact(BaseModel):
         if self.valid_at is not None and self.valid_at > when:
             return False
         return self.invalid_at is None or self.invalid_at > when
+
+
+class Edge(NamedTuple):
+    """A fact reached by graph expansion before it is read in full: all a path needs."""
+
+    id: str
+    source_id: str
+    target_id: str
 
 
 class Invalidation(BaseModel):

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
-from graphmem.models import Episode, Fact, Hit, PathStep, Scope, SearchResult
+from graphmem.models import Edge, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key
 from graphmem.retrieve.context import TOKEN_APPROXIMATION, build_context
 from graphmem.retrieve.linking import fact_terms, link_entities, query_terms
-from graphmem.retrieve.paths import Reached, best_paths
+from graphmem.retrieve.paths import Reached, best_paths, ranked, strongest
 from graphmem.store.base import GraphStore
 from graphmem.timeparse import query_time
 
@@ -100,7 +100,7 @@ class Retriever:
         pool: dict[str, _Candidate] = {}
 
         def add(name: str, items: list[tuple[str, Fact | Episode]]) -> None:
-            ranked = []
+            in_order = []
             for key, item in items:
                 cand = pool.get(key)
                 if cand is None:
@@ -110,8 +110,8 @@ class Retriever:
                     else:
                         cand.episode = item
                     pool[key] = cand
-                ranked.append(cand)
-            lists[name] = ranked
+                in_order.append(cand)
+            lists[name] = in_order
 
         seeds_found = self._store.seed_search(
             scope,
@@ -127,6 +127,15 @@ class Retriever:
 
         reached: dict[str, Reached] = {}
         if seeds and hops > 0:
+            # Paths are scored over everything the walk reached, once: in `select` when the
+            # store reads only what it keeps (SQLite), or here over the full facts when it
+            # returned them all (Neo4j). Either way the same facts and paths come out.
+            scored: list[dict[str, Reached]] = []
+
+            def select(edges: list[tuple[Edge, float]]) -> set[str]:
+                scored.append(best_paths(seeds, edges, hops=hops, decay=cfg.hop_decay))
+                return strongest(scored[-1], cfg.graph_k)
+
             expanded = self._store.expand(
                 scope,
                 list(seeds),
@@ -135,10 +144,15 @@ class Retriever:
                 vector=vector,
                 include_invalid=fetch_invalid,
                 beam=cfg.beam,
+                select=select,
             )
-            reached = best_paths(seeds, expanded, hops=hops, decay=cfg.hop_decay)
-            graph = sorted(reached.values(), key=lambda r: (-r.score, r.hops, r.fact.id))
-            add("graph", [(r.fact.id, r.fact) for r in graph])
+            found = (
+                scored[-1]
+                if scored
+                else best_paths(seeds, expanded, hops=hops, decay=cfg.hop_decay)
+            )
+            reached = _with_facts(found, strongest(found, cfg.graph_k), expanded)
+            add("graph", [(r.fact.id, r.fact) for r in ranked(reached)])
         for fid, r in reached.items():
             if fid in pool:
                 pool[fid].reached = r
@@ -150,9 +164,9 @@ class Retriever:
             add("episode_vector", [("ep:" + e.id, e) for e, _ in seeds_found.episodes_vector])
             add("episode_bm25", [("ep:" + e.id, e) for e, _ in seeds_found.episodes_text])
 
-        for name, ranked in lists.items():
+        for name, ranked_list in lists.items():
             weight = WEIGHTS.get(name, 1.0)
-            for rank, cand in enumerate(ranked):
+            for rank, cand in enumerate(ranked_list):
                 cand.rrf += weight / (cfg.rrf_k + rank + 1)
                 cand.sources.append(name)
 
@@ -175,6 +189,20 @@ class Retriever:
             include_history=history,
             approximations=[TOKEN_APPROXIMATION],
         )
+
+
+def _with_facts(
+    found: dict[str, Reached], keep: set[str], facts: list[tuple[Fact, float]]
+) -> dict[str, Reached]:
+    """The kept paths, every step as the full fact the store returned."""
+    by_id = {f.id: f for f, _ in facts}
+    out: dict[str, Reached] = {}
+    for fid in keep:
+        r = found.get(fid)
+        if r is None or fid not in by_id or any(e.id not in by_id for e in r.path):
+            continue
+        out[fid] = Reached(by_id[fid], r.similarity, [by_id[e.id] for e in r.path], r.score)
+    return out
 
 
 def _promote_completing_chains(cands: list[_Candidate], terms: set[str]) -> None:

@@ -20,10 +20,10 @@ Rules every implementation follows:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
+from graphmem.models import Edge, Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
 
 
 @dataclass
@@ -205,6 +205,7 @@ class GraphStore(ABC):
         vector: Sequence[float] | None = None,
         include_invalid: bool = False,
         beam: int | None = None,
+        select: Callable[[list[tuple[Edge, float]]], set[str]] | None = None,
     ) -> list[tuple[Fact, float]]:
         """Facts reachable within `hops` hops of the seed entities, either direction.
 
@@ -215,6 +216,11 @@ class GraphStore(ABC):
         followed fact (ties by entity id), so hub entities cannot blow the walk up. Each
         fact comes with its cosine similarity to `vector` (0.0 when no vector, or when the fact
         has no embedding). The caller rebuilds paths from the facts.
+
+        `select`, when given, is called once with every reached fact as a light Edge and its
+        similarity, and returns the ids the caller will use; a store may then read and return
+        only those (reading full facts is most of an expansion's cost). A store that reads
+        full facts anyway may ignore it: the caller applies the same selection itself.
         """
 
     # -- batched reads (the search path: a server store overrides these to save round trips) --

@@ -62,6 +62,7 @@ from neo4j.time import DateTime as Neo4jDateTime
 from graphmem.config import StoreConfig
 from graphmem.errors import ConflictError, GraphmemError, StoreError
 from graphmem.models import (
+    Edge,
     Entity,
     Episode,
     EpisodeStatus,
@@ -937,10 +938,12 @@ class Neo4jStore(GraphStore):
         vector: Sequence[float] | None = None,
         include_invalid: bool = False,
         beam: int | None = None,
+        select: Callable[[list[tuple[Edge, float]]], set[str]] | None = None,
     ) -> list[tuple[Fact, float]]:
         """One query for up to HOPS_PER_QUERY hops (the configured maximum); a longer walk
         continues from the returned frontier in the same read transaction, and stops as soon
-        as the frontier is empty."""
+        as the frontier is empty. `select` is not used: the walk returns full facts in the
+        same round trip, and the caller applies the selection itself."""
         seeds = _unique(entity_ids)
         if hops <= 0 or fanout <= 0 or not seeds:
             return []

@@ -72,7 +72,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from graphmem.errors import ConflictError, StoreError
-from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
+from graphmem.models import Edge, Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
 from graphmem.normalize import normalize_key, to_utc
 from graphmem.store.base import GraphStore
 from graphmem.text import fts_query_terms, fts_terms
@@ -1186,11 +1186,13 @@ class SQLiteStore(GraphStore):
         vector: Sequence[float] | None = None,
         include_invalid: bool = False,
         beam: int | None = None,
+        select: Callable[[list[tuple[Edge, float]]], set[str]] | None = None,
     ) -> list[tuple[Fact, float]]:
         """Breadth-first: one indexed query per hop fetches the frontier's facts as light
         tuples; the fan-out choice is a stable numpy sort, and similarities come from the
         cached fact matrix (no blobs are read). A fact reached at an earlier hop is not a
-        candidate again, so each entity's `fanout` goes to new facts.
+        candidate again, so each entity's `fanout` goes to new facts. Only the facts `select`
+        keeps are read in full (~20 us each; a 3-hop walk at 10k facts reaches ~330).
 
         SQL or networkx? Measured on a synthetic partition of 10k facts over 2k entities
         (power-law degrees, so some hubs), 5 random seeds, hops=2, fanout=50 (~790 facts
@@ -1224,6 +1226,7 @@ class SQLiteStore(GraphStore):
             visited = set(seeds)
             frontier = seeds
             reached: dict[int, float] = {}  # seq -> similarity to the query vector
+            edges: dict[int, Edge] = {}
             for _ in range(hops):
                 if not frontier:
                     break
@@ -1250,9 +1253,10 @@ class SQLiteStore(GraphStore):
                 # keeps the best of them (ties by entity id, as in the Neo4j store).
                 nxt: dict[str, float] = {}
                 for i in _follow([r[0] for r in rows], fanout, similarity):
-                    _, seq, source_id, target_id, _, _ = rows[i]
+                    _, seq, source_id, target_id, fact_id, _ = rows[i]
                     score = float(similarity[i]) if similarity is not None else 0.0
                     reached[seq] = score
+                    edges[seq] = Edge(fact_id, source_id, target_id)
                     for end in (source_id, target_id):
                         if end not in visited and score > nxt.get(end, float("-inf")):
                             nxt[end] = score
@@ -1260,6 +1264,9 @@ class SQLiteStore(GraphStore):
                 if beam is not None and len(frontier) > beam:
                     frontier = sorted(frontier, key=lambda e: (-nxt[e], e))[:beam]
                 visited.update(frontier)
+            if select is not None:
+                keep = select([(edges[seq], score) for seq, score in reached.items()])
+                reached = {seq: v for seq, v in reached.items() if edges[seq].id in keep}
             facts = self._by_seq(conn, FACTS, list(reached))
             found = [(facts[seq], score) for seq, score in reached.items() if seq in facts]
             return sorted(found, key=lambda pair: (-pair[1], pair[0].id))

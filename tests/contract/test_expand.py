@@ -174,3 +174,32 @@ def test_beam_keeps_only_the_best_reached_entities(store):
     assert set(wide) == set(ids(to_spoke + to_leaf))
     narrow = ids(store.expand(ALICE, [hub.id], hops=2, fanout=10, vector=query, beam=1))
     assert set(narrow) == set(ids(to_spoke)) | {to_leaf[2].id}
+
+
+def test_select_sees_every_reached_fact_and_bounds_what_is_read(store, chain):
+    """A store may read in full only what `select` keeps (SQLite does); one that reads full
+    facts anyway may ignore it (Neo4j), so the contract is: everything kept comes back, as it
+    would without select, and select, when called, saw every reached fact as a light Edge."""
+    nodes, edges = chain
+    args = dict(hops=4, fanout=10, vector=axis(1))
+    full = {f.id: (f, score) for f, score in store.expand(ALICE, [nodes["A"].id], **args)}
+    seen: list[list] = []
+    keep = {edges["AB"].id, edges["DE"].id}
+
+    def select(reached):
+        seen.append(reached)
+        return keep
+
+    got = store.expand(ALICE, [nodes["A"].id], **args, select=select)
+    got_ids = set(ids(got))
+    assert keep <= got_ids <= set(full)
+    for f, score in got:
+        assert f == full[f.id][0]
+        assert score == pytest.approx(full[f.id][1], abs=SCORE_TOL)
+    if seen:
+        [reached] = seen
+        assert {e.id for e, _ in reached} == set(full)
+        by_id = {e.id: e for e, _ in reached}
+        ab = edges["AB"]
+        assert (by_id[ab.id].source_id, by_id[ab.id].target_id) == (ab.source_id, ab.target_id)
+        assert got_ids == keep  # a store that used select read nothing else
