@@ -37,10 +37,11 @@ from graphmem.models import (
     WriteBatch,
     new_id,
 )
-from graphmem.normalize import clean_text, to_utc, utcnow, valid_unicode
+from graphmem.normalize import clean_text, normalize_key, to_utc, utcnow, valid_unicode
 from graphmem.resolve.base import UpdateResolver
 from graphmem.resolve.pipeline import UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
+from graphmem.retrieve.linking import query_keys
 from graphmem.retrieve.search import Retriever, SearchOptions
 from graphmem.store import build_store
 from graphmem.store.base import GraphStore
@@ -339,18 +340,19 @@ class Memory:
             previous = [e for e in reversed(recent) if e.id not in ids][
                 -self.config.history_messages :
             ]
+        speakers = {e.id: self._speaker(scope, e) for e in episodes}
         known = []
         if self.extractor.uses_llm:
-            text = " ".join(e.content for e in episodes)
-            vector = self.embedder.embed_one(text[:2000])
-            known = [
-                e
-                for e, _ in self.store.search_entities_vector(
-                    scope.partition, vector, KNOWN_ENTITIES_FOR_CONTEXT
-                )
-            ]
+            # Stored entities the messages name (any n-gram of their words, and the speakers),
+            # found by key: no embedding call, so an add stays at one model call, made after
+            # extraction for everything new at once.
+            text = " ".join(e.content for e in episodes)[:2000]
+            keys = [normalize_key(s) for s in speakers.values()] + query_keys(text)
+            keys = [k for k in dict.fromkeys(keys) if k]
+            known = self.store.find_entities_by_key(scope.partition, keys)
+            known = known[:KNOWN_ENTITIES_FOR_CONTEXT]
         return ExtractionContext(
-            speakers={e.id: self._speaker(scope, e) for e in episodes},
+            speakers=speakers,
             reference_time=episodes[0].reference_time,
             previous=previous,
             known_entities=known,

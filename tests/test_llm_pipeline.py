@@ -196,3 +196,24 @@ def test_infer_false_makes_no_call(server):
     mem = memory(server)
     result = mem.add("I live in Paris.", user_id=USER, infer=False)
     assert result.llm_calls == 0 and server.calls == 0
+
+
+def test_one_embedding_call_per_add_and_known_entities_found_by_name(server):
+    mem = memory(server)
+    server.push(extraction(rel("Alice", "WORKS_AT", "Acme Corp", fact="Alice works at Acme Corp."),
+                           entities=[("Alice", "Person"), ("Acme Corp", "Organization")]))
+    mem.add([{"role": "user", "name": "Alice", "content": "I work at Acme Corp."}],
+            user_id=USER, timestamp="2024-01-10")
+
+    calls = []
+    embed = mem.embedder.embed
+    mem.embedder.embed = lambda texts: calls.append(list(texts)) or embed(texts)
+    server.push(extraction(rel("Acme Corp", "LOCATED_IN", "Oslo", fact="Acme Corp is in Oslo."),
+                           entities=[("Acme Corp", "Organization"), ("Oslo", "Place")]))
+    mem.add([{"role": "user", "name": "Alice", "content": "ACME corp moved its office to Oslo."}],
+            user_id=USER, timestamp="2024-02-01")
+    assert len(calls) == 1  # episode, entity names and fact sentences in one model call
+    prompt = message_text(server.requests[-1])
+    # The stored entities the message names (in any case) and its speaker are listed.
+    known = prompt.split("KNOWN ENTITIES (reuse these exact names):\n", 1)[1].split("\n\n")[0]
+    assert "- Acme Corp (Organization)" in known and "- Alice (Person)" in known

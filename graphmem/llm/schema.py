@@ -10,6 +10,7 @@ schema may keep its default when a JSON-mode server leaves it out.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,8 +22,15 @@ def strict_schema(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
     """The model's JSON schema in OpenAI's strict subset, and whether strict mode can be used.
 
     Strict mode is impossible when the model has a free-form object (a dict field); the schema is
-    then returned non-strict and the server treats it as guidance.
+    then returned non-strict and the server treats it as guidance. Built once per model (pydantic
+    regenerates a schema on every call, ~2 ms), and a fresh copy is returned each time.
     """
+    schema, ok = _strict_schema(model)
+    return copy.deepcopy(schema), ok
+
+
+@functools.lru_cache(maxsize=64)
+def _strict_schema(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
     schema = copy.deepcopy(model.model_json_schema())
     ok = [True]
     result = _strictify(schema, root=schema, ok=ok)

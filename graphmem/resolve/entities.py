@@ -99,8 +99,10 @@ class EntityResolver:
         if pending:
             known = name_vectors or {}
             todo = [k for k in pending if k not in known]
-            fresh = dict(
-                zip(todo, self._embedder.embed([unique[k].name for k in todo]), strict=True)
+            fresh = (
+                dict(zip(todo, self._embedder.embed([unique[k].name for k in todo]), strict=True))
+                if todo
+                else {}
             )
             for key in pending:
                 vec = known[key] if key in known else fresh[key]

@@ -57,6 +57,7 @@ contains them cost 150-260 ms at 100k facts; without them it is 7-19 ms, same to
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -74,7 +75,7 @@ import numpy as np
 from graphmem.errors import ConflictError, StoreError
 from graphmem.models import Edge, Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
 from graphmem.normalize import normalize_key, to_utc
-from graphmem.store.base import GraphStore
+from graphmem.store.base import GraphStore, SeedHits
 from graphmem.text import fts_query_terms, fts_terms
 
 T = TypeVar("T")
@@ -209,17 +210,33 @@ def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
 
 
 def _values(fields: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
-    """A row as model field values: times parsed, JSON decoded, `seq` and extras dropped."""
-    values = dict(zip(fields, row, strict=False))
-    del values["seq"]
-    for name in _TIME_FIELDS:
-        text = values.get(name)
+    """A row as model field values: times parsed, JSON decoded, `seq` and extras dropped.
+    (A search reads ~400 rows, so this is kept lean: positions are worked out once per
+    column list, and the usual empty JSON values skip the decoder.)"""
+    names, times, jsons = _row_plan(tuple(fields))
+    values = list(row)[1 : len(names) + 1]
+    for i in times:
+        text = values[i]
         if text is not None:
-            values[name] = datetime.fromisoformat(text)
-    for name in _JSON_FIELDS:
-        if name in values:
-            values[name] = json.loads(values[name])
-    return values
+            values[i] = _fromiso(text)
+    for i in jsons:
+        text = values[i]
+        values[i] = [] if text == "[]" else {} if text == "{}" else json.loads(text)
+    return dict(zip(names, values, strict=True))
+
+
+_fromiso = datetime.fromisoformat
+
+
+@functools.cache
+def _row_plan(fields: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    """Field names after `seq` (always the first column), and the positions among them of
+    the time and JSON columns."""
+    assert fields[0] == "seq", fields
+    names = fields[1:]
+    times = tuple(i for i, name in enumerate(names) if name in _TIME_FIELDS)
+    jsons = tuple(i for i, name in enumerate(names) if name in _JSON_FIELDS)
+    return names, times, jsons
 
 
 def _partition_token(partition: str) -> str:
@@ -788,8 +805,22 @@ class SQLiteStore(GraphStore):
         scope: Scope | None = None,
         include_invalid: bool = True,
     ) -> list[tuple[Any, float]]:
+        return self._run(
+            self._vector_reader(kind, partition, vector, k, scope, include_invalid), write=False
+        )
+
+    def _vector_reader(
+        self,
+        kind: str,
+        partition: str,
+        vector: Sequence[float],
+        k: int,
+        scope: Scope | None = None,
+        include_invalid: bool = True,
+    ) -> Callable[[sqlite3.Connection], list[tuple[Any, float]]]:
+        """The body of a vector search, to run in a transaction of the caller's choosing."""
         if k <= 0:
-            return []
+            return lambda conn: []
         query = self._query_vector(vector)
 
         def read(conn: sqlite3.Connection) -> list[tuple[Any, float]]:
@@ -798,7 +829,7 @@ class SQLiteStore(GraphStore):
             models = self._by_seq(conn, kind, [seq for seq, _ in hits])
             return [(models[seq], score) for seq, score in hits if seq in models]
 
-        return self._run(read, write=False)
+        return read
 
     @staticmethod
     def _informative(conn: sqlite3.Connection, kind: str, tokens: list[str]) -> list[str]:
@@ -828,9 +859,15 @@ class SQLiteStore(GraphStore):
     def _text_search(
         self, kind: str, scope: Scope, query: str, k: int, current_only: bool
     ) -> list[tuple[Any, float]]:
+        return self._run(self._text_reader(kind, scope, query, k, current_only), write=False)
+
+    def _text_reader(
+        self, kind: str, scope: Scope, query: str, k: int, current_only: bool
+    ) -> Callable[[sqlite3.Connection], list[tuple[Any, float]]]:
+        """The body of a full-text search, to run in a transaction of the caller's choosing."""
         tokens = _query_tokens(query)
         if not tokens or k <= 0:
-            return []
+            return lambda conn: []
         fields, build = (
             (_FACT_FIELDS, self._fact) if kind == FACTS else (_EPISODE_FIELDS, self._episode)
         )
@@ -853,7 +890,34 @@ class SQLiteStore(GraphStore):
             ).fetchall()
             return [(build(r), float(r["score"])) for r in rows]
 
-        return self._run(read, write=False)
+        return read
+
+    def seed_search(
+        self,
+        scope: Scope,
+        query: str,
+        vector: Sequence[float],
+        *,
+        vector_k: int,
+        text_k: int,
+        include_invalid: bool = False,
+        episodes: bool = True,
+    ) -> SeedHits:
+        """The four first-stage lists in one read transaction (one snapshot, one BEGIN)."""
+        readers = [
+            self._vector_reader(FACTS, scope.partition, vector, vector_k, scope, include_invalid),
+            self._text_reader(FACTS, scope, query, text_k, current_only=not include_invalid),
+        ]
+        if episodes:
+            readers += [
+                self._vector_reader(EPISODES, scope.partition, vector, vector_k, scope),
+                self._text_reader(EPISODES, scope, query, text_k, current_only=False),
+            ]
+        lists = self._run(lambda conn: [read(conn) for read in readers], write=False)
+        hits = SeedHits(facts_vector=lists[0], facts_text=lists[1])
+        if episodes:
+            hits.episodes_vector, hits.episodes_text = lists[2], lists[3]
+        return hits
 
     # -- episodes ------------------------------------------------------------------------------
     def add_episodes(
