@@ -212,7 +212,11 @@ def test_one_embedding_call_per_add_and_known_entities_found_by_name(server):
                            entities=[("Acme Corp", "Organization"), ("Oslo", "Place")]))
     mem.add([{"role": "user", "name": "Alice", "content": "ACME corp moved its office to Oslo."}],
             user_id=USER, timestamp="2024-02-01")
-    assert len(calls) == 1  # episode, entity names and fact sentences in one model call
+    # One model call: the message, the one new name (stored names resolve by key and need no
+    # vector) and the new fact's sentence.
+    assert calls == [
+        ["Alice: ACME corp moved its office to Oslo.", "Oslo", "Acme Corp is in Oslo."]
+    ]
     prompt = message_text(server.requests[-1])
     # The stored entities the message names (in any case) and its speaker are listed.
     known = prompt.split("KNOWN ENTITIES (reuse these exact names):\n", 1)[1].split("\n\n")[0]

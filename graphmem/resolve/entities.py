@@ -64,12 +64,14 @@ class EntityResolver:
         user_id: str | None,
         mentions: Sequence[Mention],
         name_vectors: dict[str, np.ndarray] | None = None,
+        by_key: list[Entity] | None = None,
     ) -> tuple[dict[str, EntityMatch], list[Entity]]:
         """Resolve names to entities. Returns (key -> match, entities to upsert).
 
         Entities to upsert are the new ones and stored ones whose type or aliases changed.
         `name_vectors` (key -> embedding of the cleaned name) lets the caller embed every text
-        of an add in one batch; missing ones are embedded here.
+        of an add in one batch; missing ones are embedded here. `by_key` is what
+        find_entities_by_key returned for these keys, when the caller already read it.
         """
         now = self._clock()
         unique: dict[str, Mention] = {}
@@ -86,7 +88,8 @@ class EntityResolver:
             return {}, []
 
         matches: dict[str, EntityMatch] = {}
-        by_key = self._store.find_entities_by_key(partition, list(unique))
+        if by_key is None:
+            by_key = self._store.find_entities_by_key(partition, list(unique))
         for key, mention in unique.items():
             hits = [e for e in by_key if e.key == key or key in _alias_keys(e)]
             if hits:
@@ -192,3 +195,13 @@ def _digits(key: str) -> str:
 
 def _alias_keys(entity: Entity) -> set[str]:
     return {normalize_key(a) for a in entity.aliases}
+
+
+def stored_keys(entities: Sequence[Entity]) -> set[str]:
+    """Every key the entities answer to (their own and their aliases'): a mention with one of
+    these resolves by key, so its name needs no embedding."""
+    keys: set[str] = set()
+    for e in entities:
+        keys.add(e.key)
+        keys.update(_alias_keys(e))
+    return keys

@@ -30,7 +30,7 @@ from graphmem.models import (
 from graphmem.normalize import clean_name, clean_text, normalize_key, normalize_relation
 from graphmem.resolve.base import Decision, Flag, UpdateResolver
 from graphmem.resolve.conflicts import Candidate, ConflictDetector, ambiguous_entity_flag
-from graphmem.resolve.entities import EntityMatch, EntityResolver, Mention
+from graphmem.resolve.entities import EntityMatch, EntityResolver, Mention, stored_keys
 from graphmem.resolve.policy import policy_decision
 from graphmem.store.base import GraphStore
 
@@ -120,16 +120,22 @@ class UpdatePipeline:
             or default_sentence(rel.source, normalize_relation(rel.relation), rel.target)
             for rel in relations
         ]
-        names = list(dict.fromkeys(normalize_key(m.name) for m in mentions))
+        names = list(dict.fromkeys(k for m in mentions if (k := normalize_key(m.name))))
         name_text = {normalize_key(m.name): m.name for m in mentions}
-        # ONE embedding call per add: the episodes' content, entity names and fact sentences.
+        # Names already stored resolve by key: only the others need a vector.
+        by_key = self._store.find_entities_by_key(partition, names) if names else []
+        known = stored_keys(by_key)
+        names = [k for k in names if k not in known]
+        # ONE embedding call per add: the episodes' content, new entity names, fact sentences.
         texts = [episode_text(e) for e in episodes] + [name_text[k] for k in names] + sentences
         vectors = self._embedder.embed(texts)
         n_eps, n_names = len(episodes), len(names)
         name_vectors = dict(zip(names, vectors[n_eps : n_eps + n_names], strict=True))
         fact_vectors = vectors[n_eps + n_names :]
 
-        matches, upserts = self._entities.resolve(partition, scope.user_id, mentions, name_vectors)
+        matches, upserts = self._entities.resolve(
+            partition, scope.user_id, mentions, name_vectors, by_key=by_key
+        )
         plan = Plan(
             batch=WriteBatch(
                 partition=partition,
