@@ -63,10 +63,10 @@ APPROXIMATIONS = [
     "'facts' counts facts fed; the JSON also has facts_current_stored (added minus "
     "invalidated: lower when resolution merged entities or facts).",
     "search latency: wall time of memory.search(query, user_id) with default settings "
-    "(limit 10, hops 2, token budget 1024, raw-message episodes included), single-threaded, "
-    "in-process, after 5 warm-up queries; the query mix is 1-hop ('Where does X live?'), 2-hop "
-    "('Where does X's friend work?') and set ('Who works at Y?') questions about existing "
-    "entities.",
+    "(limit 10, hops 3, fan-out 20, beam 25, graph_k 200, token budget 1024, raw-message "
+    "episodes included), single-threaded, in-process, after 5 warm-up queries; the query mix "
+    "is 1-hop ('Where does X live?'), 2-hop ('Where does X's friend work?') and set ('Who "
+    "works at Y?') questions about existing entities.",
     "floor: the median wall time of one embedder.embed_one(query) over the same queries, "
     "measured at each size; 'x floor' = search p50 / floor p50.",
     "baseline latency: vector RAG = query embedding + cosine over a matrix of the same number "
