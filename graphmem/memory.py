@@ -26,6 +26,7 @@ from graphmem.errors import (
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.models import (
     AddResult,
+    Entity,
     Episode,
     EpisodeStatus,
     ExtractedRelation,
@@ -341,22 +342,37 @@ class Memory:
                 -self.config.history_messages :
             ]
         speakers = {e.id: self._speaker(scope, e) for e in episodes}
-        known = []
-        if self.extractor.uses_llm:
-            # Stored entities the messages name (any n-gram of their words, and the speakers),
-            # found by key: no embedding call, so an add stays at one model call, made after
-            # extraction for everything new at once.
-            text = " ".join(e.content for e in episodes)[:2000]
-            keys = [normalize_key(s) for s in speakers.values()] + query_keys(text)
-            keys = [k for k in dict.fromkeys(keys) if k]
-            known = self.store.find_entities_by_key(scope.partition, keys)
-            known = known[:KNOWN_ENTITIES_FOR_CONTEXT]
+        known = self._known_entities(scope, episodes, speakers) if self.extractor.uses_llm else []
         return ExtractionContext(
             speakers=speakers,
             reference_time=episodes[0].reference_time,
             previous=previous,
             known_entities=known,
         )
+
+    def _known_entities(
+        self, scope: Scope, episodes: list[Episode], speakers: dict[str, str]
+    ) -> list[Entity]:
+        """Stored entities the extraction prompt lists for reuse by exact name: those the
+        messages name (any n-gram of their words, found by key), the speakers, and the
+        speakers' most recent neighbours ("my wife" -> the known "Maria"). No embedding call:
+        an add stays at one model call, made after extraction for everything new at once."""
+        partition = scope.partition
+        text = " ".join(e.content for e in episodes)[:2000]
+        speaker_keys = {normalize_key(s) for s in speakers.values()} - {""}
+        keys = [k for k in dict.fromkeys([*sorted(speaker_keys), *query_keys(text)]) if k]
+        named = self.store.find_entities_by_key(partition, keys)
+        speaker_ids = [e.id for e in named if e.key in speaker_keys]
+        near: list[str] = []
+        if speaker_ids:
+            for f in reversed(self.store.facts_for_entities(partition, speaker_ids)):
+                for other in (f.source_id, f.target_id):
+                    if other and other not in speaker_ids and other not in near:
+                        near.append(other)
+        near = near[:KNOWN_ENTITIES_FOR_CONTEXT]
+        neighbours = self.store.get_entities(partition, near) if near else []
+        found = {e.id: e for e in [*named, *neighbours]}
+        return list(found.values())[:KNOWN_ENTITIES_FOR_CONTEXT]
 
     @staticmethod
     def _speaker(scope: Scope, episode: Episode) -> str:

@@ -221,3 +221,13 @@ def test_one_embedding_call_per_add_and_known_entities_found_by_name(server):
     # The stored entities the message names (in any case) and its speaker are listed.
     known = prompt.split("KNOWN ENTITIES (reuse these exact names):\n", 1)[1].split("\n\n")[0]
     assert "- Acme Corp (Organization)" in known and "- Alice (Person)" in known
+
+    # The speaker's neighbours too, so "my wife" can be linked to the known "Maria".
+    mem.add_facts([{"source": "Alice", "relation": "MARRIED_TO", "target": "Maria",
+                    "target_type": "Person"}], user_id=USER)
+    server.push(extraction())
+    mem.add([{"role": "user", "name": "Alice", "content": "My wife called me today."}],
+            user_id=USER, timestamp="2024-03-01")
+    known = message_text(server.requests[-1]).split(
+        "KNOWN ENTITIES (reuse these exact names):\n", 1)[1].split("\n\n")[0]
+    assert "- Maria (Person)" in known and "- Alice (Person)" in known

@@ -15,8 +15,9 @@ class ExtractionContext(BaseModel):
 
     `speakers` maps episode id -> the speaker's entity name: first-person statements attach
     to it ("I live in Lisbon" said by Ana -> Ana LIVES_IN Lisbon). `previous` are the last few
-    messages of the run (oldest first); `known_entities` the user's existing entities closest to
-    the text, so an extractor can reuse their exact names ("my wife" -> "Maria").
+    messages of the run (oldest first); `known_entities` the user's existing entities the text
+    names, the speakers and their neighbours, so an extractor can reuse their exact names
+    ("my wife" -> "Maria").
     """
 
     speakers: dict[str, str] = Field(default_factory=dict)
