@@ -132,9 +132,12 @@ class Retriever:
             # returned them all (Neo4j). Either way the same facts and paths come out.
             scored: list[dict[str, Reached]] = []
 
+            # Facts the first-stage lists already hold need not be read again.
+            held = {c.fact.id: c.fact for c in pool.values() if c.fact is not None}
+
             def select(edges: list[tuple[Edge, float]]) -> set[str]:
                 scored.append(best_paths(seeds, edges, hops=hops, decay=cfg.hop_decay))
-                return strongest(scored[-1], cfg.graph_k)
+                return strongest(scored[-1], cfg.graph_k) - held.keys()
 
             expanded = self._store.expand(
                 scope,
@@ -151,7 +154,8 @@ class Retriever:
                 if scored
                 else best_paths(seeds, expanded, hops=hops, decay=cfg.hop_decay)
             )
-            reached = _with_facts(found, strongest(found, cfg.graph_k), expanded)
+            facts = {f.id: f for f, _ in expanded}
+            reached = _with_facts(found, strongest(found, cfg.graph_k), {**held, **facts})
             add("graph", [(r.fact.id, r.fact) for r in ranked(reached)])
         for fid, r in reached.items():
             if fid in pool:
@@ -192,10 +196,9 @@ class Retriever:
 
 
 def _with_facts(
-    found: dict[str, Reached], keep: set[str], facts: list[tuple[Fact, float]]
+    found: dict[str, Reached], keep: set[str], by_id: dict[str, Fact]
 ) -> dict[str, Reached]:
-    """The kept paths, every step as the full fact the store returned."""
-    by_id = {f.id: f for f, _ in facts}
+    """The kept paths, every step as a full fact."""
     out: dict[str, Reached] = {}
     for fid in keep:
         r = found.get(fid)

@@ -218,9 +218,10 @@ class GraphStore(ABC):
         has no embedding). The caller rebuilds paths from the facts.
 
         `select`, when given, is called once with every reached fact as a light Edge and its
-        similarity, and returns the ids the caller will use; a store may then read and return
-        only those (reading full facts is most of an expansion's cost). A store that reads
-        full facts anyway may ignore it: the caller applies the same selection itself.
+        similarity, and returns the ids of the facts the caller needs read (it may hold
+        others already); a store may then read and return only those (reading full facts is
+        most of an expansion's cost). A store that reads full facts anyway may ignore it: the
+        caller applies the same selection itself.
         """
 
     # -- batched reads (the search path: a server store overrides these to save round trips) --
