@@ -78,7 +78,7 @@ def link_entities(
 
 
 # Function words only: unlike STOPWORDS, "live" and "work" carry meaning for coverage.
-_FUNCTION_WORDS = frozenset(
+FUNCTION_WORDS = frozenset(
     (
         "a an the of in on at to for from by with and or is are was were be been do does did "
         "who whom whose what which where when why how i me my we our you your he him his she "
@@ -104,7 +104,7 @@ def stem(word: str) -> str:
 def terms_of(text: str) -> frozenset[str]:
     """Cached: searches over the same graph keep meeting the same hub facts."""
     words = (w.casefold().removesuffix("'s").removesuffix("’s") for w in _TOKEN.findall(text))
-    return frozenset(stem(w) for w in words if w not in _FUNCTION_WORDS)
+    return frozenset(stem(w) for w in words if w not in FUNCTION_WORDS)
 
 
 def query_terms(query: str) -> frozenset[str]:

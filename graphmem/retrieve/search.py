@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from graphmem.embed.base import Embedder
 from graphmem.models import Edge, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key
 from graphmem.retrieve.context import TOKEN_APPROXIMATION, build_context
+from graphmem.retrieve.lexical import lexical_query
 from graphmem.retrieve.linking import fact_terms, link_entities, query_terms
 from graphmem.retrieve.paths import Reached, best_paths, ranked, strongest
 from graphmem.store.base import GraphStore
@@ -33,6 +34,7 @@ WEIGHTS = {
     "temporal": 1.5,
     "episode_vector": 1.0,
     "episode_bm25": 1.0,
+    "episode_speaker": 0.5,
 }
 
 
@@ -121,6 +123,7 @@ class Retriever:
             text_k=cfg.bm25_k,
             include_invalid=fetch_invalid,
             episodes=options.include_episodes,
+            episode_query=lexical_query(query),
         )
         add("vector", [(f.id, f) for f, _ in seeds_found.facts_vector])
         add("bm25", [(f.id, f) for f, _ in seeds_found.facts_text])
@@ -174,6 +177,8 @@ class Retriever:
                 cand.rrf += weight / (cfg.rrf_k + rank + 1)
                 cand.sources.append(name)
 
+        named = {normalize_key(n) for e, _ in linked for n in (e.name, *e.aliases)} - {""}
+        _boost_named_speakers(pool.values(), named, WEIGHTS["episode_speaker"], cfg.rrf_k)
         candidates = [c for c in pool.values() if _visible(c, as_of, window, history)]
         _promote_completing_chains(candidates, query_terms(query))
         candidates.sort(key=_order)
@@ -206,6 +211,31 @@ def _with_facts(
             continue
         out[fid] = Reached(by_id[fid], r.similarity, [by_id[e.id] for e in r.path], r.score)
     return out
+
+
+def _boost_named_speakers(
+    cands: Iterable[_Candidate], names: set[str], weight: float, rrf_k: int
+) -> None:
+    """One more fused list: the candidate messages spoken by someone the query names, in the
+    order fusion has ranked them so far.
+
+    "What has Melanie painted?" is about what Melanie said. A message's vector already
+    carries its speaker (it embeds "Melanie: ..."), but its full-text entry is the content
+    alone, so the lexical list cannot tell Melanie's "my horse painting" from her friend's.
+    Only messages already found by the other lists are re-ranked: nothing new is fetched.
+    `names` are the normalised names and aliases of the entities the query links to.
+    """
+    if weight <= 0 or not names:
+        return
+    spoken = [
+        c
+        for c in cands
+        if c.fact is None and c.episode is not None and normalize_key(c.episode.name or "") in names
+    ]
+    spoken.sort(key=_order)
+    for rank, cand in enumerate(spoken):
+        cand.rrf += weight / (rrf_k + rank + 1)
+        cand.sources.append("episode_speaker")
 
 
 def _promote_completing_chains(cands: list[_Candidate], terms: set[str]) -> None:

@@ -243,8 +243,10 @@ class GraphStore(ABC):
         text_k: int,
         include_invalid: bool = False,
         episodes: bool = True,
+        episode_query: str | None = None,
     ) -> SeedHits:
-        """Fact and episode hits by vector and by full text, as the single methods return."""
+        """Fact and episode hits by vector and by full text, as the single methods return.
+        `episode_query`, when given, is the full-text query for episodes (else `query`)."""
         hits = SeedHits(
             facts_vector=self.search_facts_vector(
                 scope, vector, vector_k, include_invalid=include_invalid
@@ -255,7 +257,7 @@ class GraphStore(ABC):
         )
         if episodes:
             hits.episodes_vector = self.search_episodes_vector(scope, vector, vector_k)
-            hits.episodes_text = self.search_episodes_text(scope, query, text_k)
+            hits.episodes_text = self.search_episodes_text(scope, episode_query or query, text_k)
         return hits
 
     # -- writes ----------------------------------------------------------------------------

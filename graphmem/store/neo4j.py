@@ -1020,6 +1020,7 @@ class Neo4jStore(GraphStore):
         text_k: int,
         include_invalid: bool = False,
         episodes: bool = True,
+        episode_query: str | None = None,
     ) -> SeedHits:
         """search_facts_vector, search_facts_text, search_episodes_vector and
         search_episodes_text in ONE statement and round trip (cypher/read/seed_search.cypher):
@@ -1027,7 +1028,8 @@ class Neo4jStore(GraphStore):
         none when every part is skipped."""
         vector_k, text_k = max(int(vector_k), 0), max(int(text_k), 0)
         terms = query_terms(query or "") if text_k else []
-        lucene = (lucene_query(query or "") or None) if episodes and text_k else None
+        text = episode_query or query or ""
+        lucene = (lucene_query(text) or None) if episodes and text_k else None
         query_vector = self._vector(vector, "seed search") if vector_k else None
         fetch = None
         if episodes and query_vector is not None:

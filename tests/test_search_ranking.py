@@ -1,0 +1,72 @@
+"""Ranking of raw messages in search: inflected full-text queries and named speakers.
+Fast: hashing embedder, in-memory SQLite, rules extractor."""
+
+from __future__ import annotations
+
+from graphmem.retrieve.lexical import lexical_query
+
+
+def test_lexical_query_keeps_the_words_first_then_adds_inflections():
+    q = lexical_query("What has Melanie painted?")
+    words = q.split()
+    assert words[:4] == ["what", "has", "melanie", "painted"]
+    assert {"paint", "paints", "painting", "painter"} <= set(words)
+    # function words and auxiliaries are not inflected
+    assert not {"whats", "hase", "hased"} & set(words)
+    assert len(words) == len(set(words))
+
+
+def test_lexical_query_handles_y_and_doubled_consonants():
+    assert {"study", "studies", "studied"} <= set(lexical_query("What did she study?").split())
+    assert {"run", "runs"} <= set(lexical_query("Where was Bob running?").split())
+
+
+def test_inflected_question_finds_the_message_by_full_text(memory):
+    memory.add(
+        [
+            {"role": "user", "name": "Ana", "content": "My latest painting: the harbour."},
+            {"role": "user", "name": "Ana", "content": "The market was busy this morning."},
+        ],
+        user_id="u",
+        infer=False,
+    )
+    found = memory.search("What has Ana painted?", user_id="u", limit=5)
+    hits = [r for r in found["results"] if "painting" in r["memory"]]
+    assert hits and "episode_bm25" in hits[0]["why"]
+
+
+def test_message_by_the_named_speaker_ranks_above_the_same_words_by_another(memory):
+    # first-person facts make Ana and Bob entities the query can link to
+    memory.add([{"role": "user", "name": "Ana", "content": "I live in Lisbon."}], user_id="u")
+    memory.add([{"role": "user", "name": "Bob", "content": "I live in Porto."}], user_id="u")
+    for name in ("Ana", "Bob"):
+        memory.add(
+            [{"role": "user", "name": name, "content": "Sunday hikes keep me sane."}],
+            user_id="u",
+            infer=False,
+        )
+    found = memory.search("What keeps Bob sane?", user_id="u", limit=10)
+    said = [r for r in found["results"] if r["relation"] == "SAID" and "hikes" in r["memory"]]
+    assert [r["source"] for r in said] == ["Bob", "Ana"]
+    assert "episode_speaker" in said[0]["why"]
+    assert "episode_speaker" not in said[1]["why"]
+
+
+def test_seed_search_takes_a_separate_full_text_query_for_episodes(memory):
+    from graphmem.models import Scope
+
+    memory.add([{"role": "user", "name": "Ana", "content": "I live in Lisbon."}], user_id="u")
+    memory.add(
+        [{"role": "user", "name": "Ana", "content": "Painting all weekend."}],
+        user_id="u",
+        infer=False,
+    )
+    scope = Scope(user_id="u")
+    vector = memory.embedder.embed_one("lisbon")
+    plain = memory.store.seed_search(scope, "lisbon", vector, vector_k=5, text_k=5)
+    split = memory.store.seed_search(
+        scope, "lisbon", vector, vector_k=5, text_k=5, episode_query="painting"
+    )
+    assert [f.id for f, _ in split.facts_text] == [f.id for f, _ in plain.facts_text]
+    assert [e.content for e, _ in split.episodes_text] == ["Painting all weekend."]
+    assert [e.content for e, _ in plain.episodes_text] == ["I live in Lisbon."]
