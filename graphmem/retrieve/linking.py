@@ -14,7 +14,6 @@ from rapidfuzz import fuzz
 
 from graphmem.models import Entity
 from graphmem.normalize import normalize_key
-from graphmem.store.base import GraphStore
 
 MAX_NGRAM_WORDS = 4
 MAX_KEYS = 400
@@ -50,18 +49,21 @@ def query_keys(query: str) -> list[str]:
     return list(keys)[:MAX_KEYS]
 
 
-def link_entities(
-    store: GraphStore,
-    partition: str,
-    query: str,
-    vector: Sequence[float],
+def near_k(k: int) -> int:
+    """How many nearest entities by name vector linking looks at."""
+    return max(k * 4, 20) if k > 0 else 0
+
+
+def rank_links(
+    keys: Sequence[str],
+    by_key: Sequence[Entity],
+    near: Sequence[tuple[Entity, float]],
     *,
     k: int,
     threshold: float,
 ) -> list[tuple[Entity, float]]:
-    """Entities the query names, best first, with a confidence in [0, 1]."""
-    keys = query_keys(query)
-    by_key, near = store.link_candidates(partition, keys, vector, max(k * 4, 20) if k > 0 else 0)
+    """Exact key matches first (confidence 1), then near entities whose key fuzzily matches a
+    query n-gram or whose name vector is close enough, best first, at most k of those."""
     found: dict[str, tuple[Entity, float]] = {e.id: (e, 1.0) for e in by_key}
     grams = [g for g in keys if len(g) >= 3]
     for entity, cos in near:

@@ -7,19 +7,23 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
 from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
-from graphmem.models import Edge, Episode, Fact, Hit, PathStep, Scope, SearchResult
+from graphmem.models import Edge, Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key
 from graphmem.retrieve.context import TOKEN_APPROXIMATION, build_context
 from graphmem.retrieve.lexical import lexical_query
-from graphmem.retrieve.linking import fact_terms, link_entities, query_terms
+from graphmem.retrieve.linking import fact_terms, near_k, query_keys, query_terms, rank_links
 from graphmem.retrieve.paths import Reached, best_paths, ranked, strongest
-from graphmem.store.base import GraphStore
+from graphmem.store.base import GraphStore, SeedHits
 from graphmem.timeparse import query_time
 
 CHAIN_BONUS = 1e-4  # per covered query term: orders chains without jumping other lists
@@ -85,17 +89,7 @@ class Retriever:
         fetch_invalid = history or as_of is not None or window is not None
         hops = cfg.hops if options.hops is None else options.hops
 
-        vector = self._embedder.embed_one(query)
-        partition = scope.partition
-
-        linked = link_entities(
-            self._store,
-            partition,
-            query,
-            vector,
-            k=cfg.seed_entities,
-            threshold=cfg.entity_threshold,
-        )
+        vector, linked, seeds_found = self._first_stage(scope, query, options, fetch_invalid)
         seeds = {e.id: conf for e, conf in linked}
 
         lists: dict[str, list[_Candidate]] = {}
@@ -115,16 +109,6 @@ class Retriever:
                 in_order.append(cand)
             lists[name] = in_order
 
-        seeds_found = self._store.seed_search(
-            scope,
-            query,
-            vector,
-            vector_k=cfg.vector_k,
-            text_k=cfg.bm25_k,
-            include_invalid=fetch_invalid,
-            episodes=options.include_episodes,
-            episode_query=lexical_query(query),
-        )
         add("vector", [(f.id, f) for f, _ in seeds_found.facts_vector])
         add("bm25", [(f.id, f) for f, _ in seeds_found.facts_text])
 
@@ -198,6 +182,74 @@ class Retriever:
             include_history=history,
             approximations=[TOKEN_APPROXIMATION],
         )
+
+
+    def _first_stage(
+        self, scope: Scope, query: str, options: SearchOptions, fetch_invalid: bool
+    ) -> tuple[np.ndarray, list[tuple[Entity, float]], SeedHits]:
+        """The query vector, the entities the query names, and the four first-stage lists.
+
+        A server store gets two batched calls after the embedding (link_candidates,
+        seed_search: the round trips are what costs). An in-process store's text-only
+        lookups (entity keys, both full-text lists) run while another thread embeds the
+        query, so they cost no wall time when a core is free; the lists are the same.
+        """
+        cfg, store, partition = self._config, self._store, scope.partition
+        keys = query_keys(query)
+        episode_query = lexical_query(query)
+        if not store.in_process:
+            vector = self._embedder.embed_one(query)
+            by_key, near = store.link_candidates(
+                partition, keys, vector, near_k(cfg.seed_entities)
+            )
+            found = store.seed_search(
+                scope,
+                query,
+                vector,
+                vector_k=cfg.vector_k,
+                text_k=cfg.bm25_k,
+                include_invalid=fetch_invalid,
+                episodes=options.include_episodes,
+                episode_query=episode_query,
+            )
+        else:
+            embedding = _embedding_pool().submit(self._embedder.embed_one, query)
+            try:
+                by_key = store.find_entities_by_key(partition, keys) if keys else []
+                found = SeedHits(
+                    facts_text=store.search_facts_text(
+                        scope, query, cfg.bm25_k, include_invalid=fetch_invalid
+                    )
+                )
+                if options.include_episodes:
+                    found.episodes_text = store.search_episodes_text(
+                        scope, episode_query, cfg.bm25_k
+                    )
+            finally:
+                vector = embedding.result()  # raises what the embedder raised
+            k = near_k(cfg.seed_entities)
+            near = store.search_entities_vector(partition, vector, k) if k > 0 else []
+            found.facts_vector = store.search_facts_vector(
+                scope, vector, cfg.vector_k, include_invalid=fetch_invalid
+            )
+            if options.include_episodes:
+                found.episodes_vector = store.search_episodes_vector(scope, vector, cfg.vector_k)
+        linked = rank_links(
+            keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold
+        )
+        return vector, linked, found
+
+
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _embedding_pool() -> ThreadPoolExecutor:
+    """Threads that embed queries while the caller reads the store (created on first use)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="graphmem-embed"))
+        return _POOL[0]
 
 
 def _with_facts(
