@@ -79,22 +79,7 @@ def test_graph_k_bounds_the_graph_list_and_keeps_paths_whole():
     memory.close()
 
 
-@pytest.mark.parametrize("query", QUESTIONS + ["Ana", "nothing matches this at all"])
-def test_overlapping_the_embedding_with_text_lookups_gives_the_same_results(query):
-    """An in-process store reads its text lists while the query is embedded; a server store
-    gets the batched calls after it. Same lists either way."""
-    memory = make_memory()
-    _world(memory)
-    memory.add("Ana said she loves sailing in Lisbon.", user_id="u")
-    assert memory.store.in_process
-    overlapped = memory.search(query, user_id="u", limit=30)
-    memory.store.in_process = False  # this instance only: take the batched path
-    batched = memory.search(query, user_id="u", limit=30)
-    assert overlapped == batched
-    memory.close()
-
-
-def test_an_embedding_failure_in_the_worker_thread_reaches_the_caller():
+def test_an_embedding_failure_reaches_the_caller():
     from graphmem.errors import ConfigError
 
     memory = make_memory()

@@ -39,11 +39,6 @@ class SeedHits:
 class GraphStore(ABC):
     """Persistence and indexed lookups for one graphmem deployment."""
 
-    #: True for a store in this process, where a call costs no network round trip: search
-    #: then runs the text-only lookups while the query is being embedded, one call each,
-    #: instead of batching every first-stage list into one call after the embedding.
-    in_process: bool = False
-
     name: str = "store"
 
     # -- lifecycle -------------------------------------------------------------------------

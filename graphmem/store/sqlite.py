@@ -466,8 +466,6 @@ class _Patch:
 class SQLiteStore(GraphStore):
     """GraphStore on one SQLite file; see the module docstring for schema and concurrency."""
 
-    in_process = True
-
     name = "sqlite"
 
     def __init__(
