@@ -181,7 +181,6 @@ class Retriever:
             approximations=[TOKEN_APPROXIMATION],
         )
 
-
     def _first_stage(
         self, scope: Scope, query: str, options: SearchOptions, fetch_invalid: bool
     ) -> tuple[np.ndarray, list[tuple[Entity, float]], SeedHits]:
