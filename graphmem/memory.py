@@ -26,6 +26,7 @@ from graphmem.errors import (
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.models import (
     AddResult,
+    Edge,
     Entity,
     Episode,
     EpisodeStatus,
@@ -365,8 +366,24 @@ class Memory:
         speaker_ids = [e.id for e in named if e.key in speaker_keys]
         near: list[str] = []
         if speaker_ids:
-            for f in reversed(self.store.facts_for_entities(partition, speaker_ids)):
-                for other in (f.source_id, f.target_id):
+            # One hop, the newest facts of each speaker (no query vector), read as edges only:
+            # a long-running user's own entity can have thousands of facts.
+            edges: list[Edge] = []
+
+            def endpoints_only(reached: list[tuple[Edge, float]]) -> set[str]:
+                edges.extend(e for e, _ in reached)
+                return set()
+
+            facts = self.store.expand(
+                scope,
+                speaker_ids,
+                hops=1,
+                fanout=KNOWN_ENTITIES_FOR_CONTEXT,
+                select=endpoints_only,
+            )
+            edges = edges or [Edge(f.id, f.source_id, f.target_id) for f, _ in facts]
+            for e in edges:
+                for other in (e.source_id, e.target_id):
                     if other and other not in speaker_ids and other not in near:
                         near.append(other)
         near = near[:KNOWN_ENTITIES_FOR_CONTEXT]
