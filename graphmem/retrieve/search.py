@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -115,14 +116,18 @@ class Retriever:
             # Paths are scored over everything the walk reached, once: in `select` when the
             # store reads only what it keeps (SQLite), or here over the full facts when it
             # returned them all (Neo4j). Either way the same facts and paths come out.
-            scored: list[dict[str, Reached]] = []
+            chosen: list[tuple[dict[str, Reached], set[str]]] = []
 
             # Facts the first-stage lists already hold need not be read again.
             held = {c.fact.id: c.fact for c in pool.values() if c.fact is not None}
 
+            def choose(edges: list[tuple[Any, float]]) -> tuple[dict[str, Reached], set[str]]:
+                found = best_paths(seeds, edges, hops=hops, decay=cfg.hop_decay)
+                return found, strongest(found, cfg.graph_k)
+
             def select(edges: list[tuple[Edge, float]]) -> set[str]:
-                scored.append(best_paths(seeds, edges, hops=hops, decay=cfg.hop_decay))
-                return strongest(scored[-1], cfg.graph_k) - held.keys()
+                chosen.append(choose(edges))
+                return chosen[-1][1] - held.keys()
 
             expanded = self._store.expand(
                 scope,
@@ -134,13 +139,9 @@ class Retriever:
                 beam=cfg.beam,
                 select=select,
             )
-            found = (
-                scored[-1]
-                if scored
-                else best_paths(seeds, expanded, hops=hops, decay=cfg.hop_decay)
-            )
+            found, keep = chosen[-1] if chosen else choose(expanded)
             facts = {f.id: f for f, _ in expanded}
-            reached = _with_facts(found, strongest(found, cfg.graph_k), {**held, **facts})
+            reached = _with_facts(found, keep, {**held, **facts})
             add("graph", [(r.fact.id, r.fact) for r in ranked(reached)])
         for fid, r in reached.items():
             if fid in pool:
