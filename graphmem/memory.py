@@ -9,7 +9,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -293,9 +293,8 @@ class Memory:
         self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
     ) -> None:
         """Plan and apply one batch; re-plan when a concurrent writer wins the race."""
-        delay = 0.002
         with self._partition_lock(scope.partition):
-            for attempt in range(1, WRITE_ATTEMPTS + 1):
+            for attempt in _write_attempts():
                 version = self.store.partition_version(scope.partition)
                 try:
                     plan = self._pipeline.plan(scope, episodes, extraction)
@@ -317,8 +316,6 @@ class Memory:
                         )
                         return
                     log.debug("write conflict (attempt %d), re-planning: %s", attempt, exc)
-                    time.sleep(random.uniform(0, delay))
-                    delay = min(delay * 2, 0.1)
         result.results.extend(plan.changes)
         result.entities = [e.id for e in plan.batch.entities]
         result.errors.extend(plan.errors)
@@ -391,6 +388,18 @@ class Memory:
         found = {e.id: e for e in [*named, *neighbours]}
         return list(found.values())[:KNOWN_ENTITIES_FOR_CONTEXT]
 
+    def _text_arg(self, value: Any, name: str) -> str:
+        """A text argument (a query, an update's data), cleaned; InputError naming it when it
+        is not a string, is empty once cleaned, or is longer than max_message_chars."""
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a string, got {type(value).__name__}")
+        text = clean_text(value)
+        if not text:
+            raise InputError(f"{name} is empty")
+        if len(text) > self.config.max_message_chars:
+            raise InputError(f"{name} is longer than {self.config.max_message_chars} characters")
+        return text
+
     @staticmethod
     def _speaker(scope: Scope, episode: Episode) -> str:
         if episode.name:
@@ -428,13 +437,7 @@ class Memory:
         {"user_id"|"agent_id"|"run_id": ...} (see `_scope`).
         """
         scope = _scope(user_id, agent_id, run_id, filters)
-        if not isinstance(query, str):
-            raise InputError(f"query must be a string, got {type(query).__name__}")
-        query = clean_text(query)
-        if not query:
-            raise InputError("query is empty")
-        if len(query) > self.config.max_message_chars:
-            raise InputError(f"query is longer than {self.config.max_message_chars} characters")
+        query = self._text_arg(query, "query")
         limit = self.config.retrieval.limit if limit is None else _positive_int(limit, "limit")
         if token_budget is not None:
             token_budget = _positive_int(token_budget, "token_budget")
@@ -510,18 +513,11 @@ class Memory:
         target and episodes, the sentence `data` (embedded), valid_at = now. history() shows
         both. Returns {"message", "id": the new fact's id}. NotFoundError for an unknown id;
         InputError for empty data or a fact that is no longer current."""
-        if not isinstance(data, str):
-            raise InputError(f"data must be a string, got {type(data).__name__}")
-        text = clean_text(data)
-        if not text:
-            raise InputError("data is empty")
-        if len(text) > self.config.max_message_chars:
-            raise InputError(f"data is longer than {self.config.max_message_chars} characters")
+        text = self._text_arg(data, "data")
         fact = self._locate(memory_id)
         vector = [float(x) for x in self.embedder.embed_one(text)]
-        delay = 0.002
         with self._partition_lock(fact.partition):
-            for attempt in range(1, WRITE_ATTEMPTS + 1):
+            for attempt in _write_attempts():
                 version = self.store.partition_version(fact.partition)
                 fact = self._locate(fact.id)  # as of this attempt
                 if not fact.is_current:
@@ -555,8 +551,6 @@ class Memory:
                 except ConflictError:  # another writer got in first: read the fact again
                     if attempt == WRITE_ATTEMPTS:
                         raise
-                    time.sleep(random.uniform(0, delay))
-                    delay = min(delay * 2, 0.1)
         return {"message": f"fact {fact.id} updated", "id": new.id}
 
     def delete(self, fact_id: str) -> dict[str, str]:
@@ -630,6 +624,17 @@ class Memory:
                 name = clean_text(name)[:200]
             out.append({"role": role, "content": content, "name": name})
         return out
+
+
+def _write_attempts() -> Iterator[int]:
+    """Attempt numbers 1..WRITE_ATTEMPTS for a write that may lose a race (ConflictError),
+    with a jittered delay before each retry, doubling from 2 ms up to 100 ms."""
+    delay = 0.002
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        if attempt > 1:
+            time.sleep(random.uniform(0, delay))
+            delay = min(delay * 2, 0.1)
+        yield attempt
 
 
 def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any) -> Scope:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from graphmem.models import Fact
 from graphmem.resolve.conflicts import Candidate, ConflictDetector
+from graphmem.store.base import detection_filter
 
 ENTITIES = [f"e{i}" for i in range(5)]
 RELATIONS = ["LIVES_IN", "MANAGES", "MARRIED_TO", "FRIEND_OF", "LIKES", "LIKE"]
@@ -76,19 +77,8 @@ def _summary(flags):
 
 def _read_like_a_store(stored: list[Fact], new: list[Fact]) -> list[Fact]:
     """GraphStore.facts_for_detection's rule, over a list."""
-    pairs, ends = DETECTOR.probes(new)
-    wanted_pairs = {frozenset(p) for p in pairs}
-    wanted_ends = set(ends)
-    return [
-        f
-        for f in stored
-        if f.is_current
-        and (
-            frozenset((f.source_id, f.target_id)) in wanted_pairs
-            or ("source", f.source_id, f.relation) in wanted_ends
-            or ("target", f.target_id, f.relation) in wanted_ends
-        )
-    ]
+    wanted = detection_filter(*DETECTOR.probes(new))
+    return [f for f in stored if f.is_current and wanted(f)]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

@@ -22,6 +22,7 @@ SYMMETRIC_RELATIONS = frozenset(
     {"SIBLING_OF", "MARRIED_TO", "SPOUSE_OF", "PARTNER_OF", "FRIEND_OF", "COLLEAGUE_OF", "KNOWS"}
 )
 RELATION_SIMILARITY = 85.0
+NO_TARGET = frozenset({"", "*"})  # how a negation with no concrete target names it
 
 
 @dataclass
@@ -278,7 +279,7 @@ def _same_narrowing(a: Fact, b: Fact) -> bool:
 
 def _is_placeholder(fact: Fact) -> bool:
     """A negation with no concrete target ("I quit my job") ends any target."""
-    return fact.target.strip() in {"", "*"}
+    return fact.target.strip() in NO_TARGET
 
 
 def _short_ids(facts: list[Fact]) -> dict[str, Fact]:

@@ -29,14 +29,17 @@ from graphmem.models import (
 )
 from graphmem.normalize import clean_name, clean_text, normalize_key, normalize_relation
 from graphmem.resolve.base import Decision, Flag, UpdateResolver
-from graphmem.resolve.conflicts import Candidate, ConflictDetector, ambiguous_entity_flag
+from graphmem.resolve.conflicts import (
+    NO_TARGET,
+    Candidate,
+    ConflictDetector,
+    ambiguous_entity_flag,
+)
 from graphmem.resolve.entities import EntityMatch, EntityResolver, Mention, stored_keys
 from graphmem.resolve.policy import policy_decision
 from graphmem.store.base import GraphStore
 
 log = logging.getLogger(__name__)
-
-NO_TARGET = frozenset({"", "*"})
 
 
 @dataclass

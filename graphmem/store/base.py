@@ -36,6 +36,37 @@ class SeedHits:
     episodes_text: list[tuple[Episode, float]] = field(default_factory=list)
 
 
+def detection_filter(
+    pairs: Sequence[tuple[str, str]], ends: Sequence[tuple[str, str, str]]
+) -> Callable[[Fact], bool]:
+    """The rule of GraphStore.facts_for_detection, as a test on one fact."""
+    wanted_pairs = {frozenset(p) for p in pairs}
+    wanted_ends = set(ends)
+
+    def wanted(f: Fact) -> bool:
+        return (
+            frozenset((f.source_id, f.target_id)) in wanted_pairs
+            or ("source", f.source_id, f.relation) in wanted_ends
+            or ("target", f.target_id, f.relation) in wanted_ends
+        )
+
+    return wanted
+
+
+def detection_probes(
+    pairs: Sequence[tuple[str, str]], ends: Sequence[tuple[str, str, str]]
+) -> tuple[list[tuple[str, str | None, str | None]], list[tuple[str, str]]]:
+    """facts_for_detection's request as index probes, for a store that seeks them one by one:
+    (source id, relation or None, target id or None) for facts out of an entity (a pair in
+    both directions), and (target id, relation) for facts into one."""
+    by_source: list[tuple[str, str | None, str | None]] = [
+        (x, r, None) for e, x, r in ends if e == "source"
+    ]
+    by_source += [(a, None, b) for a, b in pairs] + [(b, None, a) for a, b in pairs]
+    by_target = [(x, r) for e, x, r in ends if e == "target"]
+    return by_source, by_target
+
+
 class GraphStore(ABC):
     """Persistence and indexed lookups for one graphmem deployment."""
 
@@ -162,16 +193,10 @@ class GraphStore(ABC):
         better, since a hub entity (a city many people live in) may have thousands of facts
         of which an add needs a handful.
         """
-        wanted_pairs = {frozenset(p) for p in pairs}
-        wanted_ends = {(e, x, r) for e, x, r in ends}
+        wanted = detection_filter(pairs, ends)
         ids = {x for p in pairs for x in p} | {x for _, x, _ in ends}
-        return [
-            f
-            for f in self.facts_for_entities(partition, sorted(ids), with_embeddings=True)
-            if frozenset((f.source_id, f.target_id)) in wanted_pairs
-            or ("source", f.source_id, f.relation) in wanted_ends
-            or ("target", f.target_id, f.relation) in wanted_ends
-        ]
+        facts = self.facts_for_entities(partition, sorted(ids), with_embeddings=True)
+        return [f for f in facts if wanted(f)]
 
     @abstractmethod
     def facts_for_episodes(self, scope: Scope, episode_ids: Sequence[str]) -> list[Fact]:

@@ -72,7 +72,7 @@ from graphmem.models import (
 )
 from graphmem.normalize import is_valid_relation, is_valid_type, normalize_key
 from graphmem.store import cypher_loader
-from graphmem.store.base import GraphStore, SeedHits
+from graphmem.store.base import GraphStore, SeedHits, detection_probes
 from graphmem.text import MAX_QUERY_TERMS, fts_query_terms, fts_terms
 
 #: Labels with a meaning of their own: an entity type with one of these names keeps only
@@ -852,23 +852,15 @@ class Neo4jStore(GraphStore):
         pairs: Sequence[tuple[str, str]] = (),
         ends: Sequence[tuple[str, str, str]] = (),
     ) -> list[Fact]:
-        by_source = [
-            {"entity_id": x, "relation": r, "target_id": None}
-            for e, x, r in ends
-            if e == "source"
-        ]
-        for a, b in pairs:
-            by_source += [
-                {"entity_id": a, "relation": None, "target_id": b},
-                {"entity_id": b, "relation": None, "target_id": a},
-            ]
-        by_target = [{"entity_id": x, "relation": r} for e, x, r in ends if e == "target"]
+        by_source, by_target = detection_probes(pairs, ends)
         if not by_source and not by_target:
             return []
         params = {
             "partition": partition,
-            "by_source": by_source,
-            "by_target": by_target,
+            "by_source": [
+                {"entity_id": x, "relation": r, "target_id": t} for x, r, t in by_source
+            ],
+            "by_target": [{"entity_id": x, "relation": r} for x, r in by_target],
             "with_embeddings": True,
         }
         rows = self._read("read/facts_for_detection", params, "reading facts for conflicts")

@@ -75,7 +75,7 @@ import numpy as np
 from graphmem.errors import ConflictError, StoreError
 from graphmem.models import Edge, Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
 from graphmem.normalize import normalize_key, to_utc
-from graphmem.store.base import GraphStore, SeedHits
+from graphmem.store.base import GraphStore, SeedHits, detection_probes
 from graphmem.text import fts_query_terms, fts_terms
 
 T = TypeVar("T")
@@ -1198,12 +1198,9 @@ class SQLiteStore(GraphStore):
         pairs: Sequence[tuple[str, str]] = (),
         ends: Sequence[tuple[str, str, str]] = (),
     ) -> list[Fact]:
-        # Probes by source [source_id, relation|null, target_id|null] and by target
-        # [target_id, relation]; each is one index seek (json_each is the outer loop), so a
-        # hub's other facts are never read.
-        by_source = [[x, r, None] for e, x, r in ends if e == "source"]
-        by_source += [[a, None, b] for a, b in pairs] + [[b, None, a] for a, b in pairs]
-        by_target = [[x, r] for e, x, r in ends if e == "target"]
+        # Each probe is one index seek (json_each is the outer loop), so a hub's other facts
+        # are never read.
+        by_source, by_target = detection_probes(pairs, ends)
         if not by_source and not by_target:
             return []
         cols = _cols(_FACT_FIELDS, "f") + ", f.embedding"
