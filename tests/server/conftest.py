@@ -116,8 +116,21 @@ def server_env() -> dict[str, str]:
 def start_serve(db: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     """`python -m graphmem.cli serve` on a free port, over a SQLite file; (process, url)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "graphmem.cli", "serve", "--db", str(db), "--embedder", "hashing",
-         "--port", "0", "--log-level", "warning", *extra],
+        [
+            sys.executable,
+            "-m",
+            "graphmem.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--embedder",
+            "hashing",
+            "--port",
+            "0",
+            "--log-level",
+            "warning",
+            *extra,
+        ],
         cwd=ROOT,
         env=server_env(),
         stderr=subprocess.PIPE,
