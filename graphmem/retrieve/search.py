@@ -205,9 +205,7 @@ class Retriever:
             episodes=options.include_episodes,
             episode_query=lexical_query(query),
         )
-        linked = rank_links(
-            keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold
-        )
+        linked = rank_links(keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold)
         return vector, linked, found
 
 
