@@ -1,5 +1,5 @@
 """The `graphmem` command: add, search, facts, history, delete, reprocess, demo, browse,
-export and import, serve and mcp, on the embedded store by default (or whatever GRAPHMEM_* configures)."""
+export and import, on the embedded store by default (or whatever GRAPHMEM_* configures)."""
 
 from __future__ import annotations
 
