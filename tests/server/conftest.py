@@ -3,15 +3,11 @@ fast Memory (hashing embedder, rules extractor, in-memory SQLite), with four API
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 
@@ -21,10 +17,10 @@ pytest.importorskip("mcp")
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
+from benchmarks.serve.process import ROOT, child_env, start_serve  # noqa: E402, F401
 from graphmem.server.settings import ServerSettings  # noqa: E402
 from tests.conftest import make_memory  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
     "alice": "alice-key-0000000001",
     "bob": "bob-key-00000000000002",
@@ -107,43 +103,4 @@ async def mcp_http(url: str, key: str | None = "admin"):
 
 
 def server_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env["HF_HUB_OFFLINE"] = "1"
-    return env
-
-
-def start_serve(db: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    """`python -m graphmem.cli serve` on a free port, over a SQLite file; (process, url)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "graphmem.cli",
-            "serve",
-            "--db",
-            str(db),
-            "--embedder",
-            "hashing",
-            "--port",
-            "0",
-            "--log-level",
-            "warning",
-            *extra,
-        ],
-        cwd=ROOT,
-        env=server_env(),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    assert "graphmem serve: http://" in line, line
-    url = line.split()[2]
-    for _ in range(500):
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.02)
-    raise RuntimeError("server did not come up")
+    return child_env()
