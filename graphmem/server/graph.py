@@ -13,17 +13,13 @@ from graphmem.normalize import normalize_key
 
 
 def _fact_row(f: Fact, anchor: str | None = None) -> dict[str, Any]:
-    row = {
-        "id": f.id,
-        "memory": f.fact,
-        "source": f.source,
-        "relation": f.relation,
-        "target": f.target,
-        "valid_at": f.valid_at.isoformat() if f.valid_at else None,
-        "invalid_at": f.invalid_at.isoformat() if f.invalid_at else None,
-        "created_at": f.created_at.isoformat(),
-        "current": f.is_current,
-    }
+    """A fact as the Memory API shows one (times in the same JSON form), kept short."""
+    row = f.model_dump(
+        mode="json",
+        include={"id", "source", "relation", "target", "valid_at", "invalid_at", "created_at"},
+    )
+    row["memory"] = f.fact
+    row["current"] = f.is_current
     if anchor is not None:
         row["direction"] = "out" if f.source_id == anchor else "in"
     return row
@@ -106,7 +102,9 @@ def explain(memory: Any, fact: dict[str, Any], search: dict[str, Any] | None) ->
             "role": e.role,
             "name": e.name,
             "content": e.content,
-            "reference_time": e.reference_time.isoformat(),
+            "reference_time": e.model_dump(mode="json", include={"reference_time"})[
+                "reference_time"
+            ],
         }
         for e in sorted(episodes, key=lambda e: (e.reference_time, e.id))
     ]
