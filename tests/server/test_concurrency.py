@@ -49,29 +49,39 @@ def state(facts: list[dict]) -> list[tuple]:
     )
 
 
+def apply(mem, user: str, ops) -> None:
+    """Run a plan against anything with Memory's methods: a Memory, or a MemoryClient."""
+    for op, arg in ops:
+        if op == "add":
+            mem.add(arg, user_id=user)
+        elif op == "search":
+            mem.search(arg, user_id=user)
+        elif op == "list":
+            mem.get_all(user_id=user)
+        else:
+            _delete_first_about(mem.get_all(user_id=user)["results"], arg, mem.delete)
+
+
 def run_serial(plans: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple]]:
     mem = make_memory()
     try:
         for user, ops in plans.items():
-            for op, arg in ops:
-                if op == "add":
-                    mem.add(arg, user_id=user)
-                elif op == "search":
-                    mem.search(arg, user_id=user)
-                elif op == "list":
-                    mem.get_all(user_id=user)
-                else:
-                    _delete_first_about(mem.get_all(user_id=user)["results"], arg, mem.delete)
+            apply(mem, user, ops)
         return {u: state(mem.get_all(user_id=u, include_history=True)["results"]) for u in plans}
     finally:
         mem.close()
 
 
-def _delete_first_about(facts: list[dict], name: str, delete) -> None:
-    """Delete the oldest current fact whose source is `name` (a deterministic choice)."""
+def _first_about(facts: list[dict], name: str) -> dict | None:
+    """The current fact about `name` whose sentence sorts first (the same in every run)."""
     mine = sorted((f for f in facts if f["source"] == name), key=lambda f: (f["memory"], f["id"]))
-    if mine:
-        delete(mine[0]["id"])
+    return mine[0] if mine else None
+
+
+def _delete_first_about(facts: list[dict], name: str, delete) -> None:
+    first = _first_about(facts, name)
+    if first:
+        delete(first["id"])
 
 
 def rest_worker(url: str, user: str, ops, errors: list) -> None:
@@ -79,15 +89,7 @@ def rest_worker(url: str, user: str, ops, errors: list) -> None:
 
     try:
         with MemoryClient(url, api_key=settings().api_keys[3].key) as mem:
-            for op, arg in ops:
-                if op == "add":
-                    mem.add(arg, user_id=user)
-                elif op == "search":
-                    mem.search(arg, user_id=user)
-                elif op == "list":
-                    mem.get_all(user_id=user)
-                else:
-                    _delete_first_about(mem.get_all(user_id=user)["results"], arg, mem.delete)
+            apply(mem, user, ops)
     except Exception as exc:  # reported by the test
         errors.append(repr(exc))
 
@@ -107,11 +109,9 @@ async def mcp_worker(url: str, user: str, ops) -> None:
                 data(await client.call_tool("get_memories", {"user_id": user}))
             else:
                 facts = data(await client.call_tool("get_memories", {"user_id": user}))["results"]
-                mine = sorted(
-                    (f for f in facts if f["source"] == arg), key=lambda f: (f["memory"], f["id"])
-                )
-                if mine:
-                    data(await client.call_tool("delete_memory", {"memory_id": mine[0]["id"]}))
+                first = _first_about(facts, arg)
+                if first:
+                    data(await client.call_tool("delete_memory", {"memory_id": first["id"]}))
 
 
 def test_eight_clients_lose_nothing_compared_to_a_serial_run(live):
