@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from graphmem.errors import ConfigError
 from graphmem.server.auth import OPEN, Principal
 from graphmem.server.settings import ServerSettings
 
@@ -42,7 +43,20 @@ def add_server_commands(
     p.set_defaults(func=lambda args: mcp_stdio(args, build_memory))
 
 
+def _require_server_extra() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import mcp  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            f"graphmem serve and graphmem mcp need the server extra ({exc.name} is missing): "
+            "pip install 'graphmem[server]'"
+        ) from None
+
+
 def serve(args: argparse.Namespace, build_memory: MemoryBuilder) -> int:
+    _require_server_extra()
     import uvicorn
 
     from graphmem.server.app import create_app
@@ -76,6 +90,7 @@ def serve(args: argparse.Namespace, build_memory: MemoryBuilder) -> int:
 
 
 def mcp_stdio(args: argparse.Namespace, build_memory: MemoryBuilder) -> int:
+    _require_server_extra()
     import anyio
 
     from graphmem.server.mcp_tools import build_mcp

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from graphmem.errors import ConfigError
 
 LOOPBACK = "127.0.0.1"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ApiKey(BaseModel):
@@ -67,7 +68,7 @@ class ServerSettings(BaseSettings):
         return not self.api_keys
 
     def check_bind(self) -> None:
-        if self.open and self.host != LOOPBACK:
+        if self.open and self.host not in LOOPBACK_HOSTS:
             raise ConfigError(
                 f"refusing to listen on {self.host} without API keys: anyone who can reach it "
                 "could read every user's memory. Configure keys (--keys or "

@@ -96,3 +96,16 @@ def test_health_docs_openapi_and_json_errors(live):
         no_scope = http.post("/v1/search", json={"query": "x"})
         assert no_scope.status_code == 400
         assert no_scope.json()["error"]["type"] == "ScopeError"
+
+
+def test_client_raises_the_servers_error_types(live):
+    from graphmem.client import MemoryClient
+    from graphmem.errors import ScopeError
+    from graphmem.server.auth import AuthError, ForbiddenError
+
+    with live.client("bob") as mem, pytest.raises(ForbiddenError, match="may not access"):
+        mem.get_all(user_id="alice")
+    with MemoryClient(live.url) as anonymous, pytest.raises(AuthError):
+        anonymous.search("x", user_id="bob")
+    with live.client("admin") as mem, pytest.raises(ScopeError):
+        mem.search("x")  # an admin key binds no user: one must be named
