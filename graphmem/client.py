@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
 from graphmem import errors
 from graphmem.models import AddResult
@@ -54,6 +55,16 @@ def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any = None) -> dic
         if value is not None:
             ids.setdefault(key, value)
     return ids
+
+
+def _add_result(response: httpx.Response) -> Any:
+    """What Memory.add returns: an AddResult when the server's Memory answers with one, else
+    the (Mem0-shaped) dict as sent; both read as result["results"]."""
+    data = response.json()
+    try:
+        return AddResult.model_validate(data)
+    except ValidationError:
+        return data
 
 
 def _seg(value: Any) -> str:
@@ -99,9 +110,7 @@ class _Api:
             **_scope(user_id, agent_id, run_id),
         )
         body["infer"] = infer
-        return self._do(
-            _Call("POST", "/v1/memories", json=body, parse=lambda r: AddResult(**r.json()))
-        )
+        return self._do(_Call("POST", "/v1/memories", json=body, parse=_add_result))
 
     def search(
         self,

@@ -108,9 +108,13 @@ def explain(memory: Any, fact: dict[str, Any], search: dict[str, Any] | None) ->
         }
         for e in sorted(episodes, key=lambda e: (e.reference_time, e.id))
     ]
-    step = {k: fact[k] for k in ("id", "source", "relation", "target", "memory")}
+    step = {k: fact.get(k) for k in ("id", "source", "relation", "target", "memory")}
     out: dict[str, Any] = {"memory": fact, "sources": sources, "path": [step], "found": None}
-    hit = next((h for h in (search or {}).get("results", []) if h["id"] == fact["id"]), None)
+    ids = {fact.get("id"), fact.get("fact_id")} - {None}
+    hit = next(
+        (h for h in (search or {}).get("results", []) if {h.get("id"), h.get("fact_id")} & ids),
+        None,
+    )
     if hit is not None:
         out["path"] = hit.get("path") or [step]
         out["found"] = {k: hit.get(k) for k in ("score", "hops", "why")}

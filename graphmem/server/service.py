@@ -83,8 +83,8 @@ class MemoryService:
     async def _owned(self, who: Principal, memory_id: Any) -> dict[str, Any]:
         """The memory, if this principal may see it; another user's memory is 'not found',
         exactly as an unknown id is, so refusals reveal nothing."""
-        fact = await self._read(self.memory.get, memory_id)
-        if not who.admin and fact.get("user_id") not in who.users:
+        fact = await self._read(self.memory.get, memory_id)  # None when unknown, as in Mem0
+        if fact is None or (not who.admin and fact.get("user_id") not in who.users):
             raise NotFoundError(f"no fact with id {str(memory_id).strip()!r}")
         return fact
 
@@ -103,7 +103,8 @@ class MemoryService:
         scope = self._scope_args(who, user_id, agent_id, run_id)
         extra = _given(metadata=metadata, timestamp=timestamp)
         result = await self._write(self.memory.add, messages, infer=infer, **scope, **extra)
-        return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+        # A Mem0-shaped dict (as Memory.add returns with Mem0 compatibility), or an AddResult.
+        return dict(result) if isinstance(result, dict) else result.model_dump(mode="json")
 
     async def search(
         self,

@@ -50,7 +50,7 @@ def canaries(live):
     with live.client("admin") as mem:
         for user in USERS:
             result = mem.add(f"I work at {user.title()}Corp.", user_id=user)
-            ids[user] = result.results[0].id
+            ids[user] = result["results"][0]["id"]
     return ids
 
 
