@@ -24,7 +24,7 @@ import httpx
 from pydantic import ValidationError
 
 from graphmem import errors
-from graphmem.models import AddResult
+from graphmem.models import AddResult, Episode
 from graphmem.server.auth import AuthError, ForbiddenError
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -58,9 +58,20 @@ def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any = None) -> dic
 
 
 def _add_result(response: httpx.Response) -> Any:
+    return _as_add_result(response.json())
+
+
+def _add_results(response: httpx.Response) -> list[Any]:
+    return [_as_add_result(item) for item in response.json()]
+
+
+def _episodes(response: httpx.Response) -> list[Episode]:
+    return [Episode.model_validate(item) for item in response.json()]
+
+
+def _as_add_result(data: Any) -> Any:
     """What Memory.add returns: an AddResult when the server's Memory answers with one, else
     the (Mem0-shaped) dict as sent; both read as result["results"]."""
-    data = response.json()
     try:
         return AddResult.model_validate(data)
     except ValidationError:
@@ -111,6 +122,36 @@ class _Api:
         )
         body["infer"] = infer
         return self._do(_Call("POST", "/v1/memories", json=body, parse=_add_result))
+
+    def add_facts(
+        self,
+        facts: list[dict[str, Any]],
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: Any = None,
+    ) -> Any:
+        body = _given(
+            facts=list(facts),
+            timestamp=None if timestamp is None else str(timestamp),
+            **_scope(user_id, agent_id, run_id),
+        )
+        return self._do(_Call("POST", "/v1/facts", json=body, parse=_add_result))
+
+    def reprocess(
+        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> Any:
+        body = _scope(user_id, agent_id, run_id)
+        return self._do(_Call("POST", "/v1/reprocess", json=body, parse=_add_results))
+
+    def episodes(
+        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> Any:
+        params = _scope(user_id, agent_id, run_id)
+        return self._do(_Call("GET", "/v1/episodes", params=params, parse=_episodes))
+
+    def reset(self) -> Any:
+        return self._do(_Call("POST", "/v1/reset"))
 
     def search(
         self,

@@ -36,6 +36,14 @@ class AddRequest(ScopeBody):
     infer: bool = True
 
 
+class AddFactsRequest(ScopeBody):
+    facts: list[dict[str, Any]] = Field(
+        description="triples: {source, relation, target} and optionally fact, source_type, "
+        "target_type, valid_at, invalid_at"
+    )
+    timestamp: str | None = None
+
+
 class SearchRequest(ScopeBody):
     query: str
     limit: int | None = Field(default=None, ge=1, le=1000)
@@ -92,6 +100,34 @@ async def add(body: AddRequest, svc: Svc, who: Who) -> dict[str, Any]:
         timestamp=body.timestamp,
         infer=body.infer,
     )
+
+
+@router.post("/facts", tags=["memories"])
+async def add_facts(body: AddFactsRequest, svc: Svc, who: Who) -> dict[str, Any]:
+    """Memory.add_facts: write your own triples through the same resolution as add."""
+    return await svc.add_facts(
+        who, body.facts, body.user_id, body.agent_id, body.run_id, timestamp=body.timestamp
+    )
+
+
+@router.post("/reprocess", tags=["maintenance"])
+async def reprocess(body: ScopeBody, svc: Svc, who: Who) -> list[dict[str, Any]]:
+    """Memory.reprocess: finish failed or pending episodes (all users: admin key only)."""
+    return await svc.reprocess(who, body.user_id, body.agent_id, body.run_id)
+
+
+@router.get("/episodes", tags=["memories"])
+async def episodes(
+    svc: Svc, who: Who, user_id: UserQ = None, agent_id: UserQ = None, run_id: UserQ = None
+) -> list[dict[str, Any]]:
+    """Memory.episodes: the stored messages of a scope."""
+    return await svc.episodes(who, user_id, agent_id, run_id)
+
+
+@router.post("/reset", tags=["maintenance"])
+async def reset(svc: Svc, who: Who) -> dict[str, Any]:
+    """Memory.reset: delete every user's memories (admin key only)."""
+    return await svc.reset(who)
 
 
 @router.get("/memories", tags=["memories"])

@@ -22,7 +22,7 @@ import anyio
 from graphmem.errors import InputError, NotFoundError
 from graphmem.models import Scope
 from graphmem.server import graph
-from graphmem.server.auth import Principal
+from graphmem.server.auth import ForbiddenError, Principal
 from graphmem.server.settings import ServerSettings
 
 T = TypeVar("T")
@@ -103,8 +103,44 @@ class MemoryService:
         scope = self._scope_args(who, user_id, agent_id, run_id)
         extra = _given(metadata=metadata, timestamp=timestamp)
         result = await self._write(self.memory.add, messages, infer=infer, **scope, **extra)
-        # A Mem0-shaped dict (as Memory.add returns with Mem0 compatibility), or an AddResult.
-        return dict(result) if isinstance(result, dict) else result.model_dump(mode="json")
+        return _plain(result)
+
+    async def add_facts(
+        self,
+        who: Principal,
+        facts: Any,
+        user_id: Any = None,
+        agent_id: Any = None,
+        run_id: Any = None,
+        timestamp: Any = None,
+    ) -> dict[str, Any]:
+        scope = self._scope_args(who, user_id, agent_id, run_id)
+        result = await self._write(
+            self.memory.add_facts, facts, **scope, **_given(timestamp=timestamp)
+        )
+        return _plain(result)
+
+    async def reprocess(
+        self, who: Principal, user_id: Any = None, agent_id: Any = None, run_id: Any = None
+    ) -> list[dict[str, Any]]:
+        """Finish failed or pending episodes: one user's (every user's only for an admin)."""
+        scope = self._scope_args(who, user_id, agent_id, run_id)
+        results = await self._write(self.memory.reprocess, **scope)
+        return [_plain(r) for r in results]
+
+    async def episodes(
+        self, who: Principal, user_id: Any = None, agent_id: Any = None, run_id: Any = None
+    ) -> list[dict[str, Any]]:
+        scope = self._scope_args(who, user_id, agent_id, run_id)
+        found = await self._read(self.memory.episodes, **scope)
+        return [e.model_dump(mode="json") for e in found]
+
+    async def reset(self, who: Principal) -> dict[str, Any]:
+        """Delete every user's memories: an admin key only."""
+        if not who.admin:
+            raise ForbiddenError(f"{who.label} may not reset the store (admin keys only)")
+        await self._write(self.memory.reset)
+        return {"message": "memory reset"}
 
     async def search(
         self,
@@ -216,6 +252,12 @@ class MemoryService:
             "store": type(self.memory.store).__name__,
             "writes_in_flight": self._in_flight,
         }
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    """An add's result as JSON: a Mem0-shaped dict (Memory.add with Mem0 compatibility) as it
+    is, an AddResult dumped."""
+    return dict(result) if isinstance(result, dict) else result.model_dump(mode="json")
 
 
 def _exported_user(text: str) -> Any:

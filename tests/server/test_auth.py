@@ -31,6 +31,10 @@ ROUTES = [
     ("GET", "/v1/entities/alice/timeline", {"params": {"user_id": "alice"}}),
     ("GET", "/v1/export", {"params": {"user_id": "alice"}}),
     ("POST", "/v1/import", {"params": {"user_id": "alice"}, "content": "{}"}),
+    ("POST", "/v1/facts", {"json": {"facts": [], "user_id": "alice"}}),
+    ("GET", "/v1/episodes", {"params": {"user_id": "alice"}}),
+    ("POST", "/v1/reprocess", {"json": {"user_id": "alice"}}),
+    ("POST", "/v1/reset", {}),
 ]
 
 

@@ -109,3 +109,28 @@ def test_client_raises_the_servers_error_types(live):
         anonymous.search("x", user_id="bob")
     with live.client("admin") as mem, pytest.raises(ScopeError):
         mem.search("x")  # an admin key binds no user: one must be named
+
+
+def test_add_facts_episodes_and_reprocess(live):
+    from graphmem.models import Episode
+
+    with live.client("team") as mem:
+        added = mem.add_facts(
+            [{"source": "Carol", "relation": "MANAGES", "target": "Dave"}], user_id="carol"
+        )
+        assert [c["relation"] for c in added["results"]] == ["MANAGES"]
+        episodes = mem.episodes(user_id="carol")
+        assert episodes and all(isinstance(e, Episode) for e in episodes)
+        assert mem.reprocess(user_id="carol") == []  # nothing failed or pending
+        mem.delete_all(user_id="carol")
+
+
+def test_reset_needs_an_admin_key(live):
+    from graphmem.server.auth import ForbiddenError
+
+    with live.client("alice") as mem, pytest.raises(ForbiddenError, match="admin"):
+        mem.reset()
+    with live.client("admin") as mem:
+        mem.add("I live in Rome.", user_id="zoe")
+        assert mem.reset()["message"]
+        assert mem.get_all(user_id="zoe")["results"] == []
