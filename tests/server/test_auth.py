@@ -92,6 +92,9 @@ def _users_in(payload) -> set[str]:
 
 OPS = [
     "add",
+    "add_facts",
+    "episodes",
+    "reprocess",
     "search",
     "get_all",
     "delete_all",
@@ -128,6 +131,13 @@ def test_no_key_reaches_another_keys_users(clients, canaries, key, op, user):
     memory_id = canaries[owner] if owner else "x"
     call = {
         "add": ("POST", "/v1/memories", {"json": {"messages": "I like tea.", **scope}}),
+        "add_facts": (
+            "POST",
+            "/v1/facts",
+            {"json": {"facts": [{"source": "X", "relation": "KNOWS", "target": "Y"}], **scope}},
+        ),
+        "episodes": ("GET", "/v1/episodes", {"params": scope}),
+        "reprocess": ("POST", "/v1/reprocess", {"json": scope}),
         "search": ("POST", "/v1/search", {"json": {"query": "where does alice work", **scope}}),
         "get_all": ("GET", "/v1/memories", {"params": scope}),
         "delete_all": ("DELETE", "/v1/memories", {"params": scope}),
