@@ -1,9 +1,9 @@
 """graphmem: graph-augmented long-term memory for LLM agents.
 
-from graphmem import Memory
-memory = Memory()                      # embedded store, offline MiniLM embedder
-memory.add("I moved to Porto in May 2024", user_id="ana")
-memory.search("where does Ana live?", user_id="ana")
+    from graphmem import Memory
+    memory = Memory()                      # embedded store, offline MiniLM embedder
+    memory.add("I moved to Porto in May 2024", user_id="ana")
+    memory.search("where does Ana live?", user_id="ana")
 """
 
 from graphmem.config import MemoryConfig

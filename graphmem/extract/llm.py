@@ -72,9 +72,7 @@ class LLMExtractor(Extractor):
         ]
         previous = [
             PromptMessage(
-                speaker=_speaker(ep, context),
-                role=ep.role,
-                time=ep.reference_time,
+                speaker=_speaker(ep, context), role=ep.role, time=ep.reference_time,
                 content=ep.content,
             )
             for ep in context.previous

@@ -121,7 +121,9 @@ class Ontology:
             return True
         if rel.source_types and source_type not in (*rel.source_types, None, DEFAULT_TYPE):
             return False
-        return not (rel.target_types and target_type not in (*rel.target_types, None, DEFAULT_TYPE))
+        return not (
+            rel.target_types and target_type not in (*rel.target_types, None, DEFAULT_TYPE)
+        )
 
 
 def _entity_types(types: EntityTypes) -> dict[str, str]:

@@ -203,8 +203,9 @@ def system_prompt(ontology: Ontology | None = None) -> str:
     if ontology is not None and ontology.entity_types:
         type_rule = "one of the ENTITY TYPES below; use Entity when none fits."
     if ontology is not None and ontology.relation_types:
-        relation_rule = "use the RELATION TYPES below when one fits" + (
-            " (only those)." if ontology.strict else "; otherwise coin a similar name."
+        relation_rule = (
+            "use the RELATION TYPES below when one fits"
+            + (" (only those)." if ontology.strict else "; otherwise coin a similar name.")
         )
     if ontology is not None:
         section = render_ontology(ontology)
@@ -242,7 +243,9 @@ def user_prompt(
     parts = [f"REFERENCE TIME: {_when(reference_time)}"]
     speakers = list(dict.fromkeys(f"{m.speaker} ({m.role})" for m in messages))
     parts.append(
-        "SPEAKERS: " + ", ".join(speakers) + '. "I", "me" and "my" in a message mean its speaker.'
+        "SPEAKERS: "
+        + ", ".join(speakers)
+        + '. "I", "me" and "my" in a message mean its speaker.'
     )
     if known_entities:
         lines = []

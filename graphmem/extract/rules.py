@@ -105,36 +105,10 @@ LIKES = "LIKES"
 DISLIKES = "DISLIKES"
 
 RELATIONS = (
-    LIVES_IN,
-    FROM,
-    GREW_UP_IN,
-    BORN_IN,
-    BORN_ON,
-    HAS_AGE,
-    VISITED,
-    LOCATED_IN,
-    WORKS_AT,
-    WORKS_AS,
-    STUDIES_AT,
-    STUDIES,
-    GRADUATED_FROM,
-    SIBLING_OF,
-    PARENT_OF,
-    GRANDPARENT_OF,
-    COUSIN_OF,
-    RELATIVE_OF,
-    MARRIED_TO,
-    PARTNER_OF,
-    FRIEND_OF,
-    COLLEAGUE_OF,
-    ROOMMATE_OF,
-    NEIGHBOR_OF,
-    LIVES_WITH,
-    MANAGES,
-    MENTORS,
-    HAS_PET,
-    LIKES,
-    DISLIKES,
+    LIVES_IN, FROM, GREW_UP_IN, BORN_IN, BORN_ON, HAS_AGE, VISITED, LOCATED_IN, WORKS_AT,
+    WORKS_AS, STUDIES_AT, STUDIES, GRADUATED_FROM, SIBLING_OF, PARENT_OF, GRANDPARENT_OF,
+    COUSIN_OF, RELATIVE_OF, MARRIED_TO, PARTNER_OF, FRIEND_OF, COLLEAGUE_OF, ROOMMATE_OF,
+    NEIGHBOR_OF, LIVES_WITH, MANAGES, MENTORS, HAS_PET, LIKES, DISLIKES,
 )
 
 PERSON = "Person"
@@ -153,327 +127,57 @@ MAX_CONTENT_CHARS = 200_000  # per message; longer text is read up to here
 # ---------------------------------------------------------------- word lists
 
 _DETERMINERS = {
-    "a",
-    "an",
-    "the",
-    "this",
-    "that",
-    "these",
-    "those",
-    "my",
-    "your",
-    "his",
-    "her",
-    "its",
-    "our",
-    "their",
-    "some",
-    "any",
-    "no",
-    "every",
-    "each",
-    "all",
-    "both",
-    "another",
-    "other",
-    "such",
+    "a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her", "its", "our",
+    "their", "some", "any", "no", "every", "each", "all", "both", "another", "other", "such",
 }
 _PRONOUNS = {
-    "i",
-    "me",
-    "you",
-    "he",
-    "him",
-    "she",
-    "it",
-    "we",
-    "us",
-    "they",
-    "them",
-    "myself",
-    "yourself",
-    "himself",
-    "herself",
-    "itself",
-    "ourselves",
-    "themselves",
-    "who",
-    "whom",
-    "whose",
-    "which",
-    "what",
-    "where",
-    "when",
-    "why",
-    "how",
-    "there",
-    "here",
-    "someone",
-    "somebody",
-    "everyone",
-    "everybody",
-    "anyone",
-    "anybody",
-    "nobody",
-    "one",
-    "mine",
-    "yours",
-    "hers",
-    "ours",
-    "theirs",
-    "everything",
-    "something",
-    "anything",
-    "nothing",
+    "i", "me", "you", "he", "him", "she", "it", "we", "us", "they", "them", "myself",
+    "yourself", "himself", "herself", "itself", "ourselves", "themselves", "who", "whom",
+    "whose", "which", "what", "where", "when", "why", "how", "there", "here", "someone",
+    "somebody", "everyone", "everybody", "anyone", "anybody", "nobody", "one", "mine", "yours",
+    "hers", "ours", "theirs", "everything", "something", "anything", "nothing",
 }
 _FUNCTION = {
-    "in",
-    "on",
-    "at",
-    "to",
-    "for",
-    "from",
-    "with",
-    "by",
-    "of",
-    "about",
-    "as",
-    "into",
-    "onto",
-    "near",
-    "after",
-    "before",
-    "since",
-    "until",
-    "till",
-    "during",
-    "over",
-    "under",
-    "between",
-    "through",
-    "without",
-    "within",
-    "around",
-    "across",
-    "against",
-    "and",
-    "or",
-    "but",
-    "so",
-    "because",
-    "if",
-    "though",
-    "although",
-    "while",
-    "whereas",
-    "than",
-    "then",
-    "yet",
-    "nor",
-    "am",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "being",
-    "have",
-    "has",
-    "had",
-    "do",
-    "does",
-    "did",
-    "will",
-    "would",
-    "shall",
-    "should",
-    "can",
-    "could",
-    "may",
-    "might",
-    "must",
-    "not",
-    "never",
-    "yes",
-    "also",
-    "now",
-    "just",
-    "still",
-    "currently",
-    "really",
-    "very",
-    "actually",
-    "recently",
-    "finally",
-    "already",
-    "today",
-    "yesterday",
-    "tomorrow",
-    "tonight",
-    "last",
-    "next",
-    "ago",
-    "anymore",
-    "again",
-    "too",
-    "well",
-    "oh",
-    "hey",
-    "hi",
-    "hello",
-    "thanks",
-    "thank",
-    "ok",
-    "okay",
-    "wow",
-    "yeah",
-    "sure",
-    "please",
-    "maybe",
-    "definitely",
-    "honestly",
-    "lately",
-    "soon",
-    "later",
-    "always",
-    "usually",
-    "sometimes",
-    "often",
-    "ever",
-    "only",
-    "even",
-    "week",
-    "month",
-    "year",
-    "day",
-    "weekend",
-    "morning",
-    "evening",
-    "night",
-    "afternoon",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "'s",
-    "no",
-    "here",
-    "like",
-    "love",
-    "let",
-    "lol",
-    "haha",
-    "btw",
-    "um",
-    "uh",
-    "anyway",
-    "basically",
-    "literally",
-    "probably",
-    "both",
-    "either",
-    "neither",
-    "back",
-    "away",
-    "out",
-    "up",
-    "down",
-    "off",
-    "much",
-    "more",
-    "most",
-    "many",
-    "few",
-    "lot",
-    "lots",
-    "bit",
-    "little",
-    "kind",
-    "sort",
-    "thing",
-    "things",
-    "stuff",
-    "people",
-    "guys",
-    "everyone",
-    "family",
-    "kids",
-    "name",
-    "named",
-    "called",
+    "in", "on", "at", "to", "for", "from", "with", "by", "of", "about", "as", "into", "onto",
+    "near", "after", "before", "since", "until", "till", "during", "over", "under", "between",
+    "through", "without", "within", "around", "across", "against", "and", "or", "but", "so",
+    "because", "if", "though", "although", "while", "whereas", "than", "then", "yet", "nor",
+    "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "do", "does",
+    "did", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not",
+    "never", "yes", "also", "now", "just", "still", "currently", "really", "very", "actually",
+    "recently", "finally", "already", "today", "yesterday", "tomorrow", "tonight", "last",
+    "next", "ago", "anymore", "again", "too", "well", "oh", "hey", "hi", "hello", "thanks",
+    "thank", "ok", "okay", "wow", "yeah", "sure", "please", "maybe", "definitely", "honestly",
+    "lately", "soon", "later", "always", "usually", "sometimes", "often", "ever", "only", "even",
+    "week", "month", "year", "day", "weekend", "morning", "evening", "night", "afternoon",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "'s", "no",
+    "here", "like", "love", "let",
+    "lol", "haha", "btw", "um", "uh", "anyway", "basically", "literally", "probably", "both",
+    "either", "neither", "back", "away", "out", "up", "down", "off", "much", "more",
+    "most", "many", "few", "lot", "lots", "bit", "little", "kind", "sort", "thing", "things",
+    "stuff", "people", "guys", "everyone", "family", "kids", "name", "named", "called",
 }
 # common nouns that are never names in text without capitals ("i work at home")
 _UNCASED_STOP = {
-    "home",
-    "work",
-    "school",
-    "office",
-    "gym",
-    "church",
-    "abroad",
-    "downtown",
-    "job",
-    "company",
-    "startup",
-    "city",
-    "town",
-    "country",
-    "place",
-    "house",
-    "uni",
-    "college",
-    "university",
-    "new",
-    "old",
-    "big",
-    "small",
-    "good",
-    "great",
-    "nice",
-    "hospital",
-    "bank",
-    "store",
-    "shop",
-    "restaurant",
-    "cafe",
-    "bar",
-    "library",
-    "park",
-    "beach",
-    "mall",
-    "team",
-    "apartment",
-    "flat",
+    "home", "work", "school", "office", "gym", "church", "abroad", "downtown", "job", "company",
+    "startup", "city", "town", "country", "place", "house", "uni", "college", "university",
+    "new", "old", "big", "small", "good", "great", "nice", "hospital", "bank", "store", "shop",
+    "restaurant", "cafe", "bar", "library", "park", "beach", "mall", "team", "apartment", "flat",
 }
 
 # kinship and social words: word -> (relation, the named relative is the source?)
 _KIN: dict[str, tuple[str, bool]] = {}
 for _words, _rel, _holder_src in (
     ("sister brother sibling twin", SIBLING_OF, True),
-    (
-        "mother mom mum mommy mommie mama mamma father dad daddy papa parent stepmother "
-        "stepfather stepmom stepdad",
-        PARENT_OF,
-        True,
-    ),
+    ("mother mom mum mommy mommie mama mamma father dad daddy papa parent stepmother "
+     "stepfather stepmom stepdad", PARENT_OF, True),
     ("son daughter child kid stepson stepdaughter", PARENT_OF, False),
-    (
-        "grandmother grandma granny nana grandfather grandpa granddad grandparent",
-        GRANDPARENT_OF,
-        True,
-    ),
+    ("grandmother grandma granny nana grandfather grandpa granddad grandparent", GRANDPARENT_OF,
+     True),
     ("grandson granddaughter grandchild grandkid", GRANDPARENT_OF, False),
     ("cousin", COUSIN_OF, True),
-    (
-        "aunt uncle niece nephew relative mother-in-law father-in-law sister-in-law "
-        "brother-in-law son-in-law daughter-in-law",
-        RELATIVE_OF,
-        True,
-    ),
+    ("aunt uncle niece nephew relative mother-in-law father-in-law sister-in-law "
+     "brother-in-law son-in-law daughter-in-law", RELATIVE_OF, True),
     ("wife husband spouse", MARRIED_TO, True),
     ("partner girlfriend boyfriend fiance fiancee fiancé fiancée", PARTNER_OF, True),
     ("friend bff buddy pal", FRIEND_OF, True),
@@ -489,59 +193,16 @@ for _words, _rel, _holder_src in (
     for _w in _words.split():
         _KIN[_w] = (_rel, _holder_src)
 _KIN_PLURALS = {
-    "children": "child",
-    "grandchildren": "grandchild",
-    "kids": "kid",
-    "puppies": "puppy",
-    "bunnies": "bunny",
-    "buddies": "buddy",
-    "wives": "wife",
-    "pals": "pal",
+    "children": "child", "grandchildren": "grandchild", "kids": "kid", "puppies": "puppy",
+    "bunnies": "bunny", "buddies": "buddy", "wives": "wife", "pals": "pal",
 }
 _KIN_TOKENS = set(_KIN) | set(_KIN_PLURALS)
 _KIN_MODS = {
-    "older",
-    "younger",
-    "big",
-    "little",
-    "baby",
-    "twin",
-    "elder",
-    "eldest",
-    "oldest",
-    "youngest",
-    "best",
-    "good",
-    "close",
-    "old",
-    "dear",
-    "childhood",
-    "new",
-    "late",
-    "direct",
-    "line",
-    "own",
-    "only",
-    "lovely",
-    "beloved",
-    "former",
-    "ex",
-    "first",
-    "second",
-    "third",
-    "current",
-    "future",
-    "step",
-    "half",
-    "great",
-    "school",
-    "college",
-    "work",
-    "longtime",
-    "long-time",
-    "closest",
-    "favorite",
-    "favourite",
+    "older", "younger", "big", "little", "baby", "twin", "elder", "eldest", "oldest",
+    "youngest", "best", "good", "close", "old", "dear", "childhood", "new", "late", "direct",
+    "line", "own", "only", "lovely", "beloved", "former", "ex", "first", "second", "third",
+    "current", "future", "step", "half", "great", "school", "college", "work", "longtime",
+    "long-time", "closest", "favorite", "favourite",
 }
 _KIN_PREFIXES = ("ex-", "step-", "half-", "great-")
 _PET_WORDS = {w for w, (r, _) in _KIN.items() if r == HAS_PET}
@@ -571,533 +232,87 @@ _TITLES = set(
 )
 _STUDENT_HEADS = {"student", "undergrad", "undergraduate", "postgrad", "candidate", "fellow"}
 _EXEC_HEADS = {
-    "ceo",
-    "cto",
-    "cfo",
-    "coo",
-    "cmo",
-    "vp",
-    "founder",
-    "co-founder",
-    "cofounder",
-    "owner",
-    "president",
-    "director",
-    "head",
-    "chair",
-    "chairman",
-    "chairwoman",
-    "principal",
-    "dean",
-    "mayor",
-    "editor",
-    "member",
-    "partner",
-    "chief",
-    "manager",
+    "ceo", "cto", "cfo", "coo", "cmo", "vp", "founder", "co-founder", "cofounder", "owner",
+    "president", "director", "head", "chair", "chairman", "chairwoman", "principal", "dean",
+    "mayor", "editor", "member", "partner", "chief", "manager",
 }
-_TITLE_STOP = _FUNCTION - {
-    "new",
-    "old",
-    "big",
-    "small",
-    "good",
-    "great",
-    "work",
-    "school",
-    "company",
-    "job",
-    "lead",
-    "head",
-    "kind",
-    "little",
-    "back",
-    "out",
-}
+_TITLE_STOP = _FUNCTION - {"new", "old", "big", "small", "good", "great", "work", "school",
+                          "company", "job", "lead", "head", "kind", "little", "back", "out"}
 _PHRASE_STOP = {
-    "because",
-    "when",
-    "while",
-    "since",
-    "but",
-    "so",
-    "as",
-    "if",
-    "though",
-    "although",
-    "that",
-    "which",
-    "who",
-    "where",
-    "too",
-    "very",
-    "much",
-    "more",
-    "than",
-    "lately",
-    "recently",
-    "really",
-    "anymore",
-    "now",
-    "here",
-    "there",
-    "at",
-    "on",
-    "for",
-    "about",
-    "from",
-    "by",
-    "after",
-    "before",
-    "during",
-    "except",
-    "instead",
-    "then",
-    "again",
-    "right",
-    "already",
-    "either",
-    "also",
-    "nowadays",
-    "especially",
-    "is",
-    "are",
-    "was",
-    "were",
-    "am",
-    "has",
-    "have",
-    "had",
-    "will",
-    "would",
-    "can",
-    "could",
-    "do",
-    "does",
-    "did",
-    "not",
-    "its",
-    "it's",
-    "to",
-    "with",
-    "like",
-    "whenever",
-    "every",
-    "all",
-    "honestly",
-    "these",
-    "yet",
-    "just",
-    "lol",
-    "haha",
-    "today",
-    "yesterday",
-    "tonight",
-    "always",
-    "still",
-    "ever",
+    "because", "when", "while", "since", "but", "so", "as", "if", "though", "although", "that",
+    "which", "who", "where", "too", "very", "much", "more", "than", "lately", "recently",
+    "really", "anymore", "now", "here", "there", "at", "on", "for", "about", "from", "by",
+    "after", "before", "during", "except", "instead", "then", "again", "right", "already",
+    "either", "also", "nowadays", "especially", "is", "are", "was", "were", "am", "has", "have",
+    "had", "will", "would", "can", "could", "do", "does", "did", "not", "its", "it's", "to",
+    "with", "like", "whenever", "every", "all", "honestly", "these", "yet", "just",
+    "lol", "haha", "today", "yesterday", "tonight", "always", "still", "ever",
 }
-_PHRASE_DETERMINERS = {
-    "the",
-    "a",
-    "an",
-    "some",
-    "all",
-    "any",
-    "both",
-    "this",
-    "that",
-    "these",
-    "those",
-    "lots",
-    "of",
-    "plenty",
-    "many",
-    "most",
-    "such",
-}
+_PHRASE_DETERMINERS = {"the", "a", "an", "some", "all", "any", "both", "this", "that", "these",
+                       "those", "lots", "of", "plenty", "many", "most", "such"}
 _PHRASE_BAD_START = _PRONOUNS | {
-    "way",
-    "idea",
-    "fact",
-    "feeling",
-    "thought",
-    "moment",
-    "part",
-    "sound",
-    "look",
-    "vibe",
-    "energy",
-    "chance",
-    "opportunity",
-    "time",
-    "times",
-    "thing",
-    "things",
-    "stuff",
-    "lot",
-    "my",
-    "your",
-    "his",
-    "her",
-    "our",
-    "their",
-    "its",
-    "this",
-    "that",
-    "these",
-    "those",
-    "it's",
-    "how",
-    "what",
-    "doing",
-    "being",
-    "having",
-    "getting",
-    "going",
-    "seeing",
-    "hearing",
-    "talking",
-    "knowing",
-    "you're",
-    "when",
-    "to",
-    "a",
-    "an",
-    "the",
+    "way", "idea", "fact", "feeling", "thought", "moment", "part", "sound", "look", "vibe",
+    "energy", "chance", "opportunity", "time", "times", "thing", "things", "stuff", "lot",
+    "my", "your", "his", "her", "our", "their", "its", "this", "that", "these", "those",
+    "it's", "how", "what", "doing", "being", "having", "getting", "going", "seeing", "hearing",
+    "talking", "knowing", "you're", "when", "to", "a", "an", "the",
 }
 _ORG_SUFFIXES = {
-    "inc",
-    "corp",
-    "corporation",
-    "ltd",
-    "llc",
-    "gmbh",
-    "plc",
-    "co",
-    "company",
-    "group",
-    "labs",
-    "lab",
-    "bank",
-    "university",
-    "college",
-    "school",
-    "institute",
-    "technologies",
-    "technology",
-    "systems",
-    "studios",
-    "studio",
-    "foundation",
-    "hospital",
-    "agency",
-    "partners",
-    "holdings",
-    "ventures",
-    "industries",
-    "solutions",
-    "software",
-    "consulting",
-    "media",
-    "airlines",
-    "academy",
-    "clinic",
-    "association",
-    "society",
-    "ag",
-    "sa",
-    "bv",
-    "ab",
-    "ltda",
-    "limited",
+    "inc", "corp", "corporation", "ltd", "llc", "gmbh", "plc", "co", "company", "group", "labs",
+    "lab", "bank", "university", "college", "school", "institute", "technologies", "technology",
+    "systems", "studios", "studio", "foundation", "hospital", "agency", "partners", "holdings",
+    "ventures", "industries", "solutions", "software", "consulting", "media", "airlines",
+    "academy", "clinic", "association", "society", "ag", "sa", "bv", "ab", "ltda", "limited",
 }
-_SCHOOL_WORDS = {
-    "university",
-    "college",
-    "school",
-    "academy",
-    "institute",
-    "polytechnic",
-    "conservatory",
-    "seminary",
-    "uni",
-    "mit",
-    "ucla",
-    "nyu",
-    "harvard",
-    "stanford",
-    "oxford",
-    "cambridge",
-}
-_NAME_JOINERS = {
-    "of",
-    "de",
-    "da",
-    "do",
-    "dos",
-    "das",
-    "del",
-    "della",
-    "di",
-    "du",
-    "la",
-    "le",
-    "van",
-    "von",
-    "der",
-    "den",
-    "y",
-    "&",
-    "the",
-    "al",
-    "el",
-    "bin",
-    "ibn",
-}
+_SCHOOL_WORDS = {"university", "college", "school", "academy", "institute", "polytechnic",
+                 "conservatory", "seminary", "uni", "mit", "ucla", "nyu", "harvard", "stanford",
+                 "oxford", "cambridge"}
+_NAME_JOINERS = {"of", "de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le",
+                 "van", "von", "der", "den", "y", "&", "the", "al", "el", "bin", "ibn"}
 _CONNECTORS = {
-    "and",
-    "but",
-    "then",
-    ",",
-    "also",
-    "so",
-    "later",
-    "before",
-    "after",
-    "since",
-    "while",
-    "until",
-    "eventually",
-    "finally",
-    "recently",
-    "now",
-    "just",
-    "have",
-    "had",
-    "has",
-    "and,",
-    "plus",
-    "&",
-    ";",
-    "-",
-    "–",
-    "—",
-    "soon",
-    "yet",
+    "and", "but", "then", ",", "also", "so", "later", "before", "after", "since", "while",
+    "until", "eventually", "finally", "recently", "now", "just", "have", "had", "has", "and,",
+    "plus", "&", ";", "-", "–", "—", "soon", "yet",
 }
 _GERUND_CONNECTORS = {"before", "after", "since", "while", "when"}
-_OPENERS = {
-    "so",
-    "well",
-    "oh",
-    "also",
-    "just",
-    "finally",
-    "and",
-    "but",
-    "then",
-    "recently",
-    "actually",
-    "anyway",
-    "btw",
-    "guess",
-    "what",
-    "yeah",
-    "yes",
-    "ok",
-    "okay",
-    "hey",
-    "hi",
-    "update",
-    "news",
-    "lol",
-    "wow",
-    "ugh",
-    "sadly",
-    "unfortunately",
-    "luckily",
-    "fortunately",
-    "officially",
-    "today",
-    "yesterday",
-    "finally,",
-    "good",
-}
+_OPENERS = {"so", "well", "oh", "also", "just", "finally", "and", "but", "then", "recently",
+            "actually", "anyway", "btw", "guess", "what", "yeah", "yes", "ok", "okay", "hey",
+            "hi", "update", "news", "lol", "wow", "ugh", "sadly", "unfortunately", "luckily",
+            "fortunately", "officially", "today", "yesterday", "finally,", "good"}
 
 # aux/adverb words walked over between a subject and its verb, with what they mean
 _AUX = {
-    "am": "be",
-    "is": "be",
-    "are": "be",
-    "'s": "be",
-    "be": "be",
-    "being": "be",
-    "been": "been",
-    "was": "was",
-    "were": "was",
-    "have": "have",
-    "has": "have",
-    "had": "had",
-    "do": "do",
-    "does": "do",
-    "did": "did",
-    "will": "future",
-    "shall": "future",
-    "gonna": "future",
-    "would": "modal",
-    "could": "modal",
-    "might": "modal",
-    "may": "modal",
-    "should": "modal",
-    "must": "modal",
-    "can": "modal",
-    "not": "neg",
-    "never": "neg",
-    "also": "",
-    "now": "",
-    "just": "",
-    "still": "",
-    "currently": "",
-    "actually": "",
-    "recently": "",
-    "finally": "",
-    "already": "",
-    "eventually": "",
-    "then": "",
-    "really": "",
-    "even": "",
-    "officially": "",
-    "only": "",
-    "both": "",
-    "all": "",
-    "originally": "",
-    "basically": "",
-    "mostly": "",
-    "mainly": "",
-    "usually": "",
-    "happily": "",
-    "newly": "",
-    "soon": "",
-    "once": "",
-    "first": "",
-    "later": "",
-    "again": "",
-    "always": "",
-    "totally": "",
-    "absolutely": "",
-    "truly": "",
-    "genuinely": "",
-    "honestly": "",
-    "definitely": "",
-    "certainly": "",
-    "kinda": "",
-    "kind": "",
-    "of": "",
-    "sort": "",
-    "pretty": "",
-    "physically": "",
-    "legally": "",
-    "technically": "",
-    "temporarily": "",
-    "permanently": "",
-    "ultimately": "",
-    "suddenly": "",
-    "somehow": "",
-    "already,": "",
-    "fully": "",
-    "proudly": "",
-    "lately": "",
-    "got": "",
-    "get": "",
-    "gets": "",
-    "getting": "",
+    "am": "be", "is": "be", "are": "be", "'s": "be", "be": "be", "being": "be", "been": "been",
+    "was": "was", "were": "was", "have": "have", "has": "have", "had": "had", "do": "do",
+    "does": "do", "did": "did", "will": "future", "shall": "future", "gonna": "future",
+    "would": "modal", "could": "modal", "might": "modal", "may": "modal", "should": "modal",
+    "must": "modal", "can": "modal", "not": "neg", "never": "neg",
+    "also": "", "now": "", "just": "", "still": "", "currently": "", "actually": "",
+    "recently": "", "finally": "", "already": "", "eventually": "", "then": "", "really": "",
+    "even": "", "officially": "", "only": "", "both": "", "all": "", "originally": "",
+    "basically": "", "mostly": "", "mainly": "", "usually": "", "happily": "", "newly": "",
+    "soon": "", "once": "", "first": "", "later": "", "again": "", "always": "", "totally": "",
+    "absolutely": "", "truly": "", "genuinely": "", "honestly": "", "definitely": "",
+    "certainly": "", "kinda": "", "kind": "", "of": "", "sort": "", "pretty": "",
+    "physically": "", "legally": "", "technically": "", "temporarily": "", "permanently": "",
+    "ultimately": "", "suddenly": "", "somehow": "", "already,": "", "fully": "", "proudly": "",
+    "lately": "", "got": "", "get": "", "gets": "", "getting": "",
 }
 _QUESTION_START = {
-    "do",
-    "does",
-    "did",
-    "are",
-    "is",
-    "was",
-    "were",
-    "have",
-    "has",
-    "had",
-    "can",
-    "could",
-    "would",
-    "will",
-    "should",
-    "shall",
-    "may",
-    "might",
-    "where",
-    "what",
-    "who",
-    "whom",
-    "when",
-    "why",
-    "how",
-    "which",
-    "whose",
-    "am",
-    "any",
-    "anything",
-    "wanna",
-    "want",
+    "do", "does", "did", "are", "is", "was", "were", "have", "has", "had", "can", "could",
+    "would", "will", "should", "shall", "may", "might", "where", "what", "who", "whom", "when",
+    "why", "how", "which", "whose", "am", "any", "anything", "wanna", "want",
 }
-_HYPOTHETICAL = {
-    "if",
-    "unless",
-    "whether",
-    "wish",
-    "imagine",
-    "suppose",
-    "assuming",
-    "hopefully",
-    "maybe",
-    "perhaps",
-}
+_HYPOTHETICAL = {"if", "unless", "whether", "wish", "imagine", "suppose", "assuming",
+                 "hopefully", "maybe", "perhaps"}
 _ABBREVIATIONS = {
-    "dr",
-    "mr",
-    "mrs",
-    "ms",
-    "st",
-    "jr",
-    "sr",
-    "prof",
-    "inc",
-    "corp",
-    "co",
-    "ltd",
-    "vs",
-    "etc",
-    "e.g",
-    "i.e",
-    "u.s",
-    "u.k",
-    "mt",
-    "ft",
-    "no",
-    "gen",
-    "col",
-    "lt",
-    "sgt",
-    "capt",
-    "rev",
+    "dr", "mr", "mrs", "ms", "st", "jr", "sr", "prof", "inc", "corp", "co", "ltd", "vs", "etc",
+    "e.g", "i.e", "u.s", "u.k", "mt", "ft", "no", "gen", "col", "lt", "sgt", "capt", "rev",
 }
 
-_STOP = (
-    _DETERMINERS
-    | _PRONOUNS
-    | _FUNCTION
-    | set(_KIN)
-    | set(_KIN_PLURALS)
-    | {f"{w}s" for w in _KIN}
-    | {"i'm", "i've", "i'd", "i'll", "it's", "that's", "mr", "mrs", "ms", "dr"}
-)
+_STOP = _DETERMINERS | _PRONOUNS | _FUNCTION | set(_KIN) | set(_KIN_PLURALS) | {
+    f"{w}s" for w in _KIN
+} | {"i'm", "i've", "i'd", "i'll", "it's", "that's", "mr", "mrs", "ms", "dr"}
 
 # ---------------------------------------------------------------- text preparation
 
@@ -1188,13 +403,8 @@ def _gerund(verb: str) -> str:
     if v.endswith("e") and not v.endswith(("ee", "ye", "oe")) and len(v) > 2:
         return verb[:-1] + "ing"
     vowels = "aeiou"
-    if (
-        len(v) <= 4
-        and len(v) >= 3
-        and v[-1] not in vowels + "wxy"
-        and v[-2] in vowels
-        and v[-3] not in vowels
-    ):
+    if (len(v) <= 4 and len(v) >= 3 and v[-1] not in vowels + "wxy" and v[-2] in vowels
+            and v[-3] not in vowels):
         return verb + verb[-1] + "ing"
     return verb + "ing"
 
@@ -1232,7 +442,6 @@ def _verb_form(word: str) -> str:
 
 # ---------------------------------------------------------------- rules
 
-
 @dataclass(frozen=True)
 class _Rule:
     pattern: re.Pattern[str]
@@ -1251,451 +460,171 @@ class _Rule:
 
 def _r(pattern: str, relation: str, obj: str, keys: str = "", **kw: object) -> _Rule:
     kw["keys"] = frozenset(keys.split())
-    return _Rule(
-        re.compile(r"(?<![-'])\b(?:" + pattern + r")\b(?![-'])", re.I), relation, obj, **kw
-    )  # type: ignore[arg-type]
+    return _Rule(re.compile(r"(?<![-'])\b(?:" + pattern + r")\b(?![-'])", re.I), relation, obj,
+                 **kw)  # type: ignore[arg-type]
 
 
 _BE = r"(?:am|is|are|was|were|'s|be|been)"
-_JOBWORD = (
-    r"(?:a|an|the|my|his|her|their|our)\s+(?:new\s+|first\s+|dream\s+)?(?:full[- ]time\s+"
-    r"|part[- ]time\s+|summer\s+|remote\s+)?(?:job|position|role|gig|internship|post)"
-)
+_JOBWORD = (r"(?:a|an|the|my|his|her|their|our)\s+(?:new\s+|first\s+|dream\s+)?(?:full[- ]time\s+"
+            r"|part[- ]time\s+|summer\s+|remote\s+)?(?:job|position|role|gig|internship|post)")
 
 _RULES: list[_Rule] = [
     # where people live
-    _r(
-        r"(?:live|lives|lived|living|reside|resides|resided|residing)\s+in",
-        LIVES_IN,
-        "place",
-        fact="{s} lives in {t}",
-        past="{s} lived in {t}",
-        since="{s} has lived in {t}",
-        target_type=PLACE,
-        we_ok=True,
-        keys="live lives lived living reside resides resided residing",
-    ),
-    _r(
-        _BE + r"\s+(?:now\s+|currently\s+)?based\s+(?:in|out\s+of)",
-        LIVES_IN,
-        "place",
-        fact="{s} is based in {t}",
-        past="{s} was based in {t}",
-        target_type=PLACE,
-        we_ok=True,
-        keys="based",
-    ),
-    _r(
-        r"(?:moved|move|moves|moving|relocated|relocate|relocates|relocating)\s+(?:back\s+|over"
-        r"\s+|here\s+|all\s+the\s+way\s+)?to",
-        LIVES_IN,
-        "place",
-        aspect="start",
-        fact="{s} moved to {t}",
-        target_type=PLACE,
-        we_ok=True,
-        needs_aux_be=True,
-        keys="moved move moves moving relocated relocate relocates relocating",
-    ),
-    _r(
-        r"settled\s+(?:down\s+)?in",
-        LIVES_IN,
-        "place",
-        aspect="start",
-        fact="{s} settled in {t}",
-        target_type=PLACE,
-        we_ok=True,
-        keys="settled",
-    ),
-    _r(
-        r"(?:moved|move|moves|moving)\s+(?:out\s+of|away\s+from)",
-        LIVES_IN,
-        "place",
-        aspect="end",
-        fact="{s} moved out of {t}",
-        target_type=PLACE,
-        we_ok=True,
-        keys="moved move moves moving",
-    ),
-    _r(
-        r"(?:moved|relocated|moving|relocating)\s+(?:here\s+|over\s+)?from",
-        LIVES_IN,
-        "from_to",
-        aspect="end",
-        fact="{s} moved away from {t}",
-        target_type=PLACE,
-        we_ok=True,
-        needs_aux_be=True,
-        keys="moved relocated moving relocating",
-    ),
-    _r(
-        _BE + r"\s+(?:originally\s+|actually\s+|also\s+)?from|(?:come|comes|came)\s+"
-        r"(?:originally\s+)?from|hails?\s+from",
-        FROM,
-        "place",
-        aspect="fact",
-        fact="{s} is from {t}",
-        target_type=PLACE,
-        we_ok=True,
-        keys="from",
-    ),
-    _r(
-        r"grew\s+up\s+in|(?:was|were)\s+raised\s+in",
-        GREW_UP_IN,
-        "place",
-        aspect="fact",
-        fact="{s} grew up in {t}",
-        target_type=PLACE,
-        we_ok=True,
-        keys="grew raised",
-    ),
-    _r(
-        _BE + r"\s+born(?:\s+and\s+raised)?",
-        BORN_IN,
-        "born",
-        fact="{s} was born in {t}",
-        target_type=PLACE,
-        keys="born",
-    ),
-    _r(
-        r"visited|(?:travel(?:l)?ed|went|flew|drove|headed)\s+(?:back\s+)?to|took\s+a\s+trip\s+"
-        r"to|went\s+on\s+a\s+trip\s+to",
-        VISITED,
-        "place",
-        aspect="start",
-        fact="{s} visited {t}",
-        target_type=PLACE,
-        we_ok=True,
-        keys="visited traveled travelled went flew drove headed took",
-    ),
+    _r(r"(?:live|lives|lived|living|reside|resides|resided|residing)\s+in", LIVES_IN, "place",
+       fact="{s} lives in {t}", past="{s} lived in {t}", since="{s} has lived in {t}",
+       target_type=PLACE, we_ok=True,
+       keys="live lives lived living reside resides resided residing"),
+    _r(_BE + r"\s+(?:now\s+|currently\s+)?based\s+(?:in|out\s+of)", LIVES_IN, "place",
+       fact="{s} is based in {t}", past="{s} was based in {t}", target_type=PLACE, we_ok=True,
+       keys="based"),
+    _r(r"(?:moved|move|moves|moving|relocated|relocate|relocates|relocating)\s+(?:back\s+|over"
+       r"\s+|here\s+|all\s+the\s+way\s+)?to", LIVES_IN, "place", aspect="start",
+       fact="{s} moved to {t}", target_type=PLACE, we_ok=True, needs_aux_be=True,
+       keys="moved move moves moving relocated relocate relocates relocating"),
+    _r(r"settled\s+(?:down\s+)?in", LIVES_IN, "place", aspect="start",
+       fact="{s} settled in {t}", target_type=PLACE, we_ok=True,
+       keys="settled"),
+    _r(r"(?:moved|move|moves|moving)\s+(?:out\s+of|away\s+from)", LIVES_IN, "place",
+       aspect="end", fact="{s} moved out of {t}", target_type=PLACE, we_ok=True,
+       keys="moved move moves moving"),
+    _r(r"(?:moved|relocated|moving|relocating)\s+(?:here\s+|over\s+)?from", LIVES_IN,
+       "from_to", aspect="end", fact="{s} moved away from {t}", target_type=PLACE, we_ok=True,
+       needs_aux_be=True,
+       keys="moved relocated moving relocating"),
+    _r(_BE + r"\s+(?:originally\s+|actually\s+|also\s+)?from|(?:come|comes|came)\s+"
+       r"(?:originally\s+)?from|hails?\s+from", FROM, "place", aspect="fact",
+       fact="{s} is from {t}",
+       target_type=PLACE, we_ok=True,
+       keys="from"),
+    _r(r"grew\s+up\s+in|(?:was|were)\s+raised\s+in", GREW_UP_IN, "place", aspect="fact",
+       fact="{s} grew up in {t}", target_type=PLACE, we_ok=True,
+       keys="grew raised"),
+    _r(_BE + r"\s+born(?:\s+and\s+raised)?", BORN_IN, "born", fact="{s} was born in {t}",
+       target_type=PLACE,
+       keys="born"),
+    _r(r"visited|(?:travel(?:l)?ed|went|flew|drove|headed)\s+(?:back\s+)?to|took\s+a\s+trip\s+"
+       r"to|went\s+on\s+a\s+trip\s+to", VISITED, "place", aspect="start",
+       fact="{s} visited {t}", target_type=PLACE, we_ok=True,
+       keys="visited traveled travelled went flew drove headed took"),
     # work
-    _r(
-        r"(?:work|works|worked|working)\s+(?:full[- ]time\s+|part[- ]time\s+|remotely\s+)?"
-        r"(?:at|for)",
-        WORKS_AT,
-        "org",
-        fact="{s} works at {t}",
-        past="{s} worked at {t}",
-        since="{s} has worked at {t}",
-        target_type=ORG,
-        needs_aux_be=True,
-        keys="work works worked working",
-    ),
-    _r(
-        _BE + r"\s+hired\s+(?:at|by)|(?:got|get|gets)\s+hired\s+(?:at|by)",
-        WORKS_AT,
-        "org",
-        aspect="start",
-        fact="{s} was hired by {t}",
-        target_type=ORG,
-        keys="hired",
-    ),
-    _r(
-        _BE + r"\s+(?:employed|working)\s+(?:at|by|with)",
-        WORKS_AT,
-        "org",
-        fact="{s} works at {t}",
-        past="{s} worked at {t}",
-        target_type=ORG,
-        keys="employed",
-    ),
-    _r(
-        r"joined|join|joins",
-        WORKS_AT,
-        "join",
-        aspect="start",
-        fact="{s} joined {t}",
-        target_type=ORG,
-        keys="joined join joins",
-    ),
-    _r(
-        r"(?:started|start|starts|began|begin|begins)\s+(?:working\s+|a\s+new\s+job\s+|work\s+)?"
-        r"(?:at|for|with)",
-        WORKS_AT,
-        "org",
-        aspect="start",
-        fact="{s} started working at {t}",
-        target_type=ORG,
-        keys="started start starts began begin begins",
-    ),
-    _r(
-        r"(?:got|get|gets|took|take|takes|landed|accepted|started|start|starts|began|have|has|"
-        r"found|was\s+offered)\s+" + _JOBWORD + r"\s+(?:at|with)",
-        WORKS_AT,
-        "org",
-        aspect="start",
-        fact="{s} got a job at {t}",
-        target_type=ORG,
-        keys="job position role gig internship post",
-    ),
-    _r(
-        r"(?:left|quit|quits|leave|leaves|lost)\s+" + _JOBWORD + r"\s+(?:at|with|in)|(?:resigned|"
-        r"retired)\s+from|(?:was|were|got|been|be)\s+(?:laid\s+off|fired|let\s+go)\s+(?:from|by|"
-        r"at)|(?:stopped|stop|stops)\s+working\s+(?:at|for)",
-        WORKS_AT,
-        "org",
-        aspect="end",
-        fact="{s} left {t}",
-        target_type=ORG,
-        keys="job position role gig internship post resigned retired laid fired let stopped stop "
-        "stops",
-    ),
-    _r(
-        r"left|quit|quits",
-        WORKS_AT,
-        "left",
-        aspect="end",
-        fact="{s} left {t}",
-        target_type=ORG,
-        keys="left quit quits",
-    ),
-    _r(
-        r"(?:work|works|worked|working)\s+as",
-        WORKS_AS,
-        "title",
-        fact="{s} works as {t}",
-        past="{s} worked as {t}",
-        target_type=TITLE,
-        needs_aux_be=True,
-        keys="work works worked working",
-    ),
-    _r(
-        r"(?:left|quit|quits|lost|leave|leaves)\s+" + _JOBWORD + r"\s+as",
-        WORKS_AS,
-        "title",
-        aspect="end",
-        fact="{s} left {t}",
-        target_type=TITLE,
-        keys="job position role gig internship post",
-    ),
-    _r(
-        r"(?:hired|employed)\s+as|(?:promoted|promotion)\s+to|(?:got|get|gets|took|landed|"
-        r"accepted|started|start|starts|began|have|has|found)\s+" + _JOBWORD + r"\s+as",
-        WORKS_AS,
-        "title",
-        aspect="start",
-        fact="{s} started working as {t}",
-        target_type=TITLE,
-        keys="hired employed promoted promotion job position role gig internship post",
-    ),
-    _r(
-        _BE + r"(?:\s+(?:now|currently|also|still|actually|just))?(?=\s+(?:a|an|the)\s)",
-        WORKS_AS,
-        "title_be",
-        fact="{s} works as {t}",
-        past="{s} worked as {t}",
-        target_type=TITLE,
-        keys="",
-    ),
-    _r(
-        r"(?:became|become|becomes)(?=\s+(?:a|an|the)\s)",
-        WORKS_AS,
-        "title_be",
-        aspect="start",
-        fact="{s} became {t}",
-        target_type=TITLE,
-        keys="became become becomes",
-    ),
+    _r(r"(?:work|works|worked|working)\s+(?:full[- ]time\s+|part[- ]time\s+|remotely\s+)?"
+       r"(?:at|for)", WORKS_AT, "org", fact="{s} works at {t}", past="{s} worked at {t}",
+       since="{s} has worked at {t}", target_type=ORG, needs_aux_be=True,
+       keys="work works worked working"),
+    _r(_BE + r"\s+hired\s+(?:at|by)|(?:got|get|gets)\s+hired\s+(?:at|by)",
+       WORKS_AT, "org", aspect="start", fact="{s} was hired by {t}", target_type=ORG,
+       keys="hired"),
+    _r(_BE + r"\s+(?:employed|working)\s+(?:at|by|with)", WORKS_AT, "org",
+       fact="{s} works at {t}", past="{s} worked at {t}", target_type=ORG, keys="employed"),
+    _r(r"joined|join|joins", WORKS_AT, "join", aspect="start", fact="{s} joined {t}",
+       target_type=ORG,
+       keys="joined join joins"),
+    _r(r"(?:started|start|starts|began|begin|begins)\s+(?:working\s+|a\s+new\s+job\s+|work\s+)?"
+       r"(?:at|for|with)", WORKS_AT, "org", aspect="start", fact="{s} started working at {t}",
+       target_type=ORG,
+       keys="started start starts began begin begins"),
+    _r(r"(?:got|get|gets|took|take|takes|landed|accepted|started|start|starts|began|have|has|"
+       r"found|was\s+offered)\s+" + _JOBWORD + r"\s+(?:at|with)", WORKS_AT, "org",
+       aspect="start", fact="{s} got a job at {t}", target_type=ORG,
+       keys="job position role gig internship post"),
+    _r(r"(?:left|quit|quits|leave|leaves|lost)\s+" + _JOBWORD + r"\s+(?:at|with|in)|(?:resigned|"
+       r"retired)\s+from|(?:was|were|got|been|be)\s+(?:laid\s+off|fired|let\s+go)\s+(?:from|by|"
+       r"at)|(?:stopped|stop|stops)\s+working\s+(?:at|for)", WORKS_AT, "org", aspect="end",
+       fact="{s} left {t}", target_type=ORG,
+       keys="job position role gig internship post resigned retired laid fired let stopped stop "
+            "stops"),
+    _r(r"left|quit|quits", WORKS_AT, "left", aspect="end", fact="{s} left {t}",
+       target_type=ORG,
+       keys="left quit quits"),
+    _r(r"(?:work|works|worked|working)\s+as", WORKS_AS, "title", fact="{s} works as {t}",
+       past="{s} worked as {t}", target_type=TITLE, needs_aux_be=True,
+       keys="work works worked working"),
+    _r(r"(?:left|quit|quits|lost|leave|leaves)\s+" + _JOBWORD + r"\s+as", WORKS_AS, "title",
+       aspect="end", fact="{s} left {t}", target_type=TITLE,
+       keys="job position role gig internship post"),
+    _r(r"(?:hired|employed)\s+as|(?:promoted|promotion)\s+to|(?:got|get|gets|took|landed|"
+       r"accepted|started|start|starts|began|have|has|found)\s+" + _JOBWORD + r"\s+as",
+       WORKS_AS, "title", aspect="start", fact="{s} started working as {t}", target_type=TITLE,
+       keys="hired employed promoted promotion job position role gig internship post"),
+    _r(_BE + r"(?:\s+(?:now|currently|also|still|actually|just))?(?=\s+(?:a|an|the)\s)",
+       WORKS_AS, "title_be", fact="{s} works as {t}", past="{s} worked as {t}",
+       target_type=TITLE,
+       keys=""),
+    _r(r"(?:became|become|becomes)(?=\s+(?:a|an|the)\s)", WORKS_AS, "title_be", aspect="start",
+       fact="{s} became {t}", target_type=TITLE,
+       keys="became become becomes"),
     # study
-    _r(
-        r"(?:study|studies|studied|studying)",
-        STUDIES,
-        "study",
-        fact="{s} studies {t}",
-        past="{s} studied {t}",
-        target_type=CONCEPT,
-        needs_aux_be=True,
-        keys="study studies studied studying",
-    ),
-    _r(
-        r"enrolled\s+(?:at|in)",
-        STUDIES_AT,
-        "school",
-        aspect="start",
-        fact="{s} enrolled at {t}",
-        target_type=ORG,
-        keys="enrolled",
-    ),
-    _r(
-        r"(?:attend|attends|attended|attending)",
-        STUDIES_AT,
-        "school",
-        fact="{s} attends {t}",
-        past="{s} attended {t}",
-        target_type=ORG,
-        needs_aux_be=True,
-        keys="attend attends attended attending",
-    ),
-    _r(
-        r"graduated\s+from|(?:got|earned|received)\s+(?:my|his|her|a|an)\s+(?:degree|diploma|"
-        r"phd|masters|master's|bachelor's|bachelors|mba)\s+from",
-        GRADUATED_FROM,
-        "org",
-        aspect="start",
-        fact="{s} graduated from {t}",
-        target_type=ORG,
-        keys="graduated degree diploma phd masters master bachelor bachelors mba",
-    ),
-    _r(
-        r"dropped\s+out\s+of|(?:stopped|stop)\s+studying\s+at",
-        STUDIES_AT,
-        "org",
-        aspect="end",
-        fact="{s} dropped out of {t}",
-        target_type=ORG,
-        keys="dropped stopped stop",
-    ),
+    _r(r"(?:study|studies|studied|studying)", STUDIES, "study", fact="{s} studies {t}",
+       past="{s} studied {t}", target_type=CONCEPT, needs_aux_be=True,
+       keys="study studies studied studying"),
+    _r(r"enrolled\s+(?:at|in)", STUDIES_AT, "school", aspect="start",
+       fact="{s} enrolled at {t}", target_type=ORG, keys="enrolled"),
+    _r(r"(?:attend|attends|attended|attending)", STUDIES_AT,
+       "school", fact="{s} attends {t}", past="{s} attended {t}", target_type=ORG,
+       needs_aux_be=True,
+       keys="attend attends attended attending"),
+    _r(r"graduated\s+from|(?:got|earned|received)\s+(?:my|his|her|a|an)\s+(?:degree|diploma|"
+       r"phd|masters|master's|bachelor's|bachelors|mba)\s+from", GRADUATED_FROM, "org",
+       aspect="start", fact="{s} graduated from {t}", target_type=ORG,
+       keys="graduated degree diploma phd masters master bachelor bachelors mba"),
+    _r(r"dropped\s+out\s+of|(?:stopped|stop)\s+studying\s+at", STUDIES_AT, "org", aspect="end",
+       fact="{s} dropped out of {t}", target_type=ORG,
+       keys="dropped stopped stop"),
     # people
-    _r(
-        r"(?:married|marry|marries|marrying)(?:\s+to)?",
-        MARRIED_TO,
-        "person",
-        fact="{s} is married to {t}",
-        target_type=PERSON,
-        keys="married marry marries marrying",
-    ),
-    _r(
-        r"engaged\s+to",
-        PARTNER_OF,
-        "person",
-        fact="{s} is engaged to {t}",
-        target_type=PERSON,
-        keys="engaged",
-    ),
-    _r(
-        r"dating|dates|dated|(?:going|went)\s+out\s+with",
-        PARTNER_OF,
-        "person",
-        fact="{s} is dating {t}",
-        past="{s} dated {t}",
-        target_type=PERSON,
-        keys="dating dates dated out",
-    ),
-    _r(
-        r"(?:divorced|divorcing|divorces)(?:\s+from)?",
-        MARRIED_TO,
-        "person",
-        aspect="end",
-        fact="{s} divorced {t}",
-        target_type=PERSON,
-        keys="divorced divorcing divorces",
-    ),
-    _r(
-        r"(?:broke|break|breaks|split)\s+up\s+with|separated\s+from",
-        PARTNER_OF,
-        "person",
-        aspect="end",
-        fact="{s} broke up with {t}",
-        target_type=PERSON,
-        keys="broke break breaks split separated",
-    ),
-    _r(
-        r"(?:report|reports|reported|reporting)\s+(?:directly\s+)?to",
-        MANAGES,
-        "person",
-        fact="{t} manages {s}",
-        past="{t} managed {s}",
-        target_type=PERSON,
-        reverse=True,
-        needs_aux_be=True,
-        keys="report reports reported reporting",
-    ),
-    _r(
-        r"(?:manage|manages|managed|managing|supervise|supervises|supervised|supervising)"
-        r"(?!\s+to\b)",
-        MANAGES,
-        "person",
-        fact="{s} manages {t}",
-        past="{s} managed {t}",
-        target_type=PERSON,
-        needs_aux_be=True,
-        keys="manage manages managed managing supervise supervises supervised supervising",
-    ),
-    _r(
-        r"(?:mentor|mentors|mentored|mentoring)",
-        MENTORS,
-        "person",
-        fact="{s} mentors {t}",
-        past="{s} mentored {t}",
-        target_type=PERSON,
-        needs_aux_be=True,
-        keys="mentor mentors mentored mentoring",
-    ),
-    _r(
-        r"(?:friends|became\s+friends|made\s+friends)\s+with",
-        FRIEND_OF,
-        "person",
-        fact="{s} is friends with {t}",
-        target_type=PERSON,
-        keys="friends",
-    ),
-    _r(
-        r"(?:work|works|worked|working)\s+(?:closely\s+)?(?:with|alongside)",
-        COLLEAGUE_OF,
-        "colleague",
-        fact="{s} works with {t}",
-        past="{s} worked with {t}",
-        target_type=PERSON,
-        needs_aux_be=True,
-        keys="work works worked working",
-    ),
-    _r(
-        r"(?:live|lives|lived|living)\s+with",
-        LIVES_WITH,
-        "person",
-        fact="{s} lives with {t}",
-        past="{s} lived with {t}",
-        target_type=PERSON,
-        needs_aux_be=True,
-        keys="live lives lived living",
-    ),
+    _r(r"(?:married|marry|marries|marrying)(?:\s+to)?", MARRIED_TO, "person",
+       fact="{s} is married to {t}", target_type=PERSON,
+       keys="married marry marries marrying"),
+    _r(r"engaged\s+to", PARTNER_OF, "person", fact="{s} is engaged to {t}", target_type=PERSON,
+       keys="engaged"),
+    _r(r"dating|dates|dated|(?:going|went)\s+out\s+with", PARTNER_OF, "person",
+       fact="{s} is dating {t}", past="{s} dated {t}", target_type=PERSON,
+       keys="dating dates dated out"),
+    _r(r"(?:divorced|divorcing|divorces)(?:\s+from)?", MARRIED_TO, "person", aspect="end",
+       fact="{s} divorced {t}", target_type=PERSON,
+       keys="divorced divorcing divorces"),
+    _r(r"(?:broke|break|breaks|split)\s+up\s+with|separated\s+from", PARTNER_OF, "person",
+       aspect="end", fact="{s} broke up with {t}", target_type=PERSON,
+       keys="broke break breaks split separated"),
+    _r(r"(?:report|reports|reported|reporting)\s+(?:directly\s+)?to", MANAGES, "person",
+       fact="{t} manages {s}", past="{t} managed {s}", target_type=PERSON, reverse=True,
+       needs_aux_be=True,
+       keys="report reports reported reporting"),
+    _r(r"(?:manage|manages|managed|managing|supervise|supervises|supervised|supervising)"
+       r"(?!\s+to\b)", MANAGES, "person", fact="{s} manages {t}", past="{s} managed {t}",
+       target_type=PERSON, needs_aux_be=True,
+       keys="manage manages managed managing supervise supervises supervised supervising"),
+    _r(r"(?:mentor|mentors|mentored|mentoring)", MENTORS, "person", fact="{s} mentors {t}",
+       past="{s} mentored {t}", target_type=PERSON, needs_aux_be=True,
+       keys="mentor mentors mentored mentoring"),
+    _r(r"(?:friends|became\s+friends|made\s+friends)\s+with", FRIEND_OF, "person",
+       fact="{s} is friends with {t}", target_type=PERSON,
+       keys="friends"),
+    _r(r"(?:work|works|worked|working)\s+(?:closely\s+)?(?:with|alongside)", COLLEAGUE_OF,
+       "colleague", fact="{s} works with {t}", past="{s} worked with {t}", target_type=PERSON,
+       needs_aux_be=True,
+       keys="work works worked working"),
+    _r(r"(?:live|lives|lived|living)\s+with", LIVES_WITH, "person", fact="{s} lives with {t}",
+       past="{s} lived with {t}", target_type=PERSON, needs_aux_be=True,
+       keys="live lives lived living"),
     # likes
-    _r(
-        r"like|likes|liked|love|loves|loved|enjoy|enjoys|enjoyed|adore|adores|adored|"
-        r"prefer|prefers",
-        LIKES,
-        "phrase",
-        fact="{s} {v} {t}",
-        target_type=CONCEPT,
-        keys="like likes liked love loves loved enjoy enjoys enjoyed adore adores adored prefer "
-        "prefers",
-    ),
-    _r(
-        _BE + r"\s+(?:really\s+|very\s+|so\s+)?(?:into|passionate\s+about|obsessed\s+with|"
-        r"(?:a\s+)?(?:big|huge|great|massive)?\s*fans?\s+of|crazy\s+about|keen\s+on)",
-        LIKES,
-        "phrase",
-        fact="{s} likes {t}",
-        target_type=CONCEPT,
-        keys="into passionate obsessed fan fans crazy keen",
-    ),
-    _r(
-        r"hate|hates|hated|dislike|dislikes|disliked|detest|detests|can\s+not\s+stand|"
-        r"cannot\s+stand",
-        DISLIKES,
-        "phrase",
-        fact="{s} {v} {t}",
-        target_type=CONCEPT,
-        keys="hate hates hated dislike dislikes disliked detest detests stand",
-    ),
+    _r(r"like|likes|liked|love|loves|loved|enjoy|enjoys|enjoyed|adore|adores|adored|"
+       r"prefer|prefers", LIKES, "phrase", fact="{s} {v} {t}", target_type=CONCEPT,
+       keys="like likes liked love loves loved enjoy enjoys enjoyed adore adores adored prefer "
+            "prefers"),
+    _r(_BE + r"\s+(?:really\s+|very\s+|so\s+)?(?:into|passionate\s+about|obsessed\s+with|"
+       r"(?:a\s+)?(?:big|huge|great|massive)?\s*fans?\s+of|crazy\s+about|keen\s+on)", LIKES,
+       "phrase", fact="{s} likes {t}", target_type=CONCEPT,
+       keys="into passionate obsessed fan fans crazy keen"),
+    _r(r"hate|hates|hated|dislike|dislikes|disliked|detest|detests|can\s+not\s+stand|"
+       r"cannot\s+stand", DISLIKES, "phrase", fact="{s} {v} {t}", target_type=CONCEPT,
+       keys="hate hates hated dislike dislikes disliked detest detests stand"),
     # age
-    _r(
-        _BE + r"\s+(?P<age>\d{1,3})(?:\s*-?\s*years?[\s-]+old|\s+yo|\s+y/o)",
-        HAS_AGE,
-        "age",
-        fact="{s} is {t} years old",
-        target_type=AGE,
-        keys="old yo y",
-    ),
-    _r(
-        r"(?:turned|turns)\s+(?P<age>\d{1,3})\b(?!\s*(?:%|:|\.\d))",
-        HAS_AGE,
-        "age",
-        aspect="start",
-        fact="{s} turned {t}",
-        target_type=AGE,
-        keys="turned turns",
-    ),
+    _r(_BE + r"\s+(?P<age>\d{1,3})(?:\s*-?\s*years?[\s-]+old|\s+yo|\s+y/o)", HAS_AGE, "age",
+       fact="{s} is {t} years old", target_type=AGE,
+       keys="old yo y"),
+    _r(r"(?:turned|turns)\s+(?P<age>\d{1,3})\b(?!\s*(?:%|:|\.\d))", HAS_AGE, "age",
+       aspect="start", fact="{s} turned {t}", target_type=AGE,
+       keys="turned turns"),
 ]
 
 _RULES_BY_KEY: dict[str, list[int]] = {}
@@ -1731,72 +660,14 @@ _PAIR_REL = {
     "dating": (PARTNER_OF, "{a} and {b} are dating", False),
     "divorced": (MARRIED_TO, "{a} and {b} divorced", True),
 }
-_CLAUSE_BREAKS = {
-    "and",
-    "but",
-    "so",
-    "because",
-    "while",
-    "whereas",
-    "although",
-    "though",
-    "-",
-    "–",
-    "—",
-    ";",
-    "which",
-    "who",
-    "where",
-    "when",
-    "whose",
-    "cause",
-    "'cause",
-}
+_CLAUSE_BREAKS = {"and", "but", "so", "because", "while", "whereas", "although", "though", "-",
+                  "–", "—", ";", "which", "who", "where", "when", "whose", "cause", "'cause"}
 _POSSESSIVES = {"my", "your", "his", "her", "our", "their", "its"}
-_VAGUE_FAVORITES = {
-    "part",
-    "thing",
-    "things",
-    "moment",
-    "moments",
-    "memory",
-    "memories",
-    "time",
-    "times",
-    "one",
-    "ones",
-    "way",
-    "bit",
-    "kind",
-    "type",
-    "sort",
-}
-_NOT_SUBJECTS = {
-    "hard",
-    "abroad",
-    "late",
-    "together",
-    "all",
-    "lot",
-    "much",
-    "online",
-    "really",
-    "remotely",
-    "full-time",
-    "part-time",
-    "every",
-    "each",
-    "day",
-    "night",
-    "more",
-    "well",
-    "long",
-    "there",
-    "here",
-    "up",
-    "on",
-    "for",
-}  # "I studied hard"
+_VAGUE_FAVORITES = {"part", "thing", "things", "moment", "moments", "memory", "memories", "time",
+                    "times", "one", "ones", "way", "bit", "kind", "type", "sort"}
+_NOT_SUBJECTS = {"hard", "abroad", "late", "together", "all", "lot", "much", "online", "really",
+                 "remotely", "full-time", "part-time", "every", "each", "day", "night", "more",
+                 "well", "long", "there", "here", "up", "on", "for"}  # "I studied hard"
 _NO_AGREEMENT = {"title_be", "born", "age"}  # their patterns include the verb "be"
 _BE_WORDS = {"am", "is", "are", "was", "were", "'s", "be", "been"}
 _GRAN_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
@@ -1815,7 +686,6 @@ def _third_person(verb: str) -> str:
 
 
 # ---------------------------------------------------------------- output collection
-
 
 @dataclass
 class _Subject:
@@ -1864,7 +734,8 @@ class _Collector:
         elif got.type in (ENTITY, CONCEPT) and type_ not in (ENTITY, CONCEPT):
             got.type = type_
 
-    def seen(self, episode_id: str, source: str, relation: str, target: str, negated: bool) -> bool:
+    def seen(self, episode_id: str, source: str, relation: str, target: str,
+             negated: bool) -> bool:
         """Whether this relation was already collected (or is a self-loop); marks it seen."""
         key = (episode_id, normalize_key(source), relation, normalize_key(target), negated)
         if key in self._seen or key[1] == key[3]:
@@ -1883,19 +754,11 @@ class _Collector:
 
 # ---------------------------------------------------------------- one sentence
 
-
 class _Sentence:
     """Reads one sentence; appends to the collector."""
 
-    def __init__(
-        self,
-        text: str,
-        speaker: str,
-        ref: datetime,
-        episode_id: str,
-        memory: _Memory,
-        out: _Collector,
-    ) -> None:
+    def __init__(self, text: str, speaker: str, ref: datetime, episode_id: str,
+                 memory: _Memory, out: _Collector) -> None:
         self.text = text
         self.speaker = speaker
         self.ref = ref
@@ -1949,7 +812,7 @@ class _Sentence:
         return True
 
     def _name_text(self, a: int, b: int) -> str:
-        raw = self.text[self.toks[a].start : self.toks[b].end]
+        raw = self.text[self.toks[a].start:self.toks[b].end]
         if self.lower:
             raw = " ".join(w[:1].upper() + w[1:].lower() if w.isalpha() else w for w in raw.split())
         elif raw[:1].islower():
@@ -1958,9 +821,8 @@ class _Sentence:
         known = self.memory.known.get(normalize_key(name))
         return known[0] if known else name
 
-    def name_at(
-        self, i: int, max_tokens: int | None = None, strict: bool = True
-    ) -> tuple[str, int] | None:
+    def name_at(self, i: int, max_tokens: int | None = None,
+                strict: bool = True) -> tuple[str, int] | None:
         """The name starting at token i: (name, index after it). strict=False lets the object
         of a strong verb be a lowercase word in sentence-case text ("I live in lisbon")."""
         n = self.n
@@ -2033,9 +895,9 @@ class _Sentence:
         low = self.toks[k].low
         ex = False
         for prefix in _KIN_PREFIXES:
-            if low.startswith(prefix) and low[len(prefix) :] in _KIN:
+            if low.startswith(prefix) and low[len(prefix):] in _KIN:
                 ex = prefix == "ex-"
-                low = low[len(prefix) :] if prefix == "ex-" else low
+                low = low[len(prefix):] if prefix == "ex-" else low
                 break
         if low.startswith(("step-", "half-", "great-")):
             base = low.split("-", 1)[1]
@@ -2085,10 +947,8 @@ class _Sentence:
         toks, n = self.toks, self.n
         for k in range(n):
             low = toks[k].low
-            if (
-                not toks[k].word
-                or toks[k].time >= 0
-                or not (low in _KIN_TOKENS or (low[-1:] == "s" and low[:-1] in _KIN) or "-" in low)
+            if not toks[k].word or toks[k].time >= 0 or not (
+                low in _KIN_TOKENS or (low[-1:] == "s" and low[:-1] in _KIN) or "-" in low
             ):
                 continue
             info = self._kin_word(k)
@@ -2155,27 +1015,16 @@ class _Sentence:
                 src, dst = (holder, anchor) if holder_src else (anchor, holder)
                 src_type = kind if src is holder else PERSON
                 dst_type = kind if dst is holder else PERSON
-                self.emit(
-                    src.name,
-                    rel,
-                    dst.name,
-                    fact,
-                    src_type,
-                    dst_type,
-                    negated=ex,
-                    invalid_at=self.ref if ex else None,
-                )
+                self.emit(src.name, rel, dst.name, fact, src_type, dst_type,
+                          negated=ex, invalid_at=self.ref if ex else None)
 
     def _holders_after(self, a: int) -> list[_Subject]:
         toks, n = self.toks, self.n
         if a >= n:
             return []
         low = toks[a].low
-        if (
-            low == "'s"
-            and a + 3 < n
-            and toks[a + 1].low == "name"
-            and toks[a + 2].low in ("is", "was")
+        if low == "'s" and a + 3 < n and toks[a + 1].low == "name" and toks[a + 2].low in (
+            "is", "was"
         ):
             return self._names_final(a + 3)
         if low in ("is", "was", "are", "were", "named", "called"):
@@ -2333,17 +1182,9 @@ class _Sentence:
             break
         return j, flags
 
-    def _clause(
-        self,
-        rule: _Rule,
-        m: re.Match[str],
-        ts: int,
-        te: int,
-        nxt: int,
-        prev_end: int,
-        prev_subjects: list[_Subject],
-        fronted: TimeSpan | None,
-    ) -> _Clause | None:
+    def _clause(self, rule: _Rule, m: re.Match[str], ts: int, te: int, nxt: int,
+                prev_end: int, prev_subjects: list[_Subject],
+                fronted: TimeSpan | None) -> _Clause | None:
         """Who said the verb at tokens [ts, te) and how (negated, ended), or None to skip."""
         j, flags = self._walk_aux(ts)
         if flags & {"infinitive", "future", "modal"}:
@@ -2367,34 +1208,23 @@ class _Sentence:
             return None
         verb = self.toks[ts].low
         form = _verb_form(verb)
-        if (
-            len(subjects) == 1
-            and not subjects[0].first_person
-            and form == "base"
-            and not inherited
-            and not flags & {"do", "did", "neg"}
-            and rule.obj not in _NO_AGREEMENT
-            and verb != "quit"
-        ):
+        if (len(subjects) == 1 and not subjects[0].first_person and form == "base"
+                and not inherited
+                and not flags & {"do", "did", "neg"} and rule.obj not in _NO_AGREEMENT
+                and verb != "quit"):
             return None  # "Things like X": a base-form verb needs I (or does/did/not)
-        if (
-            form == "ing"
-            and rule.needs_aux_be
-            and not flags & {"be", "was", "been"}
-            and not any(self.toks[x].low in _GERUND_CONNECTORS for x in range(max(0, ts - 2), ts))
+        if form == "ing" and rule.needs_aux_be and not flags & {"be", "was", "been"} and not any(
+            self.toks[x].low in _GERUND_CONNECTORS for x in range(max(0, ts - 2), ts)
         ):
             return None  # "-ing" without am/is/was: only after "before"/"after"/"since"
         if form == "ing" and rule.aspect == "start" and "be" in flags and "was" not in flags:
             return None  # "I am moving to Porto": a plan
         ended = "used_to" in flags or (
-            (form == "past" or "was" in flags)
-            and rule.aspect == "state"
-            and not flags & {"have", "had"}
-            and rule.relation not in (LIKES, DISLIKES)
+            (form == "past" or "was" in flags) and rule.aspect == "state"
+            and not flags & {"have", "had"} and rule.relation not in (LIKES, DISLIKES)
         )
-        return _Clause(
-            rule, m, ts, te, nxt, subjects, "neg" in flags, ended, flags, prev_end, fronted
-        )
+        return _Clause(rule, m, ts, te, nxt, subjects, "neg" in flags, ended, flags, prev_end,
+                       fronted)
 
     def _appositive_subject(self, comma: int) -> list[_Subject]:
         """ "My brother, Rui, works ..." and "Rui, my brother, works ..." -> Rui."""
@@ -2455,12 +1285,12 @@ class _Sentence:
         while hi < c.nxt and (self.toks[hi].time >= 0 or self.toks[hi].low not in _CLAUSE_BREAKS):
             hi += 1
         span = self._best_time(c.lo, hi, c.te)
-        if span is None and c.fronted is not None and (aspect or c.rule.aspect) in ("start", "end"):
+        if span is None and c.fronted is not None and (aspect or c.rule.aspect) in (
+            "start", "end"
+        ):
             span = c.fronted
-        if (
-            span is not None
-            and span.mode == "duration"
-            and not (not c.ended and c.flags & {"have", "been"})
+        if span is not None and span.mode == "duration" and not (
+            not c.ended and c.flags & {"have", "been"}
         ):
             span = None  # "for 5 years" dates only a present perfect: "I have lived ... for"
         return span
@@ -2484,19 +1314,9 @@ class _Sentence:
 
     # ---- emit
 
-    def emit(
-        self,
-        source: str,
-        relation: str,
-        target: str,
-        fact: str,
-        source_type: str,
-        target_type: str,
-        *,
-        valid_at: datetime | None = None,
-        invalid_at: datetime | None = None,
-        negated: bool = False,
-    ) -> None:
+    def emit(self, source: str, relation: str, target: str, fact: str, source_type: str,
+             target_type: str, *, valid_at: datetime | None = None,
+             invalid_at: datetime | None = None, negated: bool = False) -> None:
         source, target = source.strip(), target.strip()
         if not source or not target:
             return
@@ -2513,34 +1333,15 @@ class _Sentence:
             fact += "."
         fact = fact[:1].upper() + fact[1:]
         self.memory.types.setdefault(normalize_key(target), target_type)
-        self.out.add(
-            ExtractedRelation(
-                source=source,
-                relation=relation,
-                target=target,
-                fact=fact,
-                source_type=source_type,
-                target_type=target_type,
-                valid_at=valid_at,
-                invalid_at=invalid_at,
-                negated=negated,
-                episode_id=self.episode_id,
-            )
-        )
+        self.out.add(ExtractedRelation(
+            source=source, relation=relation, target=target, fact=fact,
+            source_type=source_type, target_type=target_type, valid_at=valid_at,
+            invalid_at=invalid_at, negated=negated, episode_id=self.episode_id,
+        ))
 
-    def _emit_rel(
-        self,
-        c: _Clause,
-        target: str,
-        target_type: str,
-        span: TimeSpan | None,
-        *,
-        relation: str | None = None,
-        fact: str | None = None,
-        past: str | None = None,
-        subjects: list[_Subject] | None = None,
-        ended: bool | None = None,
-    ) -> None:
+    def _emit_rel(self, c: _Clause, target: str, target_type: str, span: TimeSpan | None, *,
+                  relation: str | None = None, fact: str | None = None, past: str | None = None,
+                  subjects: list[_Subject] | None = None, ended: bool | None = None) -> None:
         """Emit `subject RELATION target` for each subject of the clause, with its times.
 
         fact/past are templates with {s} (subject) and {t} (target); they default to the rule's.
@@ -2567,11 +1368,8 @@ class _Sentence:
             invalid_at = span.ends_at if span is not None and span.ends_at else self.ref
         else:
             text = template + when
-            if (
-                span is not None
-                and span.mode in ("since", "duration")
-                and rule.since
-                and (fact is None)
+            if span is not None and span.mode in ("since", "duration") and rule.since and (
+                fact is None
             ):
                 text = rule.since + when  # "Ana has lived in Lisbon since 2019"
             if span is not None and span.mode == "until":
@@ -2585,28 +1383,16 @@ class _Sentence:
             else:
                 src, dst, src_type, dst_type = subj.name, target, subj.type, target_type
             sentence = text.format(s=subj.name, t=target)
-            self.emit(
-                src,
-                relation,
-                dst,
-                sentence,
-                src_type,
-                dst_type,
-                valid_at=valid_at,
-                invalid_at=invalid_at,
-                negated=negated,
-            )
+            self.emit(src, relation, dst, sentence, src_type, dst_type, valid_at=valid_at,
+                      invalid_at=invalid_at, negated=negated)
 
     @staticmethod
     def _negate(template: str) -> str:
         """ "{s} lives in {t}" -> "{s} no longer lives in {t}"."""
-        for a, b in (
-            ("{s} is ", "{s} is no longer "),
-            ("{t} ", "{t} no longer "),
-            ("{s} ", "{s} no longer "),
-        ):
+        for a, b in (("{s} is ", "{s} is no longer "), ("{t} ", "{t} no longer "),
+                     ("{s} ", "{s} no longer ")):
             if template.startswith(a):
-                return b + template[len(a) :]
+                return b + template[len(a):]
         return template
 
     def _place_extras(self, target: str, end: int) -> None:
@@ -2616,13 +1402,9 @@ class _Sentence:
             got = self.name_at(end + 1, max_tokens=3)
             if got is not None:
                 after = got[1]
-                if (
-                    after >= self.n
-                    or not toks[after].word
-                    or toks[after].time >= 0
-                    or toks[after].low
-                    in ("and", "but", "since", "where", "with", "for", "in", "last")
-                ):
+                if after >= self.n or not toks[after].word or toks[after].time >= 0 or toks[
+                    after
+                ].low in ("and", "but", "since", "where", "with", "for", "in", "last"):
                     self.emit(target, LOCATED_IN, got[0], f"{target} is in {got[0]}", PLACE, PLACE)
 
     def _org_or_place(self, name: str, default: str) -> str:
@@ -2648,22 +1430,13 @@ class _Sentence:
             return None
         name, end = got
         span = self._time_for(c, end)
-        if (
-            c.rule.relation == LIVES_IN
-            and all(not s.first_person for s in c.subjects)
-            and (self._org_or_place(c.subjects[0].name, PERSON) == ORG)
+        if c.rule.relation == LIVES_IN and all(not s.first_person for s in c.subjects) and (
+            self._org_or_place(c.subjects[0].name, PERSON) == ORG
         ):  # "Globex is based in Berlin"
             orgs = [_Subject(s.name, False, ORG) for s in c.subjects]
-            self._emit_rel(
-                c,
-                name,
-                PLACE,
-                span,
-                relation=LOCATED_IN,
-                fact="{s} is located in {t}",
-                past="{s} was located in {t}",
-                subjects=orgs,
-            )
+            self._emit_rel(c, name, PLACE, span, relation=LOCATED_IN,
+                           fact="{s} is located in {t}", past="{s} was located in {t}",
+                           subjects=orgs)
         else:
             self._emit_rel(c, name, c.rule.target_type, span)
         self._place_extras(name, end)
@@ -2686,14 +1459,10 @@ class _Sentence:
         when = self._when_words(span) if span is not None else ""
         at = span.start if span is not None else None
         for s in c.subjects:
-            fact = (
-                f"{s.name} moved from {old} to {new}{when}"
-                if new
-                else f"{s.name} moved away from {old}{when}"
-            )
-            self.emit(
-                s.name, LIVES_IN, old, fact, s.type, PLACE, invalid_at=at or self.ref, negated=True
-            )
+            fact = (f"{s.name} moved from {old} to {new}{when}" if new
+                    else f"{s.name} moved away from {old}{when}")
+            self.emit(s.name, LIVES_IN, old, fact, s.type, PLACE, invalid_at=at or self.ref,
+                      negated=True)
             if new:
                 self.emit(s.name, LIVES_IN, new, fact, s.type, PLACE, valid_at=at)
         return end
@@ -2717,20 +1486,10 @@ class _Sentence:
             if got is not None:
                 title, article, end = got
                 for s in c.subjects:
-                    text = (
-                        f"{s.name} worked as {article} {title} at {org}"
-                        if c.ended
-                        else f"{s.name} works as {article} {title} at {org}"
-                    )
-                    self.emit(
-                        s.name,
-                        WORKS_AS,
-                        title,
-                        text,
-                        s.type,
-                        TITLE,
-                        invalid_at=self.ref if c.ended else None,
-                    )
+                    text = (f"{s.name} worked as {article} {title} at {org}" if c.ended
+                            else f"{s.name} works as {article} {title} at {org}")
+                    self.emit(s.name, WORKS_AS, title, text, s.type, TITLE,
+                              invalid_at=self.ref if c.ended else None)
         if end + 1 < self.n and toks[end].low == "in" and toks[end + 1].time < 0:
             got2 = self.name_at(end + 1, max_tokens=3)
             if got2 is not None:
@@ -2762,10 +1521,8 @@ class _Sentence:
         if got is None:
             return None
         name, end = got
-        if (
-            end < self.n
-            and self.toks[end].time < 0
-            and self.toks[end].low in ("for", "'s", "in", "on")
+        if end < self.n and self.toks[end].time < 0 and self.toks[end].low in (
+            "for", "'s", "in", "on"
         ):
             return None  # "joined Bob for dinner", "joined Bob's team", "joined Ana in Rome"
         if self._org_or_place(name, ORG) == PLACE:
@@ -2846,12 +1603,12 @@ class _Sentence:
                 return
             first = toks[words[0]].low
             if first == "to" and len(words) >= 2:
-                rest = self.text[toks[words[1]].end : toks[words[-1]].end]
+                rest = self.text[toks[words[1]].end:toks[words[-1]].end]
                 items.append((_gerund(toks[words[1]].text) + rest).strip())
                 return
             if first in _PHRASE_BAD_START or not toks[words[0]].text[0].isalpha():
                 return
-            items.append(self.text[toks[words[0]].start : toks[words[-1]].end])
+            items.append(self.text[toks[words[0]].start:toks[words[-1]].end])
 
         j = i
         while j < min(hi, self.n) and len(items) < 5:
@@ -2866,18 +1623,11 @@ class _Sentence:
                     break
                 j += 1
                 continue
-            keep = (
-                (t.low == "to" and not cur)
-                or (t.low == "in" and cur and self.namey(j + 1))
-                or (t.low == "of" and cur and j + 1 < self.n and toks[j + 1].word)
-            )
-            if not keep and (
-                not t.word
-                or t.low in _PHRASE_STOP
-                or len(cur) >= 6
-                or t.low == "'s"
-                or (cur and t.low in _PRONOUNS | _POSSESSIVES)
-            ):
+            keep = (t.low == "to" and not cur) or (
+                t.low == "in" and cur and self.namey(j + 1)
+            ) or (t.low == "of" and cur and j + 1 < self.n and toks[j + 1].word)
+            if not keep and (not t.word or t.low in _PHRASE_STOP or len(cur) >= 6
+                             or t.low == "'s" or (cur and t.low in _PRONOUNS | _POSSESSIVES)):
                 break
             cur.append(j)
             j += 1
@@ -2915,16 +1665,8 @@ class _Sentence:
         for item in items:
             ttype = ENTITY if item[:1].isupper() else CONCEPT
             for s in c.subjects:
-                self.emit(
-                    s.name,
-                    relation,
-                    item,
-                    template.format(s=s.name, t=item),
-                    s.type,
-                    ttype,
-                    negated=negated,
-                    invalid_at=self.ref if negated else None,
-                )
+                self.emit(s.name, relation, item, template.format(s=s.name, t=item), s.type,
+                          ttype, negated=negated, invalid_at=self.ref if negated else None)
         return end
 
     def _title(self, i: int, need_whitelist: bool) -> tuple[str, str, int] | None:
@@ -2938,14 +1680,8 @@ class _Sentence:
         j = i
         while j < self.n and len(parts) < 5:
             t = toks[j]
-            if (
-                t.time >= 0
-                or not t.word
-                or t.low in _TITLE_STOP
-                or t.low in _PRONOUNS
-                or t.low in _DETERMINERS
-                or t.low == "'s"
-            ):
+            if (t.time >= 0 or not t.word or t.low in _TITLE_STOP or t.low in _PRONOUNS
+                    or t.low in _DETERMINERS or t.low == "'s"):
                 break
             parts.append(j)
             j += 1
@@ -2956,7 +1692,7 @@ class _Sentence:
             return None
         if head in _KIN and head not in _TITLES:
             return None
-        title = self.text[toks[parts[0]].start : toks[parts[-1]].end]
+        title = self.text[toks[parts[0]].start:toks[parts[-1]].end]
         if article != "the":
             article = _article(title)
         return title, article, j
@@ -2978,15 +1714,9 @@ class _Sentence:
         if head in _STUDENT_HEADS:  # "a PhD student at MIT"
             if org is not None:
                 label = f"{article} {title}"
-                self._emit_rel(
-                    c,
-                    org,
-                    ORG,
-                    span,
-                    relation=STUDIES_AT,
-                    fact="{s} is " + label + " at {t}",
-                    past="{s} was " + label + " at {t}",
-                )
+                self._emit_rel(c, org, ORG, span, relation=STUDIES_AT,
+                               fact="{s} is " + label + " at {t}",
+                               past="{s} was " + label + " at {t}")
             return end
         if c.rule.obj == "title_be" and org is None and self.toks[c.te].low == "the":
             return end  # "Ana is the best": not a job without "at"/"of"
@@ -3004,15 +1734,8 @@ class _Sentence:
                 fact = "{s} works as " + label + where
         self._emit_rel(c, title, TITLE, span, fact=fact, past=past)
         if org:
-            self._emit_rel(
-                c,
-                org,
-                ORG,
-                span,
-                relation=WORKS_AT,
-                fact=fact.replace("{t}", title),
-                past=past.replace("{t}", title),
-            )
+            self._emit_rel(c, org, ORG, span, relation=WORKS_AT, fact=fact.replace("{t}", title),
+                           past=past.replace("{t}", title))
         return end
 
     _obj_title_be = _obj_title
@@ -3037,15 +1760,8 @@ class _Sentence:
         for item in items:
             self._emit_rel(c, item, CONCEPT, span)
         if school is not None:
-            self._emit_rel(
-                c,
-                school,
-                ORG,
-                span,
-                relation=STUDIES_AT,
-                fact="{s} studies at {t}",
-                past="{s} studied at {t}",
-            )
+            self._emit_rel(c, school, ORG, span, relation=STUDIES_AT, fact="{s} studies at {t}",
+                           past="{s} studied at {t}")
         return end if (items or school) else None
 
     def _obj_school(self, c: _Clause) -> int | None:
@@ -3091,31 +1807,17 @@ class _Sentence:
         for s in c.subjects:
             if place:
                 on = self._when_words(when) if when else ""
-                self.emit(
-                    s.name,
-                    BORN_IN,
-                    place,
-                    f"{s.name} was born in {place}{on}",
-                    s.type,
-                    PLACE,
-                    valid_at=when.start if when else None,
-                )
+                self.emit(s.name, BORN_IN, place, f"{s.name} was born in {place}{on}", s.type,
+                          PLACE, valid_at=when.start if when else None)
                 if raised:
-                    self.emit(
-                        s.name, GREW_UP_IN, place, f"{s.name} grew up in {place}", s.type, PLACE
-                    )
+                    self.emit(s.name, GREW_UP_IN, place, f"{s.name} grew up in {place}", s.type,
+                              PLACE)
             if when is not None and when.mode == "at":
                 day = when.granularity == "day" or when.end - when.start == timedelta(days=1)
                 label = format_when(when.start, "day" if day else when.granularity)
-                self.emit(
-                    s.name,
-                    BORN_ON,
-                    label,
-                    f"{s.name} was born {'on' if day else 'in'} {label}",
-                    s.type,
-                    DATE,
-                    valid_at=when.start,
-                )
+                self.emit(s.name, BORN_ON, label,
+                          f"{s.name} was born {'on' if day else 'in'} {label}", s.type, DATE,
+                          valid_at=when.start)
         return j if (place or when) else None
 
     def _obj_age(self, c: _Clause) -> int | None:
@@ -3128,20 +1830,10 @@ class _Sentence:
         span = self._time_for(c, c.te)
         start = c.rule.aspect == "start"
         for s in c.subjects:
-            text = (
-                f"{s.name} turned {age}" + (self._when_words(span) if span else "")
-                if start
-                else f"{s.name} is {age} years old"
-            )
-            self.emit(
-                s.name,
-                HAS_AGE,
-                str(age),
-                text,
-                s.type,
-                AGE,
-                valid_at=span.start if span is not None and start else None,
-            )
+            text = (f"{s.name} turned {age}" + (self._when_words(span) if span else "")
+                    if start else f"{s.name} is {age} years old")
+            self.emit(s.name, HAS_AGE, str(age), text, s.type, AGE,
+                      valid_at=span.start if span is not None and start else None)
         return c.te
 
     # ---- other patterns
@@ -3160,26 +1852,19 @@ class _Sentence:
                 template = "{a} and {b} " + word  # the event: "Bob and Maria married in 2019"
             end = self._tok_index(m.end())
             hi = end
-            while hi < self.n and (
-                self.toks[hi].time >= 0 or self.toks[hi].low not in _CLAUSE_BREAKS
-            ):
+            while hi < self.n and (self.toks[hi].time >= 0
+                                   or self.toks[hi].low not in _CLAUSE_BREAKS):
                 hi += 1
             span = self._best_time(end, hi, end)
             at = span.start if span is not None and span.mode != "until" else None
             when = self._when_words(span) if span is not None else ""
             first = subjects[-1]
             for other in subjects[:-1]:
-                self.emit(
-                    first.name,
-                    rel,
-                    other.name,
-                    template.format(a=first.name, b=other.name) + when,
-                    first.type,
-                    other.type,
-                    negated=negated,
-                    valid_at=None if negated else at,
-                    invalid_at=(at or self.ref) if negated else None,
-                )
+                self.emit(first.name, rel, other.name,
+                          template.format(a=first.name, b=other.name) + when, first.type,
+                          other.type, negated=negated,
+                          valid_at=None if negated else at,
+                          invalid_at=(at or self.ref) if negated else None)
 
     def scan_favorite(self) -> None:
         """ "my favorite food is sushi", "Bob's favourite band is Muse", "sushi is my favorite
@@ -3189,14 +1874,8 @@ class _Sentence:
             if toks[k].low not in ("favorite", "favourite", "fave"):
                 continue
             d = k - 1
-            while d >= 0 and toks[d].low in (
-                "all-time",
-                "absolute",
-                "current",
-                "new",
-                "very",
-                "most",
-            ):
+            while d >= 0 and toks[d].low in ("all-time", "absolute", "current", "new", "very",
+                                               "most"):
                 d -= 1
             anchor = self._anchor_before(d)
             if anchor is None:
@@ -3204,11 +1883,8 @@ class _Sentence:
             owner = anchor[0]
             c = k + 1
             cat: list[int] = []
-            while (
-                c < self.n
-                and len(cat) < 3
-                and toks[c].word
-                and toks[c].low not in ("is", "are", "was", "were", "has", "have")
+            while c < self.n and len(cat) < 3 and toks[c].word and toks[c].low not in (
+                "is", "are", "was", "were", "has", "have"
             ):
                 cat.append(c)
                 c += 1
@@ -3218,34 +1894,24 @@ class _Sentence:
             elif cat and d >= 1 and toks[d - 1].low in ("is", "are", "was"):
                 start = d - 2
                 lo = start
-                while (
-                    lo > 0
-                    and start - lo < 5
-                    and toks[lo - 1].word
-                    and toks[lo - 1].low not in _PHRASE_STOP
-                    and toks[lo - 1].low not in ("and", "but")
-                ):
+                while lo > 0 and start - lo < 5 and toks[lo - 1].word and toks[
+                    lo - 1
+                ].low not in _PHRASE_STOP and toks[lo - 1].low not in ("and", "but"):
                     lo -= 1
                 if start >= 0:
                     items, _ = self._phrases(lo, start + 1)
             if not cat or not items or toks[cat[-1]].low in _VAGUE_FAVORITES:
                 continue  # "my favorite part is when ...": not a preference to remember
-            category = self.text[toks[cat[0]].start : toks[cat[-1]].end]
+            category = self.text[toks[cat[0]].start:toks[cat[-1]].end]
             for item in items:
                 ttype = CONCEPT if not item[:1].isupper() else ENTITY
                 verb = "is" if len(items) == 1 else "includes"
-                self.emit(
-                    owner.name,
-                    LIKES,
-                    item,
-                    f"{_possessive(owner.name)} favorite {category} {verb} {item}",
-                    owner.type,
-                    ttype,
-                )
+                self.emit(owner.name, LIKES, item,
+                          f"{_possessive(owner.name)} favorite {category} {verb} {item}",
+                          owner.type, ttype)
 
 
 # ---------------------------------------------------------------- the extractor
-
 
 def _is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?")
@@ -3257,13 +1923,11 @@ def _strip_question(sentence: str) -> str:
         return sentence
     body = sentence.rstrip().rstrip("?")
     cut = max(body.rfind(","), body.rfind(" - "))
-    clause = body[cut + 1 :] if cut >= 0 else body
+    clause = body[cut + 1:] if cut >= 0 else body
     words = clause.split()
     first = words[0].casefold().strip("\"'(") if words else ""
-    if (
-        first in _QUESTION_START
-        or first in ("so", "and", "but", "also", "or")
-        and (len(words) > 1 and words[1].casefold() in _QUESTION_START)
+    if first in _QUESTION_START or first in ("so", "and", "but", "also", "or") and (
+        len(words) > 1 and words[1].casefold() in _QUESTION_START
     ):
         return body[:cut] if cut >= 0 else ""
     return body
@@ -3294,9 +1958,8 @@ class RulesExtractor(Extractor):
         return out.result(), Usage()
 
     @staticmethod
-    def extract_text(
-        text: str, speaker: str, ref: datetime, episode_id: str, memory: _Memory, out: _Collector
-    ) -> None:
+    def extract_text(text: str, speaker: str, ref: datetime, episode_id: str, memory: _Memory,
+                     out: _Collector) -> None:
         text = _prepare(text[:MAX_CONTENT_CHARS])
         done: set[str] = set()
         for sentence in split_sentences(text):
@@ -3307,17 +1970,15 @@ class RulesExtractor(Extractor):
             _Sentence(sentence, speaker, ref, episode_id, memory, out).run()
 
 
-def extract_relations(
-    text: str, speaker: str = "user", reference_time: datetime | None = None, episode_id: str = ""
-) -> Extraction:
+def extract_relations(text: str, speaker: str = "user", reference_time: datetime | None = None,
+                      episode_id: str = "") -> Extraction:
     """Convenience for tests and scripts: run the rules over one text said by `speaker`."""
     from graphmem.normalize import utcnow
 
     out = _Collector()
     ref = to_utc(reference_time) if reference_time is not None else utcnow()
-    RulesExtractor.extract_text(
-        text, clean_name(speaker) or "user", ref, episode_id, _Memory(), out
-    )
+    RulesExtractor.extract_text(text, clean_name(speaker) or "user", ref, episode_id, _Memory(),
+                                out)
     return out.result()
 
 

@@ -192,10 +192,7 @@ class LLMClient:
                             self._mode = _NEXT_MODE[mode]
                     log.warning(
                         "%s rejected response_format %s (HTTP %s); using %s from now on",
-                        self.endpoint,
-                        mode,
-                        exc.status_code,
-                        self._mode,
+                        self.endpoint, mode, exc.status_code, self._mode,
                     )
                     continue
                 raise self._error(exc, name) from exc
@@ -266,7 +263,8 @@ class LLMClient:
         retries = self.config.max_retries
         if isinstance(exc, openai.APITimeoutError):
             return LLMError(
-                f"{where} timed out after {self.config.timeout:g}s (and {retries} SDK retries)"
+                f"{where} timed out after {self.config.timeout:g}s "
+                f"(and {retries} SDK retries)"
             )
         if isinstance(exc, openai.APIConnectionError):
             return LLMError(f"{where}: cannot connect ({_short(exc)}) after {retries} retries")

@@ -205,7 +205,9 @@ class Retriever:
             episodes=options.include_episodes,
             episode_query=lexical_query(query),
         )
-        linked = rank_links(keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold)
+        linked = rank_links(
+            keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold
+        )
         return vector, linked, found
 
 

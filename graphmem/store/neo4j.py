@@ -857,7 +857,9 @@ class Neo4jStore(GraphStore):
             return []
         params = {
             "partition": partition,
-            "by_source": [{"entity_id": x, "relation": r, "target_id": t} for x, r, t in by_source],
+            "by_source": [
+                {"entity_id": x, "relation": r, "target_id": t} for x, r, t in by_source
+            ],
             "by_target": [{"entity_id": x, "relation": r} for x, r in by_target],
             "with_embeddings": True,
         }

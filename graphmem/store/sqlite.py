@@ -157,64 +157,20 @@ _SCHEMA = (
 
 # Column lists, in the order the row-to-model helpers read them.
 _EPISODE_FIELDS = (
-    "seq",
-    "partition",
-    "id",
-    "user_id",
-    "agent_id",
-    "run_id",
-    "role",
-    "name",
-    "content",
-    "reference_time",
-    "created_at",
-    "status",
-    "error",
-    "infer",
-    "metadata",
+    "seq", "partition", "id", "user_id", "agent_id", "run_id", "role", "name", "content",
+    "reference_time", "created_at", "status", "error", "infer", "metadata",
 )
 _ENTITY_FIELDS = (
-    "seq",
-    "partition",
-    "id",
-    "user_id",
-    "name",
-    "key",
-    "type",
-    "aliases",
-    "created_at",
+    "seq", "partition", "id", "user_id", "name", "key", "type", "aliases", "created_at",
     "updated_at",
 )
 _FACT_FIELDS = (
-    "seq",
-    "partition",
-    "id",
-    "user_id",
-    "agent_id",
-    "run_id",
-    "source_id",
-    "source",
-    "relation",
-    "target_id",
-    "target",
-    "fact",
-    "valid_at",
-    "invalid_at",
-    "created_at",
-    "expired_at",
-    "episodes",
-    "confidence",
-    "invalidated_by",
-    "metadata",
+    "seq", "partition", "id", "user_id", "agent_id", "run_id", "source_id", "source",
+    "relation", "target_id", "target", "fact", "valid_at", "invalid_at", "created_at",
+    "expired_at", "episodes", "confidence", "invalidated_by", "metadata",
 )
-_TIME_FIELDS = (
-    "reference_time",
-    "created_at",
-    "updated_at",
-    "valid_at",
-    "invalid_at",
-    "expired_at",
-)
+_TIME_FIELDS = ("reference_time", "created_at", "updated_at", "valid_at", "invalid_at",
+                "expired_at")
 _JSON_FIELDS = ("aliases", "episodes", "metadata")
 
 # An id list is bound as ONE JSON parameter, so lists of any length stay within SQLite's
@@ -778,7 +734,9 @@ class SQLiteStore(GraphStore):
         ).fetchall()
         dims = self._dims or (len(rows[0][2]) // 4 if rows else 1)
         rows = sorted((r for r in rows if len(r[2]) == 4 * dims), key=lambda r: r[0])
-        index = _VectorIndex(version, dims, scoped=kind != ENTITIES, tracks_current=kind == FACTS)
+        index = _VectorIndex(
+            version, dims, scoped=kind != ENTITIES, tracks_current=kind == FACTS
+        )
         if rows:
             cols = list(zip(*rows, strict=True))
             matrix = np.frombuffer(b"".join(cols[2]), dtype=np.float32).reshape(len(rows), dims)
@@ -834,7 +792,9 @@ class SQLiteStore(GraphStore):
     def _in_order(items: dict[str, T], ids: Sequence[str]) -> list[T]:
         return [items[i] for i in dict.fromkeys(ids) if i in items]
 
-    def _by_seq(self, conn: sqlite3.Connection, kind: str, seqs: Sequence[int]) -> dict[int, Any]:
+    def _by_seq(
+        self, conn: sqlite3.Connection, kind: str, seqs: Sequence[int]
+    ) -> dict[int, Any]:
         """Models of the given rows by seq (vector hits come back as seqs)."""
         fields, build = {
             ENTITIES: (_ENTITY_FIELDS, self._entity),
@@ -942,7 +902,7 @@ class SQLiteStore(GraphStore):
             match = _match_expression(scope.partition, useful)
             # bm25 weights: the partition column scores nothing, it only filters.
             rows = conn.execute(
-                f"""SELECT {_cols(fields, "t")}, -bm25({kind}_fts, 0.0, 1.0) AS score
+                f"""SELECT {_cols(fields, 't')}, -bm25({kind}_fts, 0.0, 1.0) AS score
                     FROM {kind}_fts JOIN {kind} t ON t.seq = {kind}_fts.rowid
                     WHERE {kind}_fts MATCH ? AND {where}
                     ORDER BY score DESC, t.id LIMIT ?""",
@@ -1009,21 +969,10 @@ class SQLiteStore(GraphStore):
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (partition, id) DO NOTHING""",
                     (
-                        ep.partition,
-                        ep.id,
-                        ep.user_id,
-                        ep.agent_id,
-                        ep.run_id,
-                        ep.role,
-                        ep.name,
-                        ep.content,
-                        _ts(ep.reference_time),
-                        _ts(ep.created_at),
-                        EpisodeStatus(ep.status).value,
-                        ep.error,
-                        int(ep.infer),
-                        _json(ep.metadata),
-                        _blob(vector),
+                        ep.partition, ep.id, ep.user_id, ep.agent_id, ep.run_id, ep.role, ep.name,
+                        ep.content, _ts(ep.reference_time), _ts(ep.created_at),
+                        EpisodeStatus(ep.status).value, ep.error, int(ep.infer),
+                        _json(ep.metadata), _blob(vector),
                     ),
                 )
                 rows = added.setdefault(ep.partition, [])
@@ -1111,7 +1060,9 @@ class SQLiteStore(GraphStore):
 
         self._run(write, write=True)
 
-    def search_episodes_text(self, scope: Scope, query: str, k: int) -> list[tuple[Episode, float]]:
+    def search_episodes_text(
+        self, scope: Scope, query: str, k: int
+    ) -> list[tuple[Episode, float]]:
         return self._text_search(EPISODES, scope, query, k, current_only=False)
 
     def search_episodes_vector(
@@ -1133,7 +1084,8 @@ class SQLiteStore(GraphStore):
                 (partition, _ids(ids)),
             ).fetchall()
             found = {
-                r["id"]: self._entity(r, r["embedding"] if with_embeddings else None) for r in rows
+                r["id"]: self._entity(r, r["embedding"] if with_embeddings else None)
+                for r in rows
             }
             return self._in_order(found, ids)
 
@@ -1283,7 +1235,7 @@ class SQLiteStore(GraphStore):
             # facts are found by id rather than by scanning the partition. A fact named by two
             # of the episodes comes twice (DISTINCT would cost a scan): deduplicated below.
             rows = conn.execute(
-                f"""SELECT {_cols(_FACT_FIELDS, "f")}
+                f"""SELECT {_cols(_FACT_FIELDS, 'f')}
                     FROM fact_episodes fe CROSS JOIN facts f ON f.id = fe.fact_id
                     WHERE fe.partition = ? AND fe.episode_id {_IN_JSON} AND {where}""",
                 [scope.partition, _ids(episode_ids), *params],
@@ -1451,13 +1403,8 @@ class SQLiteStore(GraphStore):
                 row = conn.execute(
                     """UPDATE facts SET invalid_at = ?, expired_at = ?, invalidated_by = ?
                        WHERE partition = ? AND id = ? RETURNING seq""",
-                    (
-                        _ts(inv.invalid_at),
-                        _ts(inv.expired_at),
-                        inv.invalidated_by,
-                        partition,
-                        inv.fact_id,
-                    ),
+                    (_ts(inv.invalid_at), _ts(inv.expired_at), inv.invalidated_by, partition,
+                     inv.fact_id),
                 ).fetchone()
                 if row is not None:
                     fact_patch.ended.append(row[0])
@@ -1515,16 +1462,9 @@ class SQLiteStore(GraphStore):
                        updated_at = excluded.updated_at
                    RETURNING seq""",
                 (
-                    entity.partition,
-                    entity.id,
-                    entity.user_id,
-                    entity.name,
-                    entity.key,
-                    entity.type,
-                    _json(list(entity.aliases)),
-                    _blob(entity.embedding),
-                    _ts(entity.created_at),
-                    _ts(entity.updated_at),
+                    entity.partition, entity.id, entity.user_id, entity.name, entity.key,
+                    entity.type, _json(list(entity.aliases)), _blob(entity.embedding),
+                    _ts(entity.created_at), _ts(entity.updated_at),
                 ),
             ).fetchone()[0]
         except sqlite3.IntegrityError as exc:
@@ -1582,26 +1522,11 @@ class SQLiteStore(GraphStore):
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    RETURNING seq""",
                 (
-                    partition,
-                    fact.id,
-                    fact.user_id,
-                    fact.agent_id,
-                    fact.run_id,
-                    fact.source_id,
-                    fact.source,
-                    fact.relation,
-                    fact.target_id,
-                    fact.target,
-                    fact.fact,
-                    _blob(fact.embedding),
-                    _ts(fact.valid_at),
-                    _ts(fact.invalid_at),
-                    _ts(fact.created_at),
-                    _ts(fact.expired_at),
-                    _json(episodes),
-                    float(fact.confidence),
-                    fact.invalidated_by,
-                    _json(fact.metadata),
+                    partition, fact.id, fact.user_id, fact.agent_id, fact.run_id, fact.source_id,
+                    fact.source, fact.relation, fact.target_id, fact.target, fact.fact,
+                    _blob(fact.embedding), _ts(fact.valid_at), _ts(fact.invalid_at),
+                    _ts(fact.created_at), _ts(fact.expired_at), _json(episodes),
+                    float(fact.confidence), fact.invalidated_by, _json(fact.metadata),
                 ),
             ).fetchone()[0]
             conn.execute(
@@ -1637,7 +1562,8 @@ class SQLiteStore(GraphStore):
             (_json(stored + added), partition, fact_id),
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO fact_episodes (partition, episode_id, fact_id) VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO fact_episodes (partition, episode_id, fact_id) "
+            "VALUES (?, ?, ?)",
             [(partition, ep, fact_id) for ep in added],
         )
 
@@ -1709,14 +1635,8 @@ class SQLiteStore(GraphStore):
     def reset(self) -> None:
         def write(conn: sqlite3.Connection) -> None:
             for table in (
-                "facts_fts",
-                "episodes_fts",
-                "fact_episodes",
-                "mentions",
-                "entity_keys",
-                "facts",
-                "entities",
-                "episodes",
+                "facts_fts", "episodes_fts", "fact_episodes", "mentions", "entity_keys",
+                "facts", "entities", "episodes",
             ):
                 conn.execute(f"DELETE FROM {table}")
             # Versions move on, never back: a cache elsewhere must not match a later write.
