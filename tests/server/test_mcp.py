@@ -120,14 +120,31 @@ def test_mcp_refuses_without_a_valid_key_and_across_users(live):
         assert r.status_code == 401
         assert r.json()["error"]["type"] == "AuthError"
 
+    with live.client("admin") as admin:  # one memory of bob's, for the id-taking tools
+        bobs = admin.add("I live in Oslo.", user_id="bob")["results"][0]["id"]
+
     async def run():
         async with mcp_http(live.url, "alice") as client:
             for tool, args in [
-                ("search_memory", {"query": "x", "user_id": "bob"}),
                 ("add_memory", {"text": "I live in Oslo.", "user_id": "bob"}),
-                ("get_entity", {"name": "bob", "user_id": "bob"}),
+                ("search_memory", {"query": "x", "user_id": "bob"}),
+                ("get_memories", {"user_id": "bob"}),
                 ("delete_all_memories", {"user_id": "bob"}),
+                ("get_entity", {"name": "Oslo", "user_id": "bob"}),
+                ("entity_timeline", {"name": "Oslo", "user_id": "bob"}),
             ]:
-                assert "ForbiddenError" in error_text(await client.call_tool(tool, args))
+                assert "ForbiddenError" in error_text(await client.call_tool(tool, args)), tool
+            for tool, extra in [
+                ("get_memory", {}),
+                ("update_memory", {"text": "I live in Bergen."}),
+                ("delete_memory", {}),
+                ("memory_history", {}),
+                ("explain_memory", {}),
+            ]:
+                refused = await client.call_tool(tool, {"memory_id": bobs, **extra})
+                assert "NotFoundError" in error_text(refused), tool  # as if it did not exist
+        with live.client("admin") as admin:
+            kept = admin.get(bobs)  # untouched
+            assert (kept["target"], kept["current"]) == ("Oslo", True)
 
     asyncio.run(run())
