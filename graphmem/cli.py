@@ -293,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="file, or - for stdin")
     p.add_argument("--user", help="import into this user instead of the exported one")
     p.set_defaults(func=cmd_import)
+
+    from graphmem.server.cli import add_server_commands  # serve, mcp (the `server` extra)
+
+    add_server_commands(sub, common, build_memory=_build_memory)
     return parser
 
 
