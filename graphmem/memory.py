@@ -577,7 +577,18 @@ class Memory:
         found = self._find(memory_id)
         if found is None or found[2] is not None:
             return []
-        return history_entries(found[1])
+        partition, chain, _ = found
+        # A version ended by a contradicting fact (an add said something new: "I moved to
+        # Berlin") is followed into that fact's memory, as Mem0 would have updated in place.
+        seen = {f.id for f in chain}
+        while chain[-1].invalidated_by and chain[-1].invalidated_by not in seen:
+            successor = self.store.get_facts(partition, [chain[-1].invalidated_by])
+            if not successor:
+                break
+            more = version_chain(self.store.memory_versions(partition, successor[0].memory_id))
+            chain += [f for f in more if f.id not in seen]
+            seen.update(f.id for f in more)
+        return history_entries(chain)
 
     def update(
         self,
@@ -611,24 +622,25 @@ class Memory:
                 current = _current(
                     version_chain(self.store.memory_versions(partition, memory_id))
                 )
+                if not current.is_current:
+                    raise InputError(
+                        f"memory {memory_id} is no longer current (ended by "
+                        f"{current.invalidated_by or 'a later fact'}); update the memory that "
+                        "replaced it"
+                    )
                 step = next_version(
                     self.store, self.embedder, self.extractor, self._clock, current, text,
                     vector, metadata,
                 )
-                invalidations = []
-                if current.is_current:
-                    now = step.fact.created_at
-                    invalidations.append(
-                        Invalidation(
-                            fact_id=current.id, invalid_at=now, expired_at=now,
-                            invalidated_by=step.fact.id,
-                        )
-                    )
+                now = step.fact.created_at
+                ended = Invalidation(
+                    fact_id=current.id, invalid_at=now, expired_at=now, invalidated_by=step.fact.id
+                )
                 batch = WriteBatch(
                     partition=partition,
                     entities=step.entities,
                     facts=[step.fact],
-                    invalidations=invalidations,
+                    invalidations=[ended],
                     expected_version=version,
                 )
                 try:

@@ -56,7 +56,7 @@ def split_filters(filters: Any) -> tuple[dict[str, Any], Clauses | None]:
     scope = {k: filters[k] for k in SCOPE_KEYS if k in filters}
     rest = {k: v for k, v in filters.items() if k not in SCOPE_KEYS}
     # {"AND": [{"user_id": "alice"}, {...}]}: scope ids inside a top-level AND name the scope.
-    if isinstance(rest.get("AND"), list):
+    if isinstance(rest.get("AND"), list) and rest["AND"]:
         kept = []
         for item in rest["AND"]:
             if isinstance(item, dict) and item and all(
@@ -68,9 +68,7 @@ def split_filters(filters: Any) -> tuple[dict[str, Any], Clauses | None]:
                     scope[k] = v
             else:
                 kept.append(item)
-        rest = {k: v for k, v in rest.items() if k != "AND"}
-        if kept:
-            rest["AND"] = kept
+        rest = {k: v for k, v in rest.items() if k != "AND"} | ({"AND": kept} if kept else {})
     return scope, (parse(rest) if rest else None)
 
 
