@@ -18,16 +18,29 @@ from graphmem.memory import Memory
 
 # The Memory methods AsyncMemory offers as coroutines (same arguments, same results).
 METHODS = (
-    "add", "add_facts", "search", "get", "get_all", "history", "update", "delete",
-    "delete_episode", "forget", "delete_all", "reset", "reprocess", "episodes",
+    "add",
+    "add_facts",
+    "search",
+    "get",
+    "get_all",
+    "history",
+    "update",
+    "delete",
+    "delete_episode",
+    "forget",
+    "delete_all",
+    "reset",
+    "reprocess",
+    "episodes",
 )
 
 
 class AsyncMemory:
     """`await memory.add(...)`, `await memory.search(...)`, ...: see Memory for each."""
 
-    def __init__(self, config: MemoryConfig | None = None, *, memory: Memory | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, config: MemoryConfig | None = None, *, memory: Memory | None = None, **kwargs: Any
+    ) -> None:
         self.memory = memory or Memory(config, **kwargs)
 
     @classmethod

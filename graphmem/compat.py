@@ -64,8 +64,14 @@ def add_response(
     results = [_change(c, memory_ids.get(c.id, c.id)) for c in result.results]
     for ep in raw or []:
         results.append(
-            {"id": ep.id, "memory": ep.content, "event": "ADD", "action": "ADD", "kind": MESSAGE,
-             "metadata": dict(ep.metadata)}
+            {
+                "id": ep.id,
+                "memory": ep.content,
+                "event": "ADD",
+                "action": "ADD",
+                "kind": MESSAGE,
+                "metadata": dict(ep.metadata),
+            }
         )
     relations = [
         relation(c.source, c.relation, c.target)
@@ -226,37 +232,33 @@ def search_response(
     allowed: tuple[set[str], set[str]] | None,
 ) -> dict[str, Any]:
     """A search result in Mem0's shape: each hit's id is its memory id (the version is
-    `fact_id`), with metadata, hash, created_at and updated_at of the memory; message hits
-    carry their episode id and "kind": "message"; `relations` lists the fact hits' edges.
+    `fact_id`), with hash, updated_at and the memory's created_at; message hits keep their
+    episode id and get "kind": "message"; `relations` lists the fact hits' edges. The store is
+    read only for the first versions of updated memories in the hits (their created_at).
     `threshold` drops hits scoring below it; `allowed` (fact ids, episode ids passing a
     metadata filter) is re-checked on every hit."""
     hits = result["results"]
     if threshold is not None:
         hits = [h for h in hits if h["score"] >= threshold]
-    messages = {h["id"] for h in hits if h["relation"] == SAID and not h["target"]}
-    facts = {f.id: f for f in store.get_facts(partition, [h["id"] for h in hits])}
-    episodes = {e.id: e for e in store.get_episodes(partition, sorted(messages))}
-    shaped = dict(zip(facts, memory_dicts(store, list(facts.values())), strict=True))
-    out = []
+    if allowed is not None:
+        hits = [h for h in hits if h["id"] in (allowed[1] if _is_message(h) else allowed[0])]
+    updated = sorted({h["memory_id"] for h in hits if h.get("memory_id") not in (None, h["id"])})
+    firsts = {f.id: f for f in store.get_facts(partition, updated)} if updated else {}
     for hit in hits:
-        ident = hit["id"]
-        if ident in facts:
-            if allowed is not None and ident not in allowed[0]:
-                continue
-            memory = shaped[ident]
-            hit.update(
-                id=memory["id"], fact_id=ident, hash=memory["hash"],
-                metadata=memory["metadata"], created_at=memory["created_at"],
-                updated_at=memory["updated_at"],
-            )
-        elif ident in episodes:
-            if allowed is not None and ident not in allowed[1]:
-                continue
-            ep = episode_memory(episodes[ident])
-            hit.update(kind=MESSAGE, hash=ep["hash"], metadata=ep["metadata"], updated_at=None)
-        else:
-            continue  # removed between ranking and now
-        out.append(hit)
-    result["results"] = out
-    result["relations"] = relations_of(out)
+        hit["hash"] = memory_hash(hit["memory"])
+        hit["updated_at"] = None
+        if _is_message(hit):
+            hit["kind"] = MESSAGE
+            continue
+        hit["fact_id"], hit["id"] = hit["id"], hit["memory_id"]
+        first = firsts.get(hit["memory_id"])
+        if first is not None:
+            hit["updated_at"] = hit["created_at"]
+            hit["created_at"] = first.model_dump(mode="json")["created_at"]
+    result["results"] = hits
+    result["relations"] = relations_of(hits)
     return result
+
+
+def _is_message(hit: dict[str, Any]) -> bool:
+    return hit.get("memory_id") is None and hit["relation"] == SAID

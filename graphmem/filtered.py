@@ -37,7 +37,13 @@ class FilteredStore:
         return [h for h in hits if h[0].id in allowed][:k]
 
     def seed_search(
-        self, scope: Scope, query: str, vector: Sequence[float], *, vector_k: int, text_k: int,
+        self,
+        scope: Scope,
+        query: str,
+        vector: Sequence[float],
+        *,
+        vector_k: int,
+        text_k: int,
         **kwargs: Any,
     ) -> SeedHits:
         extra = max(self._fact_extra, self._episode_extra)

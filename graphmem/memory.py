@@ -547,8 +547,9 @@ class Memory:
             scope, limit=limit, include_invalid=include_history, metadata=metadata
         )
         raw = self.store.list_raw_episodes(scope, limit=limit, metadata=metadata)
+        shaped = memory_dicts(self.store, facts)
         rows = [
-            *((f.created_at, f.id, d) for f, d in zip(facts, memory_dicts(self.store, facts))),
+            *((f.created_at, f.id, d) for f, d in zip(facts, shaped, strict=True)),
             *((e.created_at, e.id, episode_memory(e)) for e in raw),
         ]
         rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
@@ -619,9 +620,7 @@ class Memory:
         with self._partition_lock(partition):
             for attempt in _write_attempts():
                 version = self.store.partition_version(partition)
-                current = _current(
-                    version_chain(self.store.memory_versions(partition, memory_id))
-                )
+                current = _current(version_chain(self.store.memory_versions(partition, memory_id)))
                 if not current.is_current:
                     raise InputError(
                         f"memory {memory_id} is no longer current (ended by "
@@ -629,8 +628,14 @@ class Memory:
                         "replaced it"
                     )
                 step = next_version(
-                    self.store, self.embedder, self.extractor, self._clock, current, text,
-                    vector, metadata,
+                    self.store,
+                    self.embedder,
+                    self.extractor,
+                    self._clock,
+                    current,
+                    text,
+                    vector,
+                    metadata,
                 )
                 now = step.fact.created_at
                 ended = Invalidation(
@@ -676,8 +681,11 @@ class Memory:
             return self._forget_episode(partition, episode.id)
         with self._partition_lock(partition):
             removed = forget_memory(self.store, partition, versions[0].memory_id)
-        return {"message": "Memory deleted successfully!", "id": versions[0].memory_id,
-                "removed": removed}
+        return {
+            "message": "Memory deleted successfully!",
+            "id": versions[0].memory_id,
+            "removed": removed,
+        }
 
     def delete_episode(self, episode_id: str) -> dict[str, Any]:
         """Forget one stored message and everything derived from it alone (memories whose
@@ -784,9 +792,7 @@ def _write_attempts() -> Iterator[int]:
         yield attempt
 
 
-def _scope(
-    user_id: Any, agent_id: Any, run_id: Any, filters: Any
-) -> tuple[Scope, Clauses | None]:
+def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any) -> tuple[Scope, Clauses | None]:
     """The scope of a read from its arguments and the scope keys of Mem0-style `filters`
     (which may not contradict an argument given explicitly), and the filters' metadata
     conditions (graphmem.store.metadata_filter), None when there are none."""

@@ -323,6 +323,8 @@ class Hit(BaseModel):
     run_id: str | None = None
     current: bool = True
     why: list[str] = Field(default_factory=list)  # which retrievers found it
+    memory_id: str | None = None  # the fact's memory (Mem0's id; see graphmem.compat)
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class SearchResult(BaseModel):

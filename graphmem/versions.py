@@ -115,7 +115,10 @@ def _endpoint(
     """The entity a name denotes: the memory's own ends first, then the user's entities by
     key (aliases included), else a new one. Returns (entity, whether it is new)."""
     key = normalize_key(name)
-    for end_id, end_name in ((current.source_id, current.source), (current.target_id, current.target)):
+    for end_id, end_name in (
+        (current.source_id, current.source),
+        (current.target_id, current.target),
+    ):
         if key == normalize_key(end_name):
             found = store.get_entities(current.partition, [end_id])
             if found:

@@ -20,8 +20,10 @@ def run_mem0(code: str) -> dict:
     """Run Mem0 example code with only its import changed; returns its variables."""
     assert MEM0_IMPORT in code
     namespace: dict = {}
-    exec(compile(code.replace(MEM0_IMPORT, "from graphmem import"), "mem0_example", "exec"),
-         namespace)
+    exec(
+        compile(code.replace(MEM0_IMPORT, "from graphmem import"), "mem0_example", "exec"),
+        namespace,
+    )
     return namespace
 
 
@@ -34,7 +36,7 @@ def graphmem_env(monkeypatch, tmp_path):
     monkeypatch.setenv("GRAPHMEM_EXTRACTOR", "rules")
 
 
-QUICKSTART = '''
+QUICKSTART = """
 from mem0 import Memory
 
 m = Memory()
@@ -59,7 +61,7 @@ m.delete(memory_id=memory_id)
 after_delete = m.get(memory_id)
 m.delete_all(user_id="alice")
 m.reset()
-'''
+"""  # noqa: E501 - Mem0's example, verbatim
 
 
 def test_quickstart_runs_unchanged_and_returns_mem0_shapes():
@@ -73,7 +75,9 @@ def test_quickstart_runs_unchanged_and_returns_mem0_shapes():
         assert item["event"] in {"ADD", "UPDATE", "DELETE", "NONE"}
         assert item["action"] in {"ADD", "MERGE", "INVALIDATE", "SKIP"}
     assert result["relations"] and set(result["relations"][0]) == {
-        "source", "relationship", "destination",
+        "source",
+        "relationship",
+        "destination",
     }
     for key in ("related_memories", "filtered", "all_memories"):
         shape = ns[key]
@@ -89,12 +93,20 @@ def test_quickstart_runs_unchanged_and_returns_mem0_shapes():
     assert history[1]["old_memory"] == history[0]["new_memory"]
     assert history[1]["new_memory"] == "I love India, it is my favorite country."
     for entry in history:
-        assert {"id", "memory_id", "old_memory", "new_memory", "event", "created_at",
-                "updated_at", "is_deleted"} <= entry.keys()
+        assert {
+            "id",
+            "memory_id",
+            "old_memory",
+            "new_memory",
+            "event",
+            "created_at",
+            "updated_at",
+            "is_deleted",
+        } <= entry.keys()
     assert ns["after_delete"] is None
 
 
-METADATA_FILTERS = '''
+METADATA_FILTERS = """
 from mem0 import Memory
 
 m = Memory()
@@ -113,7 +125,7 @@ outside = m.get_all(user_id="alice", filters={"category": {"nin": ["movies", "mu
 wild = m.get_all(user_id="alice", filters={"priority": "*"})
 text = m.get_all(user_id="alice", filters={"category": {"icontains": "MUS"}})
 exact_text = m.get_all(user_id="alice", filters={"category": {"contains": "mov"}})
-'''
+"""
 
 
 def _targets(shape: dict) -> set[str]:
@@ -156,7 +168,7 @@ def test_bad_filters_are_value_errors_naming_the_problem():
             m.get_all(user_id="alice", filters=bad)
 
 
-RAW_AND_CONFIG = '''
+RAW_AND_CONFIG = """
 from mem0 import Memory
 
 m = Memory.from_config(config_dict={"extractor": "rules"})
@@ -164,7 +176,7 @@ stored = m.add("Remember: the wifi password is on the fridge.", user_id="alice",
 everything = m.get_all(user_id="alice")
 found = m.search("where is the wifi password?", user_id="alice")
 custom = m.add("I love tea.", user_id="alice", prompt="Extract only food preferences.")
-'''
+"""
 
 
 def test_infer_false_text_is_a_memory_and_from_config_takes_config_dict():
@@ -209,7 +221,8 @@ def test_update_keeps_the_id_and_rederives_the_triple():
     assert now["metadata"] == {"source": "chat", "checked": True}
     assert now["updated_at"] is not None
     assert [h["new_memory"] for h in m.history(mid)] == [
-        "I live in Lisbon.".replace("I live", "User lives"), "User lives in Porto.",
+        "I live in Lisbon.".replace("I live", "User lives"),
+        "User lives in Porto.",
         "User lives in Braga.",
     ]
     current = m.get_all(user_id="ana")["results"]
@@ -225,8 +238,9 @@ def test_no_ids_in_sentences():
     uid = "00000000-0000-0000-0000-000000003039"
     m.add("Tom is my brother. I live in Berlin.", user_id=uid)
     m.add("I work at Acme.", user_id="jane.doe@example.com")
-    sentences = [r["memory"] for u in (uid, "jane.doe@example.com")
-                 for r in m.get_all(user_id=u)["results"]]
+    sentences = [
+        r["memory"] for u in (uid, "jane.doe@example.com") for r in m.get_all(user_id=u)["results"]
+    ]
     assert sentences
     for s in sentences:
         assert uid not in s and "@" not in s, s
@@ -243,11 +257,11 @@ async def _async_example():
     import asyncio
     import inspect
 
-    code = '''
+    code = """
 from mem0 import AsyncMemory
 
 memory = AsyncMemory()
-'''
+"""
     memory = run_mem0(code)["memory"]
     for name in ("add", "search", "get", "get_all", "update", "delete", "history", "delete_all"):
         assert inspect.iscoroutinefunction(getattr(type(memory), name)), name

@@ -369,6 +369,7 @@ def _to_hit(c: _Candidate) -> Hit:
             run_id=ep.run_id,
             current=True,
             why=c.sources,
+            metadata=dict(ep.metadata),
         )
     f = c.fact
     path = c.reached.path if c.reached else []
@@ -393,4 +394,6 @@ def _to_hit(c: _Candidate) -> Hit:
         run_id=f.run_id,
         current=f.is_current,
         why=c.sources,
+        memory_id=f.memory_id,
+        metadata=dict(f.metadata),
     )

@@ -32,8 +32,16 @@ LOGICAL = ("AND", "OR", "NOT")
 SCOPE_KEYS = ("user_id", "agent_id", "run_id")
 MAX_CLAUSES = 64  # NOT over nested ORs multiplies clauses; refuse a filter past this
 # NOT of each operator, so a negated condition needs no special evaluation where one exists.
-_NEGATION = {"eq": "ne", "ne": "eq", "in": "nin", "nin": "in", "gt": "lte", "lte": "gt",
-             "lt": "gte", "gte": "lt"}
+_NEGATION = {
+    "eq": "ne",
+    "ne": "eq",
+    "in": "nin",
+    "nin": "in",
+    "gt": "lte",
+    "lte": "gt",
+    "lt": "gte",
+    "gte": "lt",
+}
 NEO4J_PREFIX = "m."  # Neo4j holds each scalar metadata value as property "m.<key>"
 
 
@@ -59,8 +67,10 @@ def split_filters(filters: Any) -> tuple[dict[str, Any], Clauses | None]:
     if isinstance(rest.get("AND"), list) and rest["AND"]:
         kept = []
         for item in rest["AND"]:
-            if isinstance(item, dict) and item and all(
-                k in SCOPE_KEYS and isinstance(v, str) for k, v in item.items()
+            if (
+                isinstance(item, dict)
+                and item
+                and all(k in SCOPE_KEYS and isinstance(v, str) for k, v in item.items())
             ):
                 for k, v in item.items():
                     if scope.get(k, v) != v:
@@ -98,8 +108,10 @@ def _logical(op: str, value: Any, negate: bool) -> Clauses:
         raise InputError(f"filters[{op!r}] must be a non-empty list of filters")
     if op == "NOT":
         # NOT [a, b] negates (a AND b), as Mem0 documents it.
-        return _or([_node(i, not negate) for i in items]) if not negate else _and(
-            [_node(i, False) for i in items]
+        return (
+            _or([_node(i, not negate) for i in items])
+            if not negate
+            else _and([_node(i, False) for i in items])
         )
     children = [_node(i, negate) for i in items]
     use_and = (op == "AND") != negate
@@ -169,7 +181,9 @@ def sqlite_where(clauses: Clauses, column: str) -> tuple[str, list[Any]]:
         parts = []
         for cond in clause:
             fragment, values = _sqlite_condition(cond, column)
-            parts.append(f"NOT coalesce({fragment}, 0)" if cond.negate else f"coalesce({fragment}, 0)")
+            parts.append(
+                f"NOT coalesce({fragment}, 0)" if cond.negate else f"coalesce({fragment}, 0)"
+            )
             params += values
         sql_clauses.append("(" + " AND ".join(parts) + ")")
     return "(" + " OR ".join(sql_clauses) + ")", params
@@ -225,23 +239,23 @@ def sqlite_lower(value: Any) -> Any:
 
 # -- Neo4j ---------------------------------------------------------------------------------
 def neo4j_param(clauses: Clauses | None) -> list[list[dict[str, Any]]] | None:
-    """The clauses as a Cypher parameter: a list (OR) of lists (AND) of maps with the
-    property name ("m." + key), op, value (lists for in/nin), negate; None for no filter."""
+    """The clauses as a Cypher parameter: a list (OR) of lists (AND) of condition maps, each
+    with the property name ("m." + key), `negate`, and its operator as the one key holding a
+    value ("exists": true, "eq": value, "in": [values], ...; the others null), so the
+    statement holds no operator names. None for no filter."""
     if clauses is None:
         return None
-    return [
-        [
-            {
-                "prop": NEO4J_PREFIX + c.key,
-                "op": c.op,
-                "value": c.value.lower() if c.op == "icontains" else c.value,
-                "values": c.value if c.op in ("in", "nin") else None,
-                "negate": c.negate,
-            }
-            for c in clause
-        ]
-        for clause in clauses
-    ]
+    out = []
+    for clause in clauses:
+        conds = []
+        for c in clause:
+            cond: dict[str, Any] = {op: None for op in OPERATORS}
+            cond.update(prop=NEO4J_PREFIX + c.key, negate=c.negate, exists=c.op == "exists")
+            if c.op != "exists":
+                cond[c.op] = c.value.lower() if c.op == "icontains" else c.value
+            conds.append(cond)
+        out.append(conds)
+    return out
 
 
 def neo4j_properties(metadata: dict[str, Any]) -> dict[str, Any]:

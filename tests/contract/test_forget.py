@@ -27,8 +27,9 @@ SCOPE = Scope(user_id="ana")
 
 @pytest.fixture
 def memory(store):
-    return Memory(store=store, embedder=HashingEmbedder(DIMS), extractor=RulesExtractor(),
-                  clock=Clock())
+    return Memory(
+        store=store, embedder=HashingEmbedder(DIMS), extractor=RulesExtractor(), clock=Clock()
+    )
 
 
 def _everything(memory: Memory) -> str:
@@ -47,8 +48,9 @@ def _everything(memory: Memory) -> str:
     entities = store.list_entities(SCOPE.partition)
     parts.append(str(store.find_entities_by_key(SCOPE.partition, [SECRET.lower()])))
     parts.append(str([e.name for e in entities]))
-    parts.append(str(store.expand(SCOPE, [e.id for e in entities], hops=2, fanout=50,
-                                  include_invalid=True)))
+    parts.append(
+        str(store.expand(SCOPE, [e.id for e in entities], hops=2, fanout=50, include_invalid=True))
+    )
     parts.append(str(store.list_facts(SCOPE, include_invalid=True)))
     parts.append(str(store.list_episodes(SCOPE)))
     parts.append(str(memory.get_all(user_id="ana", include_history=True)))

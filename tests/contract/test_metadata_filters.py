@@ -31,11 +31,15 @@ FILTERS = [
 
 @pytest.fixture
 def memory(store):
-    mem = Memory(store=store, embedder=HashingEmbedder(DIMS), extractor=RulesExtractor(),
-                 clock=Clock())
+    mem = Memory(
+        store=store, embedder=HashingEmbedder(DIMS), extractor=RulesExtractor(), clock=Clock()
+    )
     mem.add("I love sci-fi movies.", user_id="al", metadata={"category": "movies", "rating": 5})
-    mem.add("I love jazz music.", user_id="al",
-            metadata={"category": "music", "rating": 3, "kids": False})
+    mem.add(
+        "I love jazz music.",
+        user_id="al",
+        metadata={"category": "music", "rating": 3, "kids": False},
+    )
     mem.add("I love chess.", user_id="al", metadata={"category": "games", "priority": "high"})
     mem.add("Note to self", user_id="al", infer=False, metadata={"category": "notes"})
     return mem
@@ -54,7 +58,10 @@ def test_raw_messages_are_filtered_too_and_the_limit_comes_last(memory):
     got = memory.get_all(user_id="al", filters={"category": "notes"}, limit=1)["results"]
     assert [(r["memory"], r["kind"]) for r in got] == [("Note to self", "message")]
     top = memory.search(
-        "what do I love?", user_id="al", filters={"category": "games"}, limit=1,
+        "what do I love?",
+        user_id="al",
+        filters={"category": "games"},
+        limit=1,
         include_episodes=False,
     )
     assert [h["target"] for h in top["results"]] == ["chess"]
