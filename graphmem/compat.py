@@ -22,6 +22,7 @@ import hashlib
 from typing import Any
 
 from graphmem.models import AddResult, Episode, Fact, FactChange
+from graphmem.normalize import stand_in
 from graphmem.store.base import GraphStore
 
 MEM0_EVENT = {"ADD": "ADD", "MERGE": "NONE", "SKIP": "NONE", "INVALIDATE": "DELETE"}
@@ -156,7 +157,7 @@ def episode_memory(ep: Episode) -> dict[str, Any]:
         "run_id": ep.run_id,
         "role": ep.role,
         "kind": MESSAGE,
-        "source": ep.name or ep.role,
+        "source": ep.name or stand_in(ep.role),
         "relation": SAID,
         "target": "",
         "episodes": [ep.id],

@@ -52,7 +52,14 @@ from graphmem.models import (
     WriteBatch,
     new_id,
 )
-from graphmem.normalize import clean_text, normalize_key, to_utc, utcnow, valid_unicode
+from graphmem.normalize import (
+    clean_text,
+    normalize_key,
+    stand_in,
+    to_utc,
+    utcnow,
+    valid_unicode,
+)
 from graphmem.resolve.base import UpdateResolver
 from graphmem.resolve.pipeline import UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
@@ -67,10 +74,6 @@ log = logging.getLogger(__name__)
 
 ROLES = frozenset({"user", "assistant", "system", "tool"})
 FILTER_KEYS = ("user_id", "agent_id", "run_id")  # the scope keys of Mem0-style `filters`
-# The speaker of a user turn without a name: a readable stand-in, never the user_id (an id,
-# uuid or email must not end up inside a memory's sentence). One spelling everywhere.
-USER_STAND_IN = "User"
-ASSISTANT_STAND_IN = "Assistant"
 MAX_BATCH_MESSAGES = 1000
 KNOWN_ENTITIES_FOR_CONTEXT = 20
 # A write that loses a race with another process (ConflictError) is re-planned against the new
@@ -451,14 +454,8 @@ class Memory:
     @staticmethod
     def _speaker(scope: Scope, episode: Episode) -> str:
         """The name first-person statements attach to: the message's `name`, else a stand-in
-        (USER_STAND_IN for user turns): ids never become names."""
-        if episode.name:
-            return episode.name
-        if episode.role == "user":
-            return USER_STAND_IN
-        if episode.role == "assistant":
-            return ASSISTANT_STAND_IN
-        return episode.role
+        ("User" for user turns; graphmem.normalize.stand_in): ids never become names."""
+        return episode.name or stand_in(episode.role)
 
     def _partition_lock(self, partition: str) -> threading.Lock:
         with self._locks_guard:

@@ -193,7 +193,7 @@ def test_infer_false_stores_episode_only(memory):
     result = memory.add("I live in Lisbon.", user_id="ana", infer=False)
     assert result.results == []  # no fact
     assert [r["kind"] for r in result["results"]] == ["message"]  # the text, as a memory
-    assert facts_of(memory, "ana") == {("user", "SAID", "")}
+    assert facts_of(memory, "ana") == {("User", "SAID", "")}
     episodes = memory.episodes(user_id="ana")
     assert [e.status for e in episodes] == [EpisodeStatus.PROCESSED]
     found = memory.search("Lisbon", user_id="ana")

@@ -548,6 +548,8 @@ class Neo4jStore(GraphStore):
                 self._schema(statement)
             if missing:
                 self._schema("schema/await_indexes", {"timeout": self._index_timeout})
+            if "graphmem_fact_ref_memory" not in existing:  # a store older than memory ids
+                self._backfill_memory_ids()
             self._base_ready = True
 
     def _close_driver(self) -> None:
@@ -635,6 +637,16 @@ class Neo4jStore(GraphStore):
         if changed:
             self._schema("schema/await_indexes", {"timeout": self._index_timeout})
         self._dims = dims
+
+    def _backfill_memory_ids(self) -> None:
+        """Facts stored before memory ids become their own memories (a no-op once done)."""
+        while True:
+            result = self._write(
+                "giving older facts memory ids",
+                [("write/backfill_memory_ids", {"batch": 5000}, None)],
+            )
+            if not result[0] or not result[0][0]["updated"]:
+                return
 
     def close(self) -> None:
         if not self._closed:

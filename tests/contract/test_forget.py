@@ -102,3 +102,37 @@ def test_deleting_a_message_hit_removes_it_and_what_came_from_it(memory):
     memory.delete_episode(lives["episodes"][0])
     assert SECRET not in _everything(memory)
     assert [r["target"] for r in memory.get_all(user_id="ana")["results"]] == ["Acme"]
+
+
+def test_facts_stored_before_memory_ids_are_their_own_memories(tmp_path):
+    """A SQLite file written before memory ids (no memory_id column) opens, and each of its
+    facts is its own memory: get, update and delete by the old fact id work."""
+    import sqlite3
+
+    from graphmem.store.sqlite import SQLiteStore
+
+    path = str(tmp_path / "old.db")
+    mem = Memory(
+        store=SQLiteStore(path),
+        embedder=HashingEmbedder(DIMS),
+        extractor=RulesExtractor(),
+        clock=Clock(),
+    )
+    fact_id = mem.add("I live in Lisbon.", user_id="ana")["results"][0]["fact_id"]
+    mem.close()
+    with sqlite3.connect(path) as conn:  # make it an older file
+        conn.execute("DROP INDEX facts_by_memory")
+        conn.execute("DROP INDEX facts_by_memory_id")
+        conn.execute("ALTER TABLE facts DROP COLUMN memory_id")
+    mem = Memory(
+        store=SQLiteStore(path),
+        embedder=HashingEmbedder(DIMS),
+        extractor=RulesExtractor(),
+        clock=Clock(),
+    )
+    assert mem.get(fact_id)["id"] == fact_id
+    assert mem.update(fact_id, "User lives in Porto.")["id"] == fact_id
+    assert [h["event"] for h in mem.history(fact_id)] == ["ADD", "UPDATE"]
+    mem.delete(fact_id)
+    assert mem.get_all(user_id="ana")["results"] == []
+    mem.close()
