@@ -17,12 +17,9 @@ from graphmem.compat import (
     AddResponse,
     add_response,
     episode_memory,
-    fact_memory,
-    history_entries,
     memory_dicts,
     relations_of,
     search_response,
-    version_chain,
 )
 from graphmem.config import MemoryConfig
 from graphmem.embed import Embedder, build_embedder
@@ -32,11 +29,10 @@ from graphmem.errors import (
     GraphmemError,
     InputError,
     LLMError,
-    NotFoundError,
 )
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.filtered import FilteredStore
-from graphmem.forget import forget_episode, forget_memory
+from graphmem.memory_ops import MemoryOps
 from graphmem.models import (
     AddResult,
     Edge,
@@ -45,11 +41,8 @@ from graphmem.models import (
     EpisodeStatus,
     ExtractedRelation,
     Extraction,
-    Fact,
-    Invalidation,
     Scope,
     Usage,
-    WriteBatch,
     new_id,
 )
 from graphmem.normalize import (
@@ -68,7 +61,6 @@ from graphmem.retrieve.search import Retriever, SearchOptions
 from graphmem.store import build_store
 from graphmem.store.base import GraphStore
 from graphmem.store.metadata_filter import Clauses, split_filters
-from graphmem.versions import next_version
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +73,7 @@ KNOWN_ENTITIES_FOR_CONTEXT = 20
 WRITE_ATTEMPTS = 30
 
 
-class Memory:
+class Memory(MemoryOps):
     """Graph memory for agents, with a Mem0-compatible surface.
 
     Concurrency. One Memory may be shared by many threads. Inside a process, the write step of
@@ -553,155 +545,6 @@ class Memory:
         items = [d for _, _, d in rows[:limit]]
         return {"results": items, "relations": relations_of(items)}
 
-    def get(self, memory_id: str | None = None, **kwargs: Any) -> dict[str, Any] | None:
-        """One memory by id (Mem0's memory_id; graphmem's fact_id= and a version's fact id
-        also work): its current version (else its newest), or a stored message by its id.
-        None when there is no such memory, as in Mem0."""
-        memory_id = _id_arg(memory_id, kwargs, "get")
-        found = self._find(memory_id)
-        if found is None:
-            return None
-        partition, versions, episode = found
-        if episode is not None:
-            return episode_memory(episode)
-        return fact_memory(_current(versions), versions[0])
-
-    def history(self, memory_id: str | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-        """A memory's change log, oldest first, as Mem0 returns it: one entry per version with
-        id, memory_id, old_memory, new_memory, event (ADD, then UPDATE), created_at,
-        updated_at, is_deleted (plus graphmem's memory, source, relation, target, current,
-        valid_at, invalid_at). [] for an unknown or deleted id (delete forgets)."""
-        memory_id = _id_arg(memory_id, kwargs, "history")
-        found = self._find(memory_id)
-        if found is None or found[2] is not None:
-            return []
-        partition, chain, _ = found
-        # A version ended by a contradicting fact (an add said something new: "I moved to
-        # Berlin") is followed into that fact's memory, as Mem0 would have updated in place.
-        seen = {f.id for f in chain}
-        while chain[-1].invalidated_by and chain[-1].invalidated_by not in seen:
-            successor = self.store.get_facts(partition, [chain[-1].invalidated_by])
-            if not successor:
-                break
-            more = version_chain(self.store.memory_versions(partition, successor[0].memory_id))
-            chain += [f for f in more if f.id not in seen]
-            seen.update(f.id for f in more)
-        return history_entries(chain)
-
-    def update(
-        self,
-        memory_id: str | None = None,
-        data: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Mem0's update: the memory now says `data`; its id stays the same.
-
-        In one transaction the current version is ended (invalid_at = expired_at = now,
-        invalidated_by = the new version) and a new version is written under the same
-        memory id, its triple read from `data` by the extractor (graphmem.versions; when none
-        is found the triple is kept and "triple_kept" says why). history() lists both.
-        `metadata`, when given, is merged into the memory's metadata. NotFoundError (a
-        ValueError) for an unknown id; InputError for empty data."""
-        memory_id = _id_arg(memory_id, kwargs, "update")
-        text = self._text_arg(data, "data")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
-        metadata = _json_safe(metadata) if metadata is not None else None
-        found = self._find(memory_id)
-        if found is None or found[2] is not None:
-            raise NotFoundError(f"no memory with id {memory_id!r} (messages cannot be updated)")
-        partition, versions, _ = found
-        memory_id = versions[0].memory_id
-        vector = [float(x) for x in self.embedder.embed_one(text)]
-        with self._partition_lock(partition):
-            for attempt in _write_attempts():
-                version = self.store.partition_version(partition)
-                current = _current(version_chain(self.store.memory_versions(partition, memory_id)))
-                if not current.is_current:
-                    raise InputError(
-                        f"memory {memory_id} is no longer current (ended by "
-                        f"{current.invalidated_by or 'a later fact'}); update the memory that "
-                        "replaced it"
-                    )
-                step = next_version(
-                    self.store,
-                    self.embedder,
-                    self.extractor,
-                    self._clock,
-                    current,
-                    text,
-                    vector,
-                    metadata,
-                )
-                now = step.fact.created_at
-                ended = Invalidation(
-                    fact_id=current.id, invalid_at=now, expired_at=now, invalidated_by=step.fact.id
-                )
-                batch = WriteBatch(
-                    partition=partition,
-                    entities=step.entities,
-                    facts=[step.fact],
-                    invalidations=[ended],
-                    expected_version=version,
-                )
-                try:
-                    self.store.apply(batch)
-                    break
-                except ConflictError:  # another writer got in first: read the memory again
-                    if attempt == WRITE_ATTEMPTS:
-                        raise
-        out: dict[str, Any] = {
-            "message": "Memory updated successfully!",
-            "id": memory_id,
-            "fact_id": step.fact.id,
-            "memory": text,
-            "event": "UPDATE",
-            "previous_memory": current.fact,
-            "relations": relations_of([fact_memory(step.fact)]),
-        }
-        if step.note:
-            out["triple_kept"] = step.note
-        return out
-
-    def delete(self, memory_id: str | None = None, **kwargs: Any) -> dict[str, Any]:
-        """Forget a memory for good: every version, the messages only it rested on, and what
-        exists only because of them (graphmem.forget has the rule). A message id deletes the
-        message and what was derived from it only (see delete_episode). NotFoundError (a
-        ValueError) for an unknown id."""
-        memory_id = _id_arg(memory_id, kwargs, "delete")
-        found = self._find(memory_id)
-        if found is None:
-            raise NotFoundError(f"no memory with id {memory_id!r}")
-        partition, versions, episode = found
-        if episode is not None:
-            return self._forget_episode(partition, episode.id)
-        with self._partition_lock(partition):
-            removed = forget_memory(self.store, partition, versions[0].memory_id)
-        return {
-            "message": "Memory deleted successfully!",
-            "id": versions[0].memory_id,
-            "removed": removed,
-        }
-
-    def delete_episode(self, episode_id: str) -> dict[str, Any]:
-        """Forget one stored message and everything derived from it alone (memories whose
-        every version rests only on it, their vectors and full-text entries, entities left
-        with nothing); facts it shares with other messages keep those. NotFoundError for an
-        unknown id."""
-        episode_id = _clean_id(episode_id)
-        partition = self.store.locate_episode(episode_id)
-        if partition is None:
-            raise NotFoundError(f"no message with id {episode_id!r}")
-        return self._forget_episode(partition, episode_id)
-
-    forget = delete_episode
-
-    def _forget_episode(self, partition: str, episode_id: str) -> dict[str, Any]:
-        with self._partition_lock(partition):
-            removed = forget_episode(self.store, partition, episode_id)
-        return {"message": "Message deleted successfully!", "id": episode_id, "removed": removed}
-
     def delete_all(
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> dict[str, Any]:
@@ -716,25 +559,6 @@ class Memory:
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> list[Episode]:
         return self.store.list_episodes(Scope.of(user_id, agent_id, run_id))
-
-    def _find(self, ident: Any) -> tuple[str, list[Fact], Episode | None] | None:
-        """(partition, the memory's versions, None) for a memory id or a version's fact id;
-        (partition, [], the episode) for a message id; None when nothing has that id."""
-        ident = _clean_id(ident)
-        partition = self.store.locate_memory(ident)
-        if partition is not None:
-            return partition, version_chain(self.store.memory_versions(partition, ident)), None
-        partition = self.store.locate_fact(ident)
-        if partition is not None:
-            fact = self.store.get_facts(partition, [ident])[0]
-            versions = self.store.memory_versions(partition, fact.memory_id)
-            return partition, version_chain(versions), None
-        partition = self.store.locate_episode(ident)
-        if partition is not None:
-            found = self.store.get_episodes(partition, [ident])
-            if found:
-                return partition, [], found[0]
-        return None
 
     # -- validation --------------------------------------------------------------------------
     def _validate_messages(self, messages: Any) -> list[dict[str, Any]]:
@@ -820,30 +644,6 @@ def _threshold(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise InputError("threshold must be a number from 0 to 1 (scores are in [0, 1])")
     return float(value)
-
-
-def _id_arg(memory_id: Any, kwargs: dict[str, Any], method: str) -> str:
-    """Mem0's `memory_id` (positional or keyword), or graphmem's older `fact_id=`."""
-    legacy = kwargs.pop("fact_id", None)
-    if kwargs:
-        raise TypeError(f"{method}() got unexpected keyword argument(s) {', '.join(kwargs)}")
-    if memory_id is None:
-        memory_id = legacy
-    elif legacy is not None and legacy != memory_id:
-        raise InputError("give the id once: memory_id or fact_id")
-    return _clean_id(memory_id)
-
-
-def _clean_id(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InputError("memory_id must be a non-empty string")
-    return valid_unicode(value.strip())
-
-
-def _current(versions: list[Fact]) -> Fact:
-    """The version `get` shows: the current one, else the newest."""
-    live = [f for f in versions if f.is_current]
-    return (live or versions)[-1]
 
 
 def _extractable(ep: Episode) -> bool:
