@@ -1689,41 +1689,36 @@ class SQLiteStore(GraphStore):
         include_invalid: bool = False,
         metadata: Clauses | None = None,
     ) -> list[Fact]:
-        where, params = self._narrowing(scope)
-        if not include_invalid:
-            where += " AND current"
-        if metadata:
-            sql, values = sqlite_where(metadata, "metadata")
-            where += " AND " + sql
-            params += values
-
-        def read(conn: sqlite3.Connection) -> list[Fact]:
-            rows = conn.execute(
-                f"""SELECT {_cols(_FACT_FIELDS)} FROM facts WHERE {where}
-                    ORDER BY created_at DESC, id DESC LIMIT ?""",
-                [*params, limit],
-            ).fetchall()
-            return [self._fact(r) for r in rows]
-
-        return self._run(read, write=False)
+        current = "" if include_invalid else " AND current"
+        return self._newest(FACTS, scope, current, metadata, limit)
 
     def list_raw_episodes(
         self, scope: Scope, *, limit: int, metadata: Clauses | None = None
     ) -> list[Episode]:
+        return self._newest(EPISODES, scope, " AND infer = 0", metadata, limit)
+
+    def _newest(
+        self, kind: str, scope: Scope, extra: str, metadata: Clauses | None, limit: int
+    ) -> list[Any]:
+        """The newest `limit` rows of a kind in scope passing `extra` SQL (a fixed fragment)
+        and the metadata filter, by (created_at, id) descending."""
+        fields, build = (
+            (_FACT_FIELDS, self._fact) if kind == FACTS else (_EPISODE_FIELDS, self._episode)
+        )
         where, params = self._narrowing(scope)
-        where += " AND infer = 0"
+        where += extra
         if metadata:
             sql, values = sqlite_where(metadata, "metadata")
             where += " AND " + sql
             params += values
 
-        def read(conn: sqlite3.Connection) -> list[Episode]:
+        def read(conn: sqlite3.Connection) -> list[Any]:
             rows = conn.execute(
-                f"""SELECT {_cols(_EPISODE_FIELDS)} FROM episodes WHERE {where}
+                f"""SELECT {_cols(fields)} FROM {kind} WHERE {where}
                     ORDER BY created_at DESC, id DESC LIMIT ?""",
                 [*params, limit],
             ).fetchall()
-            return [self._episode(r) for r in rows]
+            return [build(r) for r in rows]
 
         return self._run(read, write=False)
 
