@@ -251,8 +251,9 @@ class Memory(MemoryOps):
         agent_id: str | None = None,
         run_id: str | None = None,
         timestamp: Any = None,
-    ) -> AddResult:
-        """Write caller-supplied triples through the same resolution and conflict handling.
+    ) -> AddResponse:
+        """Write caller-supplied triples through the same resolution and conflict handling;
+        returns the same Mem0-shaped dict as `add`.
 
         Each dict needs source, relation and target; fact, source_type, target_type,
         valid_at and invalid_at are optional. One episode records them as provenance.
@@ -282,7 +283,7 @@ class Memory(MemoryOps):
         self.store.add_episodes([episode])
         result = AddResult(episodes=[episode.id])
         self._write(scope, [episode], Extraction(relations=relations), result)
-        return result
+        return add_response(result, self._memory_ids(scope.partition, result))
 
     def reprocess(
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
