@@ -44,14 +44,19 @@ class AsyncMemory:
         self.memory = memory or Memory(config, **kwargs)
 
     @classmethod
-    def from_config(
+    async def from_config(
         cls,
         config: dict[str, Any] | MemoryConfig | None = None,
         *,
         config_dict: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> AsyncMemory:
-        return cls(memory=Memory.from_config(config, config_dict=config_dict, **kwargs))
+        """`await AsyncMemory.from_config(config_dict=...)`, as in Mem0 (the store and the
+        embedder are opened in a worker thread)."""
+        memory = await asyncio.to_thread(
+            Memory.from_config, config, config_dict=config_dict, **kwargs
+        )
+        return cls(memory=memory)
 
     async def close(self) -> None:
         await asyncio.to_thread(self.memory.close)

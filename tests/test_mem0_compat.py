@@ -261,8 +261,14 @@ async def _async_example():
 from mem0 import AsyncMemory
 
 memory = AsyncMemory()
+
+
+async def build():
+    return await AsyncMemory.from_config(config_dict={"extractor": "rules"})
 """
-    memory = run_mem0(code)["memory"]
+    ns = run_mem0(code)
+    memory = ns["memory"]
+    assert isinstance(await ns["build"](), type(memory))  # Mem0's from_config is async too
     for name in ("add", "search", "get", "get_all", "update", "delete", "history", "delete_all"):
         assert inspect.iscoroutinefunction(getattr(type(memory), name)), name
     users = [f"user{i}" for i in range(8)]
