@@ -10,6 +10,8 @@ these methods; they use its store, embedder, extractor, clock and per-user locks
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from graphmem.compat import (
@@ -19,15 +21,26 @@ from graphmem.compat import (
     relations_of,
     version_chain,
 )
+from graphmem.embed import Embedder
 from graphmem.errors import ConflictError, InputError, NotFoundError
+from graphmem.extract.base import Extractor
 from graphmem.forget import forget_episode, forget_memory
 from graphmem.models import Episode, Fact, Invalidation, WriteBatch
 from graphmem.normalize import valid_unicode
+from graphmem.resolve.pipeline import UpdatePipeline
+from graphmem.store.base import GraphStore
 from graphmem.versions import next_version
 
 
 class MemoryOps:
     """The by-id half of Memory's API (see the module docstring)."""
+
+    # Set by Memory.__init__.
+    store: GraphStore
+    embedder: Embedder
+    extractor: Extractor
+    _clock: Callable[[], datetime]
+    _pipeline: UpdatePipeline
 
     def get(self, memory_id: str | None = None, **kwargs: Any) -> dict[str, Any] | None:
         """One memory by id (Mem0's memory_id; graphmem's fact_id= and a version's fact id
@@ -113,14 +126,17 @@ class MemoryOps:
                     metadata,
                 )
                 now = step.fact.created_at
-                ended = Invalidation(
-                    fact_id=current.id, invalid_at=now, expired_at=now, invalidated_by=step.fact.id
-                )
+                ended = [
+                    Invalidation(
+                        fact_id=f.id, invalid_at=now, expired_at=now, invalidated_by=step.fact.id
+                    )
+                    for f in [current, *self._displaced(partition, step.fact, current)]
+                ]
                 batch = WriteBatch(
                     partition=partition,
                     entities=step.entities,
                     facts=[step.fact],
-                    invalidations=[ended],
+                    invalidations=ended,
                     expected_version=version,
                 )
                 try:
@@ -141,6 +157,21 @@ class MemoryOps:
         if step.note:
             out["triple_kept"] = step.note
         return out
+
+    def _displaced(self, partition: str, new: Fact, current: Fact) -> list[Fact]:
+        """Other memories' current facts the new version ends, as an add would: one value per
+        source for a functional relation (LIVES_IN), one per target for a target-functional
+        one (MANAGES). The new sentence is what the user says is true now."""
+        pipeline = self._pipeline
+        ends = []
+        if new.relation in pipeline.functional:
+            ends.append(("source", new.source_id, new.relation))
+        if new.relation in pipeline.target_functional:
+            ends.append(("target", new.target_id, new.relation))
+        if not ends:
+            return []
+        found = self.store.facts_for_detection(partition, ends=ends)
+        return [f for f in found if f.id != current.id and f.memory_id != new.memory_id]
 
     def delete(self, memory_id: str | None = None, **kwargs: Any) -> dict[str, Any]:
         """Forget a memory for good: every version, the messages only it rested on, and what

@@ -283,3 +283,16 @@ async def build():
     await memory.delete(memory_id=mid)
     assert await memory.get(memory_id=mid) is None
     await memory.close()
+
+
+def test_an_update_that_moves_a_one_valued_fact_ends_the_old_value():
+    """Updating a memory to say where the user lives now ends the other current home, as an
+    add saying it would: the graph never holds two current homes."""
+    from graphmem import Memory
+
+    m = Memory()
+    m.add("I live in Lisbon.", user_id="ana")
+    job = m.add("I work at Acme.", user_id="ana")["results"][0]["id"]
+    m.update(memory_id=job, data="User lives in Porto.")
+    current = {(r["relation"], r["target"]) for r in m.get_all(user_id="ana")["results"]}
+    assert current == {("LIVES_IN", "Porto")}
