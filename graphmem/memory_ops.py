@@ -162,6 +162,12 @@ class MemoryOps:
         """Other memories' current facts the new version ends, as an add would: one value per
         source for a functional relation (LIVES_IN), one per target for a target-functional
         one (MANAGES). The new sentence is what the user says is true now."""
+        if (new.source_id, new.relation, new.target_id) == (
+            current.source_id,
+            current.relation,
+            current.target_id,
+        ):
+            return []  # the same triple, current until now: nothing else holds its place
         pipeline = self._pipeline
         ends = []
         if new.relation in pipeline.functional:

@@ -8,7 +8,7 @@
 // with infer = false when $raw_only).
 // Parameters: $partition, $agent_id, $run_id, $facts, $raw_only, $include_invalid, $limit,
 //   $clauses.
-CALL {
+CALL () {
   MATCH (:Entity {partition: $partition})-[r]->(:Entity)
   WHERE $facts AND r.partition = $partition
     AND ($agent_id IS NULL OR r.agent_id = $agent_id)

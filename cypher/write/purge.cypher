@@ -4,7 +4,7 @@
 // dropped from the provenance of facts that stay, then the entities the removed facts or
 // episodes touched that no fact and no mention holds any more.
 // Parameters: $partition, $fact_ids (LIST<STRING>), $episode_ids (LIST<STRING>).
-CALL {
+CALL () {
   MATCH (ref:FactRef)
   WHERE ref.id IN $fact_ids AND ref.partition = $partition
   MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity)
@@ -13,7 +13,7 @@ CALL {
   DELETE r, ref
   RETURN count(r) AS facts, collect(ends) AS fact_ends
 }
-CALL {
+CALL () {
   MATCH (ep:Episode)
   WHERE ep.id IN $episode_ids AND ep.partition = $partition
   OPTIONAL MATCH (ep)-[:MENTIONS]->(e:Entity)
@@ -21,7 +21,7 @@ CALL {
   DETACH DELETE ep
   RETURN count(ep) AS episodes, collect(mentioned) AS mention_ends
 }
-CALL {
+CALL () {
   MATCH (:Entity {partition: $partition})-[r]->(:Entity)
   WHERE r.partition = $partition AND size($episode_ids) > 0
     AND any(x IN coalesce(r.episodes, []) WHERE x IN $episode_ids)
@@ -30,8 +30,7 @@ CALL {
 }
 WITH facts, episodes,
      reduce(ids = [], pair IN fact_ends + mention_ends | ids + pair) AS touched
-CALL {
-  WITH touched
+CALL (touched) {
   MATCH (e:Entity)
   WHERE e.id IN touched AND e.partition = $partition
     AND NOT (e)--()

@@ -64,7 +64,10 @@ def test_delete_memory_forgets_it_by_every_route(memory):
     added = memory.add(f"I live in {SECRET}.", user_id="ana")
     memory.add("I work at Acme.", user_id="ana")
     mid = added["results"][0]["id"]
-    memory.update(memory_id=mid, data=f"User lives in {SECRET} old town.")
+    # A second version (the same triple, so this test does not depend on how each store
+    # types relationships; re-derived triples are tested in tests/test_mem0_compat.py).
+    memory.update(memory_id=mid, data=f"User lives in {SECRET}, by the sea.")
+    assert len(memory.history(mid)) == 2
     assert SECRET in _everything(memory)  # every route can see it before
 
     memory.delete(memory_id=mid)
