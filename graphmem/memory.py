@@ -65,7 +65,6 @@ from graphmem.store.metadata_filter import Clauses, split_filters
 log = logging.getLogger(__name__)
 
 ROLES = frozenset({"user", "assistant", "system", "tool"})
-FILTER_KEYS = ("user_id", "agent_id", "run_id")  # the scope keys of Mem0-style `filters`
 MAX_BATCH_MESSAGES = 1000
 KNOWN_ENTITIES_FOR_CONTEXT = 20
 # A write that loses a race with another process (ConflictError) is re-planned against the new
