@@ -62,21 +62,27 @@ def _everything(memory: Memory) -> str:
 
 def test_delete_memory_forgets_it_by_every_route(memory):
     added = memory.add(f"I live in {SECRET}.", user_id="ana")
-    memory.add("I work at Acme.", user_id="ana")
     mid = added["results"][0]["id"]
-    # A second version (the same triple, so this test does not depend on how each store
-    # types relationships; re-derived triples are tested in tests/test_mem0_compat.py).
     memory.update(memory_id=mid, data=f"User lives in {SECRET}, by the sea.")
-    assert len(memory.history(mid)) == 2
+    assert len(memory.history(mid)) == 2  # two versions, both to be forgotten
+    # Another user says the same: a delete is confined to its own user.
+    memory.add(f"I live in {SECRET}. I work at Acme.", user_id="bo")
     assert SECRET in _everything(memory)  # every route can see it before
 
     memory.delete(memory_id=mid)
 
     assert SECRET not in _everything(memory)
     assert memory.get(mid) is None and memory.history(mid) == []
+    assert memory.store.counts("u:ana") == {
+        "entities": 0,
+        "facts": 0,
+        "current_facts": 0,
+        "episodes": 0,
+    }
     # What the delete did not touch is still there.
-    assert [r["target"] for r in memory.get_all(user_id="ana")["results"]] == ["Acme"]
-    assert "Acme" in memory.search("where do I work?", user_id="ana")["context"]
+    kept = memory.get_all(user_id="bo")["results"]
+    assert sorted(r["target"] for r in kept) == ["Acme", SECRET]
+    assert SECRET in memory.search(f"where do I live? {SECRET}", user_id="bo")["context"]
 
 
 def test_a_message_that_still_supports_a_live_fact_is_kept(memory):
@@ -94,17 +100,18 @@ def test_a_message_that_still_supports_a_live_fact_is_kept(memory):
 def test_deleting_a_message_hit_removes_it_and_what_came_from_it(memory):
     memory.add(f"{SECRET} was lovely, we talked about it all evening.", user_id="ana")
     memory.add(f"I live in {SECRET}.", user_id="ana")
-    memory.add("I work at Acme.", user_id="ana")
+    memory.add("I work at Acme.", user_id="bo")
     hits = memory.search(f"{SECRET} evening", user_id="ana", limit=50)["results"]
     message = next(h for h in hits if h.get("kind") == "message")
     assert memory.get(message["id"])["memory"].startswith(SECRET)
     memory.delete(message["id"])  # a message hit's id is accepted by delete
     assert "evening" not in _everything(memory)
     # The message behind a fact: deleting it removes the fact derived from it alone.
-    lives = next(r for r in memory.get_all(user_id="ana")["results"] if r["target"] == SECRET)
+    [lives] = memory.get_all(user_id="ana")["results"]
     memory.delete_episode(lives["episodes"][0])
     assert SECRET not in _everything(memory)
-    assert [r["target"] for r in memory.get_all(user_id="ana")["results"]] == ["Acme"]
+    assert memory.get_all(user_id="ana")["results"] == []
+    assert [r["target"] for r in memory.get_all(user_id="bo")["results"]] == ["Acme"]
 
 
 def test_facts_stored_before_memory_ids_are_their_own_memories(tmp_path):
