@@ -479,8 +479,10 @@ class Memory(MemoryOps):
         No LLM call. `limit` (or Mem0's `top_k`) defaults to config.retrieval.limit.
         `filters`: Mem0's, scope keys and metadata conditions (graphmem.store.metadata_filter),
         evaluated in the store before any limit (graphmem.filtered). `threshold`: hits scoring
-        below it (scores are in [0, 1]) are left out. `rerank`: accepted for Mem0; graphmem
-        has no separate reranker (its ranking is the fusion itself), so it changes nothing.
+        below it (scores are in [0, 1]) are left out (by the engine when its SearchOptions
+        has `threshold`, and from the results here in any case). `rerank`: accepted for Mem0;
+        graphmem has no separate reranker (its ranking is the fusion itself), so it changes
+        nothing.
         """
         scope, metadata = _scope(user_id, agent_id, run_id, filters)
         query = self._text_arg(query, "query")
@@ -501,18 +503,17 @@ class Memory(MemoryOps):
             allowed = self.store.metadata_matches(scope, metadata)
             view = FilteredStore(self.store, *allowed, partition=scope.partition)
             retriever = Retriever(view, self.embedder, self.config.retrieval, self._clock)
-        result = retriever.search(
-            scope,
-            query,
-            SearchOptions(
-                limit=limit,
-                as_of=when,
-                include_history=include_history,
-                token_budget=token_budget,
-                hops=hops,
-                include_episodes=include_episodes,
-            ),
+        options = SearchOptions(
+            limit=limit,
+            as_of=when,
+            include_history=include_history,
+            token_budget=token_budget,
+            hops=hops,
+            include_episodes=include_episodes,
         )
+        if threshold is not None and hasattr(options, "threshold"):
+            options.threshold = threshold  # the engine's own cut, context included
+        result = retriever.search(scope, query, options)
         return search_response(self.store, scope.partition, result.to_dict(), threshold, allowed)
 
     def get_all(

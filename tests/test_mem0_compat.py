@@ -296,3 +296,23 @@ def test_an_update_that_moves_a_one_valued_fact_ends_the_old_value():
     m.update(memory_id=job, data="User lives in Porto.")
     current = {(r["relation"], r["target"]) for r in m.get_all(user_id="ana")["results"]}
     assert current == {("LIVES_IN", "Porto")}
+
+
+def test_threshold_top_k_and_rerank_are_accepted_with_their_documented_meaning():
+    from graphmem import Memory
+
+    m = Memory()
+    m.add("I live in Lisbon. I work at Acme. I love chess.", user_id="alice")
+    everything = m.search("where do I live?", user_id="alice", threshold=0.0, top_k=10)
+    scores = [h["score"] for h in everything["results"]]
+    assert scores and len(scores) <= 10
+    cut = sorted(scores)[len(scores) // 2]
+    kept = m.search("where do I live?", user_id="alice", threshold=cut, top_k=10, rerank=True)
+    assert [h["score"] for h in kept["results"]] == [s for s in scores if s >= cut]
+    assert m.search("where do I live?", user_id="alice", rerank=False) == m.search(
+        "where do I live?", user_id="alice"
+    )
+    assert len(m.search("where do I live?", user_id="alice", top_k=1)["results"]) == 1
+    for bad in ({"threshold": 2}, {"threshold": "high"}, {"top_k": 0}, {"limit": 2, "top_k": 3}):
+        with pytest.raises(ValueError):
+            m.search("where do I live?", user_id="alice", **bad)
