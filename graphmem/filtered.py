@@ -8,6 +8,11 @@ keeps the passing ones, so its k best passing items are exactly those an index h
 them would return. Graph expansion returns only passing facts: the walk may step over an
 excluded fact's entities, but the fact itself is never returned, ranked or shown. So a filter
 never loses a match to a limit.
+
+Cost: the first stage reads up to k plus every excluded item, so a selective filter over a
+large partition reads most of it (measured: 220 ms against 16 ms unfiltered for a filter
+matching 1 of 3,000 facts on SQLite). Pushing the filter into each store's first-stage
+queries (a vector mask, a WHERE on the full-text query) is the follow-up that removes it.
 """
 
 from __future__ import annotations

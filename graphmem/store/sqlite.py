@@ -1863,6 +1863,11 @@ def _migrate_memory_ids(conn: sqlite3.Connection) -> None:
     )
     conn.execute("CREATE INDEX IF NOT EXISTS facts_by_memory_id ON facts (memory_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS episodes_by_id ON episodes (id)")
+    # get_all's raw (infer=False) messages, newest first, without scanning every message.
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS episodes_raw ON episodes (partition, created_at, id) "
+        "WHERE infer = 0"
+    )
 
 
 def _follow(vias: Sequence[str], fanout: int, similarity: np.ndarray | None) -> np.ndarray:
