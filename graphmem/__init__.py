@@ -6,6 +6,7 @@
     memory.search("where does Ana live?", user_id="ana")
 """
 
+from graphmem.async_memory import AsyncMemory
 from graphmem.config import MemoryConfig
 from graphmem.errors import (
     ConfigError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddResult",
+    "AsyncMemory",
     "ConfigError",
     "ConflictError",
     "Entity",

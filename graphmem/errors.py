@@ -1,7 +1,9 @@
 """Every error graphmem raises on purpose derives from GraphmemError.
 
 Callers catch one type; the subclass and message say what was wrong, so bad input never surfaces
-as a traceback from deep inside a store, a driver or an SDK.
+as a traceback from deep inside a store, a driver or an SDK. Where Mem0 raises ValueError (bad
+input, no scope, an unknown memory id on update), graphmem's error is also a ValueError
+(ScopeError, InputError, NotFoundError), so `except ValueError` code written for Mem0 works.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ class ConfigError(GraphmemError):
     """The configuration is invalid or names something that cannot be loaded."""
 
 
-class ScopeError(GraphmemError):
+class ScopeError(GraphmemError, ValueError):
     """No user_id, agent_id or run_id was given, or one of them is malformed."""
 
 
-class InputError(GraphmemError):
+class InputError(GraphmemError, ValueError):
     """A message, fact, query or timestamp passed to the public API is invalid."""
 
 
-class NotFoundError(GraphmemError):
+class NotFoundError(GraphmemError, ValueError):
     """The fact, entity or episode id does not exist in the given scope."""
 
 

@@ -13,6 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from graphmem.compat import (
+    AddResponse,
+    add_response,
+    episode_memory,
+    memory_dicts,
+    relations_of,
+    search_response,
+)
 from graphmem.config import MemoryConfig
 from graphmem.embed import Embedder, build_embedder
 from graphmem.errors import (
@@ -21,9 +29,10 @@ from graphmem.errors import (
     GraphmemError,
     InputError,
     LLMError,
-    NotFoundError,
 )
 from graphmem.extract.base import ExtractionContext, Extractor
+from graphmem.filtered import FilteredStore
+from graphmem.memory_ops import MemoryOps
 from graphmem.models import (
     AddResult,
     Edge,
@@ -32,14 +41,18 @@ from graphmem.models import (
     EpisodeStatus,
     ExtractedRelation,
     Extraction,
-    Fact,
-    Invalidation,
     Scope,
     Usage,
-    WriteBatch,
     new_id,
 )
-from graphmem.normalize import clean_text, normalize_key, to_utc, utcnow, valid_unicode
+from graphmem.normalize import (
+    clean_text,
+    normalize_key,
+    stand_in,
+    to_utc,
+    utcnow,
+    valid_unicode,
+)
 from graphmem.resolve.base import UpdateResolver
 from graphmem.resolve.pipeline import UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
@@ -47,11 +60,11 @@ from graphmem.retrieve.linking import query_keys
 from graphmem.retrieve.search import Retriever, SearchOptions
 from graphmem.store import build_store
 from graphmem.store.base import GraphStore
+from graphmem.store.metadata_filter import Clauses, split_filters
 
 log = logging.getLogger(__name__)
 
 ROLES = frozenset({"user", "assistant", "system", "tool"})
-FILTER_KEYS = ("user_id", "agent_id", "run_id")  # what Mem0-style `filters` may name
 MAX_BATCH_MESSAGES = 1000
 KNOWN_ENTITIES_FOR_CONTEXT = 20
 # A write that loses a race with another process (ConflictError) is re-planned against the new
@@ -59,7 +72,7 @@ KNOWN_ENTITIES_FOR_CONTEXT = 20
 WRITE_ATTEMPTS = 30
 
 
-class Memory:
+class Memory(MemoryOps):
     """Graph memory for agents, with a Mem0-compatible surface.
 
     Concurrency. One Memory may be shared by many threads. Inside a process, the write step of
@@ -71,8 +84,8 @@ class Memory:
     entity key first); the add is then re-planned against the new graph and retried, so the
     outcome is the one some serial order of the adds would give. A write still refused after
     WRITE_ATTEMPTS attempts leaves its episodes failed (AddResult.pending) for reprocess().
-    SQLite lock contention is retried inside the store. There is no async API: from asyncio,
-    call the methods through asyncio.to_thread.
+    SQLite lock contention is retried inside the store. From asyncio, use AsyncMemory
+    (graphmem.async_memory), the same methods as coroutines.
     """
 
     def __init__(
@@ -110,8 +123,17 @@ class Memory:
 
     @classmethod
     def from_config(
-        cls, config: dict[str, Any] | MemoryConfig | None = None, **kwargs: Any
+        cls,
+        config: dict[str, Any] | MemoryConfig | None = None,
+        *,
+        config_dict: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> Memory:
+        """Build from a config dict or MemoryConfig; `config_dict=` is Mem0's keyword."""
+        if config_dict is not None:
+            if config is not None:
+                raise InputError("give the configuration once: config or config_dict")
+            config = config_dict
         if isinstance(config, MemoryConfig):
             return cls(config, **kwargs)
         return cls(MemoryConfig.from_dict(config), **kwargs)
@@ -156,13 +178,22 @@ class Memory:
         metadata: dict[str, Any] | None = None,
         timestamp: Any = None,
         infer: bool = True,
-    ) -> AddResult:
+        prompt: str | None = None,
+    ) -> AddResponse:
         """Store messages as episodes, then extract, resolve and write facts.
 
         The episodes are committed before any extraction, so a failure leaves them stored and
-        marked failed, listed in `AddResult.pending` (see `reprocess`), and nothing else
-        half-written.
+        marked failed, listed in `pending` (see `reprocess`), and nothing else half-written.
+        Returns Mem0's dict ({"results": [{"id", "memory", "event", "action", ...}],
+        "relations": [...], ...}; see graphmem.compat), which also answers AddResult's
+        attributes. `metadata` is kept on the episodes and on every fact they yield.
+        `prompt` (Mem0's custom extraction prompt) is accepted and not used: graphmem's
+        extraction prompt is structured and versioned; the response's "ignored" says so.
+        infer=False stores the messages as they are, returned as memories (get_all, search,
+        get, delete), with no extraction.
         """
+        if prompt is not None and not isinstance(prompt, str):
+            raise InputError(f"prompt must be a string, got {type(prompt).__name__}")
         scope = Scope.of(user_id, agent_id, run_id)
         msgs = self._validate_messages(messages)
         if metadata is not None and not isinstance(metadata, dict):
@@ -197,9 +228,20 @@ class Memory:
         result = AddResult(episodes=[e.id for e in episodes])
         if not infer:
             self._write(scope, episodes, Extraction(), result)
-            return result
-        self._process(scope, episodes, result)
-        return result
+        else:
+            self._process(scope, episodes, result)
+        response = add_response(
+            result, self._memory_ids(scope.partition, result), None if infer else episodes
+        )
+        if prompt is not None:
+            response["ignored"] = ["prompt: graphmem's extraction prompt is not replaceable"]
+        return response
+
+    def _memory_ids(self, partition: str, result: AddResult) -> dict[str, str]:
+        """Memory ids of the facts an add touched that may be later versions (a new fact is
+        its own memory)."""
+        ids = [c.id for c in result.results if c.event != "ADD"]
+        return {f.id: f.memory_id for f in self.store.get_facts(partition, ids)} if ids else {}
 
     def add_facts(
         self,
@@ -208,8 +250,9 @@ class Memory:
         agent_id: str | None = None,
         run_id: str | None = None,
         timestamp: Any = None,
-    ) -> AddResult:
-        """Write caller-supplied triples through the same resolution and conflict handling.
+    ) -> AddResponse:
+        """Write caller-supplied triples through the same resolution and conflict handling;
+        returns the same Mem0-shaped dict as `add`.
 
         Each dict needs source, relation and target; fact, source_type, target_type,
         valid_at and invalid_at are optional. One episode records them as provenance.
@@ -239,7 +282,7 @@ class Memory:
         self.store.add_episodes([episode])
         result = AddResult(episodes=[episode.id])
         self._write(scope, [episode], Extraction(relations=relations), result)
-        return result
+        return add_response(result, self._memory_ids(scope.partition, result))
 
     def reprocess(
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
@@ -402,13 +445,9 @@ class Memory:
 
     @staticmethod
     def _speaker(scope: Scope, episode: Episode) -> str:
-        if episode.name:
-            return episode.name
-        if episode.role == "user":
-            return scope.user_id or scope.agent_id or scope.run_id or "user"
-        if episode.role == "assistant" and scope.agent_id:
-            return scope.agent_id
-        return episode.role
+        """The name first-person statements attach to: the message's `name`, else a stand-in
+        ("User" for user turns; graphmem.normalize.stand_in): ids never become names."""
+        return episode.name or stand_in(episode.role)
 
     def _partition_lock(self, partition: str) -> threading.Lock:
         with self._locks_guard:
@@ -428,17 +467,28 @@ class Memory:
         include_episodes: bool = True,
         hops: int | None = None,
         filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+        threshold: float | None = None,
+        rerank: bool = True,
     ) -> dict[str, Any]:
         """Facts relevant to the query, with paths and provenance, and a context string.
 
-        Returns {"results": [...], "context": str, ...}; each result has id, memory, source,
-        relation, target, score, valid_at, invalid_at, episodes and path. No LLM call.
-        `limit` defaults to config.retrieval.limit. `filters` accepts Mem0-style
-        {"user_id"|"agent_id"|"run_id": ...} (see `_scope`).
+        Returns {"results": [...], "relations": [...], "context": str, ...}: Mem0's graph-mode
+        shape. Each result has id (the memory id), memory, hash, metadata, created_at,
+        updated_at, score, source, relation, target, valid_at, invalid_at, episodes and path.
+        No LLM call. `limit` (or Mem0's `top_k`) defaults to config.retrieval.limit.
+        `filters`: Mem0's, scope keys and metadata conditions (graphmem.store.metadata_filter),
+        evaluated in the store before any limit (graphmem.filtered). `threshold`: hits scoring
+        below it (scores are in [0, 1]) are left out (by the engine when its SearchOptions
+        has `threshold`, and from the results here in any case). `rerank`: accepted for Mem0;
+        graphmem has no separate reranker (its ranking is the fusion itself), so it changes
+        nothing.
         """
-        scope = _scope(user_id, agent_id, run_id, filters)
+        scope, metadata = _scope(user_id, agent_id, run_id, filters)
         query = self._text_arg(query, "query")
-        limit = self.config.retrieval.limit if limit is None else _positive_int(limit, "limit")
+        limit = _limit(limit, top_k, self.config.retrieval.limit)
+        threshold = _threshold(threshold)
+        _flag(rerank, "rerank")
         if token_budget is not None:
             token_budget = _positive_int(token_budget, "token_budget")
         if hops is not None and (
@@ -448,19 +498,23 @@ class Memory:
         _flag(include_history, "include_history", optional=True)
         _flag(include_episodes, "include_episodes")
         when = to_utc(as_of, field="as_of") if as_of is not None else None
-        result = self._retriever.search(
-            scope,
-            query,
-            SearchOptions(
-                limit=limit,
-                as_of=when,
-                include_history=include_history,
-                token_budget=token_budget,
-                hops=hops,
-                include_episodes=include_episodes,
-            ),
+        retriever, allowed = self._retriever, None
+        if metadata is not None:
+            allowed = self.store.metadata_matches(scope, metadata)
+            view = FilteredStore(self.store, *allowed, partition=scope.partition)
+            retriever = Retriever(view, self.embedder, self.config.retrieval, self._clock)
+        options = SearchOptions(
+            limit=limit,
+            as_of=when,
+            include_history=include_history,
+            token_budget=token_budget,
+            hops=hops,
+            include_episodes=include_episodes,
         )
-        return result.to_dict()
+        if threshold is not None and hasattr(options, "threshold"):
+            options.threshold = threshold  # the engine's own cut, context included
+        result = retriever.search(scope, query, options)
+        return search_response(self.store, scope.partition, result.to_dict(), threshold, allowed)
 
     def get_all(
         self,
@@ -470,101 +524,34 @@ class Memory:
         limit: int = 100,
         include_history: bool = False,
         filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
     ) -> dict[str, Any]:
-        """The newest `limit` facts in scope (current ones unless include_history), newest
-        first (by when graphmem learned them). `filters` as in `search`."""
-        scope = _scope(user_id, agent_id, run_id, filters)
-        limit = _positive_int(limit, "limit")
+        """The newest `limit` memories in scope (current ones unless include_history), newest
+        first (by when graphmem learned them): facts, and messages stored with infer=False.
+        `filters` as in `search`, evaluated in the store before the limit. Returns
+        {"results": [...], "relations": [...]}, Mem0's shape."""
+        scope, metadata = _scope(user_id, agent_id, run_id, filters)
+        limit = _limit(limit, top_k, 100)
         _flag(include_history, "include_history")
-        facts = self.store.list_facts(scope, include_invalid=include_history)  # oldest first
-        return {"results": [_fact_dict(f) for f in reversed(facts[-limit:])]}
-
-    def get(self, fact_id: str) -> dict[str, Any]:
-        fact = self._locate(fact_id)
-        return _fact_dict(fact)
-
-    def history(self, fact_id: str) -> list[dict[str, Any]]:
-        """The versions of what a fact says, oldest first: every fact, current or invalidated,
-        with the same relation and anchor (the source; the target for one-per-target relations
-        like MANAGES), and for many-valued relations the same other end too."""
-        fact = self._locate(fact_id)
-        if fact.relation in self._pipeline.target_functional:
-            anchor, same_end = fact.target_id, "target_id"  # one manager per person
-        else:
-            anchor, same_end = fact.source_id, "source_id"
-        many_valued = fact.relation not in (
-            self._pipeline.functional | self._pipeline.target_functional
+        facts = self.store.list_memories(
+            scope, limit=limit, include_invalid=include_history, metadata=metadata
         )
-        chain = [
-            f
-            for f in self.store.facts_for_entities(fact.partition, [anchor], include_invalid=True)
-            if f.relation == fact.relation
-            and getattr(f, same_end) == anchor
-            and (not many_valued or (f.source_id, f.target_id) == (fact.source_id, fact.target_id))
+        raw = self.store.list_raw_episodes(scope, limit=limit, metadata=metadata)
+        shaped = memory_dicts(self.store, facts)
+        rows = [
+            *((f.created_at, f.id, d) for f, d in zip(facts, shaped, strict=True)),
+            *((e.created_at, e.id, episode_memory(e)) for e in raw),
         ]
-        chain.sort(key=lambda f: (f.valid_at or f.created_at, f.created_at, f.id))
-        return [_fact_dict(f) for f in chain]
-
-    def update(self, memory_id: str, data: str) -> dict[str, str]:
-        """Mem0's update: make a current fact say `data` instead, keeping what it said before.
-
-        In one transaction the fact is invalidated (invalid_at = expired_at = now,
-        invalidated_by = the new id) and a new fact takes its place: same source, relation,
-        target and episodes, the sentence `data` (embedded), valid_at = now. history() shows
-        both. Returns {"message", "id": the new fact's id}. NotFoundError for an unknown id;
-        InputError for empty data or a fact that is no longer current."""
-        text = self._text_arg(data, "data")
-        fact = self._locate(memory_id)
-        vector = [float(x) for x in self.embedder.embed_one(text)]
-        with self._partition_lock(fact.partition):
-            for attempt in _write_attempts():
-                version = self.store.partition_version(fact.partition)
-                fact = self._locate(fact.id)  # as of this attempt
-                if not fact.is_current:
-                    raise InputError(
-                        f"fact {fact.id} is no longer current (invalidated by "
-                        f"{fact.invalidated_by or 'a later fact'}); update its current version"
-                    )
-                now = self._clock()
-                new = fact.model_copy(
-                    update={
-                        "id": new_id(),
-                        "fact": text,
-                        "embedding": vector,
-                        "valid_at": now,
-                        "created_at": now,
-                        "episodes": list(fact.episodes),
-                    }
-                )
-                ended = Invalidation(
-                    fact_id=fact.id, invalid_at=now, expired_at=now, invalidated_by=new.id
-                )
-                batch = WriteBatch(
-                    partition=fact.partition,
-                    facts=[new],
-                    invalidations=[ended],
-                    expected_version=version,
-                )
-                try:
-                    self.store.apply(batch)
-                    break
-                except ConflictError:  # another writer got in first: read the fact again
-                    if attempt == WRITE_ATTEMPTS:
-                        raise
-        return {"message": f"fact {fact.id} updated", "id": new.id}
-
-    def delete(self, fact_id: str) -> dict[str, str]:
-        """Remove one fact for good (an update never does this: it invalidates)."""
-        fact = self._locate(fact_id)
-        self.store.delete_fact(fact.partition, fact.id)
-        return {"message": f"fact {fact.id} deleted"}
+        rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+        items = [d for _, _, d in rows[:limit]]
+        return {"results": items, "relations": relations_of(items)}
 
     def delete_all(
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> dict[str, Any]:
         scope = Scope.of(user_id, agent_id, run_id)
         removed = self.store.delete_scope(scope)
-        return {"message": "memories deleted", "facts": removed}
+        return {"message": "Memories deleted successfully!", "facts": removed}
 
     def reset(self) -> None:
         self.store.reset()
@@ -573,16 +560,6 @@ class Memory:
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> list[Episode]:
         return self.store.list_episodes(Scope.of(user_id, agent_id, run_id))
-
-    def _locate(self, fact_id: Any) -> Fact:
-        if not isinstance(fact_id, str) or not fact_id.strip():
-            raise InputError("fact id must be a non-empty string")
-        fact_id = valid_unicode(fact_id.strip())
-        partition = self.store.locate_fact(fact_id)
-        found = self.store.get_facts(partition, [fact_id]) if partition else []
-        if not found:
-            raise NotFoundError(f"no fact with id {fact_id!r}")
-        return found[0]
 
     # -- validation --------------------------------------------------------------------------
     def _validate_messages(self, messages: Any) -> list[dict[str, Any]]:
@@ -637,26 +614,37 @@ def _write_attempts() -> Iterator[int]:
         yield attempt
 
 
-def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any) -> Scope:
-    """The scope of a read from its arguments and Mem0-style `filters`, which may only name
-    user_id, agent_id and run_id, and may not contradict an argument given explicitly."""
+def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any) -> tuple[Scope, Clauses | None]:
+    """The scope of a read from its arguments and the scope keys of Mem0-style `filters`
+    (which may not contradict an argument given explicitly), and the filters' metadata
+    conditions (graphmem.store.metadata_filter), None when there are none."""
     ids = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
-    if filters is not None:
-        if not isinstance(filters, dict):
-            raise InputError(f"filters must be a dict, got {type(filters).__name__}")
-        unknown = [str(k) for k in filters if k not in FILTER_KEYS]
-        if unknown:
-            raise InputError(
-                f"unsupported filter key(s) {', '.join(unknown)}: filters may hold only "
-                f"{', '.join(FILTER_KEYS)}"
-            )
-        for key, value in filters.items():
-            if value is None:
-                continue
-            if ids[key] is not None and ids[key] != value:
-                raise InputError(f"{key}={ids[key]!r} conflicts with filters[{key!r}]={value!r}")
-            ids[key] = value
-    return Scope.of(**ids)
+    named, metadata = split_filters(filters)
+    for key, value in named.items():
+        if value is None:
+            continue
+        if ids[key] is not None and ids[key] != value:
+            raise InputError(f"{key}={ids[key]!r} conflicts with filters[{key!r}]={value!r}")
+        ids[key] = value
+    return Scope.of(**ids), metadata
+
+
+def _limit(limit: Any, top_k: Any, default: int) -> int:
+    """`limit`, or Mem0's `top_k` (the same thing); both given must agree."""
+    if top_k is not None:
+        top_k = _positive_int(top_k, "top_k")
+        if limit is not None and limit != default and limit != top_k:
+            raise InputError(f"limit={limit!r} conflicts with top_k={top_k!r}: give one")
+        return top_k
+    return default if limit is None else _positive_int(limit, "limit")
+
+
+def _threshold(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InputError("threshold must be a number from 0 to 1 (scores are in [0, 1])")
+    return float(value)
 
 
 def _extractable(ep: Episode) -> bool:
@@ -719,13 +707,6 @@ def _relation_from_dict(i: int, row: Any, episode_id: str) -> ExtractedRelation:
         episode_id=episode_id,
         **times,
     )
-
-
-def _fact_dict(f: Fact) -> dict[str, Any]:
-    data = f.model_dump(mode="json", exclude={"embedding", "partition"})
-    data["memory"] = data.pop("fact")
-    data["current"] = f.is_current
-    return data
 
 
 __all__ = ["Memory", "GraphmemError"]

@@ -137,6 +137,9 @@ class Fact(BaseModel):
     """
 
     id: str = Field(default_factory=new_id)
+    # The stable id the user holds (Mem0's memory_id): every version of one memory shares it;
+    # a fact that is no memory's later version is its own memory (memory_id == id).
+    memory_id: str = ""
     partition: str
     user_id: str | None = None
     agent_id: str | None = None
@@ -156,6 +159,12 @@ class Fact(BaseModel):
     confidence: float = 1.0
     invalidated_by: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _own_memory(self) -> Fact:
+        if not self.memory_id:
+            self.memory_id = self.id
+        return self
 
     @property
     def is_current(self) -> bool:
@@ -314,6 +323,8 @@ class Hit(BaseModel):
     run_id: str | None = None
     current: bool = True
     why: list[str] = Field(default_factory=list)  # which retrievers found it
+    memory_id: str | None = None  # the fact's memory (Mem0's id; see graphmem.compat)
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class SearchResult(BaseModel):

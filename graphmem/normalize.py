@@ -46,6 +46,16 @@ def normalize_key(name: str) -> str:
     return clean_text(name).casefold()
 
 
+# The speaker of a turn without a name: a readable stand-in, never the user_id or agent_id (an
+# id, uuid or email must not end up inside a memory's sentence). One spelling everywhere.
+STAND_INS = {"user": "User", "assistant": "Assistant"}
+
+
+def stand_in(role: str) -> str:
+    """The name a nameless speaker of `role` goes by in sentences and message hits."""
+    return STAND_INS.get(role, role)
+
+
 def clean_name(name: str) -> str:
     """An entity name as stored: cleaned and capped, so a 10k-character 'name' cannot bloat
     indexes or prompts."""

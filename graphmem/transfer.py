@@ -308,6 +308,7 @@ def import_jsonl(
             f.model_copy(
                 update={
                     "id": new(f.id),
+                    "memory_id": new(f.memory_id),
                     "user_id": target_user,
                     "partition": partition,
                     "source_id": new(f.source_id),

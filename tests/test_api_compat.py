@@ -45,28 +45,33 @@ def test_update_replaces_the_sentence_and_keeps_history(memory, clock):
     real_apply = memory.store.apply
     memory.store.apply = lambda batch: (applied.append(batch), real_apply(batch))[1]
 
-    out = memory.update(old["id"], "Ana lives in Lisbon, in Alfama.")
+    out = memory.update(old["id"], "User lives in Lisbon, in Alfama.")
 
-    assert set(out) == {"message", "id"} and out["id"] != old["id"]
+    assert out["id"] == old["id"] and out["event"] == "UPDATE"  # the memory keeps its id
     [batch] = applied  # one transaction
-    assert [f.id for f in batch.facts] == [out["id"]]
-    assert [i.fact_id for i in batch.invalidations] == [old["id"]]
+    assert [f.id for f in batch.facts] == [out["fact_id"]]
+    assert [i.fact_id for i in batch.invalidations] == [old["fact_id"]]
     [new] = memory.get_all(user_id="ana")["results"]
-    assert new["id"] == out["id"]
-    assert new["memory"] == "Ana lives in Lisbon, in Alfama."
+    assert (new["id"], new["fact_id"]) == (old["id"], out["fact_id"])
+    assert new["memory"] == "User lives in Lisbon, in Alfama."
     triple = ("source", "source_id", "relation", "target", "target_id", "episodes", "user_id")
     assert {k: new[k] for k in triple} == {k: old[k] for k in triple}
     assert new["valid_at"] == now and new["invalid_at"] is None and new["current"]
-    ended = memory.get(old["id"])
-    assert ended["invalid_at"] == ended["expired_at"] == now
-    assert ended["invalidated_by"] == new["id"] and not ended["current"]
-    assert ended["memory"] == old["memory"]  # what it said is kept
-    assert [v["id"] for v in memory.history(old["id"])] == [old["id"], new["id"]]
-    assert [v["id"] for v in memory.history(new["id"])] == [old["id"], new["id"]]
+    assert memory.get(old["id"])["fact_id"] == out["fact_id"]
+    [ended] = memory.store.get_facts("u:ana", [old["fact_id"]])
+    assert ended.invalid_at == ended.expired_at == clock.now
+    assert ended.invalidated_by == out["fact_id"] and not ended.is_current
+    assert ended.fact == old["memory"]  # what it said is kept
+    log = memory.history(old["id"])
+    assert [(v["event"], v["old_memory"], v["new_memory"]) for v in log] == [
+        ("ADD", None, old["memory"]),
+        ("UPDATE", old["memory"], "User lives in Lisbon, in Alfama."),
+    ]
+    assert memory.history(out["fact_id"]) == log  # a version's id names its memory
     # The new sentence is embedded: the fact vector search finds it first.
     vector = memory.embedder.embed_one("Ana lives in Lisbon, in Alfama.")
     [(top, _)] = memory.store.search_facts_vector(Scope(user_id="ana"), vector, 1)
-    assert top.id == new["id"]
+    assert top.id == new["fact_id"]
 
 
 @pytest.mark.parametrize(
@@ -100,7 +105,7 @@ def test_update_of_an_ended_fact_is_refused(memory):
     ]
     before = memory.get_all(user_id="ana", include_history=True)
     with pytest.raises(InputError, match="no longer current"):
-        memory.update(paris["id"], "Ana lived in Paris.")
+        memory.update(paris["id"], "User lived in Paris.")
     assert memory.get_all(user_id="ana", include_history=True) == before
 
 
@@ -140,7 +145,7 @@ def test_get_all_accepts_mem0_filters(memory):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"filters": {"user_id": "u", "category": "x"}}, InputError, "category"),
+        ({"filters": {"user_id": "u", "category'x": "x"}}, InputError, "category"),
         ({"filters": {"user_id": "u", "AND": []}}, InputError, "AND"),
         ({"user_id": "u", "filters": {"user_id": "other"}}, InputError, "user_id"),
         ({"user_id": "u", "agent_id": "a", "filters": {"agent_id": "b"}}, InputError, "agent_id"),

@@ -56,6 +56,6 @@ def test_mem0_chat_loop_with_import_changed(clock):
 
     facts = memory.get_all(user_id="alex")["results"]
     assert [(f["source"], f["relation"], f["target"]) for f in facts] == [
-        ("alex", "LIVES_IN", "Lisbon")
+        ("User", "LIVES_IN", "Lisbon")
     ]
     assert memory.get_all(user_id="sam")["results"] == []

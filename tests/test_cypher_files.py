@@ -188,6 +188,9 @@ def test_statements_confine_data_reads_to_a_partition(name):
     cross_partition = {
         "read/ping",
         "read/locate_fact",  # finds the partition of a fact id
+        "read/locate_memory",  # finds the partition of a memory id (Mem0's get(memory_id))
+        "read/locate_episode",  # finds the partition of a message id (get/delete by it)
+        "write/backfill_memory_ids",  # one-time migration of every partition's older facts
         "read/pending_episodes",  # all partitions when $partition is null
         "write/add_episodes",  # rows carry their own partition
         "write/reset_batch",  # removes everything

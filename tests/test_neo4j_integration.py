@@ -125,6 +125,13 @@ SAMPLE = {
     "dims": DIMS,
     "by_source": [{"entity_id": "x", "relation": "KNOWS", "target_id": None}],
     "by_target": [{"entity_id": "x", "relation": "KNOWS"}],
+    "memory_id": "x",
+    "fact_ids": ["x"],
+    "facts": True,
+    "raw_only": False,
+    "clauses": [[{"prop": "m.x", "negate": False, "exists": False, "eq": "x", "ne": None,
+                  "gt": None, "gte": None, "lt": None, "lte": None, "in": None, "nin": None,
+                  "contains": None, "icontains": None}]],
     # Browser queries
     "entity_id": "x",
     "fact_id": "x",

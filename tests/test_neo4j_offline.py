@@ -321,6 +321,7 @@ def test_apply_is_one_transaction_whatever_the_batch_size(store, driver):
     assert [name for _, name in small] == [
         "write/upsert_entities",
         "write/create_facts",
+        "write/set_fact_memory_ids",
         "write/update_facts",
         "write/add_mentions",
         "write/mark_episodes_processed",
@@ -808,6 +809,7 @@ def test_setup_on_a_complete_schema_changes_nothing(driver):
         "graphmem_episode_status",
         "graphmem_episode_content",
         "graphmem_entity_name",
+        "graphmem_fact_ref_memory",
     ]
     vector = {"indexConfig": {"vector.dimensions": 4}}
     driver.responses["schema/show_indexes"] = [

@@ -172,7 +172,7 @@ CALL (found) {
   RETURN collect({
     fact: r {
       .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
     },
     relation: type(r),
     source_id: a.id,

@@ -8,7 +8,7 @@ MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity)
 WHERE r.id = ref.id AND r.partition = $partition
 RETURN r {
   .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
 } AS fact,
   type(r) AS relation, a.id AS source_id, a.name AS source, b.id AS target_id, b.name AS target,
   CASE WHEN $with_embeddings THEN r.embedding ELSE null END AS embedding

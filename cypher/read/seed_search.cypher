@@ -39,7 +39,7 @@ CALL () {
   RETURN collect({
     fact: r {
       .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
     },
     relation: type(r), source_id: a.id, source: a.name, target_id: b.id, target: b.name,
     score: score
@@ -75,7 +75,7 @@ CALL () {
   RETURN collect({
     fact: r {
       .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json
+      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
     },
     relation: type(r), source_id: a.id, source: a.name, target_id: b.id, target: b.name,
     score: score

@@ -179,6 +179,7 @@ class UpdatePipeline:
                 invalid_at=invalid_at,
                 created_at=now,
                 episodes=[episode.id],
+                metadata=dict(episode.metadata),  # what the add was given, kept on its facts
             )
             candidates.append(
                 Candidate(

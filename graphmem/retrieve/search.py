@@ -17,7 +17,7 @@ import numpy as np
 from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
 from graphmem.models import Edge, Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
-from graphmem.normalize import normalize_key
+from graphmem.normalize import normalize_key, stand_in
 from graphmem.retrieve.context import TOKEN_APPROXIMATION, build_context
 from graphmem.retrieve.lexical import lexical_query
 from graphmem.retrieve.linking import fact_terms, near_k, query_keys, query_terms, rank_links
@@ -352,7 +352,7 @@ def _to_hit(c: _Candidate) -> Hit:
     if c.fact is None:
         ep = c.episode
         assert ep is not None
-        speaker = ep.name or ep.role
+        speaker = ep.name or stand_in(ep.role)
         when = ep.reference_time.date().isoformat()
         return Hit(
             id=ep.id,
@@ -369,6 +369,7 @@ def _to_hit(c: _Candidate) -> Hit:
             run_id=ep.run_id,
             current=True,
             why=c.sources,
+            metadata=dict(ep.metadata),
         )
     f = c.fact
     path = c.reached.path if c.reached else []
@@ -393,4 +394,6 @@ def _to_hit(c: _Candidate) -> Hit:
         run_id=f.run_id,
         current=f.is_current,
         why=c.sources,
+        memory_id=f.memory_id,
+        metadata=dict(f.metadata),
     )

@@ -23,7 +23,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from graphmem.errors import StoreError
 from graphmem.models import Edge, Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
+from graphmem.store.metadata_filter import Clauses
 
 
 @dataclass
@@ -320,6 +322,59 @@ class GraphStore(ABC):
         A scope naming only its partition key is not narrowed: Scope(user_id=u), or without a
         user Scope(agent_id=a) or Scope(run_id=r). Scope(user_id=u, agent_id=a) is narrowed:
         it removes the facts and episodes stored with agent a; the shared entities stay."""
+
+    # -- memories (stable ids), metadata filters, forgetting --------------------------------
+    # Additive to the contract: a store that predates them gets working defaults where the
+    # older primitives allow, and a StoreError naming the method where they do not.
+    def locate_memory(self, memory_id: str) -> str | None:
+        """The partition holding a memory id (the stable id shared by a memory's versions,
+        Fact.memory_id), or None. Memory ids are unique store-wide, as fact ids are."""
+        return self.locate_fact(memory_id)
+
+    def locate_episode(self, episode_id: str) -> str | None:
+        """The partition holding a message (episode) id, or None; the first found when the
+        id is used in several partitions (episode ids are random uuids: they are not)."""
+        return None
+
+    def memory_versions(self, partition: str, memory_id: str) -> list[Fact]:
+        """Every fact (version) of one memory, current or not, ordered by (created_at, id)."""
+        found = self.get_facts(partition, [memory_id])
+        return [f for f in found if f.memory_id == memory_id]
+
+    def list_memories(
+        self,
+        scope: Scope,
+        *,
+        limit: int,
+        include_invalid: bool = False,
+        metadata: Clauses | None = None,
+    ) -> list[Fact]:
+        """The newest `limit` facts in scope (by created_at, then id, both descending),
+        current only unless include_invalid, that satisfy the metadata filter (see
+        graphmem.store.metadata_filter), evaluated before the limit."""
+        raise StoreError(f"{type(self).__name__} does not implement list_memories")
+
+    def list_raw_episodes(
+        self, scope: Scope, *, limit: int, metadata: Clauses | None = None
+    ) -> list[Episode]:
+        """The newest `limit` episodes stored with infer=False (Mem0 keeps such raw text as
+        a memory), newest first, satisfying the metadata filter."""
+        raise StoreError(f"{type(self).__name__} does not implement list_raw_episodes")
+
+    def metadata_matches(self, scope: Scope, metadata: Clauses) -> tuple[set[str], set[str]]:
+        """Ids of the facts and of the episodes in scope whose metadata satisfies the filter."""
+        raise StoreError(f"{type(self).__name__} does not implement metadata_matches")
+
+    def purge(
+        self, partition: str, fact_ids: Sequence[str], episode_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """Forget for good, in one transaction: the facts and the episodes named, with their
+        vectors, full-text entries, provenance and mentions; facts left resting on a removed
+        episode lose it from their provenance; then every entity the removed facts or
+        episodes touched that no fact and no mention holds any more. Returns
+        {"facts", "episodes", "entities"} removed. (Which ids to name is policy: see
+        graphmem.forget.)"""
+        raise StoreError(f"{type(self).__name__} does not implement purge")
 
     @abstractmethod
     def reset(self) -> None:

@@ -73,6 +73,7 @@ from graphmem.models import (
 from graphmem.normalize import is_valid_relation, is_valid_type, normalize_key
 from graphmem.store import cypher_loader
 from graphmem.store.base import GraphStore, SeedHits, detection_probes
+from graphmem.store.metadata_filter import Clauses, neo4j_param, neo4j_properties
 from graphmem.text import MAX_QUERY_TERMS, fts_query_terms, fts_terms
 
 #: Labels with a meaning of their own: an entity type with one of these names keeps only
@@ -98,6 +99,7 @@ BASE_SCHEMA = {
     "graphmem_episode_status": "schema/index_episode_status",
     "graphmem_episode_content": "schema/fulltext_episode_content",
     "graphmem_entity_name": "schema/fulltext_entity_name",
+    "graphmem_fact_ref_memory": "schema/index_fact_ref_memory",
 }
 #: index name -> (create statement, drop statement)
 VECTOR_INDEXES = {
@@ -312,6 +314,7 @@ def _fact(row: dict[str, Any]) -> Fact:
         confidence=1.0 if confidence is None else float(confidence),
         invalidated_by=f.get("invalidated_by"),
         metadata=_json_loads(f.get("metadata_json")),
+        memory_id=f.get("memory_id") or "",  # facts written before memory ids: their own
     )
 
 
@@ -545,6 +548,8 @@ class Neo4jStore(GraphStore):
                 self._schema(statement)
             if missing:
                 self._schema("schema/await_indexes", {"timeout": self._index_timeout})
+            if "graphmem_fact_ref_memory" not in existing:  # a store older than memory ids
+                self._backfill_memory_ids()
             self._base_ready = True
 
     def _close_driver(self) -> None:
@@ -633,6 +638,16 @@ class Neo4jStore(GraphStore):
             self._schema("schema/await_indexes", {"timeout": self._index_timeout})
         self._dims = dims
 
+    def _backfill_memory_ids(self) -> None:
+        """Facts stored before memory ids become their own memories (a no-op once done)."""
+        while True:
+            result = self._write(
+                "giving older facts memory ids",
+                [("write/backfill_memory_ids", {"batch": 5000}, None)],
+            )
+            if not result[0] or not result[0][0]["updated"]:
+                return
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -678,7 +693,10 @@ class Neo4jStore(GraphStore):
                 raise StoreError("an episode id is already used in another partition")
 
         self._ensure_base_schema()
-        self._write("storing episodes", [("write/add_episodes", {"rows": rows}, check)])
+        steps: list[tuple[str, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]]
+        steps = [("write/add_episodes", {"rows": rows}, check)]
+        steps += _episode_metadata_steps(episodes)
+        self._write("storing episodes", steps)
 
     def get_episodes(self, partition: str, ids: Sequence[str]) -> list[Episode]:
         ids = _unique(ids)
@@ -1111,6 +1129,8 @@ class Neo4jStore(GraphStore):
                 "invalidated_by": fact.invalidated_by,
                 "metadata_json": _json_dumps(fact.metadata),
                 "terms": text_terms(fact.fact),
+                "memory_id": fact.memory_id,
+                **neo4j_properties(fact.metadata),  # "m.<key>": for metadata filters
             },
         }
 
@@ -1164,6 +1184,8 @@ class Neo4jStore(GraphStore):
                     ),
                 )
             )
+        if fact_rows:
+            steps.append(_memory_ids_step(partition, batch))
         if invalidations or merges:
             steps.append(
                 (
@@ -1236,6 +1258,73 @@ class Neo4jStore(GraphStore):
             if not result[0] or not result[0][0]["deleted"]:
                 return
 
+    # -- memories (stable ids), metadata filters, forgetting -----------------------------------
+    def locate_memory(self, memory_id: str) -> str | None:
+        rows = self._read("read/locate_memory", {"memory_id": memory_id}, "locating a memory")
+        return rows[0]["partition"] if rows else None
+
+    def locate_episode(self, episode_id: str) -> str | None:
+        rows = self._read("read/locate_episode", {"id": episode_id}, "locating a message")
+        return rows[0]["partition"] if rows else None
+
+    def memory_versions(self, partition: str, memory_id: str) -> list[Fact]:
+        params = {"partition": partition, "memory_id": memory_id}
+        return [_fact(r) for r in self._read("read/memory_versions", params, "reading a memory")]
+
+    def _filtered_ids(
+        self, scope: Scope, kind: str, clauses: Clauses | None, *, limit: int | None = None,
+        include_invalid: bool = False,
+    ) -> list[str]:
+        params = {
+            "partition": scope.partition,
+            "agent_id": scope.agent_id,
+            "run_id": scope.run_id,
+            "facts": kind == "facts",
+            "raw_only": kind == "raw",
+            "include_invalid": bool(include_invalid),
+            "limit": NO_LIMIT if limit is None else int(limit),
+            "clauses": neo4j_param(clauses),
+        }
+        rows = self._read("read/filter_by_metadata", params, "filtering by metadata")
+        return [r["id"] for r in rows]
+
+    def list_memories(
+        self,
+        scope: Scope,
+        *,
+        limit: int,
+        include_invalid: bool = False,
+        metadata: Clauses | None = None,
+    ) -> list[Fact]:
+        ids = self._filtered_ids(
+            scope, "facts", metadata, limit=limit, include_invalid=include_invalid
+        )
+        return self.get_facts(scope.partition, ids)
+
+    def list_raw_episodes(
+        self, scope: Scope, *, limit: int, metadata: Clauses | None = None
+    ) -> list[Episode]:
+        ids = self._filtered_ids(scope, "raw", metadata, limit=limit)
+        return self.get_episodes(scope.partition, ids)
+
+    def metadata_matches(self, scope: Scope, metadata: Clauses) -> tuple[set[str], set[str]]:
+        return (
+            set(self._filtered_ids(scope, "facts", metadata, include_invalid=True)),
+            set(self._filtered_ids(scope, "episodes", metadata)),
+        )
+
+    def purge(
+        self, partition: str, fact_ids: Sequence[str], episode_ids: Sequence[str]
+    ) -> dict[str, int]:
+        params = {
+            "partition": partition,
+            "fact_ids": _unique(fact_ids),
+            "episode_ids": _unique(episode_ids),
+        }
+        result = self._write("forgetting", [("write/purge", params, None)])
+        row = result[0][0] if result and result[0] else {}
+        return {k: int(row.get(k) or 0) for k in ("facts", "episodes", "entities")}
+
     def counts(self, partition: str) -> dict[str, int]:
         rows = self._read("read/counts", {"partition": partition}, "counting")
         row = rows[0] if rows else {}
@@ -1243,6 +1332,32 @@ class Neo4jStore(GraphStore):
             key: int(row.get(key) or 0)
             for key in ("entities", "facts", "current_facts", "episodes")
         }
+
+
+NO_LIMIT = 2**62  # LIMIT for "every match" (Cypher's LIMIT needs a number)
+
+
+def _memory_ids_step(
+    partition: str, batch: WriteBatch
+) -> tuple[str, dict[str, Any], None]:
+    """The step recording new facts' memory ids on their registry nodes."""
+    rows = [{"id": f.id, "memory_id": f.memory_id} for f in batch.facts]
+    return ("write/set_fact_memory_ids", {"partition": partition, "rows": rows}, None)
+
+
+def _episode_metadata_steps(
+    episodes: Sequence[Episode],
+) -> list[tuple[str, dict[str, Any], None]]:
+    """Steps setting the new episodes' scalar metadata as "m.<key>" properties, per partition."""
+    by_partition: dict[str, list[dict[str, Any]]] = {}
+    for ep in episodes:
+        props = neo4j_properties(ep.metadata)
+        if props:
+            by_partition.setdefault(ep.partition, []).append({"id": ep.id, "props": props})
+    return [
+        ("write/set_episode_metadata", {"partition": p, "rows": rows}, None)
+        for p, rows in sorted(by_partition.items())
+    ]
 
 
 def _expect(column: str, expected: int, reason: str) -> Callable[[list[dict[str, Any]]], None]:

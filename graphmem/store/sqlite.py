@@ -76,6 +76,7 @@ from graphmem.errors import ConflictError, StoreError
 from graphmem.models import Edge, Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
 from graphmem.normalize import normalize_key, to_utc
 from graphmem.store.base import GraphStore, SeedHits, detection_probes
+from graphmem.store.metadata_filter import Clauses, sqlite_lower, sqlite_where
 from graphmem.text import fts_query_terms, fts_terms
 
 T = TypeVar("T")
@@ -123,7 +124,7 @@ _SCHEMA = (
         embedding BLOB,
         valid_at TEXT, invalid_at TEXT, created_at TEXT NOT NULL, expired_at TEXT,
         episodes TEXT NOT NULL, confidence REAL NOT NULL, invalidated_by TEXT,
-        metadata TEXT NOT NULL,
+        metadata TEXT NOT NULL, memory_id TEXT,
         current INTEGER GENERATED ALWAYS AS (invalid_at IS NULL AND expired_at IS NULL) VIRTUAL,
         UNIQUE (id))""",
     # Covering indexes for expansion: a hop reads (source, target, id, created_at, current) of
@@ -167,7 +168,7 @@ _ENTITY_FIELDS = (
 _FACT_FIELDS = (
     "seq", "partition", "id", "user_id", "agent_id", "run_id", "source_id", "source",
     "relation", "target_id", "target", "fact", "valid_at", "invalid_at", "created_at",
-    "expired_at", "episodes", "confidence", "invalidated_by", "metadata",
+    "expired_at", "episodes", "confidence", "invalidated_by", "metadata", "memory_id",
 )
 _TIME_FIELDS = ("reference_time", "created_at", "updated_at", "valid_at", "invalid_at",
                 "expired_at")
@@ -504,6 +505,7 @@ class SQLiteStore(GraphStore):
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
+        self._conn.create_function("gm_lower", 1, sqlite_lower, deterministic=True)
         self._pragmas(busy_timeout_ms, synchronous.upper())
         self._run(self._create_schema, write=True)
 
@@ -596,6 +598,7 @@ class SQLiteStore(GraphStore):
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA:
             conn.execute(statement)
+        _migrate_memory_ids(conn)
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             conn.execute(
@@ -1518,8 +1521,8 @@ class SQLiteStore(GraphStore):
                 """INSERT INTO facts (partition, id, user_id, agent_id, run_id, source_id,
                        source, relation, target_id, target, fact, embedding, valid_at,
                        invalid_at, created_at, expired_at, episodes, confidence,
-                       invalidated_by, metadata)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       invalidated_by, metadata, memory_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    RETURNING seq""",
                 (
                     partition, fact.id, fact.user_id, fact.agent_id, fact.run_id, fact.source_id,
@@ -1527,6 +1530,7 @@ class SQLiteStore(GraphStore):
                     _blob(fact.embedding), _ts(fact.valid_at), _ts(fact.invalid_at),
                     _ts(fact.created_at), _ts(fact.expired_at), _json(episodes),
                     float(fact.confidence), fact.invalidated_by, _json(fact.metadata),
+                    fact.memory_id,
                 ),
             ).fetchone()[0]
             conn.execute(
@@ -1646,6 +1650,191 @@ class SQLiteStore(GraphStore):
             self._run(write, write=True)
             self._forget()
 
+    # -- memories (stable ids), metadata filters, forgetting -------------------------------------
+    def locate_memory(self, memory_id: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT partition FROM facts WHERE memory_id = ? LIMIT 1", (memory_id,)
+            ).fetchone()
+            return row["partition"] if row else None
+
+        return self._run(read, write=False)
+
+    def locate_episode(self, episode_id: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT partition FROM episodes WHERE id = ? ORDER BY partition LIMIT 1",
+                (episode_id,),
+            ).fetchone()
+            return row["partition"] if row else None
+
+        return self._run(read, write=False)
+
+    def memory_versions(self, partition: str, memory_id: str) -> list[Fact]:
+        def read(conn: sqlite3.Connection) -> list[Fact]:
+            rows = conn.execute(
+                f"""SELECT {_cols(_FACT_FIELDS)} FROM facts
+                    WHERE partition = ? AND memory_id = ? ORDER BY created_at, id""",
+                (partition, memory_id),
+            ).fetchall()
+            return [self._fact(r) for r in rows]
+
+        return self._run(read, write=False)
+
+    def list_memories(
+        self,
+        scope: Scope,
+        *,
+        limit: int,
+        include_invalid: bool = False,
+        metadata: Clauses | None = None,
+    ) -> list[Fact]:
+        current = "" if include_invalid else " AND current"
+        return self._newest(FACTS, scope, current, metadata, limit)
+
+    def list_raw_episodes(
+        self, scope: Scope, *, limit: int, metadata: Clauses | None = None
+    ) -> list[Episode]:
+        return self._newest(EPISODES, scope, " AND infer = 0", metadata, limit)
+
+    def _newest(
+        self, kind: str, scope: Scope, extra: str, metadata: Clauses | None, limit: int
+    ) -> list[Any]:
+        """The newest `limit` rows of a kind in scope passing `extra` SQL (a fixed fragment)
+        and the metadata filter, by (created_at, id) descending."""
+        fields, build = (
+            (_FACT_FIELDS, self._fact) if kind == FACTS else (_EPISODE_FIELDS, self._episode)
+        )
+        where, params = self._narrowing(scope)
+        where += extra
+        if metadata:
+            sql, values = sqlite_where(metadata, "metadata")
+            where += " AND " + sql
+            params += values
+
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            rows = conn.execute(
+                f"""SELECT {_cols(fields)} FROM {kind} WHERE {where}
+                    ORDER BY created_at DESC, id DESC LIMIT ?""",
+                [*params, limit],
+            ).fetchall()
+            return [build(r) for r in rows]
+
+        return self._run(read, write=False)
+
+    def metadata_matches(self, scope: Scope, metadata: Clauses) -> tuple[set[str], set[str]]:
+        where, params = self._narrowing(scope)
+        sql, values = sqlite_where(metadata, "metadata")
+
+        def read(conn: sqlite3.Connection) -> tuple[set[str], set[str]]:
+            facts = conn.execute(
+                f"SELECT id FROM facts WHERE {where} AND {sql}", [*params, *values]
+            ).fetchall()
+            episodes = conn.execute(
+                f"SELECT id FROM episodes WHERE {where} AND {sql}", [*params, *values]
+            ).fetchall()
+            return {r[0] for r in facts}, {r[0] for r in episodes}
+
+        return self._run(read, write=False)
+
+    def purge(
+        self, partition: str, fact_ids: Sequence[str], episode_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """GraphStore.purge: facts and episodes with their full-text rows, provenance and
+        mention rows, and vectors (the cached indexes are rebuilt); then the entities they
+        touched that no fact and no mention holds any more."""
+
+        def write(conn: sqlite3.Connection) -> dict[str, int]:
+            facts, episodes = _ids(fact_ids), _ids(episode_ids)
+            touched = {
+                r[0]
+                for r in conn.execute(
+                    f"""SELECT source_id FROM facts WHERE partition = ? AND id {_IN_JSON}
+                        UNION SELECT target_id FROM facts WHERE partition = ? AND id {_IN_JSON}
+                        UNION SELECT entity_id FROM mentions
+                          WHERE partition = ? AND episode_id {_IN_JSON}""",
+                    (partition, facts, partition, facts, partition, episodes),
+                )
+            }
+            conn.execute(
+                f"""DELETE FROM facts_fts WHERE rowid IN
+                    (SELECT seq FROM facts WHERE partition = ? AND id {_IN_JSON})""",
+                (partition, facts),
+            )
+            conn.execute(
+                f"DELETE FROM fact_episodes WHERE partition = ? AND fact_id {_IN_JSON}",
+                (partition, facts),
+            )
+            removed_facts = conn.execute(
+                f"DELETE FROM facts WHERE partition = ? AND id {_IN_JSON}", (partition, facts)
+            ).rowcount
+            # Facts that rested on a removed message as well as on others lose that link.
+            for row in conn.execute(
+                f"""SELECT DISTINCT fact_id FROM fact_episodes
+                    WHERE partition = ? AND episode_id {_IN_JSON}""",
+                (partition, episodes),
+            ).fetchall():
+                kept = conn.execute(
+                    "SELECT episodes FROM facts WHERE partition = ? AND id = ?",
+                    (partition, row[0]),
+                ).fetchone()
+                if kept is not None:
+                    left = [e for e in json.loads(kept[0]) if e not in set(episode_ids)]
+                    conn.execute(
+                        "UPDATE facts SET episodes = ? WHERE partition = ? AND id = ?",
+                        (_json(left), partition, row[0]),
+                    )
+            conn.execute(
+                f"DELETE FROM fact_episodes WHERE partition = ? AND episode_id {_IN_JSON}",
+                (partition, episodes),
+            )
+            conn.execute(
+                f"DELETE FROM mentions WHERE partition = ? AND episode_id {_IN_JSON}",
+                (partition, episodes),
+            )
+            conn.execute(
+                f"""DELETE FROM episodes_fts WHERE rowid IN
+                    (SELECT seq FROM episodes WHERE partition = ? AND id {_IN_JSON})""",
+                (partition, episodes),
+            )
+            removed_episodes = conn.execute(
+                f"DELETE FROM episodes WHERE partition = ? AND id {_IN_JSON}",
+                (partition, episodes),
+            ).rowcount
+            orphans = [
+                r[0]
+                for r in conn.execute(
+                    f"""SELECT id FROM entities e WHERE partition = ? AND id {_IN_JSON}
+                        AND NOT EXISTS (SELECT 1 FROM facts f
+                              WHERE f.partition = e.partition AND f.source_id = e.id)
+                        AND NOT EXISTS (SELECT 1 FROM facts f
+                              WHERE f.partition = e.partition AND f.target_id = e.id)
+                        AND NOT EXISTS (SELECT 1 FROM mentions m
+                              WHERE m.partition = e.partition AND m.entity_id = e.id)""",
+                    (partition, _ids(sorted(touched))),
+                )
+            ]
+            conn.execute(
+                f"DELETE FROM entity_keys WHERE partition = ? AND entity_id {_IN_JSON}",
+                (partition, _ids(orphans)),
+            )
+            conn.execute(
+                f"DELETE FROM entities WHERE partition = ? AND id {_IN_JSON}",
+                (partition, _ids(orphans)),
+            )
+            for kind in (*_KINDS, WRITES):
+                self._bump(conn, partition, kind)
+            return {
+                "facts": removed_facts,
+                "episodes": removed_episodes,
+                "entities": len(orphans),
+            }
+
+        with self._lock:
+            removed = self._run(write, write=True)
+            self._forget(partition)
+        return removed
+
     def counts(self, partition: str) -> dict[str, int]:
         def read(conn: sqlite3.Connection) -> dict[str, int]:
             row = conn.execute(
@@ -1660,6 +1849,25 @@ class SQLiteStore(GraphStore):
             return {key: int(row[key]) for key in _COUNT_KEYS}
 
         return self._run(read, write=False)
+
+
+def _migrate_memory_ids(conn: sqlite3.Connection) -> None:
+    """Files written before memory ids: add the column; every existing fact is its own memory
+    (memory_id = id). Idempotent, in the schema transaction."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(facts)")}
+    if "memory_id" not in columns:
+        conn.execute("ALTER TABLE facts ADD COLUMN memory_id TEXT")
+    conn.execute("UPDATE facts SET memory_id = id WHERE memory_id IS NULL")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS facts_by_memory ON facts (partition, memory_id, created_at)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS facts_by_memory_id ON facts (memory_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS episodes_by_id ON episodes (id)")
+    # get_all's raw (infer=False) messages, newest first, without scanning every message.
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS episodes_raw ON episodes (partition, created_at, id) "
+        "WHERE infer = 0"
+    )
 
 
 def _follow(vias: Sequence[str], fanout: int, similarity: np.ndarray | None) -> np.ndarray:

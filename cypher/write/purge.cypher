@@ -1,0 +1,40 @@
+// Forget for good (graphmem.forget has the rule; GraphStore.purge the contract): the facts
+// $fact_ids with their registry nodes, the episodes $episode_ids (DETACH: their mentions go
+// with them; their vector and full-text entries with the node), the removed episodes' ids
+// dropped from the provenance of facts that stay, then the entities the removed facts or
+// episodes touched that no fact and no mention holds any more.
+// Parameters: $partition, $fact_ids (LIST<STRING>), $episode_ids (LIST<STRING>).
+CALL () {
+  MATCH (ref:FactRef)
+  WHERE ref.id IN $fact_ids AND ref.partition = $partition
+  MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity)
+  WHERE r.id = ref.id AND r.partition = $partition
+  WITH ref, r, [a.id, b.id] AS ends
+  DELETE r, ref
+  RETURN count(r) AS facts, collect(ends) AS fact_ends
+}
+CALL () {
+  MATCH (ep:Episode)
+  WHERE ep.id IN $episode_ids AND ep.partition = $partition
+  OPTIONAL MATCH (ep)-[:MENTIONS]->(e:Entity)
+  WITH ep, collect(e.id) AS mentioned
+  DETACH DELETE ep
+  RETURN count(ep) AS episodes, collect(mentioned) AS mention_ends
+}
+CALL () {
+  MATCH (:Entity {partition: $partition})-[r]->(:Entity)
+  WHERE r.partition = $partition AND size($episode_ids) > 0
+    AND any(x IN coalesce(r.episodes, []) WHERE x IN $episode_ids)
+  SET r.episodes = [x IN r.episodes WHERE NOT x IN $episode_ids]
+  RETURN count(r) AS relinked
+}
+WITH facts, episodes,
+     reduce(ids = [], pair IN fact_ends + mention_ends | ids + pair) AS touched
+CALL (touched) {
+  MATCH (e:Entity)
+  WHERE e.id IN touched AND e.partition = $partition
+    AND NOT (e)--()
+  DELETE e
+  RETURN count(e) AS entities
+}
+RETURN facts, episodes, entities
