@@ -55,10 +55,11 @@ def store():
     s.close()
 
 
-def _run(store: Neo4jStore, query: str, **params):
-    """Ad-hoc verification queries (tests only; the store itself runs cypher/ files)."""
+def _run(store: Neo4jStore, cypher: str, /, **params):
+    """Ad-hoc verification queries (tests only; the store itself runs cypher/ files). The
+    statement is positional-only, so a statement parameter may be called `query` too."""
     with store._session() as session:  # noqa: SLF001 - test access to the same driver
-        return session.run(query, params).data()
+        return session.run(cypher, params).data()
 
 
 def _entity(scope: Scope, name: str, type: str = "Person", i: int = 0) -> Entity:
@@ -165,6 +166,32 @@ def test_the_graph_reads_like_the_facts(store):
     )
     [row] = _run(store, "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels", id=ana.id)
     assert sorted(row["labels"]) == ["Engineer", "Entity"]
+
+
+def test_each_fact_of_a_batch_keeps_its_own_relationship_type(store):
+    """Neo4j 5.26.0 reuses the first dynamic relationship type of an UNWIND for every row
+    (and cached plan): the store writes each type literally, so every fact keeps its own."""
+    alice = Scope(user_id="alice")
+    ana, acme = _entity(alice, "Ana", i=0), _entity(alice, "Acme", "Organization", i=1)
+    lisbon = _entity(alice, "Lisbon", "Place", i=2)
+    for round_ in range(2):  # the second batch runs on cached plans
+        facts = [
+            _fact(alice, ana, "WORKS_AT", acme),
+            _fact(alice, ana, "LIVES_IN", lisbon),
+            _fact(alice, acme, "LOCATED_IN", lisbon),
+            _fact(alice, ana, "WORKS_AT", acme),
+        ]
+        store.apply(
+            WriteBatch(partition=alice.partition, entities=[ana, acme, lisbon], facts=facts)
+        )
+        got = {f.id: f.relation for f in store.get_facts(alice.partition, [f.id for f in facts])}
+        assert got == {f.id: f.relation for f in facts}, round_
+    rows = _run(
+        store,
+        "MATCH (:Entity {partition: $p})-[r]->(:Entity) RETURN type(r) AS t, count(*) AS n",
+        p=alice.partition,
+    )
+    assert {r["t"]: r["n"] for r in rows} == {"WORKS_AT": 4, "LIVES_IN": 2, "LOCATED_IN": 2}
 
 
 def test_odd_identifiers_stay_inert(store):

@@ -3,8 +3,9 @@
 What this proves here (the real-server behaviour is covered by tests/contract and
 tests/test_neo4j_integration.py when NEO4J_URI is set):
 - a hostile relation name or entity type from an extractor can't change a query's meaning:
-  invalid identifiers are refused before anything is sent, and a valid one travels only as a
-  parameter value (the statement text is byte-identical for any relation or type);
+  invalid identifiers are refused before anything is sent; a valid entity type travels only
+  as a parameter value, and a valid relation type fills only the backticked placeholder of
+  the fact-writing template (one statement per type: Neo4j 5.26.0 reuses a dynamic type);
 - every $parameter a statement uses is supplied;
 - apply() is one write transaction with a fixed number of statements, whatever the batch size;
   each search is one read transaction with one statement;
@@ -44,6 +45,24 @@ T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 ALICE = Scope(user_id="alice")
 SEED_LISTS = ("facts_vector", "facts_text", "episodes_vector", "episodes_text")
 NAME_OF = {cypher_loader.load(n): n for n in cypher_loader.names()}
+# Templates (relationship types written literally): the text with any filled placeholder.
+TEMPLATES = {
+    n: re.compile(
+        re.escape(cypher_loader.load(n)).replace(
+            re.escape("`__RELATION__`"), "`[A-Z][A-Z0-9_]{0,63}`"
+        )
+    )
+    for n in cypher_loader.names()
+    if cypher_loader.placeholders(n)
+}
+
+
+def name_of(query: str) -> str:
+    """The statement name of a query text the store sent (templates once filled)."""
+    if query in NAME_OF:
+        return NAME_OF[query]
+    return next((n for n, t in TEMPLATES.items() if t.fullmatch(query)), "<unknown statement>")
+
 
 HOSTILE_RELATIONS = [
     "KNOWS]->(x) DETACH DELETE x //",
@@ -82,7 +101,7 @@ class FakeTx:
 
     def run(self, query: str, parameters: dict[str, Any] | None = None, **kw: Any) -> FakeResult:
         params = dict(parameters or {}, **kw)
-        name = NAME_OF.get(query, "<unknown statement>")
+        name = name_of(query)
         self.driver.runs.append((self.mode, name, query, params))
         if self.driver.fail is not None:
             raise self.driver.fail
@@ -243,7 +262,8 @@ def test_a_hostile_entity_type_is_refused_before_anything_is_sent(store, driver,
 @pytest.mark.parametrize("raw", HOSTILE_RELATIONS[:5])
 def test_a_normalised_hostile_relation_is_an_inert_parameter(store, driver, raw):
     """What the extractor layer sends after normalize_relation: a valid but odd identifier.
-    The statement text is the same as for a benign relation; the name is only a value."""
+    The statements are the same as for a benign relation except for the relationship type,
+    which appears only as the backticked identifier filling the template's placeholder."""
     ana, acme = entity("Ana"), entity("Acme", "Organization")
     relation = normalize_relation(raw)
     store.apply(
@@ -258,12 +278,16 @@ def test_a_normalised_hostile_relation_is_an_inert_parameter(store, driver, raw)
             partition=ALICE.partition, entities=[ana, acme], facts=[fact(ana, relation, acme)]
         )
     )
-    hostile = [(name, query) for _, name, query, _ in driver.runs]
-    assert hostile == benign  # byte-identical statements
-    for _, _, query, _ in driver.runs:
-        assert relation not in query and raw not in query
-    [create] = [p for _, n, _, p in driver.runs if n == "write/create_facts"]
-    assert create["rows"][0]["relation"] == relation
+    hostile = [
+        (name, query.replace(f"`{relation}`", "`WORKS_AT`")) for _, name, query, _ in driver.runs
+    ]
+    assert hostile == benign  # identical statements but for the validated type
+    for _, name, query, _ in driver.runs:
+        assert raw not in query or raw == relation
+        if name == "write/create_facts":
+            assert query == cypher_loader.render(name, RELATION=relation)
+        else:
+            assert relation not in query
 
 
 @pytest.mark.parametrize("raw", HOSTILE_TYPES[:3])
@@ -317,6 +341,7 @@ def test_apply_is_one_transaction_whatever_the_batch_size(store, driver):
     driver.clear()
     store.apply(_batch(200))
     assert driver.transactions == ["write"]
+    # One statement per relationship type (here one type), whatever the number of facts.
     assert [(mode, name) for mode, name, _, _ in driver.runs] == small
     assert [name for _, name in small] == [
         "write/upsert_entities",
@@ -937,3 +962,25 @@ def test_browse_query_refuses_a_bad_user_id():
 def test_cypher_string_literal_round_trips():
     for value in ["", "plain", "it's", 'say "hi"', "back\\slash", "\u2028", "😀"]:
         assert _unquote(cypher_string_literal(value)) == value
+
+
+def test_each_relationship_type_gets_its_own_statement_in_the_one_transaction(store, driver):
+    ana, acme, lisbon = entity("Ana"), entity("Acme", "Organization"), entity("Lisbon", "Place")
+    facts = [
+        fact(ana, "WORKS_AT", acme),
+        fact(ana, "LIVES_IN", lisbon),
+        fact(acme, "LOCATED_IN", lisbon),
+        fact(ana, "WORKS_AT", lisbon),
+    ]
+    store.apply(WriteBatch(partition=ALICE.partition, entities=[ana, acme, lisbon], facts=facts))
+    assert driver.transactions == ["write"]
+    creates = [(q, p) for _, n, q, p in driver.runs if n == "write/create_facts"]
+    assert [q for q, _ in creates] == [
+        cypher_loader.render("write/create_facts", RELATION=r)
+        for r in ("WORKS_AT", "LIVES_IN", "LOCATED_IN")
+    ]
+    assert [[row["props"]["id"] for row in p["rows"]] for _, p in creates] == [
+        [facts[0].id, facts[3].id],
+        [facts[1].id],
+        [facts[2].id],
+    ]

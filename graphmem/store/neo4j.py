@@ -7,8 +7,10 @@ Schema (what a person sees in Neo4j Browser):
   with Cypher's dynamic ``$(...)`` labels from a validated parameter value.
 - ``(a:Entity)-[:<RELATION> {id, partition, user_id, agent_id, run_id, fact, embedding,
   valid_at, invalid_at, created_at, expired_at, episodes, confidence, invalidated_by,
-  metadata_json, terms}]->(b:Entity)``: one typed relationship per fact, created with
-  dynamic relationship types, so the graph reads like the facts.
+  metadata_json, terms}]->(b:Entity)``: one typed relationship per fact, so the graph reads
+  like the facts. The type is validated (UPPER_SNAKE) and written literally into a template
+  statement, one statement per type in the add's transaction: Neo4j 5.26.0 reuses the first
+  dynamic relationship type of an UNWIND for every row (Neo4j issue 13597).
 - ``(:Episode {id, partition, user_id, agent_id, run_id, role, name, content,
   reference_time, created_at, status, error, infer, metadata_json, embedding})
   -[:MENTIONS]->(:Entity)``.
@@ -17,8 +19,9 @@ Schema (what a person sees in Neo4j Browser):
 
 Every statement is a named file under cypher/ (see graphmem.store.cypher_loader); this module
 holds no Cypher. Labels and relationship types are validated against the identifier patterns
-of graphmem.normalize and then passed as parameter values to ``$(...)``: no identifier or
-value is ever spliced into query text.
+of graphmem.normalize; labels are then passed as parameter values to ``$(...)``, relationship
+types fill a template's backticked placeholder (cypher_loader.render). No value is ever
+spliced into query text.
 
 Design notes (the trade-offs are explained where the statements live, in cypher/):
 
@@ -115,6 +118,21 @@ _WORD = re.compile(r"\w+")
 # Characters Lucene's standard tokenizer (UAX#29) emits one by one: Han and hiragana.
 _IDEOGRAPHS = "\u3040-\u309f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _LUCENE_PIECE = re.compile(f"[{_IDEOGRAPHS}]|[^{_IDEOGRAPHS}]+")
+
+
+#: A statement: its name, or a template's name with the identifiers that fill it.
+Statement = str | tuple[str, dict[str, str]]
+#: One statement of a write transaction: statement, parameters, check of its rows.
+Step = tuple[Statement, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]
+
+
+def _statement(statement: Statement) -> str:
+    """The Cypher text of a named statement, or of a template filled with its validated
+    identifiers (cypher_loader.render)."""
+    if isinstance(statement, str):
+        return cypher_loader.load(statement)
+    name, identifiers = statement
+    return cypher_loader.render(name, **identifiers)
 
 
 # -- text, identifiers and values ---------------------------------------------------------
@@ -503,12 +521,12 @@ class Neo4jStore(GraphStore):
     def _write(
         self,
         action: str,
-        steps: Sequence[tuple[str, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]],
+        steps: Sequence[Step],
     ) -> list[list[dict[str, Any]]]:
         """Run named statements in ONE managed write transaction, in order. A check that
         raises rolls everything back; the driver retries the whole function on transient
         errors, so it must stay free of side effects."""
-        prepared = [(cypher_loader.load(name), params, check) for name, params, check in steps]
+        prepared = [(_statement(name), params, check) for name, params, check in steps]
 
         def work(tx: Any) -> list[list[dict[str, Any]]]:
             results = []
@@ -857,9 +875,7 @@ class Neo4jStore(GraphStore):
             return []
         params = {
             "partition": partition,
-            "by_source": [
-                {"entity_id": x, "relation": r, "target_id": t} for x, r, t in by_source
-            ],
+            "by_source": [{"entity_id": x, "relation": r, "target_id": t} for x, r, t in by_source],
             "by_target": [{"entity_id": x, "relation": r} for x, r in by_target],
             "with_embeddings": True,
         }
@@ -1137,7 +1153,7 @@ class Neo4jStore(GraphStore):
         ]
         episode_ids = _unique(batch.episode_ids)
 
-        steps: list[tuple[str, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]] = []
+        steps: list[Step] = []
         if entity_rows:
             steps.append(
                 (
@@ -1152,14 +1168,19 @@ class Neo4jStore(GraphStore):
                     ),
                 )
             )
-        if fact_rows:
+        # One statement per relationship type, the type written literally (see
+        # cypher/write/create_facts.cypher: 5.26.0 reuses a dynamic type for every row).
+        by_relation: dict[str, list[dict[str, Any]]] = {}
+        for row in fact_rows:
+            by_relation.setdefault(row.pop("relation"), []).append(row)
+        for relation, rows in by_relation.items():
             steps.append(
                 (
-                    "write/create_facts",
-                    {"partition": partition, "rows": fact_rows},
+                    ("write/create_facts", {"RELATION": relation}),
+                    {"partition": partition, "rows": rows},
                     _expect(
                         "created",
-                        len(fact_rows),
+                        len(rows),
                         "a fact's source or target entity does not exist in the partition",
                     ),
                 )
@@ -1219,7 +1240,7 @@ class Neo4jStore(GraphStore):
             "agent_id": None if whole else scope.agent_id,
             "run_id": None if whole else scope.run_id,
         }
-        steps: list[tuple[str, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]] = [
+        steps: list[Step] = [
             ("write/delete_scope_facts", params, None),
             ("write/delete_scope_episodes", params, None),
         ]
