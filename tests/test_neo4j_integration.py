@@ -256,3 +256,33 @@ def test_browse_query_runs(store):
     assert param_line == ":param partition => 'u:alice';"
     rows = _run(store, query, partition=alice.partition)
     assert any(r["r"] is not None for r in rows)
+
+
+def test_a_search_logs_no_warnings(store, caplog):
+    """A fresh database has never seen optional properties such as run_id; the server would
+    flag each as 'property key does not exist' (01N52) on every search. The store turns that
+    classification of notification off, so a user's log stays quiet."""
+    from tests.conftest import make_memory
+
+    memory = make_memory(
+        store={"provider": "neo4j", "uri": os.environ["NEO4J_URI"]}, embedder={"dims": DIMS}
+    )
+    try:
+        memory.add("I live in Lisbon and work at Acme.", user_id="alice")
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            hits = memory.search("where does alice work?", user_id="alice")
+            memory.search("where does alice work?", user_id="alice", agent_id="a", run_id="r")
+        assert hits["results"]
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+    finally:
+        memory.delete_all(user_id="alice")
+        memory.close()
+
+
+def test_missing_property_notifications_are_not_logged(store, caplog):
+    """The search above stays quiet on a fresh database too: a property the database has
+    never held (optional ones like run_id, before anything sets them) draws no warning."""
+    with caplog.at_level("WARNING"):
+        _run(store, "MATCH (e:Entity) WHERE e.graphmem_never_set_xyz = 1 RETURN e.id AS id")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []

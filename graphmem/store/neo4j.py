@@ -58,7 +58,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from neo4j import GraphDatabase
+from neo4j import GraphDatabase, NotificationDisabledClassification
 from neo4j import exceptions as neo4j_errors
 from neo4j.time import DateTime as Neo4jDateTime
 
@@ -420,6 +420,17 @@ class Neo4jStore(GraphStore):
         self._closed = False
         if driver is None:
             auth = (self._user, password) if password else None
+            # Optional properties (agent_id, run_id, invalid_at, ...) are absent until some
+            # write sets them, and the server flags every query naming one as "property key
+            # does not exist" (01N52, classification UNRECOGNIZED): pages of log noise per
+            # search on a fresh database. The store's statements name them on purpose, so
+            # that classification is turned off at the server; every other notification
+            # (deprecations, performance, ...) is still logged. Pass the driver option to
+            # choose otherwise.
+            driver_config.setdefault(
+                "notifications_disabled_classifications",
+                [NotificationDisabledClassification.UNRECOGNIZED],
+            )
             try:
                 driver = GraphDatabase.driver(
                     uri,
