@@ -91,6 +91,7 @@ def _fact(scope: Scope, a: Entity, relation: str, b: Entity, i: int = 0) -> Fact
 
 
 SAMPLE = {
+    "bump": 0,
     "partition": "u:sample",
     "id": "x",
     "ids": ["x"],

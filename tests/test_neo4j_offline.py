@@ -26,7 +26,7 @@ import pytest
 from neo4j import exceptions as neo4j_errors
 from neo4j.time import DateTime as Neo4jDateTime
 
-from graphmem.errors import ScopeError, StoreError
+from graphmem.errors import ConflictError, ScopeError, StoreError
 from graphmem.models import (
     Entity,
     Episode,
@@ -158,6 +158,8 @@ class FakeDriver:
         }
         if name in counters:
             return [{counters[name]: len(rows)}]
+        if name == "write/claim_partition_version":
+            return [{"version": 0}]
         if name == "read/ping":
             return [{"ok": 1}]
         if name == "schema/stored_vector_dims":
@@ -344,6 +346,7 @@ def test_apply_is_one_transaction_whatever_the_batch_size(store, driver):
     # One statement per relationship type (here one type), whatever the number of facts.
     assert [(mode, name) for mode, name, _, _ in driver.runs] == small
     assert [name for _, name in small] == [
+        "write/claim_partition_version",
         "write/upsert_entities",
         "write/create_facts",
         "write/update_facts",
@@ -360,7 +363,11 @@ def test_apply_rolls_back_when_an_endpoint_is_missing(store, driver):
     with pytest.raises(StoreError, match="does not exist"):
         store.apply(_batch(2))
     # The check ran inside the transaction function: nothing after it was sent.
-    assert [n for _, n, _, _ in driver.runs] == ["write/upsert_entities", "write/create_facts"]
+    assert [n for _, n, _, _ in driver.runs] == [
+        "write/claim_partition_version",
+        "write/upsert_entities",
+        "write/create_facts",
+    ]
 
 
 def test_an_empty_batch_sends_nothing(store, driver):
@@ -823,22 +830,12 @@ def test_setup_on_a_complete_schema_changes_nothing(driver):
     s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
     s.setup(4)
     created = {n for _, n, _, _ in driver.runs if n.startswith("schema/")}
-    names = [
-        "graphmem_entity_id",
-        "graphmem_fact_ref_id",
-        "graphmem_entity_partition_key",
-        "graphmem_episode_id",
-        "graphmem_entity_partition",
-        "graphmem_episode_partition",
-        "graphmem_episode_status",
-        "graphmem_episode_content",
-        "graphmem_entity_name",
-    ]
+    from graphmem.store.neo4j import BASE_SCHEMA, VECTOR_INDEXES
+
     vector = {"indexConfig": {"vector.dimensions": 4}}
     driver.responses["schema/show_indexes"] = [
-        *({"name": n, "type": "RANGE", "options": {}} for n in names),
-        {"name": "graphmem_entity_embedding", "type": "VECTOR", "options": vector},
-        {"name": "graphmem_episode_embedding", "type": "VECTOR", "options": vector},
+        *({"name": n, "type": "RANGE", "options": {}} for n in BASE_SCHEMA),
+        *({"name": n, "type": "VECTOR", "options": vector} for n in VECTOR_INDEXES),
     ]
     assert "schema/constraint_entity_id" in created
     again = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
@@ -984,3 +981,17 @@ def test_each_relationship_type_gets_its_own_statement_in_the_one_transaction(st
         [facts[1].id],
         [facts[2].id],
     ]
+
+
+def test_a_stale_plan_is_refused_before_anything_is_written(store, driver):
+    """The version check is the transaction's first statement; a moved counter raises
+    ConflictError inside the transaction function, so the driver rolls it back and nothing
+    after it is sent."""
+    driver.responses["write/claim_partition_version"] = [{"version": 7}]
+    batch = _batch(2).model_copy(update={"expected_version": 6})
+    with pytest.raises(ConflictError, match="changed while the batch was planned"):
+        store.apply(batch)
+    assert [n for _, n, _, _ in driver.runs] == ["write/claim_partition_version"]
+    driver.clear()
+    store.apply(batch.model_copy(update={"expected_version": 7}))
+    assert [p["bump"] for _, n, _, p in driver.runs if n.endswith("partition_version")] == [1]

@@ -94,6 +94,7 @@ NO_LIMIT = 2**62
 BASE_SCHEMA = {
     "graphmem_entity_id": "schema/constraint_entity_id",
     "graphmem_fact_ref_id": "schema/constraint_fact_ref_id",
+    "graphmem_partition_version": "schema/constraint_partition_version",
     "graphmem_entity_partition_key": "schema/constraint_entity_partition_key",
     "graphmem_episode_id": "schema/constraint_episode_id",
     "graphmem_entity_partition": "schema/index_entity_partition",
@@ -1165,6 +1166,9 @@ class Neo4jStore(GraphStore):
         episode_ids = _unique(batch.episode_ids)
 
         steps: list[Step] = []
+        bump = bool(batch.entities or batch.facts or batch.invalidations)
+        if bump or batch.expected_version is not None:
+            steps.append(_claim_version(partition, bump, batch.expected_version))
         if entity_rows:
             steps.append(
                 (
@@ -1229,17 +1233,29 @@ class Neo4jStore(GraphStore):
                     None,
                 )
             )
-        if not steps:
+        if not steps or (len(steps) == 1 and not bump):
+            if steps:  # only a version check: nothing to write, but a stale plan still fails
+                self._write("checking the partition version", steps)
             return
         self._ensure_base_schema()
         self._write("applying a write batch", steps)
 
+    def partition_version(self, partition: str) -> int:
+        """The partition's write counter (cypher/write/claim_partition_version.cypher moves
+        it inside every graph-changing write transaction, under the counter's write lock)."""
+        rows = self._read("read/partition_version", {"partition": partition}, "reading a version")
+        return int(rows[0]["version"]) if rows else 0
+
     def delete_fact(self, partition: str, fact_id: str) -> bool:
+        self._ensure_base_schema()
         result = self._write(
             "deleting a fact",
-            [("write/delete_fact", {"partition": partition, "id": fact_id}, None)],
+            [
+                _claim_version(partition, True, None),
+                ("write/delete_fact", {"partition": partition, "id": fact_id}, None),
+            ],
         )
-        return bool(result[0] and result[0][0]["deleted"])
+        return bool(result[1] and result[1][0]["deleted"])
 
     def delete_scope(self, scope: Scope) -> int:
         """A scope that names only its partition removes the whole partition (facts,
@@ -1251,14 +1267,16 @@ class Neo4jStore(GraphStore):
             "agent_id": None if whole else scope.agent_id,
             "run_id": None if whole else scope.run_id,
         }
+        self._ensure_base_schema()
         steps: list[Step] = [
+            _claim_version(scope.partition, True, None),
             ("write/delete_scope_facts", params, None),
             ("write/delete_scope_episodes", params, None),
         ]
         if whole:
             steps.append(("write/delete_partition_entities", {"partition": scope.partition}, None))
         result = self._write("deleting a scope", steps)
-        return int(result[0][0]["deleted"]) if result[0] else 0
+        return int(result[1][0]["deleted"]) if result[1] else 0
 
     def reset(self) -> None:
         while True:
@@ -1275,6 +1293,23 @@ class Neo4jStore(GraphStore):
             key: int(row.get(key) or 0)
             for key in ("entities", "facts", "current_facts", "episodes")
         }
+
+
+def _claim_version(partition: str, bump: bool, expected: int | None) -> Step:
+    """The first step of a write transaction on a partition: lock its version counter, refuse
+    the batch (ConflictError, rollback) when the version moved past `expected`, and move it
+    on when `bump` (graph changes)."""
+
+    def check(rows: list[dict[str, Any]]) -> None:
+        found = int(rows[0]["version"]) if rows else 0
+        if expected is not None and found != expected:
+            raise ConflictError(
+                f"partition {partition!r} changed while the batch was planned (version "
+                f"{found}, planned against {expected}); nothing was written"
+            )
+
+    params = {"partition": partition, "bump": 1 if bump else 0}
+    return ("write/claim_partition_version", params, check)
 
 
 def _expect(column: str, expected: int, reason: str) -> Callable[[list[dict[str, Any]]], None]:
