@@ -35,6 +35,7 @@ ALLOWED_LITERALS = {
     "graphmem_episode_content",
     "graphmem_entity_embedding",
     "graphmem_episode_embedding",
+    "graphmem_fact_embedding",
     "cosine",
     "VECTOR",
 }
@@ -216,7 +217,7 @@ def test_fact_reads_never_return_vectors_unless_asked():
 BATCHED_PARTS = [
     ("read/link_candidates", "read/find_entities_by_key", {}),
     ("read/link_candidates", "read/search_entities_vector", {}),
-    ("read/seed_search", "read/search_facts_vector", {}),
+    ("read/seed_search", "read/search_facts_vector", {"fetch": "fact_fetch"}),
     ("read/seed_search", "read/search_facts_text", {"k": "limit"}),
     ("read/seed_search", "read/search_episodes_vector", {}),
     ("read/seed_search", "read/search_episodes_text", {"k": "limit"}),

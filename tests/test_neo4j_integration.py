@@ -92,6 +92,7 @@ def _fact(scope: Scope, a: Entity, relation: str, b: Entity, i: int = 0) -> Fact
 
 SAMPLE = {
     "bump": 0,
+    "fact_fetch": 0,
     "partition": "u:sample",
     "id": "x",
     "ids": ["x"],
@@ -232,6 +233,40 @@ def test_index_path_agrees_with_the_exact_scan(store):
         )
         assert [e.id for e, _ in indexed] == [r["entity"]["id"] for r in scan]
         assert [s for _, s in indexed] == pytest.approx([r["score"] for r in scan], abs=1e-6)
+
+
+def test_fact_vector_index_agrees_with_the_exact_scan(store):
+    """Fact similarity goes through the node vector index on :FactRef (over-fetch, keep the
+    scope's hits, re-score exactly); with $fetch = 0 the same statement scans the partition.
+    Both give the same facts and scores, for every type, with invalidated facts filtered."""
+    users = [Scope(user_id=f"user{i}") for i in range(12)]
+    for u_i, scope in enumerate(users):
+        people = [_entity(scope, f"P{j}", i=u_i + j) for j in range(5)]
+        facts = [
+            _fact(scope, people[j], ("KNOWS", "WORKS_AT", "LIKES")[j % 3], people[j + 1], i=j + u_i)
+            for j in range(4)
+        ]
+        store.apply(WriteBatch(partition=scope.partition, entities=people, facts=facts))
+    query = _axis(3, scale=2.0)
+    for scope in users[:4]:
+        for k in (1, 3, 10):
+            indexed = store.search_facts_vector(scope, query, k)
+            scan = _run(
+                store,
+                cypher_loader.load("read/search_facts_vector"),
+                partition=scope.partition,
+                agent_id=None,
+                run_id=None,
+                include_invalid=False,
+                vector=query,
+                k=k,
+                fetch=0,
+                with_embeddings=False,
+            )
+            assert [f.id for f, _ in indexed] == [r["fact"]["id"] for r in scan]
+            assert [f.relation for f, _ in indexed] == [r["relation"] for r in scan]
+            assert [s for _, s in indexed] == pytest.approx([r["score"] for r in scan], abs=1e-6)
+            assert all(f.partition == scope.partition for f, _ in indexed)
 
 
 def test_long_walks_continue_past_four_hops(store):

@@ -6,8 +6,9 @@
 // UNWIND and reuses it for every row and cached plan (Neo4j issue 13597), so the store runs
 // this statement once per type present in a batch, all in the add's one transaction.
 // Each fact also gets its registry node (:FactRef), whose uniqueness constraint refuses a
-// fact id used before (the transaction fails whole), and which carries the fact's vector
-// (node vector index) and search text (full-text index). The store compares `created` with
+// fact id used before (the transaction fails whole), and which carries what fact search
+// filters and ranks on: the scope fields, the validity times and the fact's vector (a node
+// vector index covers every fact, whatever its type; see read/search_facts_vector.cypher). The store compares `created` with
 // the number of rows and rolls back when an endpoint is missing from the partition.
 // Parameters: $partition, $rows: LIST<MAP> with source_id, target_id and props
 //   (MAP: id, partition, user_id, agent_id, run_id, fact, embedding, valid_at, invalid_at,
@@ -19,5 +20,10 @@ MATCH (b:Entity {id: row.target_id})
 WHERE b.partition = $partition
 CREATE (a)-[r:`__RELATION__`]->(b)
 SET r = row.props
-CREATE (:FactRef {id: row.props.id, partition: $partition, source_id: a.id})
+CREATE (:FactRef {
+  id: row.props.id, partition: $partition, source_id: a.id, target_id: b.id,
+  agent_id: row.props.agent_id, run_id: row.props.run_id,
+  invalid_at: row.props.invalid_at, expired_at: row.props.expired_at,
+  embedding: row.props.embedding
+})
 RETURN count(r) AS created

@@ -98,6 +98,7 @@ BASE_SCHEMA = {
     "graphmem_entity_partition_key": "schema/constraint_entity_partition_key",
     "graphmem_episode_id": "schema/constraint_episode_id",
     "graphmem_entity_partition": "schema/index_entity_partition",
+    "graphmem_fact_ref_partition": "schema/index_fact_ref_partition",
     "graphmem_episode_partition": "schema/index_episode_partition",
     "graphmem_episode_status": "schema/index_episode_status",
     "graphmem_episode_content": "schema/fulltext_episode_content",
@@ -112,6 +113,10 @@ VECTOR_INDEXES = {
     "graphmem_episode_embedding": (
         "schema/vector_index_episode_embedding",
         "schema/drop_vector_index_episode_embedding",
+    ),
+    "graphmem_fact_embedding": (
+        "schema/vector_index_fact_embedding",
+        "schema/drop_vector_index_fact_embedding",
     ),
 }
 
@@ -659,6 +664,10 @@ class Neo4jStore(GraphStore):
                 self._schema(drop)
             self._schema(create, {"dims": dims})
             changed = True
+        if "graphmem_fact_embedding" not in existing:
+            # First set-up with fact search on the registry nodes: facts written by an earlier
+            # version get their search fields (a no-op on a new database).
+            self._schema("schema/backfill_fact_refs")
         if changed:
             self._schema("schema/await_indexes", {"timeout": self._index_timeout})
         self._dims = dims
@@ -918,13 +927,15 @@ class Neo4jStore(GraphStore):
     ) -> list[tuple[Fact, float]]:
         if k <= 0:
             return []
+        query_vector = self._vector(vector, "fact search")
         params = {
             "partition": scope.partition,
             "agent_id": scope.agent_id,
             "run_id": scope.run_id,
             "include_invalid": bool(include_invalid),
-            "vector": self._vector(vector, "fact search"),
+            "vector": query_vector,
             "k": int(k),
+            "fetch": self._fetch(query_vector, k),
             "with_embeddings": False,
         }
         rows = self._read("read/search_facts_vector", params, "searching fact vectors")
@@ -1069,6 +1080,7 @@ class Neo4jStore(GraphStore):
             "terms": terms,
             "query": lucene,
             "fetch": fetch,
+            "fact_fetch": self._fetch(query_vector, vector_k) if query_vector is not None else 0,
         }
         rows = self._read("read/seed_search", params, "searching (seeds)")
         row = rows[0] if rows else {}
