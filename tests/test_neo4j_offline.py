@@ -817,6 +817,8 @@ def test_setup_rebuilds_a_vector_index_of_another_dimension_when_empty(driver):
     assert "schema/vector_index_entity_embedding" in names
     assert "schema/drop_vector_index_episode_embedding" not in names
     assert "schema/vector_index_episode_embedding" not in names
+    # The fact index is missing here: created (unquantized, see its statement).
+    assert "schema/vector_index_fact_embedding" in names
     create = [p for _, n, _, p in driver.runs if n == "schema/vector_index_entity_embedding"]
     assert create == [{"dims": 4}]
     # Only missing schema objects are created (an admin may have created them), each in its
@@ -832,7 +834,7 @@ def test_setup_on_a_complete_schema_changes_nothing(driver):
     created = {n for _, n, _, _ in driver.runs if n.startswith("schema/")}
     from graphmem.store.neo4j import BASE_SCHEMA, VECTOR_INDEXES
 
-    vector = {"indexConfig": {"vector.dimensions": 4}}
+    vector = {"indexConfig": {"vector.dimensions": 4, "vector.quantization.enabled": False}}
     driver.responses["schema/show_indexes"] = [
         *({"name": n, "type": "RANGE", "options": {}} for n in BASE_SCHEMA),
         *({"name": n, "type": "VECTOR", "options": vector} for n in VECTOR_INDEXES),
@@ -995,3 +997,19 @@ def test_a_stale_plan_is_refused_before_anything_is_written(store, driver):
     driver.clear()
     store.apply(batch.model_copy(update={"expected_version": 7}))
     assert [p["bump"] for _, n, _, p in driver.runs if n.endswith("partition_version")] == [1]
+
+
+def test_a_quantized_fact_index_is_rebuilt_unquantized(store, driver):
+    """Fact search uses the fact index's scores as they are; Neo4j quantizes vector indexes by
+    default since 5.23 (scores off by up to 0.07), so a quantized one is rebuilt."""
+    quantized = {"indexConfig": {"vector.dimensions": 4, "vector.quantization.enabled": True}}
+    driver.responses["schema/show_indexes"] = [
+        {"name": "graphmem_fact_embedding", "type": "VECTOR", "options": quantized},
+    ]
+    store.setup(4)
+    names = [n for _, n, _, _ in driver.runs]
+    assert names.index("schema/drop_vector_index_fact_embedding") < names.index(
+        "schema/vector_index_fact_embedding"
+    )
+    text = cypher_loader.load("schema/vector_index_fact_embedding")
+    assert "`vector.quantization.enabled`: false" in text

@@ -4,21 +4,24 @@
 // (partition, agent/run, validity are on the registry node). If at least $k survive they are
 // the scope's top $k; otherwise (a small scope, or narrow filters) the exact answer is
 // computed over the partition's registry nodes (range index on FactRef.partition). $fetch = 0
-// (no index yet, or a zero vector) goes straight to the exact scan. Candidates are re-scored
-// exactly with vector.similarity.cosine, which Neo4j normalises to (1 + cos) / 2; it is mapped
-// back to the cosine in [-1, 1]. Only then are the k facts read: both ends by id (index
-// seeks) and the relationship between them. Only properties and scores leave the server.
+// (no index yet, or a zero vector) goes straight to the exact scan. Index hits keep the
+// index's score (the exact cosine of the stored vector, as float32); the scan computes it with
+// vector.similarity.cosine. Both are Neo4j's (1 + cos) / 2, mapped back to the cosine in
+// [-1, 1]. (Re-scoring every index hit in Cypher reads each 384-number vector property
+// again: it cost ten times the index query.) Only then are the k facts read: both ends by id
+// (index seeks) and the relationship between them. Only properties and scores leave the
+// server.
 // Parameters: $partition, $agent_id, $run_id, $include_invalid, $vector (LIST<FLOAT>),
 //             $k (INTEGER), $fetch (INTEGER >= $k, or 0), $with_embeddings (BOOLEAN).
 CALL () {
   UNWIND CASE WHEN $fetch > 0 THEN [true] ELSE [] END AS indexed
   CALL db.index.vector.queryNodes('graphmem_fact_embedding', $fetch, $vector)
-  YIELD node
+  YIELD node, score
   WHERE node.partition = $partition
     AND ($agent_id IS NULL OR node.agent_id = $agent_id)
     AND ($run_id IS NULL OR node.run_id = $run_id)
     AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
-  RETURN collect(node) AS hits
+  RETURN collect({ref: node, score: 2.0 * score - 1.0}) AS hits
 }
 CALL (hits) {
   UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
@@ -27,10 +30,13 @@ CALL (hits) {
     AND ($agent_id IS NULL OR candidate.agent_id = $agent_id)
     AND ($run_id IS NULL OR candidate.run_id = $run_id)
     AND ($include_invalid OR (candidate.invalid_at IS NULL AND candidate.expired_at IS NULL))
-  RETURN collect(candidate) AS scanned
+  RETURN collect({
+    ref: candidate,
+    score: 2.0 * coalesce(vector.similarity.cosine(candidate.embedding, $vector), 0.5) - 1.0
+  }) AS scanned
 }
-UNWIND CASE WHEN size(hits) < $k THEN scanned ELSE hits END AS ref
-WITH ref, 2.0 * coalesce(vector.similarity.cosine(ref.embedding, $vector), 0.5) - 1.0 AS score
+UNWIND CASE WHEN size(hits) < $k THEN scanned ELSE hits END AS hit
+WITH hit.ref AS ref, hit.score AS score
 ORDER BY score DESC, ref.id ASC
 LIMIT $k
 MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity {id: ref.target_id})

@@ -32,12 +32,12 @@ CALL () {
   CALL () {
     UNWIND CASE WHEN $fact_fetch > 0 THEN [true] ELSE [] END AS indexed
     CALL db.index.vector.queryNodes('graphmem_fact_embedding', $fact_fetch, $vector)
-    YIELD node
+    YIELD node, score
     WHERE node.partition = $partition
       AND ($agent_id IS NULL OR node.agent_id = $agent_id)
       AND ($run_id IS NULL OR node.run_id = $run_id)
       AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
-    RETURN collect(node) AS hits
+    RETURN collect({ref: node, score: 2.0 * score - 1.0}) AS hits
   }
   CALL (hits) {
     UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
@@ -46,10 +46,13 @@ CALL () {
       AND ($agent_id IS NULL OR candidate.agent_id = $agent_id)
       AND ($run_id IS NULL OR candidate.run_id = $run_id)
       AND ($include_invalid OR (candidate.invalid_at IS NULL AND candidate.expired_at IS NULL))
-    RETURN collect(candidate) AS scanned
+    RETURN collect({
+      ref: candidate,
+      score: 2.0 * coalesce(vector.similarity.cosine(candidate.embedding, $vector), 0.5) - 1.0
+    }) AS scanned
   }
-  UNWIND CASE WHEN size(hits) < $k THEN scanned ELSE hits END AS ref
-  WITH ref, 2.0 * coalesce(vector.similarity.cosine(ref.embedding, $vector), 0.5) - 1.0 AS score
+  UNWIND CASE WHEN size(hits) < $k THEN scanned ELSE hits END AS hit
+  WITH hit.ref AS ref, hit.score AS score
   ORDER BY score DESC, ref.id ASC
   LIMIT $k
   MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity {id: ref.target_id})

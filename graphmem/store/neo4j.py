@@ -104,6 +104,9 @@ BASE_SCHEMA = {
     "graphmem_episode_content": "schema/fulltext_episode_content",
     "graphmem_entity_name": "schema/fulltext_entity_name",
 }
+#: Vector indexes whose scores are used as they are, so they are created unquantized (and
+#: rebuilt when found quantized, Neo4j's default since 5.23).
+UNQUANTIZED = ("graphmem_fact_embedding",)
 #: index name -> (create statement, drop statement)
 VECTOR_INDEXES = {
     "graphmem_entity_embedding": (
@@ -652,15 +655,20 @@ class Neo4jStore(GraphStore):
                         "data was written with, or delete the data first"
                     )
         existing: dict[str, Any] = {}
+        exact: dict[str, bool] = {}
         for index_name, index in self._indexes().items():
             config = (index.get("options") or {}).get("indexConfig") or {}
             existing[index_name] = config.get("vector.dimensions")
+            exact[index_name] = config.get("vector.quantization.enabled") is False
         changed = False
         for index_name, (create, drop) in VECTOR_INDEXES.items():
-            if index_name in existing and existing[index_name] == dims:
+            # The fact index must be unquantized (its scores are used as they are).
+            stale = index_name in UNQUANTIZED and not exact.get(index_name, False)
+            if index_name in existing and existing[index_name] == dims and not stale:
                 continue
             if index_name in existing:
-                # Another dimension but no vectors stored (checked above): rebuild it.
+                # Another dimension but no vectors stored (checked above), or a quantized
+                # fact index (an index holds no data of its own): rebuild it.
                 self._schema(drop)
             self._schema(create, {"dims": dims})
             changed = True
