@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from graphmem.models import Entity, Fact, Scope, WriteBatch
+from graphmem.models import Entity, Fact, Invalidation, Scope, WriteBatch
 from graphmem.normalize import normalize_key, normalize_relation
 from graphmem.store import cypher_loader
 from graphmem.store.neo4j import Neo4jStore, browse_query
@@ -291,7 +291,103 @@ def test_browse_query_runs(store):
     param_line, query = browse_query("alice").split("\n", 1)
     assert param_line == ":param partition => 'u:alice';"
     rows = _run(store, query, partition=alice.partition)
-    assert any(r["r"] is not None for r in rows)
+    assert [(r["source"], r["relation"], r["target"]) for r in rows] == [
+        ("Ana", "WORKS_AT", "Acme")
+    ]
+
+
+def _unreadable(value, where="row"):
+    """Where a Browser result holds something a person cannot read: a graph element (its
+    panel lists every property, vectors included), a vector, a search-token list."""
+    from neo4j.graph import Node, Path, Relationship
+
+    if isinstance(value, Node | Relationship | Path):
+        return [f"{where}: a {type(value).__name__} (shows every stored property)"]
+    if isinstance(value, dict):
+        found = [f"{where}.{k}" for k in value if k in ("embedding", "terms", "alias_keys")]
+        return found + [x for k, v in value.items() for x in _unreadable(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        if len(value) > 16 and all(isinstance(x, float) for x in value):
+            return [f"{where}: a vector of {len(value)} numbers"]
+        return [x for i, v in enumerate(value) for x in _unreadable(v, f"{where}[{i}]")]
+    return []
+
+
+def _strings(value):
+    """Every string inside a result (rows, maps, lists, nested)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_every_saved_browser_query_returns_readable_rows(store):
+    """Each query in cypher/browser/ runs on the server with its documented parameters and
+    returns names, relation types, fact sentences and validity: no vectors, no token lists,
+    no raw nodes or relationships."""
+    from graphmem.models import Episode
+
+    alice = Scope(user_id="alice")
+    ana, acme = _entity(alice, "Ana"), _entity(alice, "Acme", "Organization", i=1)
+    initech = _entity(alice, "Initech", "Organization", i=2)
+    lisbon = _entity(alice, "Lisbon", "Place", i=3)
+    ep = Episode(
+        partition=alice.partition,
+        user_id="alice",
+        content="I work at Acme.",
+        reference_time=T0,
+        created_at=T0,
+    )
+    store.add_episodes([ep], [_axis(1)])
+    old = _fact(alice, ana, "WORKS_AT", acme).model_copy(update={"episodes": [ep.id]})
+    new = _fact(alice, ana, "WORKS_AT", initech, i=1)
+    home = _fact(alice, acme, "LOCATED_IN", lisbon, i=2)
+    store.apply(
+        WriteBatch(
+            partition=alice.partition,
+            entities=[ana, acme, initech, lisbon],
+            facts=[old, new, home],
+            episode_ids=[ep.id],
+        )
+    )
+    store.apply(
+        WriteBatch(
+            partition=alice.partition,
+            invalidations=[
+                Invalidation(fact_id=old.id, invalid_at=T0, expired_at=T0, invalidated_by=new.id)
+            ],
+        )
+    )
+    params = {
+        "partition": alice.partition,
+        "name": "ana",
+        "entity_id": ana.id,
+        "fact_id": old.id,
+        "since": datetime(2000, 1, 1, tzinfo=UTC),
+    }
+    expected = {
+        "user_graph": {"Initech", "Lisbon"},
+        "find_entity": {"Ana"},
+        "entity_neighbourhood": {"Initech", "WORKS_AT"},  # Acme ended: not current
+        "fact_history": {"Acme", "Initech"},
+        "fact_episodes": {"I work at Acme."},
+        "changes_since": {"Acme", "Initech", "Lisbon"},
+    }
+    names = cypher_loader.names(("browser",))
+    assert {n.split("/")[1] for n in names} == set(expected)
+    for name in names:
+        text = cypher_loader.load(name)
+        used = set(re.findall(r"\$([A-Za-z_]\w*)", cypher_loader.strip_comments(text)))
+        rows = _run(store, text, **{k: params[k] for k in used})
+        assert rows, name
+        problems = [p for i, r in enumerate(rows) for p in _unreadable(r, f"{name}[{i}]")]
+        assert problems == [], problems
+        seen = set(_strings(rows))
+        assert expected[name.split("/")[1]] <= seen, (name, rows)
 
 
 def test_a_search_logs_no_warnings(store, caplog):

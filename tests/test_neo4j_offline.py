@@ -44,12 +44,12 @@ from graphmem.store.neo4j import Neo4jStore, browse_query, cypher_string_literal
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 ALICE = Scope(user_id="alice")
 SEED_LISTS = ("facts_vector", "facts_text", "episodes_vector", "episodes_text")
-NAME_OF = {cypher_loader.load(n): n for n in cypher_loader.names()}
+NAME_OF = {cypher_loader.statement(n): n for n in cypher_loader.names()}
 # Templates (relationship types written literally): the text with any filled placeholder.
 TEMPLATES = {
     n: re.compile(
-        re.escape(cypher_loader.load(n)).replace(
-            re.escape("`__RELATION__`"), "`[A-Z][A-Z0-9_]{0,63}`"
+        re.escape(cypher_loader.statement(n, RELATION="WORKS_AT")).replace(
+            re.escape("`WORKS_AT`"), "`[A-Z][A-Z0-9_]{0,63}`"
         )
     )
     for n in cypher_loader.names()
@@ -287,7 +287,7 @@ def test_a_normalised_hostile_relation_is_an_inert_parameter(store, driver, raw)
     for _, name, query, _ in driver.runs:
         assert raw not in query or raw == relation
         if name == "write/create_facts":
-            assert query == cypher_loader.render(name, RELATION=relation)
+            assert query == cypher_loader.statement(name, RELATION=relation)
         else:
             assert relation not in query
 
@@ -975,7 +975,7 @@ def test_each_relationship_type_gets_its_own_statement_in_the_one_transaction(st
     assert driver.transactions == ["write"]
     creates = [(q, p) for _, n, q, p in driver.runs if n == "write/create_facts"]
     assert [q for q, _ in creates] == [
-        cypher_loader.render("write/create_facts", RELATION=r)
+        cypher_loader.statement("write/create_facts", RELATION=r)
         for r in ("WORKS_AT", "LIVES_IN", "LOCATED_IN")
     ]
     assert [[row["props"]["id"] for row in p["rows"]] for _, p in creates] == [
@@ -1013,3 +1013,18 @@ def test_a_quantized_fact_index_is_rebuilt_unquantized(store, driver):
     )
     text = cypher_loader.load("schema/vector_index_fact_embedding")
     assert "`vector.quantization.enabled`: false" in text
+
+
+def test_every_statement_sent_states_its_cypher_version(store, driver):
+    """Neo4j 2025.x may default a database to Cypher 25: every statement the store sends
+    starts with CYPHER 5, the version the files are written in."""
+    ana, acme = entity("Ana"), entity("Acme", "Organization")
+    store.apply(
+        WriteBatch(
+            partition=ALICE.partition, entities=[ana, acme], facts=[fact(ana, "WORKS_AT", acme)]
+        )
+    )
+    store.search_facts_vector(ALICE, [1.0, 0.0, 0.0, 0.0], 3)
+    store.setup(4)
+    assert driver.runs
+    assert all(query.startswith("CYPHER 5\n") for _, _, query, _ in driver.runs)

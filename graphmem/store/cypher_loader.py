@@ -94,6 +94,21 @@ def load(name: str) -> str:
     return _read(str(cypher_dir()), name)
 
 
+#: Prefix of every statement the store sends: the Cypher language version the files are
+#: written in. Neo4j 5.26 accepts it and runs Cypher 5 anyway; on Neo4j 2025.x a database
+#: whose default language is Cypher 25 still runs these statements as Cypher 5, so a server
+#: upgrade can never change what a statement means. Browser queries are not prefixed: people
+#: paste them, and they use nothing that differs between the two versions.
+CYPHER_VERSION = "CYPHER 5"
+
+
+def statement(name: str, **identifiers: str) -> str:
+    """What the store sends for a named statement: CYPHER_VERSION, then the statement (a
+    template rendered with its validated identifiers, see render())."""
+    text = render(name, **identifiers) if identifiers else load(name)
+    return f"{CYPHER_VERSION}\n{text}"
+
+
 def placeholders(name: str) -> list[str]:
     """The placeholder names of a statement (empty for a plain statement), each once."""
     return list(dict.fromkeys(PLACEHOLDER.findall(strip_comments(load(name)))))

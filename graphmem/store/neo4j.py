@@ -139,9 +139,9 @@ def _statement(statement: Statement) -> str:
     """The Cypher text of a named statement, or of a template filled with its validated
     identifiers (cypher_loader.render)."""
     if isinstance(statement, str):
-        return cypher_loader.load(statement)
+        return cypher_loader.statement(statement)
     name, identifiers = statement
-    return cypher_loader.render(name, **identifiers)
+    return cypher_loader.statement(name, **identifiers)
 
 
 # -- text, identifiers and values ---------------------------------------------------------
@@ -530,7 +530,7 @@ class Neo4jStore(GraphStore):
 
     def _read(self, name: str, params: dict[str, Any], action: str) -> list[dict[str, Any]]:
         """Run one named read statement in a managed read transaction (one round trip)."""
-        query = cypher_loader.load(name)
+        query = cypher_loader.statement(name)
 
         def work(tx: Any) -> list[dict[str, Any]]:
             return tx.run(query, params).data()
@@ -995,7 +995,7 @@ class Neo4jStore(GraphStore):
             "vector": None if vector is None else self._vector(vector, "expansion"),
             "include_invalid": bool(include_invalid),
         }
-        query = cypher_loader.load("read/expand")
+        query = cypher_loader.statement("read/expand")
 
         def work(tx: Any) -> list[dict[str, Any]]:
             found: dict[str, dict[str, Any]] = {}
