@@ -418,3 +418,29 @@ def test_missing_property_notifications_are_not_logged(store, caplog):
     with caplog.at_level("WARNING"):
         _run(store, "MATCH (e:Entity) WHERE e.graphmem_never_set_xyz = 1 RETURN e.id AS id")
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+def test_a_routing_uri_and_a_database_name_work(store):
+    """neo4j:// (client-side routing: reads to readers, writes to the leader on a cluster)
+    and an explicit database name, against the same server."""
+    uri = os.environ["NEO4J_URI"].replace("bolt://", "neo4j://", 1)
+    if not uri.startswith("neo4j://"):
+        pytest.skip("NEO4J_URI is not a bolt:// URI")
+    routed = Neo4jStore(
+        uri=uri,
+        user=os.environ.get("NEO4J_USER", "neo4j"),
+        password=os.environ.get("NEO4J_PASSWORD", ""),
+        database=os.environ.get("NEO4J_DATABASE") or "neo4j",
+    )
+    try:
+        routed.setup(DIMS)
+        alice = Scope(user_id="alice")
+        ana, acme = _entity(alice, "Ana"), _entity(alice, "Acme", "Organization", i=1)
+        works = _fact(alice, ana, "WORKS_AT", acme)
+        routed.apply(WriteBatch(partition=alice.partition, entities=[ana, acme], facts=[works]))
+        [got] = routed.get_facts(alice.partition, [works.id])  # read your own write
+        assert (got.source, got.relation, got.target) == ("Ana", "WORKS_AT", "Acme")
+        assert store.get_facts(alice.partition, [works.id])  # the same database
+        assert "database='neo4j'" in repr(routed) or os.environ.get("NEO4J_DATABASE")
+    finally:
+        routed.close()
