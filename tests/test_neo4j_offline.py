@@ -1028,3 +1028,20 @@ def test_every_statement_sent_states_its_cypher_version(store, driver):
     store.setup(4)
     assert driver.runs
     assert all(query.startswith("CYPHER 5\n") for _, _, query, _ in driver.runs)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2024, 3, 1, 9, 30, 5, 123456, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+        datetime(1901, 1, 1, tzinfo=UTC),
+    ],
+)
+def test_fact_times_come_back_as_epoch_microseconds_exactly(when):
+    """Fact reads return times as `epochSeconds * 1000000 + microsecond` (Neo4j's
+    epochSeconds is floored, like Java's Instant), read back to the same aware datetime."""
+    from graphmem.store.neo4j import _py_dt
+
+    seconds = (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+    assert _py_dt(seconds * 1_000_000 + when.microsecond) == when
