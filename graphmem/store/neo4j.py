@@ -246,7 +246,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _py_dt(value: Any) -> datetime | None:
     """A driver temporal value, or microseconds since the epoch, back to an aware UTC
-    datetime (microsecond precision). Fact reads return their four times as epoch
+    datetime (microsecond precision). Fact and episode reads return their times as epoch
     microseconds (`t.epochSeconds * 1000000 + t.microsecond`): the driver hydrates each
     DATETIME into a neo4j.time.DateTime in Python, which was a third of a search's client
     time (a walk returns hundreds of facts with four times each)."""
