@@ -177,17 +177,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = MemoryConfig.from_dict({"extractor": "rules"})
     tmp = None
     if args.db:
+        config.store.provider = "sqlite"
         config.store.path = args.db
-    else:
+    elif config.store.provider == "sqlite":
         tmp = tempfile.TemporaryDirectory(prefix="graphmem-demo-")
         config.store.path = str(Path(tmp.name) / "demo.db")
     if args.embedder:
         config.embedder.provider = args.embedder
-    user = demo["user_id"]
-    print(f"graphmem demo: embedded store at {config.store.path}")
-    print(f"embedder: {config.embedder.provider}; extractor: rules (no LLM, no API key)\n")
-    report: dict[str, Any] = {"facts": [], "answers": []}
+    # The demo writes to a store the user may have pointed it at (--db, or GRAPHMEM_STORE__*
+    # for Neo4j), so it keeps to a user id of its own and deletes only that scope: before
+    # the run (an earlier demo's data) and after it. No other user's data is touched.
+    user = "graphmem-demo"  # the demo's own scope: the only user id it writes or deletes
+    report: dict[str, Any] = {"facts": [], "answers": [], "user_id": user}
     with Memory(config) as memory:
+        if config.store.provider == "sqlite":
+            where = f"embedded store at {config.store.sqlite_path()}"
+        else:
+            where = f"{config.store.provider} store {memory.store!r}"
+        report["store"] = where
+        print(f"graphmem demo: {where}, demo user id {user!r}")
+        print(f"embedder: {config.embedder.provider}; extractor: rules (no LLM, no API key)\n")
         memory.delete_all(user_id=user)
         print("Conversation:")
         for msg in demo["messages"]:
@@ -224,6 +233,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     )
             report["answers"].append({"question": q, "top": top, "correct": right})
         print(f"\n{ok}/{len(demo['questions'])} questions answered by the top result.")
+        if tmp is None:
+            memory.delete_all(user_id=user)
+            print(f"(the demo user {user!r} was removed again; nothing else was touched)")
     if tmp is not None:
         tmp.cleanup()
     if args.json:

@@ -35,6 +35,7 @@ ALLOWED_LITERALS = {
     "graphmem_episode_content",
     "graphmem_entity_embedding",
     "graphmem_episode_embedding",
+    "graphmem_fact_embedding",
     "cosine",
     "VECTOR",
 }
@@ -219,7 +220,7 @@ def test_fact_reads_never_return_vectors_unless_asked():
 BATCHED_PARTS = [
     ("read/link_candidates", "read/find_entities_by_key", {}),
     ("read/link_candidates", "read/search_entities_vector", {}),
-    ("read/seed_search", "read/search_facts_vector", {}),
+    ("read/seed_search", "read/search_facts_vector", {"fetch": "fact_fetch"}),
     ("read/seed_search", "read/search_facts_text", {"k": "limit"}),
     ("read/seed_search", "read/search_episodes_vector", {}),
     ("read/seed_search", "read/search_episodes_text", {"k": "limit"}),
@@ -496,3 +497,25 @@ def test_neo4j_cypher5_front_end_accepts_every_file(tmp_path):
     problems = {Path(f).relative_to(CYPHER).as_posix(): d for f, d in diagnostics.items() if d}
     assert not problems, problems
     assert len(diagnostics) == len(ALL_NAMES)
+
+
+# -- templates: relationship types written literally, only validated identifiers -----------
+def test_relationship_types_are_template_placeholders_filled_only_with_identifiers():
+    """Neo4j 5.26.0 reuses a dynamic relationship type of an UNWIND for every row, so the
+    statement writing facts names its type with a placeholder that render() fills with a
+    validated UPPER_SNAKE identifier, and nothing else."""
+    assert cypher_loader.placeholders("write/create_facts") == ["RELATION"]
+    text = cypher_loader.render("write/create_facts", RELATION="WORKS_AT")
+    code, _ = _code_and_literals(text)
+    assert "[r:`WORKS_AT`]" in code and "__RELATION__" not in text
+    for bad in ("works_at", "KNOWS`]->(x) DETACH DELETE x //", "A" * 65, "", "1ABC", "A-B"):
+        with pytest.raises(StoreError, match="refusing"):
+            cypher_loader.render("write/create_facts", RELATION=bad)
+    with pytest.raises(StoreError, match="takes"):
+        cypher_loader.render("write/create_facts")
+    with pytest.raises(StoreError, match="takes"):
+        cypher_loader.render("read/ping", RELATION="WORKS_AT")
+    # No statement writes a dynamic relationship type.
+    for name in ALL_NAMES:
+        code, _ = _code_and_literals(cypher_loader.load(name))
+        assert not re.search(r"\[\s*\w*\s*:\s*\$\(", code), f"{name}: dynamic relationship type"

@@ -3,8 +3,9 @@
 What this proves here (the real-server behaviour is covered by tests/contract and
 tests/test_neo4j_integration.py when NEO4J_URI is set):
 - a hostile relation name or entity type from an extractor can't change a query's meaning:
-  invalid identifiers are refused before anything is sent, and a valid one travels only as a
-  parameter value (the statement text is byte-identical for any relation or type);
+  invalid identifiers are refused before anything is sent; a valid entity type travels only
+  as a parameter value, and a valid relation type fills only the backticked placeholder of
+  the fact-writing template (one statement per type: Neo4j 5.26.0 reuses a dynamic type);
 - every $parameter a statement uses is supplied;
 - apply() is one write transaction with a fixed number of statements, whatever the batch size;
   each search is one read transaction with one statement;
@@ -25,7 +26,7 @@ import pytest
 from neo4j import exceptions as neo4j_errors
 from neo4j.time import DateTime as Neo4jDateTime
 
-from graphmem.errors import ScopeError, StoreError
+from graphmem.errors import ConflictError, ScopeError, StoreError
 from graphmem.models import (
     Entity,
     Episode,
@@ -43,7 +44,25 @@ from graphmem.store.neo4j import Neo4jStore, browse_query, cypher_string_literal
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 ALICE = Scope(user_id="alice")
 SEED_LISTS = ("facts_vector", "facts_text", "episodes_vector", "episodes_text")
-NAME_OF = {cypher_loader.load(n): n for n in cypher_loader.names()}
+NAME_OF = {cypher_loader.statement(n): n for n in cypher_loader.names()}
+# Templates (relationship types written literally): the text with any filled placeholder.
+TEMPLATES = {
+    n: re.compile(
+        re.escape(cypher_loader.statement(n, RELATION="WORKS_AT")).replace(
+            re.escape("`WORKS_AT`"), "`[A-Z][A-Z0-9_]{0,63}`"
+        )
+    )
+    for n in cypher_loader.names()
+    if cypher_loader.placeholders(n)
+}
+
+
+def name_of(query: str) -> str:
+    """The statement name of a query text the store sent (templates once filled)."""
+    if query in NAME_OF:
+        return NAME_OF[query]
+    return next((n for n, t in TEMPLATES.items() if t.fullmatch(query)), "<unknown statement>")
+
 
 HOSTILE_RELATIONS = [
     "KNOWS]->(x) DETACH DELETE x //",
@@ -82,7 +101,7 @@ class FakeTx:
 
     def run(self, query: str, parameters: dict[str, Any] | None = None, **kw: Any) -> FakeResult:
         params = dict(parameters or {}, **kw)
-        name = NAME_OF.get(query, "<unknown statement>")
+        name = name_of(query)
         self.driver.runs.append((self.mode, name, query, params))
         if self.driver.fail is not None:
             raise self.driver.fail
@@ -139,6 +158,8 @@ class FakeDriver:
         }
         if name in counters:
             return [{counters[name]: len(rows)}]
+        if name == "write/claim_partition_version":
+            return [{"version": 0}]
         if name == "read/ping":
             return [{"ok": 1}]
         if name == "schema/stored_vector_dims":
@@ -243,7 +264,8 @@ def test_a_hostile_entity_type_is_refused_before_anything_is_sent(store, driver,
 @pytest.mark.parametrize("raw", HOSTILE_RELATIONS[:5])
 def test_a_normalised_hostile_relation_is_an_inert_parameter(store, driver, raw):
     """What the extractor layer sends after normalize_relation: a valid but odd identifier.
-    The statement text is the same as for a benign relation; the name is only a value."""
+    The statements are the same as for a benign relation except for the relationship type,
+    which appears only as the backticked identifier filling the template's placeholder."""
     ana, acme = entity("Ana"), entity("Acme", "Organization")
     relation = normalize_relation(raw)
     store.apply(
@@ -258,12 +280,16 @@ def test_a_normalised_hostile_relation_is_an_inert_parameter(store, driver, raw)
             partition=ALICE.partition, entities=[ana, acme], facts=[fact(ana, relation, acme)]
         )
     )
-    hostile = [(name, query) for _, name, query, _ in driver.runs]
-    assert hostile == benign  # byte-identical statements
-    for _, _, query, _ in driver.runs:
-        assert relation not in query and raw not in query
-    [create] = [p for _, n, _, p in driver.runs if n == "write/create_facts"]
-    assert create["rows"][0]["relation"] == relation
+    hostile = [
+        (name, query.replace(f"`{relation}`", "`WORKS_AT`")) for _, name, query, _ in driver.runs
+    ]
+    assert hostile == benign  # identical statements but for the validated type
+    for _, name, query, _ in driver.runs:
+        assert raw not in query or raw == relation
+        if name == "write/create_facts":
+            assert query == cypher_loader.statement(name, RELATION=relation)
+        else:
+            assert relation not in query
 
 
 @pytest.mark.parametrize("raw", HOSTILE_TYPES[:3])
@@ -317,8 +343,10 @@ def test_apply_is_one_transaction_whatever_the_batch_size(store, driver):
     driver.clear()
     store.apply(_batch(200))
     assert driver.transactions == ["write"]
+    # One statement per relationship type (here one type), whatever the number of facts.
     assert [(mode, name) for mode, name, _, _ in driver.runs] == small
     assert [name for _, name in small] == [
+        "write/claim_partition_version",
         "write/upsert_entities",
         "write/create_facts",
         "write/set_fact_memory_ids",
@@ -336,7 +364,11 @@ def test_apply_rolls_back_when_an_endpoint_is_missing(store, driver):
     with pytest.raises(StoreError, match="does not exist"):
         store.apply(_batch(2))
     # The check ran inside the transaction function: nothing after it was sent.
-    assert [n for _, n, _, _ in driver.runs] == ["write/upsert_entities", "write/create_facts"]
+    assert [n for _, n, _, _ in driver.runs] == [
+        "write/claim_partition_version",
+        "write/upsert_entities",
+        "write/create_facts",
+    ]
 
 
 def test_an_empty_batch_sends_nothing(store, driver):
@@ -786,6 +818,8 @@ def test_setup_rebuilds_a_vector_index_of_another_dimension_when_empty(driver):
     assert "schema/vector_index_entity_embedding" in names
     assert "schema/drop_vector_index_episode_embedding" not in names
     assert "schema/vector_index_episode_embedding" not in names
+    # The fact index is missing here: created (unquantized, see its statement).
+    assert "schema/vector_index_fact_embedding" in names
     create = [p for _, n, _, p in driver.runs if n == "schema/vector_index_entity_embedding"]
     assert create == [{"dims": 4}]
     # Only missing schema objects are created (an admin may have created them), each in its
@@ -799,23 +833,12 @@ def test_setup_on_a_complete_schema_changes_nothing(driver):
     s = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
     s.setup(4)
     created = {n for _, n, _, _ in driver.runs if n.startswith("schema/")}
-    names = [
-        "graphmem_entity_id",
-        "graphmem_fact_ref_id",
-        "graphmem_entity_partition_key",
-        "graphmem_episode_id",
-        "graphmem_entity_partition",
-        "graphmem_episode_partition",
-        "graphmem_episode_status",
-        "graphmem_episode_content",
-        "graphmem_entity_name",
-        "graphmem_fact_ref_memory",
-    ]
-    vector = {"indexConfig": {"vector.dimensions": 4}}
+    from graphmem.store.neo4j import BASE_SCHEMA, VECTOR_INDEXES
+
+    vector = {"indexConfig": {"vector.dimensions": 4, "vector.quantization.enabled": False}}
     driver.responses["schema/show_indexes"] = [
-        *({"name": n, "type": "RANGE", "options": {}} for n in names),
-        {"name": "graphmem_entity_embedding", "type": "VECTOR", "options": vector},
-        {"name": "graphmem_episode_embedding", "type": "VECTOR", "options": vector},
+        *({"name": n, "type": "RANGE", "options": {}} for n in BASE_SCHEMA),
+        *({"name": n, "type": "VECTOR", "options": vector} for n in VECTOR_INDEXES),
     ]
     assert "schema/constraint_entity_id" in created
     again = Neo4jStore("bolt://h:7687", "neo4j", "pw", driver=driver)
@@ -939,3 +962,87 @@ def test_browse_query_refuses_a_bad_user_id():
 def test_cypher_string_literal_round_trips():
     for value in ["", "plain", "it's", 'say "hi"', "back\\slash", "\u2028", "😀"]:
         assert _unquote(cypher_string_literal(value)) == value
+
+
+def test_each_relationship_type_gets_its_own_statement_in_the_one_transaction(store, driver):
+    ana, acme, lisbon = entity("Ana"), entity("Acme", "Organization"), entity("Lisbon", "Place")
+    facts = [
+        fact(ana, "WORKS_AT", acme),
+        fact(ana, "LIVES_IN", lisbon),
+        fact(acme, "LOCATED_IN", lisbon),
+        fact(ana, "WORKS_AT", lisbon),
+    ]
+    store.apply(WriteBatch(partition=ALICE.partition, entities=[ana, acme, lisbon], facts=facts))
+    assert driver.transactions == ["write"]
+    creates = [(q, p) for _, n, q, p in driver.runs if n == "write/create_facts"]
+    assert [q for q, _ in creates] == [
+        cypher_loader.statement("write/create_facts", RELATION=r)
+        for r in ("WORKS_AT", "LIVES_IN", "LOCATED_IN")
+    ]
+    assert [[row["props"]["id"] for row in p["rows"]] for _, p in creates] == [
+        [facts[0].id, facts[3].id],
+        [facts[1].id],
+        [facts[2].id],
+    ]
+
+
+def test_a_stale_plan_is_refused_before_anything_is_written(store, driver):
+    """The version check is the transaction's first statement; a moved counter raises
+    ConflictError inside the transaction function, so the driver rolls it back and nothing
+    after it is sent."""
+    driver.responses["write/claim_partition_version"] = [{"version": 7}]
+    batch = _batch(2).model_copy(update={"expected_version": 6})
+    with pytest.raises(ConflictError, match="changed while the batch was planned"):
+        store.apply(batch)
+    assert [n for _, n, _, _ in driver.runs] == ["write/claim_partition_version"]
+    driver.clear()
+    store.apply(batch.model_copy(update={"expected_version": 7}))
+    assert [p["bump"] for _, n, _, p in driver.runs if n.endswith("partition_version")] == [1]
+
+
+def test_a_quantized_fact_index_is_rebuilt_unquantized(store, driver):
+    """Fact search uses the fact index's scores as they are; Neo4j quantizes vector indexes by
+    default since 5.23 (scores off by up to 0.07), so a quantized one is rebuilt."""
+    quantized = {"indexConfig": {"vector.dimensions": 4, "vector.quantization.enabled": True}}
+    driver.responses["schema/show_indexes"] = [
+        {"name": "graphmem_fact_embedding", "type": "VECTOR", "options": quantized},
+    ]
+    store.setup(4)
+    names = [n for _, n, _, _ in driver.runs]
+    assert names.index("schema/drop_vector_index_fact_embedding") < names.index(
+        "schema/vector_index_fact_embedding"
+    )
+    text = cypher_loader.load("schema/vector_index_fact_embedding")
+    assert "`vector.quantization.enabled`: false" in text
+
+
+def test_every_statement_sent_states_its_cypher_version(store, driver):
+    """Neo4j 2025.x may default a database to Cypher 25: every statement the store sends
+    starts with CYPHER 5, the version the files are written in."""
+    ana, acme = entity("Ana"), entity("Acme", "Organization")
+    store.apply(
+        WriteBatch(
+            partition=ALICE.partition, entities=[ana, acme], facts=[fact(ana, "WORKS_AT", acme)]
+        )
+    )
+    store.search_facts_vector(ALICE, [1.0, 0.0, 0.0, 0.0], 3)
+    store.setup(4)
+    assert driver.runs
+    assert all(query.startswith("CYPHER 5\n") for _, _, query, _ in driver.runs)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2024, 3, 1, 9, 30, 5, 123456, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+        datetime(1901, 1, 1, tzinfo=UTC),
+    ],
+)
+def test_fact_times_come_back_as_epoch_microseconds_exactly(when):
+    """Fact reads return times as `epochSeconds * 1000000 + microsecond` (Neo4j's
+    epochSeconds is floored, like Java's Instant), read back to the same aware datetime."""
+    from graphmem.store.neo4j import _py_dt
+
+    seconds = (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+    assert _py_dt(seconds * 1_000_000 + when.microsecond) == when

@@ -171,8 +171,12 @@ CALL (found) {
   WITH startNode(r) AS a, r, endNode(r) AS b, score
   RETURN collect({
     fact: r {
-      .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
+      .id, .partition, .user_id, .agent_id, .run_id, .fact, .episodes, .confidence,
+      .invalidated_by, .metadata_json, .memory_id,
+      valid_at: r.valid_at.epochSeconds * 1000000 + r.valid_at.microsecond,
+      invalid_at: r.invalid_at.epochSeconds * 1000000 + r.invalid_at.microsecond,
+      created_at: r.created_at.epochSeconds * 1000000 + r.created_at.microsecond,
+      expired_at: r.expired_at.epochSeconds * 1000000 + r.expired_at.microsecond
     },
     relation: type(r),
     source_id: a.id,

@@ -10,5 +10,7 @@ ORDER BY ep.reference_time ASC, ep.created_at ASC, ep.id ASC
 LIMIT $limit
 RETURN ep {
   .id, .partition, .user_id, .agent_id, .run_id, .role, .name, .content,
-  .reference_time, .created_at, .status, .error, .infer, .metadata_json
+  .status, .error, .infer, .metadata_json,
+  reference_time: ep.reference_time.epochSeconds * 1000000 + ep.reference_time.microsecond,
+  created_at: ep.created_at.epochSeconds * 1000000 + ep.created_at.microsecond
 } AS episode

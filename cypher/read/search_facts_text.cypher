@@ -34,8 +34,12 @@ WITH d.a AS a, d.r AS r, d.b AS b, score
 ORDER BY score DESC, r.id ASC
 LIMIT $k
 RETURN r {
-  .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
+  .id, .partition, .user_id, .agent_id, .run_id, .fact, .episodes, .confidence,
+  .invalidated_by, .metadata_json, .memory_id,
+  valid_at: r.valid_at.epochSeconds * 1000000 + r.valid_at.microsecond,
+  invalid_at: r.invalid_at.epochSeconds * 1000000 + r.invalid_at.microsecond,
+  created_at: r.created_at.epochSeconds * 1000000 + r.created_at.microsecond,
+  expired_at: r.expired_at.epochSeconds * 1000000 + r.expired_at.microsecond
 } AS fact,
   type(r) AS relation, a.id AS source_id, a.name AS source, b.id AS target_id, b.name AS target,
   CASE WHEN $with_embeddings THEN r.embedding ELSE null END AS embedding, score

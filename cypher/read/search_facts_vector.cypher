@@ -1,22 +1,55 @@
-// The k facts in scope most similar to the query vector. Facts are relationships of an
-// open set of types and a relationship vector index covers one type only, so similarity is
-// computed in Cypher over the scope's facts (anchored on the partition's entities) with
-// vector.similarity.cosine; Neo4j normalises it to (1 + cos) / 2 and we map it back to the
-// cosine in [-1, 1]. Only ids, properties and scores leave the server, never vectors.
+// The k facts in scope most similar to the query vector, through the fact vector index on
+// the per-fact registry nodes (:FactRef; a relationship vector index would cover one type
+// only). The index answers the top $fetch over ALL partitions; the scope's hits are kept
+// (partition, agent/run, validity are on the registry node). If at least $k survive they are
+// the scope's top $k; otherwise (a small scope, or narrow filters) the exact answer is
+// computed over the partition's registry nodes (range index on FactRef.partition). $fetch = 0
+// (no index yet, or a zero vector) goes straight to the exact scan. Index hits keep the
+// index's score (the exact cosine of the stored vector, as float32); the scan computes it with
+// vector.similarity.cosine. Both are Neo4j's (1 + cos) / 2, mapped back to the cosine in
+// [-1, 1]. (Re-scoring every index hit in Cypher reads each 384-number vector property
+// again: it cost ten times the index query.) Only then are the k facts read: both ends by id
+// (index seeks) and the relationship between them. Only properties and scores leave the
+// server.
 // Parameters: $partition, $agent_id, $run_id, $include_invalid, $vector (LIST<FLOAT>),
-//             $k (INTEGER), $with_embeddings (BOOLEAN).
-MATCH (a:Entity {partition: $partition})-[r]->(b:Entity)
-WHERE r.partition = $partition
-  AND r.embedding IS NOT NULL
-  AND ($agent_id IS NULL OR r.agent_id = $agent_id)
-  AND ($run_id IS NULL OR r.run_id = $run_id)
-  AND ($include_invalid OR (r.invalid_at IS NULL AND r.expired_at IS NULL))
-WITH a, r, b, 2.0 * coalesce(vector.similarity.cosine(r.embedding, $vector), 0.5) - 1.0 AS score
-ORDER BY score DESC, r.id ASC
+//             $k (INTEGER), $fetch (INTEGER >= $k, or 0), $with_embeddings (BOOLEAN).
+CALL () {
+  UNWIND CASE WHEN $fetch > 0 THEN [true] ELSE [] END AS indexed
+  CALL db.index.vector.queryNodes('graphmem_fact_embedding', $fetch, $vector)
+  YIELD node, score
+  WHERE node.partition = $partition
+    AND ($agent_id IS NULL OR node.agent_id = $agent_id)
+    AND ($run_id IS NULL OR node.run_id = $run_id)
+    AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
+  RETURN collect({ref: node, score: 2.0 * score - 1.0}) AS hits
+}
+CALL (hits) {
+  UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
+  MATCH (candidate:FactRef {partition: $partition})
+  WHERE candidate.embedding IS NOT NULL
+    AND ($agent_id IS NULL OR candidate.agent_id = $agent_id)
+    AND ($run_id IS NULL OR candidate.run_id = $run_id)
+    AND ($include_invalid OR (candidate.invalid_at IS NULL AND candidate.expired_at IS NULL))
+  RETURN collect({
+    ref: candidate,
+    score: 2.0 * coalesce(vector.similarity.cosine(candidate.embedding, $vector), 0.5) - 1.0
+  }) AS scanned
+}
+UNWIND CASE WHEN size(hits) < $k THEN scanned ELSE hits END AS hit
+WITH hit.ref AS ref, hit.score AS score
+ORDER BY score DESC, ref.id ASC
 LIMIT $k
+MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity {id: ref.target_id})
+WHERE r.id = ref.id
+WITH a, r, b, score
+ORDER BY score DESC, r.id ASC
 RETURN r {
-  .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-  .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
+  .id, .partition, .user_id, .agent_id, .run_id, .fact, .episodes, .confidence,
+  .invalidated_by, .metadata_json, .memory_id,
+  valid_at: r.valid_at.epochSeconds * 1000000 + r.valid_at.microsecond,
+  invalid_at: r.invalid_at.epochSeconds * 1000000 + r.invalid_at.microsecond,
+  created_at: r.created_at.epochSeconds * 1000000 + r.created_at.microsecond,
+  expired_at: r.expired_at.epochSeconds * 1000000 + r.expired_at.microsecond
 } AS fact,
   type(r) AS relation, a.id AS source_id, a.name AS source, b.id AS target_id, b.name AS target,
   CASE WHEN $with_embeddings THEN r.embedding ELSE null END AS embedding, score

@@ -9,7 +9,8 @@
 // the reasoning. Lists keep the order of the ORDER BY that feeds collect().
 // A part that is not wanted gets zero input rows (its guard UNWINDs an empty list): no
 // procedure is called, nothing is scanned, its list is empty.
-// - facts by vector: when $k > 0.
+// - facts by vector: when $k > 0, through the fact vector index ($fact_fetch > 0) with the
+//   exact partition scan as fallback, as in search_facts_vector ($fetch there).
 // - facts by text: when $terms is not empty and $limit > 0.
 // - episodes by vector: when $fetch is not null (and $k > 0); $fetch > 0 asks the episode
 //   vector index for the top $fetch (then the scope's hits, with the exact scan when fewer
@@ -24,22 +25,48 @@
 //             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0, per vector list),
 //             $limit (INTEGER >= 0, per text list), $terms (LIST<STRING>, distinct query
 //             tokens for the fact BM25), $query (Lucene query for episodes, or null),
-//             $fetch (INTEGER >= 0, or null: no episode vector search).
+//             $fetch (INTEGER >= 0, or null: no episode vector search),
+//             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan).
 CALL () {
   UNWIND CASE WHEN $k > 0 THEN [true] ELSE [] END AS wanted
-  MATCH (a:Entity {partition: $partition})-[r]->(b:Entity)
-  WHERE r.partition = $partition
-    AND r.embedding IS NOT NULL
-    AND ($agent_id IS NULL OR r.agent_id = $agent_id)
-    AND ($run_id IS NULL OR r.run_id = $run_id)
-    AND ($include_invalid OR (r.invalid_at IS NULL AND r.expired_at IS NULL))
-  WITH a, r, b, 2.0 * coalesce(vector.similarity.cosine(r.embedding, $vector), 0.5) - 1.0 AS score
-  ORDER BY score DESC, r.id ASC
+  CALL () {
+    UNWIND CASE WHEN $fact_fetch > 0 THEN [true] ELSE [] END AS indexed
+    CALL db.index.vector.queryNodes('graphmem_fact_embedding', $fact_fetch, $vector)
+    YIELD node, score
+    WHERE node.partition = $partition
+      AND ($agent_id IS NULL OR node.agent_id = $agent_id)
+      AND ($run_id IS NULL OR node.run_id = $run_id)
+      AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
+    RETURN collect({ref: node, score: 2.0 * score - 1.0}) AS hits
+  }
+  CALL (hits) {
+    UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
+    MATCH (candidate:FactRef {partition: $partition})
+    WHERE candidate.embedding IS NOT NULL
+      AND ($agent_id IS NULL OR candidate.agent_id = $agent_id)
+      AND ($run_id IS NULL OR candidate.run_id = $run_id)
+      AND ($include_invalid OR (candidate.invalid_at IS NULL AND candidate.expired_at IS NULL))
+    RETURN collect({
+      ref: candidate,
+      score: 2.0 * coalesce(vector.similarity.cosine(candidate.embedding, $vector), 0.5) - 1.0
+    }) AS scanned
+  }
+  UNWIND CASE WHEN size(hits) < $k THEN scanned ELSE hits END AS hit
+  WITH hit.ref AS ref, hit.score AS score
+  ORDER BY score DESC, ref.id ASC
   LIMIT $k
+  MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity {id: ref.target_id})
+  WHERE r.id = ref.id
+  WITH a, r, b, score
+  ORDER BY score DESC, r.id ASC
   RETURN collect({
     fact: r {
-      .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
+      .id, .partition, .user_id, .agent_id, .run_id, .fact, .episodes, .confidence,
+      .invalidated_by, .metadata_json, .memory_id,
+      valid_at: r.valid_at.epochSeconds * 1000000 + r.valid_at.microsecond,
+      invalid_at: r.invalid_at.epochSeconds * 1000000 + r.invalid_at.microsecond,
+      created_at: r.created_at.epochSeconds * 1000000 + r.created_at.microsecond,
+      expired_at: r.expired_at.epochSeconds * 1000000 + r.expired_at.microsecond
     },
     relation: type(r), source_id: a.id, source: a.name, target_id: b.id, target: b.name,
     score: score
@@ -74,8 +101,12 @@ CALL () {
   LIMIT $limit
   RETURN collect({
     fact: r {
-      .id, .partition, .user_id, .agent_id, .run_id, .fact, .valid_at, .invalid_at,
-      .created_at, .expired_at, .episodes, .confidence, .invalidated_by, .metadata_json, .memory_id
+      .id, .partition, .user_id, .agent_id, .run_id, .fact, .episodes, .confidence,
+      .invalidated_by, .metadata_json, .memory_id,
+      valid_at: r.valid_at.epochSeconds * 1000000 + r.valid_at.microsecond,
+      invalid_at: r.invalid_at.epochSeconds * 1000000 + r.invalid_at.microsecond,
+      created_at: r.created_at.epochSeconds * 1000000 + r.created_at.microsecond,
+      expired_at: r.expired_at.epochSeconds * 1000000 + r.expired_at.microsecond
     },
     relation: type(r), source_id: a.id, source: a.name, target_id: b.id, target: b.name,
     score: score
@@ -106,7 +137,9 @@ CALL () {
     RETURN collect({
       episode: ep {
         .id, .partition, .user_id, .agent_id, .run_id, .role, .name, .content,
-        .reference_time, .created_at, .status, .error, .infer, .metadata_json
+        .status, .error, .infer, .metadata_json,
+        reference_time: ep.reference_time.epochSeconds * 1000000 + ep.reference_time.microsecond,
+        created_at: ep.created_at.epochSeconds * 1000000 + ep.created_at.microsecond
       },
       score: score
     }) AS found
@@ -126,7 +159,9 @@ CALL () {
   RETURN collect({
     episode: ep {
       .id, .partition, .user_id, .agent_id, .run_id, .role, .name, .content,
-      .reference_time, .created_at, .status, .error, .infer, .metadata_json
+      .status, .error, .infer, .metadata_json,
+      reference_time: ep.reference_time.epochSeconds * 1000000 + ep.reference_time.microsecond,
+      created_at: ep.created_at.epochSeconds * 1000000 + ep.created_at.microsecond
     },
     score: score
   }) AS episodes_text

@@ -1,12 +1,16 @@
-// Create facts as typed relationships (a)-[:RELATION]->(b) between entities of the
-// partition, all in one statement whatever their types: the relationship type comes from
-// a parameter value through Cypher 5.26 dynamic types, after the store validated it
-// against RELATION_PATTERN (UPPER_SNAKE [A-Z0-9_], at most 64 characters). The query text
-// is the same for every relation. Each fact also gets its registry node (:FactRef), whose
-// uniqueness constraint refuses a fact id used before (the transaction fails whole). The
-// store compares `created` with the number of rows and rolls back when an endpoint is
-// missing from the partition.
-// Parameters: $partition, $rows: LIST<MAP> with source_id, target_id, relation and props
+// Create facts of ONE relationship type as typed relationships (a)-[:RELATION]->(b)
+// between entities of the partition. This file is a template (graphmem.store.cypher_loader
+// render): `__RELATION__` is replaced by the fact type, validated against RELATION_PATTERN
+// (UPPER_SNAKE [A-Z0-9_], at most 64 characters) and written literally, in backticks. A
+// dynamic type `[:$(row.relation)]` would be simpler, but Neo4j 5.26.0 evaluates it once per
+// UNWIND and reuses it for every row and cached plan (Neo4j issue 13597), so the store runs
+// this statement once per type present in a batch, all in the add's one transaction.
+// Each fact also gets its registry node (:FactRef), whose uniqueness constraint refuses a
+// fact id used before (the transaction fails whole), and which carries what fact search
+// filters and ranks on: the scope fields, the validity times and the fact's vector (a node
+// vector index covers every fact, whatever its type; see read/search_facts_vector.cypher). The store compares `created` with
+// the number of rows and rolls back when an endpoint is missing from the partition.
+// Parameters: $partition, $rows: LIST<MAP> with source_id, target_id and props
 //   (MAP: id, partition, user_id, agent_id, run_id, fact, embedding, valid_at, invalid_at,
 //   created_at, expired_at, episodes, confidence, invalidated_by, metadata_json, terms).
 UNWIND $rows AS row
@@ -14,7 +18,12 @@ MATCH (a:Entity {id: row.source_id})
 WHERE a.partition = $partition
 MATCH (b:Entity {id: row.target_id})
 WHERE b.partition = $partition
-CREATE (a)-[r:$(row.relation)]->(b)
+CREATE (a)-[r:`__RELATION__`]->(b)
 SET r = row.props
-CREATE (:FactRef {id: row.props.id, partition: $partition, source_id: a.id})
+CREATE (:FactRef {
+  id: row.props.id, partition: $partition, source_id: a.id, target_id: b.id,
+  agent_id: row.props.agent_id, run_id: row.props.run_id,
+  invalid_at: row.props.invalid_at, expired_at: row.props.expired_at,
+  embedding: row.props.embedding
+})
 RETURN count(r) AS created

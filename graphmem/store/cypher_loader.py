@@ -10,8 +10,15 @@ cypher/write/create_facts.cypher). Files are read once and cached. The folder is
    as package data (in the repository graphmem/_cypher is a symlink to ../cypher; see
    [tool.setuptools.package-data] in pyproject.toml).
 
-No Cypher is built in Python: values travel as parameters, and labels / relationship types
-go through Cypher's dynamic `$(...)` syntax as parameter values.
+No Cypher is built in Python: values travel as parameters, and labels go through Cypher's
+dynamic `$(...)` syntax as parameter values. Relationship types cannot: Neo4j 5.26.0
+evaluates a dynamic type `[:$(row.x)]` inside UNWIND once and reuses it for every row and
+for later runs of the cached plan (Neo4j issue 13597). A statement that writes a typed
+relationship is therefore a template: its file names the type with a placeholder, a
+backticked identifier such as `` `__RELATION__` `` (valid Cypher on its own, so the template
+still plans with EXPLAIN), and render() fills it with a value that has been checked against
+the placeholder's pattern (RELATION_PATTERN: UPPER_SNAKE [A-Z0-9_], at most 64 characters).
+Nothing else can be substituted: only identifiers, only validated, only in backticks.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import re
 from pathlib import Path
 
 from graphmem.errors import StoreError
+from graphmem.normalize import RELATION_PATTERN
 
 ENV_VAR = "GRAPHMEM_CYPHER_DIR"
 SUFFIX = ".cypher"
@@ -29,6 +37,10 @@ STATEMENT_GROUPS = ("schema", "read", "write")  # run by the store
 BROWSER_GROUP = "browser"  # saved queries for people, never run by the store
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)+$")
+#: A template placeholder: a backticked `__NAME__` identifier.
+PLACEHOLDER = re.compile(r"`__([A-Z]+)__`")
+#: placeholder name -> the pattern a value must match to fill it (identifiers only).
+IDENTIFIER_PATTERNS: dict[str, re.Pattern[str]] = {"RELATION": RELATION_PATTERN}
 
 
 def source_dir() -> Path:
@@ -80,6 +92,46 @@ def load(name: str) -> str:
     if not _NAME.match(name):
         raise StoreError(f"invalid Cypher statement name {name!r}")
     return _read(str(cypher_dir()), name)
+
+
+#: Prefix of every statement the store sends: the Cypher language version the files are
+#: written in. Neo4j 5.26 accepts it and runs Cypher 5 anyway; on Neo4j 2025.x a database
+#: whose default language is Cypher 25 still runs these statements as Cypher 5, so a server
+#: upgrade can never change what a statement means. Browser queries are not prefixed: people
+#: paste them, and they use nothing that differs between the two versions.
+CYPHER_VERSION = "CYPHER 5"
+
+
+def statement(name: str, **identifiers: str) -> str:
+    """What the store sends for a named statement: CYPHER_VERSION, then the statement (a
+    template rendered with its validated identifiers, see render())."""
+    text = render(name, **identifiers) if identifiers else load(name)
+    return f"{CYPHER_VERSION}\n{text}"
+
+
+def placeholders(name: str) -> list[str]:
+    """The placeholder names of a statement (empty for a plain statement), each once."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(strip_comments(load(name)))))
+
+
+def render(name: str, **identifiers: str) -> str:
+    """A template statement with every placeholder filled by a validated identifier, e.g.
+    render("write/create_facts", RELATION="WORKS_AT").
+
+    Raises StoreError when a placeholder has no value, a value is given for no placeholder,
+    or a value does not match its placeholder's pattern (nothing is ever substituted that
+    is not a plain identifier)."""
+    text = load(name)
+    wanted = set(placeholders(name))
+    if wanted != set(identifiers):
+        raise StoreError(
+            f"Cypher template {name!r} takes {sorted(wanted)}, got {sorted(identifiers)}"
+        )
+    for key, value in identifiers.items():
+        pattern = IDENTIFIER_PATTERNS.get(key)
+        if pattern is None or not isinstance(value, str) or not pattern.fullmatch(value):
+            raise StoreError(f"refusing {value!r} for placeholder {key} of {name!r}")
+    return PLACEHOLDER.sub(lambda m: f"`{identifiers[m.group(1)]}`", text)
 
 
 @functools.cache

@@ -7,8 +7,10 @@ Schema (what a person sees in Neo4j Browser):
   with Cypher's dynamic ``$(...)`` labels from a validated parameter value.
 - ``(a:Entity)-[:<RELATION> {id, partition, user_id, agent_id, run_id, fact, embedding,
   valid_at, invalid_at, created_at, expired_at, episodes, confidence, invalidated_by,
-  metadata_json, terms}]->(b:Entity)``: one typed relationship per fact, created with
-  dynamic relationship types, so the graph reads like the facts.
+  metadata_json, terms}]->(b:Entity)``: one typed relationship per fact, so the graph reads
+  like the facts. The type is validated (UPPER_SNAKE) and written literally into a template
+  statement, one statement per type in the add's transaction: Neo4j 5.26.0 reuses the first
+  dynamic relationship type of an UNWIND for every row (Neo4j issue 13597).
 - ``(:Episode {id, partition, user_id, agent_id, run_id, role, name, content,
   reference_time, created_at, status, error, infer, metadata_json, embedding})
   -[:MENTIONS]->(:Entity)``.
@@ -17,8 +19,9 @@ Schema (what a person sees in Neo4j Browser):
 
 Every statement is a named file under cypher/ (see graphmem.store.cypher_loader); this module
 holds no Cypher. Labels and relationship types are validated against the identifier patterns
-of graphmem.normalize and then passed as parameter values to ``$(...)``: no identifier or
-value is ever spliced into query text.
+of graphmem.normalize; labels are then passed as parameter values to ``$(...)``, relationship
+types fill a template's backticked placeholder (cypher_loader.render). No value is ever
+spliced into query text.
 
 Design notes (the trade-offs are explained where the statements live, in cypher/):
 
@@ -51,11 +54,11 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from neo4j import GraphDatabase
+from neo4j import GraphDatabase, NotificationDisabledClassification
 from neo4j import exceptions as neo4j_errors
 from neo4j.time import DateTime as Neo4jDateTime
 
@@ -92,15 +95,20 @@ NO_LIMIT = 2**62
 BASE_SCHEMA = {
     "graphmem_entity_id": "schema/constraint_entity_id",
     "graphmem_fact_ref_id": "schema/constraint_fact_ref_id",
+    "graphmem_partition_version": "schema/constraint_partition_version",
     "graphmem_entity_partition_key": "schema/constraint_entity_partition_key",
     "graphmem_episode_id": "schema/constraint_episode_id",
     "graphmem_entity_partition": "schema/index_entity_partition",
+    "graphmem_fact_ref_partition": "schema/index_fact_ref_partition",
     "graphmem_episode_partition": "schema/index_episode_partition",
     "graphmem_episode_status": "schema/index_episode_status",
     "graphmem_episode_content": "schema/fulltext_episode_content",
     "graphmem_entity_name": "schema/fulltext_entity_name",
     "graphmem_fact_ref_memory": "schema/index_fact_ref_memory",
 }
+#: Vector indexes whose scores are used as they are, so they are created unquantized (and
+#: rebuilt when found quantized, Neo4j's default since 5.23).
+UNQUANTIZED = ("graphmem_fact_embedding",)
 #: index name -> (create statement, drop statement)
 VECTOR_INDEXES = {
     "graphmem_entity_embedding": (
@@ -111,12 +119,31 @@ VECTOR_INDEXES = {
         "schema/vector_index_episode_embedding",
         "schema/drop_vector_index_episode_embedding",
     ),
+    "graphmem_fact_embedding": (
+        "schema/vector_index_fact_embedding",
+        "schema/drop_vector_index_fact_embedding",
+    ),
 }
 
 _WORD = re.compile(r"\w+")
 # Characters Lucene's standard tokenizer (UAX#29) emits one by one: Han and hiragana.
 _IDEOGRAPHS = "\u3040-\u309f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _LUCENE_PIECE = re.compile(f"[{_IDEOGRAPHS}]|[^{_IDEOGRAPHS}]+")
+
+
+#: A statement: its name, or a template's name with the identifiers that fill it.
+Statement = str | tuple[str, dict[str, str]]
+#: One statement of a write transaction: statement, parameters, check of its rows.
+Step = tuple[Statement, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]
+
+
+def _statement(statement: Statement) -> str:
+    """The Cypher text of a named statement, or of a template filled with its validated
+    identifiers (cypher_loader.render)."""
+    if isinstance(statement, str):
+        return cypher_loader.statement(statement)
+    name, identifiers = statement
+    return cypher_loader.statement(name, **identifiers)
 
 
 # -- text, identifiers and values ---------------------------------------------------------
@@ -216,10 +243,19 @@ def _param_dt(value: datetime | None, *, field: str = "time") -> datetime | None
     return value.astimezone(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _py_dt(value: Any) -> datetime | None:
-    """A driver temporal value back to an aware UTC datetime (microsecond precision)."""
+    """A driver temporal value, or microseconds since the epoch, back to an aware UTC
+    datetime (microsecond precision). Fact and episode reads return their times as epoch
+    microseconds (`t.epochSeconds * 1000000 + t.microsecond`): the driver hydrates each
+    DATETIME into a neo4j.time.DateTime in Python, which was a third of a search's client
+    time (a walk returns hundreds of facts with four times each)."""
     if value is None:
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _EPOCH + timedelta(microseconds=value)
     if isinstance(value, Neo4jDateTime):
         value = value.to_native()
     if isinstance(value, datetime):
@@ -405,6 +441,17 @@ class Neo4jStore(GraphStore):
         self._closed = False
         if driver is None:
             auth = (self._user, password) if password else None
+            # Optional properties (agent_id, run_id, invalid_at, ...) are absent until some
+            # write sets them, and the server flags every query naming one as "property key
+            # does not exist" (01N52, classification UNRECOGNIZED): pages of log noise per
+            # search on a fresh database. The store's statements name them on purpose, so
+            # that classification is turned off at the server; every other notification
+            # (deprecations, performance, ...) is still logged. Pass the driver option to
+            # choose otherwise.
+            driver_config.setdefault(
+                "notifications_disabled_classifications",
+                [NotificationDisabledClassification.UNRECOGNIZED],
+            )
             try:
                 driver = GraphDatabase.driver(
                     uri,
@@ -495,7 +542,7 @@ class Neo4jStore(GraphStore):
 
     def _read(self, name: str, params: dict[str, Any], action: str) -> list[dict[str, Any]]:
         """Run one named read statement in a managed read transaction (one round trip)."""
-        query = cypher_loader.load(name)
+        query = cypher_loader.statement(name)
 
         def work(tx: Any) -> list[dict[str, Any]]:
             return tx.run(query, params).data()
@@ -506,12 +553,12 @@ class Neo4jStore(GraphStore):
     def _write(
         self,
         action: str,
-        steps: Sequence[tuple[str, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]],
+        steps: Sequence[Step],
     ) -> list[list[dict[str, Any]]]:
         """Run named statements in ONE managed write transaction, in order. A check that
         raises rolls everything back; the driver retries the whole function on transient
         errors, so it must stay free of side effects."""
-        prepared = [(cypher_loader.load(name), params, check) for name, params, check in steps]
+        prepared = [(_statement(name), params, check) for name, params, check in steps]
 
         def work(tx: Any) -> list[list[dict[str, Any]]]:
             results = []
@@ -622,18 +669,27 @@ class Neo4jStore(GraphStore):
                         "data was written with, or delete the data first"
                     )
         existing: dict[str, Any] = {}
+        exact: dict[str, bool] = {}
         for index_name, index in self._indexes().items():
             config = (index.get("options") or {}).get("indexConfig") or {}
             existing[index_name] = config.get("vector.dimensions")
+            exact[index_name] = config.get("vector.quantization.enabled") is False
         changed = False
         for index_name, (create, drop) in VECTOR_INDEXES.items():
-            if index_name in existing and existing[index_name] == dims:
+            # The fact index must be unquantized (its scores are used as they are).
+            stale = index_name in UNQUANTIZED and not exact.get(index_name, False)
+            if index_name in existing and existing[index_name] == dims and not stale:
                 continue
             if index_name in existing:
-                # Another dimension but no vectors stored (checked above): rebuild it.
+                # Another dimension but no vectors stored (checked above), or a quantized
+                # fact index (an index holds no data of its own): rebuild it.
                 self._schema(drop)
             self._schema(create, {"dims": dims})
             changed = True
+        if "graphmem_fact_embedding" not in existing:
+            # First set-up with fact search on the registry nodes: facts written by an earlier
+            # version get their search fields (a no-op on a new database).
+            self._schema("schema/backfill_fact_refs")
         if changed:
             self._schema("schema/await_indexes", {"timeout": self._index_timeout})
         self._dims = dims
@@ -875,9 +931,7 @@ class Neo4jStore(GraphStore):
             return []
         params = {
             "partition": partition,
-            "by_source": [
-                {"entity_id": x, "relation": r, "target_id": t} for x, r, t in by_source
-            ],
+            "by_source": [{"entity_id": x, "relation": r, "target_id": t} for x, r, t in by_source],
             "by_target": [{"entity_id": x, "relation": r} for x, r in by_target],
             "with_embeddings": True,
         }
@@ -908,13 +962,15 @@ class Neo4jStore(GraphStore):
     ) -> list[tuple[Fact, float]]:
         if k <= 0:
             return []
+        query_vector = self._vector(vector, "fact search")
         params = {
             "partition": scope.partition,
             "agent_id": scope.agent_id,
             "run_id": scope.run_id,
             "include_invalid": bool(include_invalid),
-            "vector": self._vector(vector, "fact search"),
+            "vector": query_vector,
             "k": int(k),
+            "fetch": self._fetch(query_vector, k),
             "with_embeddings": False,
         }
         rows = self._read("read/search_facts_vector", params, "searching fact vectors")
@@ -966,7 +1022,7 @@ class Neo4jStore(GraphStore):
             "vector": None if vector is None else self._vector(vector, "expansion"),
             "include_invalid": bool(include_invalid),
         }
-        query = cypher_loader.load("read/expand")
+        query = cypher_loader.statement("read/expand")
 
         def work(tx: Any) -> list[dict[str, Any]]:
             found: dict[str, dict[str, Any]] = {}
@@ -1059,6 +1115,7 @@ class Neo4jStore(GraphStore):
             "terms": terms,
             "query": lucene,
             "fetch": fetch,
+            "fact_fetch": self._fetch(query_vector, vector_k) if query_vector is not None else 0,
         }
         rows = self._read("read/seed_search", params, "searching (seeds)")
         row = rows[0] if rows else {}
@@ -1157,7 +1214,10 @@ class Neo4jStore(GraphStore):
         ]
         episode_ids = _unique(batch.episode_ids)
 
-        steps: list[tuple[str, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]] = []
+        steps: list[Step] = []
+        bump = bool(batch.entities or batch.facts or batch.invalidations)
+        if bump or batch.expected_version is not None:
+            steps.append(_claim_version(partition, bump, batch.expected_version))
         if entity_rows:
             steps.append(
                 (
@@ -1172,14 +1232,19 @@ class Neo4jStore(GraphStore):
                     ),
                 )
             )
-        if fact_rows:
+        # One statement per relationship type, the type written literally (see
+        # cypher/write/create_facts.cypher: 5.26.0 reuses a dynamic type for every row).
+        by_relation: dict[str, list[dict[str, Any]]] = {}
+        for row in fact_rows:
+            by_relation.setdefault(row.pop("relation"), []).append(row)
+        for relation, rows in by_relation.items():
             steps.append(
                 (
-                    "write/create_facts",
-                    {"partition": partition, "rows": fact_rows},
+                    ("write/create_facts", {"RELATION": relation}),
+                    {"partition": partition, "rows": rows},
                     _expect(
                         "created",
-                        len(fact_rows),
+                        len(rows),
                         "a fact's source or target entity does not exist in the partition",
                     ),
                 )
@@ -1219,17 +1284,29 @@ class Neo4jStore(GraphStore):
                     None,
                 )
             )
-        if not steps:
+        if not steps or (len(steps) == 1 and not bump):
+            if steps:  # only a version check: nothing to write, but a stale plan still fails
+                self._write("checking the partition version", steps)
             return
         self._ensure_base_schema()
         self._write("applying a write batch", steps)
 
+    def partition_version(self, partition: str) -> int:
+        """The partition's write counter (cypher/write/claim_partition_version.cypher moves
+        it inside every graph-changing write transaction, under the counter's write lock)."""
+        rows = self._read("read/partition_version", {"partition": partition}, "reading a version")
+        return int(rows[0]["version"]) if rows else 0
+
     def delete_fact(self, partition: str, fact_id: str) -> bool:
+        self._ensure_base_schema()
         result = self._write(
             "deleting a fact",
-            [("write/delete_fact", {"partition": partition, "id": fact_id}, None)],
+            [
+                _claim_version(partition, True, None),
+                ("write/delete_fact", {"partition": partition, "id": fact_id}, None),
+            ],
         )
-        return bool(result[0] and result[0][0]["deleted"])
+        return bool(result[1] and result[1][0]["deleted"])
 
     def delete_scope(self, scope: Scope) -> int:
         """A scope that names only its partition removes the whole partition (facts,
@@ -1241,14 +1318,16 @@ class Neo4jStore(GraphStore):
             "agent_id": None if whole else scope.agent_id,
             "run_id": None if whole else scope.run_id,
         }
-        steps: list[tuple[str, dict[str, Any], Callable[[list[dict[str, Any]]], None] | None]] = [
+        self._ensure_base_schema()
+        steps: list[Step] = [
+            _claim_version(scope.partition, True, None),
             ("write/delete_scope_facts", params, None),
             ("write/delete_scope_episodes", params, None),
         ]
         if whole:
             steps.append(("write/delete_partition_entities", {"partition": scope.partition}, None))
         result = self._write("deleting a scope", steps)
-        return int(result[0][0]["deleted"]) if result[0] else 0
+        return int(result[1][0]["deleted"]) if result[1] else 0
 
     def reset(self) -> None:
         while True:
@@ -1358,6 +1437,23 @@ def _episode_metadata_steps(
         ("write/set_episode_metadata", {"partition": p, "rows": rows}, None)
         for p, rows in sorted(by_partition.items())
     ]
+
+
+def _claim_version(partition: str, bump: bool, expected: int | None) -> Step:
+    """The first step of a write transaction on a partition: lock its version counter, refuse
+    the batch (ConflictError, rollback) when the version moved past `expected`, and move it
+    on when `bump` (graph changes)."""
+
+    def check(rows: list[dict[str, Any]]) -> None:
+        found = int(rows[0]["version"]) if rows else 0
+        if expected is not None and found != expected:
+            raise ConflictError(
+                f"partition {partition!r} changed while the batch was planned (version "
+                f"{found}, planned against {expected}); nothing was written"
+            )
+
+    params = {"partition": partition, "bump": 1 if bump else 0}
+    return ("write/claim_partition_version", params, check)
 
 
 def _expect(column: str, expected: int, reason: str) -> Callable[[list[dict[str, Any]]], None]:

@@ -84,7 +84,8 @@ def test_a_constraint_violation_is_a_conflict_error():
     driver.fail = neo4j_errors.ConstraintError("Node already exists with label `Entity`")
     with pytest.raises(ConflictError, match="db.example"):
         store.apply(WriteBatch(partition="u:a", episode_ids=["e1"]))
-    assert store.partition_version("u:a") is None  # Memory re-plans on key conflicts only
+    driver.fail = None
+    assert store.partition_version("u:a") == 0  # a per-partition counter, as on SQLite
 
 
 # -- with a server -------------------------------------------------------------------------------
@@ -273,6 +274,41 @@ def test_concurrent_writers_on_neo4j_never_duplicate_an_entity(user):
         if f["relation"] == "LIKES"
     ]  # fmt: skip
     assert len(likes) == 10  # one fact per person, the repeats merged
+    for m in memories:
+        m.close()
+
+
+@NEEDS_SERVER
+def test_concurrent_contradictions_on_neo4j_leave_one_current_value(user):
+    """Four Memory objects add a new home for one user at the same instant. Each add plans
+    against the partition version it read; the version counter (locked, checked and bumped
+    in the write transaction) refuses every add planned against a graph another one changed,
+    and the loser re-plans and sees the contradiction: one home stays current."""
+    memories = [_memory(Neo4jStore(**_server())) for _ in range(4)]
+    cities = ["Lisbon", "Porto", "Madrid", "Berlin"]
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def worker(m: Memory, city: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            result = m.add(f"I live in {city}.", user_id=user)
+            assert not result.errors and not result.pending
+        except BaseException as exc:  # noqa: BLE001
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=worker, args=(m, c)) for m, c in zip(memories, cities, strict=True)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not failures, failures[:2]
+    facts = memories[0].get_all(user_id=user, include_history=True, limit=100)["results"]
+    lives = [f for f in facts if f["relation"] == "LIVES_IN"]
+    assert len(lives) == 4
+    assert sum(1 for f in lives if f.get("current", not f.get("invalid_at"))) == 1, lives
     for m in memories:
         m.close()
 
