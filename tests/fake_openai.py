@@ -137,7 +137,7 @@ def response_schema(request: dict[str, Any]) -> tuple[str | None, dict[str, Any]
 
 
 def new_messages(request: dict[str, Any]) -> list[dict[str, Any]]:
-    """The NEW MESSAGES of a graphmem extraction request (prompt extract-v1), as the JSON rows
+    """The NEW MESSAGES of a graphmem extraction request (prompts extract-v1, v2), as the JSON rows
     the prompt shows: {"message": i, "time", "speaker", "role", "text"}. A responder answering
     from gold data uses "message" as the index to put in each relation. [] for other requests."""
     text = message_text(request, "user")
