@@ -85,7 +85,11 @@ class LLMExtractor(Extractor):
             )
             for ep in context.previous
         ]
-        known = [(e.name, e.type, list(e.aliases)) for e in context.known_entities]
+        # Sorted by name: the same stored state gives the same prompt (entity ids are random).
+        known = sorted(
+            ((e.name, e.type, list(e.aliases)) for e in context.known_entities),
+            key=lambda k: (k[0].casefold(), k[0], k[1]),
+        )
         return build_messages(
             new,
             reference_time=context.reference_time,

@@ -157,9 +157,9 @@ class GroundingGuard:
         key = normalize_key(name)
         if names_entity(said.words, said.key, name, self.aliases.get(key, ())):
             return True
-        if key == normalize_key(said.speaker) and said.words & FIRST_PERSON:
-            return True
-        if key in self._speakers and key != normalize_key(said.speaker):
+        if key == normalize_key(said.speaker):
+            return bool(said.words & FIRST_PERSON)  # "I", "my", "we": never "she" or "there"
+        if key in self._speakers:
             return bool(said.words & SECOND_PERSON)  # another speaker, addressed as "you"
         # A back-reference ("she", "there", "my wife") can only reach an entity the context
         # showed; "we" does not count (it would let every housemate in).
