@@ -76,9 +76,10 @@ BACK_REFERENCES = frozenset(
 STOPWORDS = frozenset(
     {"the", "of", "a", "an", "and", "at", "in", "on", "for", "to", "de", "da", "do", "la", "le"}
 )
-# A relation sentence this similar to a context message (and more similar to it than to the
-# new messages) was copied from the context.
+# A relation sentence this similar to a context message (and clearly less similar to the new
+# messages) was copied from the context.
 COPY_SIMILARITY = 90.0
+COPY_MARGIN = 15.0  # a new message that says the same again is not a copy
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Han, kana, Hangul, Thai, Lao, Khmer, Myanmar: no spaces between words.
 _UNSPACED = re.compile(
@@ -185,7 +186,7 @@ class GroundingGuard:
         new_score = max((fuzz.partial_ratio(sentence, m.text) for m in scope), default=0.0)
         for text in self.context_text:
             score = fuzz.partial_ratio(sentence, text)
-            if score >= COPY_SIMILARITY and score > new_score:
+            if score >= COPY_SIMILARITY and score - new_score > COPY_MARGIN:
                 return f"its sentence {sentence!r} restates the context, not the new message"
         return None
 
