@@ -18,7 +18,7 @@ from graphmem.resolve.base import Decision, Flag, ProposedFact
 from graphmem.resolve.conflicts import ConflictDetector
 from graphmem.resolve.guards import DecisionGuard
 from tests.fake_openai import FakeOpenAIServer
-from tests.test_llm_pipeline import extraction, facts, memory, rel
+from tests.test_llm_pipeline import extraction, memory, rel
 
 SAM = "sam"
 
@@ -30,8 +30,7 @@ def server():
 
 
 def say(mem, text, when):
-    return mem.add([{"role": "user", "name": "Sam", "content": text}], user_id=SAM,
-                   timestamp=when)
+    return mem.add([{"role": "user", "name": "Sam", "content": text}], user_id=SAM, timestamp=when)
 
 
 def current(mem):
@@ -56,8 +55,16 @@ def test_a_fact_about_carol_cannot_end_sams_home(server):
             rel("Sam", "LIVES_IN", "Madrid", fact="Sam lives in Madrid."),
             rel("Carol", "LIVES_IN", "Madrid", fact="Carol lives in Madrid."),
         ),
-        {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E1"],
-                        "reason": "is a duplicate of E1"}]},
+        {
+            "decisions": [
+                {
+                    "ref": "N1",
+                    "action": "INVALIDATE",
+                    "targets": ["E1"],
+                    "reason": "is a duplicate of E1",
+                }
+            ]
+        },
     )
     result = say(mem, "Carol lives in Madrid.", "2024-02-01")
     assert ("Sam", "LIVES_IN", "Lisbon") in current(mem)
@@ -74,23 +81,36 @@ def test_duplicate_answered_with_invalidate_is_refused_and_merged(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Lisbon", fact="Sam still lives in Lisbon.")),
-        {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E1"],
-                        "reason": "the new fact is a duplicate of E1"}]},
+        {
+            "decisions": [
+                {
+                    "ref": "N1",
+                    "action": "INVALIDATE",
+                    "targets": ["E1"],
+                    "reason": "the new fact is a duplicate of E1",
+                }
+            ]
+        },
     )
     result = say(mem, "I still live in Lisbon.", "2024-02-01")
     assert [c.event for c in result.results] == ["MERGE"]
     lisbon = [f for f in facts_of(mem, history=True) if f["target"] == "Lisbon"]
     assert len(lisbon) == 1 and lisbon[0]["invalid_at"] is None
-    assert any(r.startswith("decision N1 INVALIDATE:") and "does not conflict" in r
-               for r in result.refusals)
+    assert any(
+        r.startswith("decision N1 INVALIDATE:") and "does not conflict" in r
+        for r in result.refusals
+    )
 
 
 def sam_at_the_hospital(server, mem):
-    server.push(extraction(
-        rel("Sam", "WORKS_AS", "nurse", fact="Sam works as a nurse."),
-        rel("Sam", "WORKS_AT", "Santa Maria Hospital",
-            fact="Sam works at Santa Maria Hospital."),
-    ))
+    server.push(
+        extraction(
+            rel("Sam", "WORKS_AS", "nurse", fact="Sam works as a nurse."),
+            rel(
+                "Sam", "WORKS_AT", "Santa Maria Hospital", fact="Sam works at Santa Maria Hospital."
+            ),
+        )
+    )
     say(mem, "I work as a nurse at Santa Maria Hospital.", "2024-01-10")
 
 
@@ -103,8 +123,11 @@ def test_anas_boss_does_not_end_sams_job(server):
             # Wrong: the speaker's job replaced by a sentence about Ana's boss.
             rel("Sam", "WORKS_AS", "boss", fact="Sam's boss there is Carol."),
         ),
-        {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E1"],
-                        "reason": "new job"}]},
+        {
+            "decisions": [
+                {"ref": "N1", "action": "INVALIDATE", "targets": ["E1"], "reason": "new job"}
+            ]
+        },
     )
     result = say(mem, "Ana's boss there is Carol.", "2024-02-01")
     assert ("Sam", "WORKS_AS", "nurse") in current(mem)
@@ -115,35 +138,58 @@ def test_anas_boss_does_not_end_sams_job(server):
 
 def test_a_sentence_copied_from_the_context_is_refused(server):
     mem = memory(server)
-    server.push(extraction(rel("Sam", "WORKS_AT", "Initech",
-                               fact="Sam works as a software engineer at Initech.")))
+    server.push(
+        extraction(
+            rel("Sam", "WORKS_AT", "Initech", fact="Sam works as a software engineer at Initech.")
+        )
+    )
     say(mem, "I work as a software engineer at Initech.", "2024-01-10")
-    server.push(extraction(
-        rel("Sam", "WORKS_AS", "Luis", fact="Sam works as a software engineer at Initech."),
-        rel("Sam", "SIBLING_OF", "Luis", fact="Luis is Sam's brother."),
-        rel("Luis", "STUDIES_AT", "University of Coimbra",
-            fact="Luis studies medicine at the University of Coimbra."),
-    ))
-    result = say(mem, "My brother Luis studies medicine at the University of Coimbra.",
-                 "2024-02-01")
+    server.push(
+        extraction(
+            rel("Sam", "WORKS_AS", "Luis", fact="Sam works as a software engineer at Initech."),
+            rel("Sam", "SIBLING_OF", "Luis", fact="Luis is Sam's brother."),
+            rel(
+                "Luis",
+                "STUDIES_AT",
+                "University of Coimbra",
+                fact="Luis studies medicine at the University of Coimbra.",
+            ),
+        )
+    )
+    result = say(
+        mem, "My brother Luis studies medicine at the University of Coimbra.", "2024-02-01"
+    )
     assert ("Sam", "WORKS_AS", "Luis") not in current(mem)
     assert {("Sam", "SIBLING_OF", "Luis"), ("Luis", "STUDIES_AT", "University of Coimbra")} <= (
-        current(mem))
+        current(mem)
+    )
     [refusal] = result.refusals
     assert "Sam -WORKS_AS-> Luis" in refusal and "does not name 'Luis'" in refusal
 
 
 def test_facts_restated_from_the_context_are_not_re_added(server):
     mem = memory(server)
-    mem.add([{"role": "user", "name": "Sam", "content":
-              "I'm married to Diego, we moved to Porto, and I work at Santa Maria Hospital."}],
-            user_id=SAM, timestamp="2024-01-10", infer=False)
-    server.push(extraction(
-        rel("Sam", "MARRIED_TO", "Diego", fact="Sam is married to Diego."),
-        rel("Sam", "LIVES_IN", "Porto", fact="Sam moved to Porto."),
-        rel("Sam", "WORKS_AT", "Santa Maria Hospital",
-            fact="Sam works at Santa Maria Hospital."),
-    ))
+    mem.add(
+        [
+            {
+                "role": "user",
+                "name": "Sam",
+                "content": "I'm married to Diego, we moved to Porto, and I work at Santa Maria Hospital.",
+            }
+        ],
+        user_id=SAM,
+        timestamp="2024-01-10",
+        infer=False,
+    )
+    server.push(
+        extraction(
+            rel("Sam", "MARRIED_TO", "Diego", fact="Sam is married to Diego."),
+            rel("Sam", "LIVES_IN", "Porto", fact="Sam moved to Porto."),
+            rel(
+                "Sam", "WORKS_AT", "Santa Maria Hospital", fact="Sam works at Santa Maria Hospital."
+            ),
+        )
+    )
     result = say(mem, "We adopted a cat called Miso last weekend.", "2024-02-01")
     assert result.results == [] and current(mem) == set()
     assert len(result.refusals) == 3
@@ -184,8 +230,11 @@ def test_unknown_ids_are_reported_as_refusals(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Berlin", fact="Sam lives in Berlin.")),
-        {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E42"],
-                        "reason": "hallucinated"}]},
+        {
+            "decisions": [
+                {"ref": "N1", "action": "INVALIDATE", "targets": ["E42"], "reason": "hallucinated"}
+            ]
+        },
     )
     result = say(mem, "I live in Berlin now.", "2024-03-01")
     assert any("'E42', which is not listed for N1" in r for r in result.refusals)
@@ -200,8 +249,11 @@ def test_without_the_guards_the_wrong_answers_are_written(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Lisbon", fact="Sam lives in Lisbon.")),
-        {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E1"],
-                        "reason": "is a duplicate"}]},
+        {
+            "decisions": [
+                {"ref": "N1", "action": "INVALIDATE", "targets": ["E1"], "reason": "is a duplicate"}
+            ]
+        },
     )
     say(mem, "Carol lives in Madrid.", "2024-02-01")
     lisbon = [f for f in facts_of(mem, history=True) if f["target"] == "Lisbon"]
@@ -215,22 +267,39 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 def fact(source, relation, target, **extra) -> Fact:
     ids = {"Sam": "e-sam", "Carol": "e-carol", "Ana": "e-ana"}
-    return Fact(partition="u", user_id="u", source=source, relation=relation, target=target,
-                source_id=ids.get(source, f"e-{source.lower()}"),
-                target_id=ids.get(target, f"e-{target.lower()}"), fact=f"{source} {target}",
-                valid_at=T0, created_at=T0, **extra)
+    return Fact(
+        partition="u",
+        user_id="u",
+        source=source,
+        relation=relation,
+        target=target,
+        source_id=ids.get(source, f"e-{source.lower()}"),
+        target_id=ids.get(target, f"e-{target.lower()}"),
+        fact=f"{source} {target}",
+        valid_at=T0,
+        created_at=T0,
+        **extra,
+    )
 
 
 def guard() -> DecisionGuard:
-    detector = ConflictDetector({"LIVES_IN", "WORKS_AS", "MARRIED_TO"}, 0.93,
-                                target_functional={"MANAGES"})
+    detector = ConflictDetector(
+        {"LIVES_IN", "WORKS_AS", "MARRIED_TO"}, 0.93, target_functional={"MANAGES"}
+    )
     return DecisionGuard(detector._rivals)
 
 
 def flag_for(new: Fact, kind, *stored: Fact, negated=False) -> Flag:
-    proposed = ProposedFact(ref="N1", source=new.source, relation=new.relation,
-                            target=new.target, fact=new.fact, source_id=new.source_id,
-                            target_id=new.target_id, negated=negated)
+    proposed = ProposedFact(
+        ref="N1",
+        source=new.source,
+        relation=new.relation,
+        target=new.target,
+        fact=new.fact,
+        source_id=new.source_id,
+        target_id=new.target_id,
+        negated=negated,
+    )
     return Flag(kind=kind, new=proposed, existing={f"E{i + 1}": f for i, f in enumerate(stored)})
 
 
@@ -238,12 +307,15 @@ def flag_for(new: Fact, kind, *stored: Fact, negated=False) -> Flag:
     ("new", "old", "action", "refused"),
     [
         (fact("Carol", "MANAGES", "Ana"), fact("Sam", "WORKS_AS", "nurse"), "INVALIDATE", True),
-        (fact("Carol", "LIVES_IN", "Madrid"), fact("Sam", "LIVES_IN", "Lisbon"), "INVALIDATE",
-         True),
+        (
+            fact("Carol", "LIVES_IN", "Madrid"),
+            fact("Sam", "LIVES_IN", "Lisbon"),
+            "INVALIDATE",
+            True,
+        ),
         (fact("Carol", "LIVES_IN", "Madrid"), fact("Sam", "LIVES_IN", "Lisbon"), "MERGE", True),
         (fact("Sam", "LIKES", "blues"), fact("Sam", "LIKES", "jazz"), "INVALIDATE", True),
-        (fact("Sam", "LIVES_IN", "Porto"), fact("Sam", "LIVES_IN", "Lisbon"), "INVALIDATE",
-         False),
+        (fact("Sam", "LIVES_IN", "Porto"), fact("Sam", "LIVES_IN", "Lisbon"), "INVALIDATE", False),
         (fact("Sam", "LIVES_IN", "Porto"), fact("Sam", "LIVES_IN", "Lisbon"), "ADD", False),
         (fact("Sam", "MARRIED_TO", "Ana"), fact("Ana", "MARRIED_TO", "Sam"), "MERGE", False),
         (fact("Sam", "WORKS_AT", "Acme"), fact("Sam", "WORKS_FOR", "Acme"), "MERGE", False),
@@ -253,18 +325,25 @@ def flag_for(new: Fact, kind, *stored: Fact, negated=False) -> Flag:
 )
 def test_decision_guard(new, old, action, refused):
     targets = ["E1"]
-    why = guard().refuse(Decision(ref="N1", action=action, targets=targets),
-                         flag_for(new, "contradiction", old), new)
+    why = guard().refuse(
+        Decision(ref="N1", action=action, targets=targets), flag_for(new, "contradiction", old), new
+    )
     assert (why is not None) == refused, why
 
 
 def test_a_past_state_does_not_end_a_later_fact():
     old = fact("Sam", "LIVES_IN", "Lisbon")
     new = fact("Sam", "LIVES_IN", "Porto").model_copy(
-        update={"valid_at": datetime(2020, 1, 1, tzinfo=UTC),
-                "invalid_at": datetime(2021, 1, 1, tzinfo=UTC)})
-    why = guard().refuse(Decision(ref="N1", action="INVALIDATE", targets=["E1"]),
-                         flag_for(new, "contradiction", old), new)
+        update={
+            "valid_at": datetime(2020, 1, 1, tzinfo=UTC),
+            "invalid_at": datetime(2021, 1, 1, tzinfo=UTC),
+        }
+    )
+    why = guard().refuse(
+        Decision(ref="N1", action="INVALIDATE", targets=["E1"]),
+        flag_for(new, "contradiction", old),
+        new,
+    )
     assert why is not None and "overlapping time" in why
 
 
@@ -272,10 +351,28 @@ def test_a_negation_ends_only_its_own_fact():
     g = guard()
     quit_acme = fact("Sam", "WORKS_AT", "Acme")
     decision = Decision(ref="N1", action="INVALIDATE", targets=["E1"])
-    assert g.refuse(decision, flag_for(quit_acme, "negation", fact("Sam", "WORKS_AT", "Acme"),
-                                       negated=True), quit_acme) is None
-    assert g.refuse(decision, flag_for(quit_acme, "negation", fact("Sam", "WORKS_AT", "Globex"),
-                                       negated=True), quit_acme) is not None
+    assert (
+        g.refuse(
+            decision,
+            flag_for(quit_acme, "negation", fact("Sam", "WORKS_AT", "Acme"), negated=True),
+            quit_acme,
+        )
+        is None
+    )
+    assert (
+        g.refuse(
+            decision,
+            flag_for(quit_acme, "negation", fact("Sam", "WORKS_AT", "Globex"), negated=True),
+            quit_acme,
+        )
+        is not None
+    )
     merge = Decision(ref="N1", action="MERGE", targets=["E1"])
-    assert g.refuse(merge, flag_for(quit_acme, "negation", fact("Sam", "WORKS_AT", "Acme"),
-                                    negated=True), quit_acme) is not None
+    assert (
+        g.refuse(
+            merge,
+            flag_for(quit_acme, "negation", fact("Sam", "WORKS_AT", "Acme"), negated=True),
+            quit_acme,
+        )
+        is not None
+    )
