@@ -174,7 +174,8 @@ def test_facts_restated_from_the_context_are_not_re_added(server):
             {
                 "role": "user",
                 "name": "Sam",
-                "content": "I'm married to Diego, we moved to Porto, and I work at Santa Maria Hospital.",
+                "content": "I'm married to Diego, we moved to Porto, and I work at "
+                "Santa Maria Hospital.",
             }
         ],
         user_id=SAM,
