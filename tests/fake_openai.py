@@ -45,6 +45,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from graphmem.embed.hashing import HashingEmbedder
+from graphmem.llm.client import forget_endpoint
 
 __all__ = [
     "FakeOpenAIServer",
@@ -215,6 +216,9 @@ class FakeOpenAIServer:
         httpd.daemon_threads = True
         httpd.block_on_close = False  # a handler sleeping out a delay must not block close()
         self._httpd = httpd
+        # A new server on a port an earlier one used is another endpoint: forget what the
+        # earlier one accepted (graphmem caches the structured-output mode per endpoint).
+        forget_endpoint(self.base_url)
         self._stop.clear()
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True,
