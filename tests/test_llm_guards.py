@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pytest
 
 from graphmem.models import Fact
-from graphmem.resolve.base import Decision, Flag, ProposedFact
-from graphmem.resolve.conflicts import ConflictDetector
+from graphmem.resolve.base import Decision, Flag
+from graphmem.resolve.conflicts import Candidate, ConflictDetector
 from graphmem.resolve.guards import DecisionGuard
 from tests.fake_openai import FakeOpenAIServer
 from tests.test_llm_pipeline import extraction, memory, rel
@@ -37,6 +37,13 @@ def current(mem):
     return {(f["source"], f["relation"], f["target"]) for f in facts_of(mem)}
 
 
+def decide(ref, action, *targets, reason="scripted"):
+    """A resolver reply with one decision."""
+    return {
+        "decisions": [{"ref": ref, "action": action, "targets": list(targets), "reason": reason}]
+    }
+
+
 def facts_of(mem, history=False):
     return mem.get_all(user_id=SAM, include_history=history)["results"]
 
@@ -55,16 +62,7 @@ def test_a_fact_about_carol_cannot_end_sams_home(server):
             rel("Sam", "LIVES_IN", "Madrid", fact="Sam lives in Madrid."),
             rel("Carol", "LIVES_IN", "Madrid", fact="Carol lives in Madrid."),
         ),
-        {
-            "decisions": [
-                {
-                    "ref": "N1",
-                    "action": "INVALIDATE",
-                    "targets": ["E1"],
-                    "reason": "is a duplicate of E1",
-                }
-            ]
-        },
+        decide("N1", "INVALIDATE", "E1", reason="is a duplicate of E1"),
     )
     result = say(mem, "Carol lives in Madrid.", "2024-02-01")
     assert ("Sam", "LIVES_IN", "Lisbon") in current(mem)
@@ -81,16 +79,7 @@ def test_duplicate_answered_with_invalidate_is_refused_and_merged(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Lisbon", fact="Sam still lives in Lisbon.")),
-        {
-            "decisions": [
-                {
-                    "ref": "N1",
-                    "action": "INVALIDATE",
-                    "targets": ["E1"],
-                    "reason": "the new fact is a duplicate of E1",
-                }
-            ]
-        },
+        decide("N1", "INVALIDATE", "E1", reason="the new fact is a duplicate of E1"),
     )
     result = say(mem, "I still live in Lisbon.", "2024-02-01")
     assert [c.event for c in result.results] == ["MERGE"]
@@ -123,11 +112,7 @@ def test_anas_boss_does_not_end_sams_job(server):
             # Wrong: the speaker's job replaced by a sentence about Ana's boss.
             rel("Sam", "WORKS_AS", "boss", fact="Sam's boss there is Carol."),
         ),
-        {
-            "decisions": [
-                {"ref": "N1", "action": "INVALIDATE", "targets": ["E1"], "reason": "new job"}
-            ]
-        },
+        decide("N1", "INVALIDATE", "E1", reason="new job"),
     )
     result = say(mem, "Ana's boss there is Carol.", "2024-02-01")
     assert ("Sam", "WORKS_AS", "nurse") in current(mem)
@@ -205,7 +190,7 @@ def test_merge_into_another_fact_is_refused_and_the_policy_decides(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Porto", fact="Sam moved to Porto.")),
-        {"decisions": [{"ref": "N1", "action": "MERGE", "targets": ["E1"], "reason": "same"}]},
+        decide("N1", "MERGE", "E1", reason="same"),
     )
     result = say(mem, "I moved to Porto.", "2024-03-01")
     assert ("Sam", "LIVES_IN", "Porto") in current(mem)
@@ -218,7 +203,7 @@ def test_add_of_a_stored_fact_is_refused(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Lisbon", fact="Sam lives in Lisbon.")),
-        {"decisions": [{"ref": "N1", "action": "ADD", "targets": [], "reason": "new"}]},
+        decide("N1", "ADD", reason="new"),
     )
     result = say(mem, "I live in Lisbon, by the way.", "2024-03-01")
     assert [c.event for c in result.results] == ["MERGE"]
@@ -231,11 +216,7 @@ def test_unknown_ids_are_reported_as_refusals(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Berlin", fact="Sam lives in Berlin.")),
-        {
-            "decisions": [
-                {"ref": "N1", "action": "INVALIDATE", "targets": ["E42"], "reason": "hallucinated"}
-            ]
-        },
+        decide("N1", "INVALIDATE", "E42", reason="hallucinated"),
     )
     result = say(mem, "I live in Berlin now.", "2024-03-01")
     assert any("'E42', which is not listed for N1" in r for r in result.refusals)
@@ -250,11 +231,7 @@ def test_without_the_guards_the_wrong_answers_are_written(server):
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Lisbon", fact="Sam lives in Lisbon.")),
-        {
-            "decisions": [
-                {"ref": "N1", "action": "INVALIDATE", "targets": ["E1"], "reason": "is a duplicate"}
-            ]
-        },
+        decide("N1", "INVALIDATE", "E1", reason="is a duplicate"),
     )
     say(mem, "Carol lives in Madrid.", "2024-02-01")
     lisbon = [f for f in facts_of(mem, history=True) if f["target"] == "Lisbon"]
@@ -291,16 +268,7 @@ def guard() -> DecisionGuard:
 
 
 def flag_for(new: Fact, kind, *stored: Fact, negated=False) -> Flag:
-    proposed = ProposedFact(
-        ref="N1",
-        source=new.source,
-        relation=new.relation,
-        target=new.target,
-        fact=new.fact,
-        source_id=new.source_id,
-        target_id=new.target_id,
-        negated=negated,
-    )
+    proposed = Candidate(ref="N1", fact=new, negated=negated).proposed()
     return Flag(kind=kind, new=proposed, existing={f"E{i + 1}": f for i, f in enumerate(stored)})
 
 
