@@ -46,7 +46,7 @@ DEFAULT_INVERSES: dict[str, str] = {
     "EMPLOYS": "WORKS_AT",
 }
 
-FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "im"})
+FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours"})
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
 # Words that point back at something named earlier: pronouns, "there", and possessives that
 # introduce a relative or role ("my wife", "his boss").
@@ -88,8 +88,8 @@ _UNSPACED = re.compile(
 
 
 def words(text: str) -> list[str]:
-    """Case-folded word tokens; "I'm" -> "im", "Ana's" -> "ana", "s"."""
-    return _WORD.findall(text.casefold().replace("'", "").replace("\u2019", ""))
+    """Case-folded word tokens, split at apostrophes: "I've" -> "i", "ve"; "He's" -> "he"."""
+    return _WORD.findall(text.casefold().replace("\u2019", " ").replace("'", " "))
 
 
 def names_entity(text_words: set[str], text_key: str, name: str, aliases: Iterable[str]) -> bool:
