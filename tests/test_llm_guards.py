@@ -345,3 +345,33 @@ def test_a_negation_ends_only_its_own_fact():
         )
         is not None
     )
+
+
+def test_my_brother_luis_studies_is_about_luis_not_the_speaker(server):
+    """Seen with the real 0.5B model: "My brother Luis studies medicine at the University of
+    Coimbra." extracted as Sam STUDIES_AT University of Coimbra."""
+    mem = memory(server)
+    server.push(
+        extraction(
+            rel(
+                "Sam",
+                "STUDIES_AT",
+                "University of Coimbra",
+                fact="Sam studies medicine at the University of Coimbra.",
+            ),
+            rel("Sam", "SIBLING_OF", "Luis", fact="Luis is Sam's brother."),
+        )
+    )
+    result = say(
+        mem, "My brother Luis studies medicine at the University of Coimbra.", "2024-02-01"
+    )
+    assert current(mem) == {("Sam", "SIBLING_OF", "Luis")}
+    [refusal] = result.refusals
+    assert "the message speaks of 'Luis', not of 'Sam'" in refusal
+
+
+def test_the_speaker_said_as_i_is_not_restricted(server):
+    mem = memory(server)
+    server.push(extraction(rel("Sam", "LIVES_IN", "Porto", fact="Sam moved to Porto.")))
+    result = say(mem, "My wife Efua and I moved to Porto.", "2024-02-01")
+    assert current(mem) == {("Sam", "LIVES_IN", "Porto")} and result.refusals == []

@@ -47,6 +47,7 @@ DEFAULT_INVERSES: dict[str, str] = {
 }
 
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours"})
+SPEAKER_AS_PERSON = frozenset({"i", "me", "myself", "we", "us", "ourselves"})  # not "my"
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
 # Words that point back at something named earlier: pronouns, "there", and possessives that
 # introduce a relative or role ("my wife", "his boss").
@@ -81,6 +82,11 @@ STOPWORDS = frozenset(
 COPY_SIMILARITY = 90.0
 COPY_MARGIN = 15.0  # a new message that says the same again is not a copy
 _WORD = re.compile(r"\w+", re.UNICODE)
+# "my brother Luis", "our daughter Marta", "my advisor, Professor Tanaka": a possessive, one to
+# three lower-case words, then a capitalised name (case matters here, so not re.IGNORECASE).
+_INTRODUCED = re.compile(
+    r"\b(?:[Mm]y|[Oo]ur)\s+(?:[a-z][\w-]*[\s,]+){1,3}?((?!I\b)[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)"
+)
 # Han, kana, Hangul, Thai, Lao, Khmer, Myanmar: no spaces between words.
 _UNSPACED = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
@@ -119,6 +125,23 @@ class Said:
     def __post_init__(self) -> None:
         self.words = set(words(self.text))
         self.key = normalize_key(self.text)
+        # "My brother Luis studies at Coimbra": a message whose only first-person words are
+        # possessives introducing someone by name is about that someone; the speaker takes
+        # part only in the relation to them (Sam SIBLING_OF Luis, not Sam STUDIES_AT Coimbra).
+        self.introduced: list[str] = []
+        if not self.words & SPEAKER_AS_PERSON:
+            self.introduced = [m.group(1) for m in _INTRODUCED.finditer(self.text)]
+
+    def about_introduced(self, speaker_key: str, other: str) -> str | None:
+        """Why a relation between the speaker and `other` is not what this message says about
+        the speaker, or None."""
+        if not self.introduced or speaker_key != normalize_key(self.speaker):
+            return None
+        other_words = set(words(other))
+        if any(other_words & set(words(name)) for name in self.introduced):
+            return None
+        names = ", ".join(repr(n) for n in self.introduced)
+        return f"the message speaks of {names}, not of {self.speaker!r}"
 
 
 @dataclass
@@ -151,6 +174,11 @@ class GroundingGuard:
                 continue
             if not any(self.grounded(end, m) for m in scope):
                 return f"{end!r} is not mentioned in the new message(s)"
+        if said is not None:
+            for end, other in ((rel.source, rel.target), (rel.target, rel.source)):
+                why = said.about_introduced(normalize_key(end), other)
+                if why:
+                    return why
         return self._sentence(rel, scope)
 
     def grounded(self, name: str, said: Said) -> bool:
