@@ -19,10 +19,21 @@ from graphmem.llm.client import LLMClient
 from graphmem.models import Usage
 
 
+class MissingReply(RuntimeError):
+    """A request that has no recorded reply, in a run that may not ask the model for it."""
+
+
 class ReplyCache:
-    def __init__(self, path: Path, *, offline: bool = False) -> None:
+    """offline: every reply must be recorded. recorded_only: calls with these names (e.g.
+    "extract") must be recorded, others may go to the model (a replay that re-measures the
+    messages already extracted, with new guards, without extracting new ones)."""
+
+    def __init__(
+        self, path: Path, *, offline: bool = False, recorded_only: frozenset[str] = frozenset()
+    ) -> None:
         self.path = path
         self.offline = offline
+        self.recorded_only = recorded_only
         self.entries: dict[str, dict[str, Any]] = {}
         self.hits = self.misses = 0
         self.seconds = 0.0  # spent on real calls
@@ -44,8 +55,8 @@ class ReplyCache:
             if row is not None:
                 self.hits += 1
                 return row["content"], Usage(**row["usage"])
-            if self.offline:
-                raise RuntimeError(f"no recorded reply for a {name} request (offline replay)")
+            if self.offline or name in self.recorded_only:
+                raise MissingReply(f"no recorded reply for a {name} request")
             start = time.perf_counter()
             content, usage = real(msgs, response_model, name)
             took = time.perf_counter() - start

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common.report import default_out, table, write_json
-from benchmarks.extraction.cache import ReplyCache
+from benchmarks.extraction.cache import MissingReply, ReplyCache
 from benchmarks.extraction.score import Score, impossible, score_message
 from graphmem import Memory, MemoryConfig
 from graphmem.normalize import to_utc
@@ -187,20 +187,32 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="messages per persona")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--offline", action="store_true", help="recorded replies only")
+    ap.add_argument(
+        "--replay",
+        action="store_true",
+        help="measure only the messages whose extraction is recorded (resolver calls may "
+        "still go to the model); the others are skipped and counted",
+    )
     ap.add_argument("--out", type=Path, default=default_out("extraction"))
     args = ap.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     data = json.loads(args.data.read_text(encoding="utf-8"))
-    cache = ReplyCache(args.cache, offline=args.offline)
+    recorded_only = frozenset({"extract"}) if args.replay else frozenset()
+    cache = ReplyCache(args.cache, offline=args.offline, recorded_only=recorded_only)
     rows: list[dict] = []
+    skipped = 0
     started = time.perf_counter()
     for persona in data["personas"]:
         for i, message in enumerate(persona["messages"][: args.limit]):
-            for mode in modes:  # interleaved: a cut-short run still compares like with like
-                row = run_message(persona, message, i, mode, cache)
+            try:  # interleaved: a cut-short run still compares like with like
+                done = [run_message(persona, message, i, mode, cache) for mode in modes]
+            except MissingReply:
+                skipped += 1
+                continue
+            for row in done:
                 rows.append(row)
                 print(
-                    f"[{time.perf_counter() - started:7.0f}s] {mode:6} {row['speaker']}: "
+                    f"[{time.perf_counter() - started:7.0f}s] {row['mode']:6} {row['speaker']}: "
                     f"{row['text'][:50]!r} wrote {row['written']} ended {row['ended']} "
                     f"refused {len(row['refusals'])} calls {row['llm_calls']} "
                     f"({row['seconds']}s)",
@@ -217,6 +229,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     )
     print(f"\nLLM replies: {cache.misses} new ({cache.seconds:.0f}s), {cache.hits} recorded")
+    if skipped:
+        print(f"skipped {skipped} message(s) without a recorded reply")
     out = write_json(
         args.out,
         {
