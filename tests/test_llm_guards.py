@@ -375,3 +375,25 @@ def test_the_speaker_said_as_i_is_not_restricted(server):
     server.push(extraction(rel("Sam", "LIVES_IN", "Porto", fact="Sam moved to Porto.")))
     result = say(mem, "My wife Efua and I moved to Porto.", "2024-02-01")
     assert current(mem) == {("Sam", "LIVES_IN", "Porto")} and result.refusals == []
+
+
+def test_a_named_possessive_does_not_reach_into_the_context(server):
+    """Seen with the real 0.5B model: "My wife Efua loves gardening." (speaker in Accra)
+    extracted as Efua LIVES_IN Accra. "my wife Efua" names her; it points back at nothing."""
+    mem = memory(server)
+    server.push(extraction(rel("Kwame", "LIVES_IN", "Accra", fact="Kwame lives in Accra.")))
+    mem.add([{"role": "user", "name": "Kwame", "content": "I live in Accra."}], user_id=SAM)
+    server.push(
+        extraction(
+            rel("Efua", "LIVES_IN", "Accra", fact="Efua lives in Accra."),
+            rel("Kwame", "MARRIED_TO", "Efua", fact="Kwame is married to Efua."),
+        )
+    )
+    result = mem.add(
+        [{"role": "user", "name": "Kwame", "content": "My wife Efua loves gardening."}],
+        user_id=SAM,
+    )
+    assert [(c.source, c.relation, c.target) for c in result.added] == [
+        ("Kwame", "MARRIED_TO", "Efua")
+    ]
+    assert "'Accra' is not mentioned" in result.refusals[0]

@@ -202,13 +202,20 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[dict] = []
     skipped = 0
     started = time.perf_counter()
+    gone = False
     for persona in data["personas"]:
+        if gone:
+            break
         for i, message in enumerate(persona["messages"][: args.limit]):
             try:  # interleaved: a cut-short run still compares like with like
                 done = [run_message(persona, message, i, mode, cache) for mode in modes]
             except MissingReply:
                 skipped += 1
                 continue
+            if any("cannot connect" in e for row in done for e in row["errors"]):
+                print("the LLM endpoint is gone; stopping (recorded replies are kept)")
+                gone = True
+                break
             for row in done:
                 rows.append(row)
                 print(

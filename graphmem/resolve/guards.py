@@ -49,30 +49,10 @@ DEFAULT_INVERSES: dict[str, str] = {
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours"})
 SPEAKER_AS_PERSON = frozenset({"i", "me", "myself", "we", "us", "ourselves"})  # not "my"
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
-# Words that point back at something named earlier: pronouns, "there", and possessives that
-# introduce a relative or role ("my wife", "his boss").
+# Words that point back at something named earlier: pronouns and "there". A possessive points
+# back only when no name follows ("my wife" may be the known Maria; "my wife Efua" is Efua).
 BACK_REFERENCES = frozenset(
-    {
-        "he",
-        "him",
-        "his",
-        "she",
-        "her",
-        "hers",
-        "they",
-        "them",
-        "their",
-        "it",
-        "its",
-        "there",
-        "that",
-        "this",
-        "these",
-        "those",
-        "my",
-        "our",
-        "your",
-    }
+    "he him his she her hers they them their it its there that this these those".split()
 )
 STOPWORDS = frozenset(
     {"the", "of", "a", "an", "and", "at", "in", "on", "for", "to", "de", "da", "do", "la", "le"}
@@ -84,6 +64,7 @@ COPY_MARGIN = 15.0  # a new message that says the same again is not a copy
 _WORD = re.compile(r"\w+", re.UNICODE)
 # "my brother Luis", "our daughter Marta", "my advisor, Professor Tanaka": a possessive, one to
 # three lower-case words, then a capitalised name (case matters here, so not re.IGNORECASE).
+_UNNAMED_POSSESSIVE = re.compile(r"\b(?:[Mm]y|[Oo]ur|[Yy]our)\s+[a-z][\w-]*(?![\w-]|\s+[A-Z])")
 _INTRODUCED = re.compile(
     r"\b(?:[Mm]y|[Oo]ur)\s+(?:[a-z][\w-]*[\s,]+){1,3}?((?!I\b)[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)"
 )
@@ -128,6 +109,9 @@ class Said:
         # "My brother Luis studies at Coimbra": a message whose only first-person words are
         # possessives introducing someone by name is about that someone; the speaker takes
         # part only in the relation to them (Sam SIBLING_OF Luis, not Sam STUDIES_AT Coimbra).
+        self.points_back = bool(self.words & BACK_REFERENCES) or bool(
+            _UNNAMED_POSSESSIVE.search(self.text)
+        )
         self.introduced: list[str] = []
         if not self.words & SPEAKER_AS_PERSON:
             self.introduced = [m.group(1) for m in _INTRODUCED.finditer(self.text)]
@@ -192,7 +176,7 @@ class GroundingGuard:
             return bool(said.words & SECOND_PERSON)  # another speaker, addressed as "you"
         # A back-reference ("she", "there", "my wife") can only reach an entity the context
         # showed; "we" does not count (it would let every housemate in).
-        if said.words & BACK_REFERENCES:
+        if said.points_back:
             if key in self._context_keys:
                 return True
             return names_entity(self._context_words, self._context_key, name, ())
