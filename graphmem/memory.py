@@ -362,6 +362,7 @@ class Memory(MemoryOps):
         result.results.extend(plan.changes)
         result.entities = [e.id for e in plan.batch.entities]
         result.errors.extend(plan.errors)
+        result.refusals.extend(plan.refusals)
 
     def _mark_failed(
         self, scope: Scope, episodes: list[Episode], error: str, result: AddResult

@@ -249,6 +249,9 @@ class AddResult(BaseModel):
     # Episodes left unprocessed (extraction or the write failed); reprocess() finishes them.
     pending: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
+    # LLM answers the deterministic guards refused, each with its reason ("grounding: ...",
+    # "decision N1 MERGE: ..."); nothing of them was written.
+    refusals: list[str] = Field(default_factory=list)
 
     @property
     def tokens(self) -> int:
@@ -366,6 +369,8 @@ class ExtractedRelation(BaseModel):
 class Extraction(BaseModel):
     entities: list[ExtractedEntity] = Field(default_factory=list)
     relations: list[ExtractedRelation] = Field(default_factory=list)
+    # Proposed relations an extractor refused (not grounded in the new messages), with why.
+    refusals: list[str] = Field(default_factory=list)
 
 
 class Usage(BaseModel):

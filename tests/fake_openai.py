@@ -45,6 +45,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from graphmem.embed.hashing import HashingEmbedder
+from graphmem.llm.client import forget_endpoint
 
 __all__ = [
     "FakeOpenAIServer",
@@ -137,7 +138,7 @@ def response_schema(request: dict[str, Any]) -> tuple[str | None, dict[str, Any]
 
 
 def new_messages(request: dict[str, Any]) -> list[dict[str, Any]]:
-    """The NEW MESSAGES of a graphmem extraction request (prompt extract-v1), as the JSON rows
+    """The NEW MESSAGES of a graphmem extraction request (prompts extract-v1, v2), as the JSON rows
     the prompt shows: {"message": i, "time", "speaker", "role", "text"}. A responder answering
     from gold data uses "message" as the index to put in each relation. [] for other requests."""
     text = message_text(request, "user")
@@ -215,6 +216,9 @@ class FakeOpenAIServer:
         httpd.daemon_threads = True
         httpd.block_on_close = False  # a handler sleeping out a delay must not block close()
         self._httpd = httpd
+        # A new server on a port an earlier one used is another endpoint: forget what the
+        # earlier one accepted (graphmem caches the structured-output mode per endpoint).
+        forget_endpoint(self.base_url)
         self._stop.clear()
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True,

@@ -83,9 +83,17 @@ def test_usage_explicit_from_server(server):
 
 def test_missing_usage_is_estimated(server):
     body = {
-        "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": '{"text": "abcd"}'}}],
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": '{"text": "abcd"}'},
+            }
+        ],
     }
     server.push(Reply(body=body))
     result, usage = make_client(server).complete(MESSAGES, Greeting, name="g")
@@ -312,9 +320,7 @@ def test_is_llm_enabled(monkeypatch):
 
 def test_query_string_in_base_url_becomes_default_query(server):
     server.push({"text": "x"})
-    client = LLMClient(
-        LLMConfig(base_url=server.base_url + "?api-version=2024-10-21", api_key="k")
-    )
+    client = LLMClient(LLMConfig(base_url=server.base_url + "?api-version=2024-10-21", api_key="k"))
     client.complete(MESSAGES, Greeting, name="g")
     assert client.endpoint == server.base_url
     assert server.requests and server.served[0][0] == 200
@@ -336,3 +342,49 @@ def test_strict_schema_for_free_form_dict_is_not_strict():
     json.dumps(schema)
     schema, strict = strict_schema(Greeting)
     assert strict is True and "default" not in json.dumps(schema)
+
+
+# ------------------------------------------- small local servers (issue 13)
+
+
+def test_the_structured_output_mode_is_learnt_once_per_endpoint():
+    with FakeOpenAIServer([{"text": "one"}, {"text": "two"}], supports_json_schema=False) as srv:
+        make_client(srv).complete(MESSAGES, Greeting, name="g")
+        rejected = len(srv.served) - srv.calls  # the 400 answer to json_schema
+        second = make_client(srv)  # another Memory on the same endpoint
+        assert second.mode == "json_object"
+        second.complete(MESSAGES, Greeting, name="g")
+        assert len(srv.served) - srv.calls == rejected  # not probed again
+
+
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("http://127.0.0.1:8088/v1", 600.0),
+        ("http://localhost:11434/v1", 600.0),
+        ("http://192.168.1.20:8000/v1", 600.0),
+        ("http://gpu-box.local:1234/v1", 600.0),
+        ("https://api.openai.com/v1", 60.0),
+        ("https://example.openai.azure.com/openai/v1/", 60.0),
+    ],
+)
+def test_default_timeout_fits_the_provider_kind(base_url, expected):
+    client = LLMClient(LLMConfig(base_url=base_url, api_key="k", max_retries=0))
+    assert client.timeout == expected
+
+
+def test_an_explicit_timeout_is_kept(monkeypatch):
+    assert LLMClient(LLMConfig(base_url="http://127.0.0.1:1/v1", timeout=5)).timeout == 5
+    monkeypatch.setenv("GRAPHMEM_LLM__TIMEOUT", "42")
+    from graphmem import MemoryConfig
+
+    config = MemoryConfig.from_dict({"llm": {"base_url": "http://127.0.0.1:1/v1"}})
+    assert LLMClient(config.llm).timeout == 42
+
+
+def test_an_unclosed_think_block_is_stripped(server):
+    server.push('<think>the reply was cut before the closing tag {"text": "no"}')
+    server.push('<think>hmm</think>{"text": "yes"}')
+    client = make_client(server)
+    assert client.complete(MESSAGES, Greeting, name="g")[0].text == "yes"
+    assert server.calls == 2  # the first reply was unusable: one repair

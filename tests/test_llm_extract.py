@@ -48,7 +48,8 @@ def server():
 
 def extractor(server, ontology=None, **config) -> LLMExtractor:
     cfg = {"base_url": server.base_url, "model": "fake", "max_retries": 0, "timeout": 5, **config}
-    return LLMExtractor(LLMClient(LLMConfig(**cfg)), ontology)
+    # These tests check sanitising; grounding (tests/test_llm_guards.py) is off here.
+    return LLMExtractor(LLMClient(LLMConfig(**cfg)), ontology, grounding=False)
 
 
 # ------------------------------------------------------------------ happy path
@@ -89,7 +90,8 @@ def test_prompt_carries_speakers_time_history_and_known_entities(server):
     assert "REFERENCE TIME: 2024-06-10T09:00:00+00:00 (Monday)" in user
     assert "SPEAKERS: Ana (user)" in user
     assert "- Maria (Person; also called Mary)" in user
-    assert "PREVIOUS MESSAGES (context only" in user
+    assert "=== CONTEXT (do not extract from this block) ===" in user
+    assert "EARLIER MESSAGES:" in user.split("=== END OF CONTEXT ===")[0]
     assert "Maria and I had our anniversary." in user
     new_part = user.split("NEW MESSAGES")[1]
     line = json.loads(new_part.splitlines()[1])
@@ -97,7 +99,7 @@ def test_prompt_carries_speakers_time_history_and_known_entities(server):
                     "speaker": "Ana", "role": "user",
                     "text": "My wife and I moved to Porto yesterday."}
     assert "anniversary" not in new_part
-    assert ex.prompt_version == PROMPT_VERSION == "extract-v1"
+    assert ex.prompt_version == PROMPT_VERSION == "extract-v2"
 
 
 def test_message_text_cannot_pose_as_prompt_structure(server):

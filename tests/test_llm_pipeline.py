@@ -152,7 +152,8 @@ def test_hostile_long_and_non_latin_output_is_stored_safely(server):
         rel("王伟", "LIVES_IN", "北京", fact="王伟住在北京。"),
         rel("محمد", "WORKS_IN", "القاهرة", fact="محمد يعمل في القاهرة."),
     ))
-    mem.add("...", user_id=USER)
+    mem.add("Alice knows Bob. " + "A" * 10_000 + " owns a boat. 王伟住在北京。 "
+            "محمد يعمل في القاهرة.", user_id=USER)
     stored = facts(mem)
     relations = {f["relation"] for f in stored}
     assert "KNOWS_X_DETACH_DELETE_X" in relations

@@ -34,6 +34,7 @@ from graphmem.normalize import (
     normalize_type,
     to_utc,
 )
+from graphmem.resolve.guards import GroundingGuard, Said
 
 if TYPE_CHECKING:
     from graphmem.llm.client import LLMClient
@@ -52,9 +53,14 @@ class LLMExtractor(Extractor):
     uses_llm = True
     prompt_version = PROMPT_VERSION
 
-    def __init__(self, client: LLMClient, ontology: Ontology | None = None) -> None:
+    def __init__(
+        self, client: LLMClient, ontology: Ontology | None = None, *, grounding: bool = True
+    ) -> None:
         self.client = client
         self.ontology = ontology
+        # Refuse relations the new messages do not state (see resolve/guards.py). Off only to
+        # measure what the guard prevents.
+        self.grounding = grounding
 
     def build_messages(
         self, episodes: list[Episode], context: ExtractionContext
@@ -72,12 +78,18 @@ class LLMExtractor(Extractor):
         ]
         previous = [
             PromptMessage(
-                speaker=_speaker(ep, context), role=ep.role, time=ep.reference_time,
+                speaker=_speaker(ep, context),
+                role=ep.role,
+                time=ep.reference_time,
                 content=ep.content,
             )
             for ep in context.previous
         ]
-        known = [(e.name, e.type, list(e.aliases)) for e in context.known_entities]
+        # Sorted by name: the same stored state gives the same prompt (entity ids are random).
+        known = sorted(
+            ((e.name, e.type, list(e.aliases)) for e in context.known_entities),
+            key=lambda k: (k[0].casefold(), k[0], k[1]),
+        )
         return build_messages(
             new,
             reference_time=context.reference_time,
@@ -98,7 +110,10 @@ class LLMExtractor(Extractor):
             err = ExtractionError(f"extraction failed: {exc}")
             err.usage = getattr(exc, "usage", None) or Usage()  # type: ignore[attr-defined]
             raise err from exc
-        return self.sanitize(output, episodes), usage
+        extraction = self.sanitize(output, episodes)
+        if self.grounding:
+            extraction = ground(extraction, episodes, context)
+        return extraction, usage
 
     # ---------------------------------------------------------------- sanitising
 
@@ -190,6 +205,37 @@ class LLMExtractor(Extractor):
         if self.ontology is not None:
             return self.ontology.entity_type(raw)
         return normalize_type(raw)
+
+
+def ground(
+    extraction: Extraction, episodes: list[Episode], context: ExtractionContext
+) -> Extraction:
+    """Keep the relations the new messages state (GroundingGuard); the others become refusals.
+    Entities none of the kept relations use and the messages never name are dropped too."""
+    said = {ep.id: Said(ep.content, _speaker(ep, context), ep.role) for ep in episodes}
+    known_names = {e.name for e in context.known_entities}
+    aliases = {normalize_key(e.name): list(e.aliases) for e in context.known_entities}
+    guard = GroundingGuard(
+        list(said.values()),
+        context_text=[ep.content for ep in context.previous],
+        context_names=known_names | {a for e in context.known_entities for a in e.aliases},
+        aliases=aliases,
+    )
+    kept, refusals = [], list(extraction.refusals)
+    for rel in extraction.relations:
+        why = guard.refuse(rel, said.get(rel.episode_id or ""))
+        if why is None:
+            kept.append(rel)
+            continue
+        refusals.append(f"grounding: {rel.source} -{rel.relation}-> {rel.target}: {why}")
+        log.info("extraction: refused %s -%s-> %s: %s", rel.source, rel.relation, rel.target, why)
+    used = {normalize_key(n) for r in kept for n in (r.source, r.target)}
+    entities = [
+        e
+        for e in extraction.entities
+        if normalize_key(e.name) in used or any(guard.grounded(e.name, m) for m in said.values())
+    ]
+    return Extraction(entities=entities, relations=kept, refusals=refusals)
 
 
 def parse_time(text: str | None) -> datetime | None:

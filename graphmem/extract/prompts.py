@@ -18,10 +18,13 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from graphmem.extract.ontology import Ontology
 
-PROMPT_VERSION = "extract-v1"
+PROMPT_VERSION = "extract-v2"
 
 MAX_PREVIOUS_CHARS = 1000  # per context message
 MAX_KNOWN_ENTITIES = 100
+# The context block is fenced so a small model can tell it from the messages to extract from.
+CONTEXT_START = "=== CONTEXT (do not extract from this block) ==="
+CONTEXT_END = "=== END OF CONTEXT ==="
 
 # ---------------------------------------------------------------- reply schema
 
@@ -120,43 +123,44 @@ class ExtractionOutput(BaseModel):
 SYSTEM_PROMPT = """\
 You extract a knowledge graph from a conversation, for the long-term memory of an AI assistant.
 
-Extract from the NEW MESSAGES only: the entities they mention and the relations between them
-that they state. PREVIOUS MESSAGES are context (to work out who "he", "she", "it", "there" or
-"my wife" is); never extract a fact that appears only in them.
+Extract ONLY what the NEW MESSAGES say: the entities they mention and the relations between them
+that they state. The CONTEXT block (known entities, earlier messages) is there only to work out
+who "he", "she", "it", "there" or "my wife" is. NEVER copy a fact from the CONTEXT block: if a
+new message does not say it, leave it out, even when it is true.
 
 Entities
 - People, organisations, places, products, events, pets, and other things the user may later
   ask about. Use the most complete proper name given ("Maria Lopez" rather than "Maria").
-- If an entity is among the KNOWN ENTITIES, write its name exactly as listed. Words like
-  "my wife", "my boss" or "the kids" name a known entity when the context makes clear which.
-- First-person words (I, me, my, mine, we) refer to the SPEAKER of that message: use the
-  speaker's name as the entity. "you" means the person being addressed.
-- Keep names in the script and language they were given in (王伟, محمد, Zoë); never translate
-  or transliterate them.
+- If an entity is among the known entities, write its name exactly as listed.
+- First-person words (I, me, my, we) refer to the SPEAKER of that message: use the speaker's
+  name. "you" means the person being addressed.
+- Keep names in the script and language they were given in (王伟, محمد, Zoë).
 - type: {type_rule}
 
 Relations
 - source and target are names from your entities list; the relation reads source -> target.
+  "Ana's boss is Carol" is Carol MANAGES Ana; "my brother Luis" is the speaker SIBLING_OF Luis.
 - relation: UPPER_SNAKE_CASE, present tense, general and reusable: {relation_rule}
-- fact: ONE self-contained sentence in the third person that states the relation with names
-  resolved, no pronouns: "Ana works at Acme as a nurse."
+- fact: ONE sentence in the third person that states exactly this relation and names both its
+  source and its target: "Ana works at Acme as a nurse." Write it from the new message, never
+  from the context.
 - valid_at: when the relation started, if the message states or implies it, as ISO 8601
-  (YYYY-MM-DD or a full timestamp). Resolve relative dates ("yesterday", "last May", "two years
-  ago", "last Friday") against the time of the message that says them. null when not stated:
-  do not invent dates.
+  (YYYY-MM-DD). Resolve relative dates ("yesterday", "last May") against the message's time.
+  null when not stated: do not invent dates.
 - invalid_at: when the relation ended, if stated ("until 2020", "I left in March"), else null.
 - negated: true when the message says a relation no longer holds or never held ("I don't work
-  at Acme anymore", "we broke up", "I moved from Paris to Berlin" ends LIVES_IN Paris). Give such
-  a relation with invalid_at set to when it ended (the message time if not said). Else false.
+  at Acme anymore", "we broke up"); then set invalid_at to when it ended. Else false.
 - message: the "message" number of the new message that states the relation.
-- Extract what is stated or clearly implied; do not guess. Skip greetings, questions, small
-  talk and the assistant's suggestions. If nothing is worth remembering, return empty lists.
+- Skip greetings, questions, small talk and the assistant's suggestions. If nothing is worth
+  remembering, return empty lists.
 {ontology}
 Reply with a JSON object {{"entities": [...], "relations": [...]}}.
 
-Example
+Example 1
+=== CONTEXT (do not extract) ===
 KNOWN ENTITIES: Maria (Person)
-PREVIOUS MESSAGES: {{"speaker": "Tom", "text": "Maria and I just had our 10th anniversary!"}}
+EARLIER MESSAGES: {{"speaker": "Tom", "text": "Maria and I just had our 10th anniversary!"}}
+=== END OF CONTEXT ===
 NEW MESSAGES:
 {{"message": 0, "time": "2024-06-10T09:00:00+00:00 (Monday)", "speaker": "Tom", "role": "user", \
 "text": "My wife and I moved to Porto last month. I quit my job at Acme in March."}}
@@ -164,14 +168,38 @@ Reply:
 {{"entities": [{{"name": "Tom", "type": "Person"}}, {{"name": "Maria", "type": "Person"}},
   {{"name": "Porto", "type": "Place"}}, {{"name": "Acme", "type": "Organization"}}],
  "relations": [
-  {{"source": "Tom", "relation": "MARRIED_TO", "target": "Maria", "fact": "Tom is married to \
-Maria.", "valid_at": null, "invalid_at": null, "negated": false, "message": 0}},
   {{"source": "Tom", "relation": "LIVES_IN", "target": "Porto", "fact": "Tom moved to Porto in \
 May 2024.", "valid_at": "2024-05-01", "invalid_at": null, "negated": false, "message": 0}},
   {{"source": "Maria", "relation": "LIVES_IN", "target": "Porto", "fact": "Maria moved to Porto \
 in May 2024.", "valid_at": "2024-05-01", "invalid_at": null, "negated": false, "message": 0}},
   {{"source": "Tom", "relation": "WORKS_AT", "target": "Acme", "fact": "Tom quit his job at Acme \
 in March 2024.", "valid_at": null, "invalid_at": "2024-03-01", "negated": true, "message": 0}}]}}
+(Tom MARRIED_TO Maria is only in the context, so it is not extracted.)
+
+Example 2
+=== CONTEXT (do not extract) ===
+KNOWN ENTITIES: Diego (Person), Lyon (Place), Initech (Organization)
+EARLIER MESSAGES: {{"speaker": "Eva", "text": "Diego and I live in Lyon. I work at Initech."}}
+=== END OF CONTEXT ===
+NEW MESSAGES:
+{{"message": 0, "time": "2024-03-02T18:00:00+00:00 (Saturday)", "speaker": "Eva", "role": \
+"user", "text": "We adopted a dog called Rex. My boss there is Lena."}}
+Reply:
+{{"entities": [{{"name": "Eva", "type": "Person"}}, {{"name": "Rex", "type": "Animal"}},
+  {{"name": "Lena", "type": "Person"}}],
+ "relations": [
+  {{"source": "Eva", "relation": "HAS_PET", "target": "Rex", "fact": "Eva adopted a dog called \
+Rex.", "valid_at": null, "invalid_at": null, "negated": false, "message": 0}},
+  {{"source": "Lena", "relation": "MANAGES", "target": "Eva", "fact": "Lena is Eva's boss.", \
+"valid_at": null, "invalid_at": null, "negated": false, "message": 0}}]}}
+(Eva LIVES_IN Lyon and Eva WORKS_AT Initech are only in the context, so they are not extracted.)
+
+Example 3
+NEW MESSAGES:
+{{"message": 0, "time": "2024-03-02T18:05:00+00:00 (Saturday)", "speaker": "Eva", "role": \
+"user", "text": "Thanks, that sounds great! What should I cook tonight?"}}
+Reply:
+{{"entities": [], "relations": []}}
 """
 
 DEFAULT_TYPE_RULE = (
@@ -203,9 +231,8 @@ def system_prompt(ontology: Ontology | None = None) -> str:
     if ontology is not None and ontology.entity_types:
         type_rule = "one of the ENTITY TYPES below; use Entity when none fits."
     if ontology is not None and ontology.relation_types:
-        relation_rule = (
-            "use the RELATION TYPES below when one fits"
-            + (" (only those)." if ontology.strict else "; otherwise coin a similar name.")
+        relation_rule = "use the RELATION TYPES below when one fits" + (
+            " (only those)." if ontology.strict else "; otherwise coin a similar name."
         )
     if ontology is not None:
         section = render_ontology(ontology)
@@ -243,26 +270,23 @@ def user_prompt(
     parts = [f"REFERENCE TIME: {_when(reference_time)}"]
     speakers = list(dict.fromkeys(f"{m.speaker} ({m.role})" for m in messages))
     parts.append(
-        "SPEAKERS: "
-        + ", ".join(speakers)
-        + '. "I", "me" and "my" in a message mean its speaker.'
+        "SPEAKERS: " + ", ".join(speakers) + '. "I", "me" and "my" in a message mean its speaker.'
     )
+    context: list[str] = []
     if known_entities:
         lines = []
         for name, etype, aliases in known_entities[:MAX_KNOWN_ENTITIES]:
             also = f"; also called {', '.join(aliases[:5])}" if aliases else ""
             lines.append(f"- {name} ({etype}{also})")
-        parts.append("KNOWN ENTITIES (reuse these exact names):\n" + "\n".join(lines))
-    else:
-        parts.append("KNOWN ENTITIES: none yet.")
+        context.append("KNOWN ENTITIES (reuse these exact names):\n" + "\n".join(lines))
     if previous:
         lines = [_jsonl(m, MAX_PREVIOUS_CHARS) for m in previous]
-        parts.append(
-            "PREVIOUS MESSAGES (context only; do not extract from these):\n" + "\n".join(lines)
-        )
+        context.append("EARLIER MESSAGES:\n" + "\n".join(lines))
+    if context:
+        parts.append(f"{CONTEXT_START}\n" + "\n\n".join(context) + f"\n{CONTEXT_END}")
     lines = [_jsonl(m, None) for m in messages]
     parts.append(
-        'NEW MESSAGES (extract from these; "message" in your reply is their number):\n'
+        'NEW MESSAGES (extract only from these; "message" in your reply is their number):\n'
         + "\n".join(lines)
     )
     return "\n\n".join(parts)

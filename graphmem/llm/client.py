@@ -4,13 +4,15 @@ Works with anything that speaks the OpenAI chat-completions protocol: OpenAI, Az
 endpoint, vLLM, Ollama, LM Studio, llama.cpp's server. Structured output is asked for as a JSON
 schema derived from a pydantic model; a server that rejects `json_schema` is asked for JSON mode
 with the schema written into the prompt instead (and, if it rejects that too, for plain text
-that must be JSON), and the client remembers what worked for later calls. Whatever comes back is
+that must be JSON); what worked is remembered per endpoint (base URL and model) for every
+later call and client in the process, so the probing happens once. Whatever comes back is
 validated by the pydantic model; an unusable reply gets ONE repair retry with the error sent
 back, then an LLMError. Transport retries and timeouts are the SDK's own.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
@@ -39,8 +41,17 @@ PLACEHOLDER_API_KEY = "graphmem-no-key"
 MAX_ECHO_CHARS = 8000  # how much of a bad reply is sent back in the repair request
 
 _NEXT_MODE: dict[str, Mode] = {"json_schema": "json_object", "json_object": "prompt"}
+# What each endpoint (base URL, model) accepted, shared by every client in the process: a
+# server that rejects json_schema is asked once, not once per Memory or per call.
+_MODES: dict[tuple[str, str], Mode] = {}
+_MODES_LOCK = threading.Lock()
+# Request timeouts when llm.timeout is not set: a local CPU model takes tens of seconds to
+# minutes for a first 1,500-token prompt; a hosted API answers in seconds.
+LOCAL_TIMEOUT = 600.0
+HOSTED_TIMEOUT = 60.0
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal")
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "structured output", "guided")
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -94,22 +105,38 @@ class LLMClient:
             self._client = openai.OpenAI(
                 api_key=api_key,
                 base_url=base_url,
-                timeout=self.config.timeout,
+                timeout=self.timeout_for(base_url),
                 max_retries=self.config.max_retries,
                 default_query=default_query,
                 default_headers=default_headers,
             )
         except openai.OpenAIError as exc:
             raise ConfigError(f"cannot set up the LLM client: {exc}") from exc
-        self._mode: Mode = (
+        self._key = (str(self._client.base_url).rstrip("/"), self.model)
+        first: Mode = (
             "json_schema"
             if self.config.structured_output in ("auto", "json_schema")
             else "json_object"
         )
+        with _MODES_LOCK:
+            known = _MODES.get(self._key) if self.config.structured_output == "auto" else None
+        self._mode: Mode = known or first
         self._lock = threading.Lock()
         self._total = Usage()
 
     # ------------------------------------------------------------------ public
+
+    def timeout_for(self, base_url: str | None) -> float:
+        """llm.timeout when set; else 600 s for a local server (loopback, localhost, a
+        private-network host) and 60 s for a hosted API."""
+        if "timeout" in self.config.model_fields_set:
+            return self.config.timeout
+        return LOCAL_TIMEOUT if is_local(base_url) else HOSTED_TIMEOUT
+
+    @property
+    def timeout(self) -> float:
+        """Seconds per request, as the SDK was given them."""
+        return float(self._client.timeout)  # type: ignore[arg-type]
 
     @property
     def endpoint(self) -> str:
@@ -190,9 +217,14 @@ class LLMClient:
                     with self._lock:
                         if self._mode == mode:
                             self._mode = _NEXT_MODE[mode]
+                    with _MODES_LOCK:
+                        _MODES[self._key] = self._mode
                     log.warning(
                         "%s rejected response_format %s (HTTP %s); using %s from now on",
-                        self.endpoint, mode, exc.status_code, self._mode,
+                        self.endpoint,
+                        mode,
+                        exc.status_code,
+                        self._mode,
                     )
                     continue
                 raise self._error(exc, name) from exc
@@ -263,8 +295,7 @@ class LLMClient:
         retries = self.config.max_retries
         if isinstance(exc, openai.APITimeoutError):
             return LLMError(
-                f"{where} timed out after {self.config.timeout:g}s "
-                f"(and {retries} SDK retries)"
+                f"{where} timed out after {self.timeout:g}s (and {retries} SDK retries)"
             )
         if isinstance(exc, openai.APIConnectionError):
             return LLMError(f"{where}: cannot connect ({_short(exc)}) after {retries} retries")
@@ -321,6 +352,27 @@ def parse_reply(content: str, model: type[T]) -> T:
         tail = f" (and {more} more)" if more > 0 else ""
         summary = "; ".join(problems) + tail
         raise _Unusable(f"the JSON does not match the schema: {summary}") from None
+
+
+def forget_endpoint(base_url: str) -> None:
+    """Drop what was learnt about an endpoint's structured output (its server changed)."""
+    with _MODES_LOCK:
+        for key in [k for k in _MODES if k[0] == base_url.rstrip("/")]:
+            del _MODES[key]
+
+
+def is_local(base_url: str | None) -> bool:
+    """Whether an endpoint runs on this machine or a private network (Ollama, llama.cpp,
+    LM Studio, vLLM on a LAN box) rather than a hosted API."""
+    if not base_url:
+        return False
+    host = (urlsplit(base_url).hostname or "").casefold()
+    if host in _LOCAL_HOSTS or host.endswith(".local") or host.endswith(".internal"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_private or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _repair_request(error: str, model: type[BaseModel]) -> str:

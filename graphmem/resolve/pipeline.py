@@ -36,6 +36,7 @@ from graphmem.resolve.conflicts import (
     ambiguous_entity_flag,
 )
 from graphmem.resolve.entities import EntityMatch, EntityResolver, Mention, stored_keys
+from graphmem.resolve.guards import DecisionGuard
 from graphmem.resolve.policy import policy_decision
 from graphmem.store.base import GraphStore
 
@@ -48,6 +49,7 @@ class Plan:
     changes: list[FactChange] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     errors: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # model answers the guards refused
 
 
 def episode_text(episode: Episode) -> str:
@@ -81,6 +83,9 @@ class UpdatePipeline:
             config.near_duplicate_threshold,
             target_functional=config.target_functional_relations,
         )
+        # Checks every LLM decision before it is applied (None: apply them unchecked, only
+        # for measuring what the guards prevent).
+        self.guards: DecisionGuard | None = DecisionGuard(self._detector._rivals)
 
     @property
     def functional(self) -> frozenset[str]:
@@ -203,7 +208,8 @@ class UpdatePipeline:
         amb_flags = self._ambiguous_flags(matches, candidates)
         all_flags = _globalize(flags + amb_flags)
 
-        decisions = self._decide(all_flags, plan)
+        plan.refusals.extend(extraction.refusals)
+        decisions = self._decide(all_flags, plan, {c.ref: c.fact for c in candidates})
         if amb_flags and self._apply_entity_decisions(
             amb_flags, decisions, matches, candidates, upserts
         ):
@@ -228,7 +234,9 @@ class UpdatePipeline:
         return self._store.facts_for_detection(partition, pairs=pairs, ends=ends)
 
     # -- deciding ----------------------------------------------------------------------------
-    def _decide(self, flags: list[Flag], plan: Plan) -> dict[str, Decision]:
+    def _decide(
+        self, flags: list[Flag], plan: Plan, new_facts: dict[str, Fact]
+    ) -> dict[str, Decision]:
         if not flags:
             return {}
         by_ref = {f.new.ref: f for f in flags}
@@ -237,6 +245,8 @@ class UpdatePipeline:
             try:
                 decisions, usage = self._resolver.resolve(flags)
                 plan.usage = plan.usage + usage
+                rejected = getattr(self._resolver, "last_rejections", {})
+                plan.refusals.extend(f"decision {ref}: {why}" for ref, why in rejected.items())
             except LLMError as exc:
                 plan.errors.append(f"update resolver failed, deterministic policy used: {exc}")
                 decisions = []
@@ -255,13 +265,36 @@ class UpdatePipeline:
                         "resolver decision for %s names unknown ids %s; ignored", d.ref, d.targets
                     )
                     continue
-                chosen.setdefault(d.ref, d)
-        else:
-            decisions, _ = self._resolver.resolve(flags)
-            chosen = {d.ref: d for d in decisions}
+                if d.ref not in chosen and not self._refused(d, flag, new_facts, plan):
+                    chosen[d.ref] = d
+            for flag in flags:
+                if flag.new.ref not in chosen:
+                    chosen[flag.new.ref] = self._guarded_policy(flag, new_facts)
+            return chosen
+        decisions, _ = self._resolver.resolve(flags)
+        chosen = {d.ref: d for d in decisions}
         for flag in flags:
             chosen.setdefault(flag.new.ref, policy_decision(flag))
         return chosen
+
+    def _refused(self, d: Decision, flag: Flag, new_facts: dict[str, Fact], plan: Plan) -> bool:
+        """Whether the decision guard refuses an LLM decision (the reason is recorded)."""
+        new = new_facts.get(d.ref)
+        why = self.guards.refuse(d, flag, new) if self.guards and new else None
+        if why:
+            plan.refusals.append(f"decision {d.ref} {d.action}: {why}")
+            log.info("guard refused %s %s: %s", d.ref, d.action, why)
+        return bool(why)
+
+    def _guarded_policy(self, flag: Flag, new_facts: dict[str, Fact]) -> Decision:
+        """The policy's decision for a flag the LLM left undecided, unless the guard refuses
+        that too (a near-duplicate with another target): then ADD, or SKIP for a negation."""
+        d = policy_decision(flag)
+        new = new_facts.get(flag.new.ref)
+        if self.guards is None or new is None or not self.guards.refuse(d, flag, new):
+            return d
+        action = "SKIP" if flag.new.negated else "ADD"
+        return Decision(ref=d.ref, action=action, reason=f"guard: {action.lower()}, not {d.action}")
 
     def _ambiguous_flags(
         self, matches: dict[str, EntityMatch], candidates: list[Candidate]

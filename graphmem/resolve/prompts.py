@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-PROMPT_VERSION = "resolve-v1"
+PROMPT_VERSION = "resolve-v2"
 
 ACTIONS = ("ADD", "MERGE", "INVALIDATE", "SKIP")
 MAX_DETAIL_CHARS = 300
@@ -79,12 +79,22 @@ For an ambiguous name (ref A1, A2, ...): MERGE with targets [the candidate C.. i
 ADD when it is none of the candidates (a new entity).
 
 Rules
-- The world changes: a later statement about a relation that holds one at a time (where someone
-  lives, works, who they are married to) supersedes the earlier one. History is kept, so ending
-  a stale fact loses nothing.
+- MERGE only into a stored fact with the SAME source, relation and target as the new fact.
+- INVALIDATE (or ADD with targets) only a stored fact with the SAME source and relation as the
+  new fact, for a relation that holds one value at a time (where someone lives, works, who they
+  are married to): the newer value supersedes it. A fact about another person never ends a
+  fact about this one. History is kept, so ending a stale fact loses nothing.
 - Different facts about the same things can all be true ("works at Acme", "works at Acme as a
-  nurse"); when unsure, prefer ADD or MERGE over ending stored facts.
+  nurse"); when unsure, choose ADD with no targets.
 - Use only the ids shown. One decision per flagged item, each with a short reason.
+
+Examples
+E1: Sam -LIVES_IN-> Lisbon. N1 [contradiction] new fact Sam -LIVES_IN-> Porto; compare with: E1
+-> {"ref": "N1", "action": "ADD", "targets": ["E1"], "reason": "Sam moved to Porto"}
+E2: Sam -WORKS_AT-> Acme. N2 [duplicate] new fact Sam -WORKS_AT-> Acme; compare with: E2
+-> {"ref": "N2", "action": "MERGE", "targets": ["E2"], "reason": "same fact"}
+E3: Sam -LIKES-> jazz. N3 [near_duplicate] new fact Sam -LIKES-> blues; compare with: E3
+-> {"ref": "N3", "action": "ADD", "targets": [], "reason": "another thing Sam likes"}
 
 Reply with a JSON object: {"decisions": [{"ref": "N1", "action": "ADD", "targets": [],
 "reason": "..."}]}

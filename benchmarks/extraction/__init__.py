@@ -1,0 +1,1 @@
+"""LLM extraction and update decisions on a labelled chat set, before and after the guards."""

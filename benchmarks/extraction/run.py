@@ -1,0 +1,251 @@
+"""Measure LLM extraction and update decisions on the labelled chat set, before vs after the
+guards (grounding of extracted relations, checks on resolver decisions).
+
+    export OPENAI_BASE_URL=http://127.0.0.1:8088/v1 OPENAI_API_KEY=local \\
+           GRAPHMEM_LLM_MODEL=qwen2.5-coder-0.5b-instruct GRAPHMEM_LLM__TIMEOUT=600
+    python -m benchmarks.extraction                     # both modes, every message
+    python -m benchmarks.extraction --offline           # replay recorded replies only
+
+Every message is measured on its own, from the same state: a fresh in-memory store seeded
+with its persona's stored facts, and the persona's earlier messages stored as context (not
+extracted). "before" runs the same prompts with the guards off, "after" with them on; replies
+are recorded by request (cache.py), so both modes share the extraction call of a message and
+differ only where the guards change what happens. Slow with a local CPU model (tens of seconds
+per call): not part of CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common.report import default_out, table, write_json
+from benchmarks.extraction.cache import MissingReply, ReplyCache
+from benchmarks.extraction.score import Score, impossible, score_message
+from graphmem import Memory, MemoryConfig
+from graphmem.normalize import to_utc
+from graphmem.resolve.base import Decision
+
+DATA = Path(__file__).resolve().parent / "data" / "chat.json"
+CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"
+MODES = ("before", "after")
+
+
+def build_memory(mode: str, now: datetime, cache: ReplyCache) -> Memory:
+    config = MemoryConfig.from_dict(
+        {
+            "store": {"provider": "sqlite", "path": ":memory:"},
+            "embedder": {"provider": "hashing", "dims": 256},
+            "extractor": "llm",
+        }
+    )
+    mem = Memory(config, clock=lambda: now)
+    assert mem.llm is not None
+    cache.install(mem.llm)
+    if mode == "before":
+        mem.extractor.grounding = False  # type: ignore[attr-defined]
+        mem._pipeline.guards = None
+    return mem
+
+
+def capture_decisions(mem: Memory) -> list[tuple[str, Any, bool, Any]]:
+    """Record (action, new fact, negated, stored fact) for every MERGE / end the pipeline
+    applies, by wrapping UpdatePipeline._apply (benchmark instrumentation only)."""
+    seen: list[tuple[str, Any, bool, Any]] = []
+    pipeline = mem._pipeline
+    real = pipeline._apply
+
+    def apply(candidates, decisions, flags, plan, now):  # type: ignore[no-untyped-def]
+        stored = {sid: fact for f in flags for sid, fact in f.existing.items()}
+        for cand in candidates:
+            d = decisions.get(cand.ref) or Decision(ref=cand.ref, action="ADD")
+            action = d.action
+            if action == "ADD" and (d.targets or cand.negated):
+                action = "INVALIDATE"
+            if action in ("MERGE", "INVALIDATE"):
+                for t in d.targets:
+                    if t in stored:
+                        seen.append((action, cand.fact, cand.negated, stored[t]))
+        return real(candidates, decisions, flags, plan, now)
+
+    pipeline._apply = apply  # type: ignore[method-assign]
+    return seen
+
+
+def triple(source: str, relation: str, target: str) -> dict[str, str]:
+    return {
+        "source": source,
+        "relation": relation,
+        "target": target,
+        "fact": f"{source} {relation.lower().replace('_', ' ')} {target}.",
+    }
+
+
+def run_message(persona: dict, message: dict, index: int, mode: str, cache: ReplyCache) -> dict:
+    speaker, user = persona["speaker"], persona["speaker"].casefold()
+    said_at = to_utc(persona["time"]) + timedelta(days=index)
+    mem = build_memory(mode, said_at, cache)
+    try:
+        seeded = [triple(*s.split("|")) for s in persona["stored"]]
+        mem.add_facts(seeded, user_id=user, timestamp=said_at - timedelta(days=60))
+        mem.add(
+            [{"role": "user", "name": speaker, "content": c} for c in persona["context"]],
+            user_id=user,
+            timestamp=said_at - timedelta(days=1),
+            infer=False,
+        )
+        applied = capture_decisions(mem)
+        start = time.perf_counter()
+        result = mem.add(
+            [{"role": "user", "name": speaker, "content": message["text"]}],
+            user_id=user,
+            timestamp=said_at,
+        )
+        took = time.perf_counter() - start
+    finally:
+        mem.close()
+    written = [(c.source, c.relation, c.target) for c in result.added]
+    ended = [(c.source, c.relation, c.target) for c in result.invalidated]
+    changed = {c.id for c in result.results if c.event in ("MERGE", "INVALIDATE")}
+    bad = [
+        f"{a} {n.source} -{n.relation}-> {n.target or '?'} / {o.source} -{o.relation}-> {o.target}"
+        for a, n, neg, o in applied
+        if o.id in changed and impossible(a, n, neg, o)
+    ]
+    s = score_message(
+        written, ended, message.get("gold", []), message.get("also", []), message.get("ends", [])
+    )
+    return {
+        "mode": mode,
+        "speaker": speaker,
+        "text": message["text"],
+        "written": written,
+        "ended": ended,
+        "score": s.__dict__,
+        "impossible": bad,
+        "refusals": result.refusals,
+        "errors": result.errors,
+        "llm_calls": result.llm_calls,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "seconds": round(took, 2),
+    }
+
+
+def summarize(rows: list[dict]) -> dict[str, Any]:
+    total = Score()
+    for r in rows:
+        for k, v in r["score"].items():
+            setattr(total, k, getattr(total, k) + v)
+    n = max(len(rows), 1)
+    grounding = sum(1 for r in rows for x in r["refusals"] if x.startswith("grounding"))
+    return {
+        "adds": len(rows),
+        "written": total.predicted,
+        "precision": total.correct / total.predicted if total.predicted else None,
+        "recall": total.found / total.gold if total.gold else None,
+        "ends_done": f"{total.ends_done}/{total.ends}",
+        "wrong_invalidations": total.wrong_invalidations,
+        "impossible_applied": sum(len(r["impossible"]) for r in rows),
+        "grounding_refusals": grounding,
+        "decision_refusals": sum(len(r["refusals"]) for r in rows) - grounding,
+        "errors": sum(len(r["errors"]) for r in rows),
+        "calls_per_add": sum(r["llm_calls"] for r in rows) / n,
+        "tokens_per_add": sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows) / n,
+    }
+
+
+COLUMNS = [
+    ("mode", "mode"),
+    ("adds", "adds"),
+    ("written", "facts written"),
+    ("precision", "triple precision"),
+    ("recall", "triple recall"),
+    ("ends_done", "ends found"),
+    ("wrong_invalidations", "wrong invalidations"),
+    ("impossible_applied", "impossible decisions applied"),
+    ("grounding_refusals", "grounding refusals"),
+    ("decision_refusals", "decision refusals"),
+    ("calls_per_add", "LLM calls / add"),
+    ("tokens_per_add", "tokens / add"),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.extraction",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--limit", type=int, default=None, help="messages per persona")
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--offline", action="store_true", help="recorded replies only")
+    ap.add_argument(
+        "--replay",
+        action="store_true",
+        help="measure only the messages whose extraction is recorded (resolver calls may "
+        "still go to the model); the others are skipped and counted",
+    )
+    ap.add_argument("--out", type=Path, default=default_out("extraction"))
+    args = ap.parse_args(argv)
+    modes = [m for m in args.modes.split(",") if m]
+    data = json.loads(args.data.read_text(encoding="utf-8"))
+    recorded_only = frozenset({"extract"}) if args.replay else frozenset()
+    cache = ReplyCache(args.cache, offline=args.offline, recorded_only=recorded_only)
+    rows: list[dict] = []
+    skipped = 0
+    started = time.perf_counter()
+    gone = False
+    for persona in data["personas"]:
+        if gone:
+            break
+        for i, message in enumerate(persona["messages"][: args.limit]):
+            try:  # interleaved: a cut-short run still compares like with like
+                done = [run_message(persona, message, i, mode, cache) for mode in modes]
+            except MissingReply:
+                skipped += 1
+                continue
+            if any("cannot connect" in e for row in done for e in row["errors"]):
+                print("the LLM endpoint is gone; stopping (recorded replies are kept)")
+                gone = True
+                break
+            for row in done:
+                rows.append(row)
+                print(
+                    f"[{time.perf_counter() - started:7.0f}s] {row['mode']:6} {row['speaker']}: "
+                    f"{row['text'][:50]!r} wrote {row['written']} ended {row['ended']} "
+                    f"refused {len(row['refusals'])} calls {row['llm_calls']} "
+                    f"({row['seconds']}s)",
+                    flush=True,
+                )
+    summary = {m: summarize([r for r in rows if r["mode"] == m]) for m in modes}
+    model = rows[0] and cache.entries and next(iter(cache.entries.values()))["model"]
+    print()
+    print(
+        table(
+            [c for _, c in COLUMNS],
+            [[m] + [summary[m][k] for k, _ in COLUMNS[1:]] for m in modes],
+            title=f"model {model}; {len(rows) // max(len(modes), 1)} messages",
+        )
+    )
+    print(f"\nLLM replies: {cache.misses} new ({cache.seconds:.0f}s), {cache.hits} recorded")
+    if skipped:
+        print(f"skipped {skipped} message(s) without a recorded reply")
+    out = write_json(
+        args.out,
+        {
+            "benchmark": "extraction",
+            "argv": sys.argv[1:],
+            "model": model,
+            "summary": summary,
+            "rows": rows,
+        },
+    )
+    print(f"wrote {out}")

@@ -1,0 +1,78 @@
+"""The labelled extraction set (benchmarks/extraction) replayed from its own gold labels
+through the fake server: a model that answers exactly what each message states loses nothing
+to the guards (every gold triple written, nothing refused but the invented ends, every labelled
+end applied). The real-model measurement itself is slow and stays out of CI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.extraction.cache import ReplyCache
+from benchmarks.extraction.run import DATA, run_message, summarize
+from tests.fake_openai import FakeOpenAIServer, new_messages, response_schema
+
+LABELS = json.loads(DATA.read_text(encoding="utf-8"))
+BY_TEXT = {m["text"]: m for p in LABELS["personas"] for m in p["messages"]}
+
+
+def gold_answer(request):
+    name, _ = response_schema(request)
+    if name == "resolve":
+        return {"decisions": []}  # the policy decides
+    message = BY_TEXT[new_messages(request)[0]["text"]]
+    relations = []
+    for spec in message["gold"]:
+        source, relation, target = (spec if isinstance(spec, str) else spec[0]).split("|")
+        relation = relation.split("/")[0]
+        sentence = f"{source} {relation.lower().replace('_', ' ')} {target}."
+        relations.append(
+            {
+                "source": source,
+                "relation": relation,
+                "target": target,
+                "fact": sentence,
+                "message": 0,
+            }
+        )
+    text = message["text"].casefold()
+    for spec in message.get("ends", []):
+        source, relation, target = spec.split("|")
+        if target.casefold() in text:  # "I quit Zalando"; a move ends the old home by itself
+            relations.append(
+                {
+                    "source": source,
+                    "relation": relation,
+                    "target": target,
+                    "fact": f"{source} no longer {relation.lower()} {target}.",
+                    "negated": True,
+                    "message": 0,
+                }
+            )
+    return {"entities": [], "relations": relations}
+
+
+def test_the_labelled_set_has_enough_varied_messages():
+    messages = [m for p in LABELS["personas"] for m in p["messages"]]
+    assert len(messages) >= 60
+    assert sum(1 for m in messages if not m["gold"]) >= 10  # small talk, questions, pronouns
+    assert sum(1 for m in messages if m.get("ends")) >= 6  # moves, job changes, break-ups
+
+
+@pytest.mark.parametrize("persona", LABELS["personas"], ids=lambda p: p["speaker"])
+def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
+    with FakeOpenAIServer(default=gold_answer) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "x")
+        monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "gold")
+        cache = ReplyCache(tmp_path / "replies.jsonl")
+        rows = [
+            run_message(persona, m, i, "after", cache) for i, m in enumerate(persona["messages"])
+        ]
+    summary = summarize(rows)
+    assert summary["recall"] == 1.0 and summary["precision"] in (1.0, None)
+    assert summary["wrong_invalidations"] == 0 and summary["impossible_applied"] == 0
+    assert summary["grounding_refusals"] == 0 and summary["decision_refusals"] == 0
+    ends = summary["ends_done"].split("/")
+    assert ends[0] == ends[1]
