@@ -27,6 +27,12 @@ class Clock:
         return self.now
 
 
+def said(text: str) -> list[dict[str, str]]:
+    """One user turn by Alice: the scripted extractions name her, so the turn names its
+    speaker (an unnamed user is "User" in memory text, never the user id)."""
+    return [{"role": "user", "name": "Alice", "content": text}]
+
+
 def rel(source, relation, target, message=0, **extra):
     return {"source": source, "relation": relation, "target": target,
             "fact": extra.pop("fact", f"{source} {relation} {target}."),
@@ -89,12 +95,12 @@ def test_call_budget_and_a_move(server):
     mem = memory(server)
     server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris."),
                            entities=[("Alice", "Person"), ("Paris", "Place")]))
-    first = mem.add("I live in Paris.", user_id=USER, timestamp="2024-01-10")
+    first = mem.add(said("I live in Paris."), user_id=USER, timestamp="2024-01-10")
     assert first.llm_calls == 1 and [c.event for c in first.results] == ["ADD"]
     assert first.prompt_tokens > 0 and first.completion_tokens > 0
 
     server.push(extraction(rel("Alice", "WORKS_AT", "Acme", fact="Alice works at Acme.")))
-    second = mem.add("I work at Acme.", user_id=USER, timestamp="2024-02-01")
+    second = mem.add(said("I work at Acme."), user_id=USER, timestamp="2024-02-01")
     assert second.llm_calls == 1  # nothing conflicts: one call
 
     # Only the new home: that Paris ends must come from the resolver's decision (ADD with
@@ -102,7 +108,7 @@ def test_call_budget_and_a_move(server):
     server.push(extraction(
         rel("Alice", "LIVES_IN", "Berlin", fact="Alice moved to Berlin.", valid_at="2024-05-01"),
     ))
-    move = mem.add("Alice moved from Paris to Berlin.", user_id=USER, timestamp="2024-05-02")
+    move = mem.add(said("Alice moved from Paris to Berlin."), user_id=USER, timestamp="2024-05-02")
     assert move.llm_calls == 2  # the extraction, then one resolver call for the contradiction
     assert server.calls == 1 + 1 + 2
 
@@ -131,7 +137,7 @@ def test_call_budget_and_a_move(server):
 def test_failed_extraction_leaves_episode_failed_then_reprocess(server, failure):
     mem = memory(server, timeout=0.5)
     server.push(*failure)
-    result = mem.add("I live in Lisbon.", user_id=USER)
+    result = mem.add(said("I live in Lisbon."), user_id=USER)
     assert result.pending == result.episodes and result.errors
     assert facts(mem) == []  # no partial write
     [episode] = mem.episodes(user_id=USER)
@@ -167,14 +173,14 @@ def test_hostile_long_and_non_latin_output_is_stored_safely(server):
 def test_resolver_unknown_ids_fall_back_to_policy(server):
     mem = memory(server)
     server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris.")))
-    mem.add("I live in Paris.", user_id=USER, timestamp="2024-01-10")
+    mem.add(said("I live in Paris."), user_id=USER, timestamp="2024-01-10")
     server.push(
         extraction(rel("Alice", "LIVES_IN", "Berlin", fact="Alice lives in Berlin.")),
         {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E42"],
                         "reason": "hallucinated id"},
                        {"ref": "N99", "action": "SKIP", "targets": [], "reason": "no such"}]},
     )
-    result = mem.add("I live in Berlin now.", user_id=USER, timestamp="2024-05-02")
+    result = mem.add(said("I live in Berlin now."), user_id=USER, timestamp="2024-05-02")
     assert result.llm_calls == 2
     current = {(f["relation"], f["target"]) for f in facts(mem)}
     assert ("LIVES_IN", "Berlin") in current  # the policy decided; nothing hallucinated applied
@@ -184,10 +190,10 @@ def test_resolver_unknown_ids_fall_back_to_policy(server):
 def test_resolver_failure_falls_back_to_policy(server):
     mem = memory(server)
     server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris.")))
-    mem.add("I live in Paris.", user_id=USER, timestamp="2024-01-10")
+    mem.add(said("I live in Paris."), user_id=USER, timestamp="2024-01-10")
     server.push(extraction(rel("Alice", "LIVES_IN", "Berlin", fact="Alice lives in Berlin.")),
                 http_error(500, "resolver down"))
-    result = mem.add("I live in Berlin now.", user_id=USER, timestamp="2024-05-02")
+    result = mem.add(said("I live in Berlin now."), user_id=USER, timestamp="2024-05-02")
     assert not result.pending
     assert any("resolver" in e for e in result.errors)
     assert ("LIVES_IN", "Berlin") in {(f["relation"], f["target"]) for f in facts(mem)}
