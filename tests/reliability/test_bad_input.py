@@ -253,7 +253,8 @@ def test_size_limits_are_enforced_with_clear_errors(tmp_path):
         h.memory.add([*many, many[0]], user_id=user)
     # Names are capped (documented: MAX_NAME_CHARS), not refused.
     h.memory.add_facts([{"source": "N" * 10_000, "relation": "R" * 500, "target": "t"}], user)
-    [fact] = [f for f in h.memory.get_all(user_id=user)["results"] if f["target"] == "t"]
+    stored = h.memory.get_all(user_id=user, limit=10 * MAX_BATCH_MESSAGES)["results"]
+    [fact] = [f for f in stored if f["target"] == "t"]  # infer=False notes are memories too
     assert fact["source"] == "N" * 200 and fact["relation"] == "R" * 64
     h.n += 6
     h.finish()
