@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 ROLES = frozenset({"user", "assistant", "system", "tool"})
 FILTER_KEYS = ("user_id", "agent_id", "run_id")  # what Mem0-style `filters` may name
 MAX_BATCH_MESSAGES = 1000
+# The speaker name of the episode that records an add_facts call (role "system"): reprocess()
+# reads its facts back from the content instead of extracting (system turns are not extracted).
+FACTS_EPISODE = "add_facts"
 KNOWN_ENTITIES_FOR_CONTEXT = 20
 # A write that loses a race with another process (ConflictError) is re-planned against the new
 # graph; backoff with full jitter from 2 ms, doubling, capped at 100 ms (a few seconds at most).
@@ -228,10 +231,9 @@ class Memory:
             agent_id=scope.agent_id,
             run_id=scope.run_id,
             role="system",
-            name="add_facts",
-            content=valid_unicode(json.dumps(rows, default=str, ensure_ascii=False))[
-                : self.config.max_message_chars
-            ],
+            name=FACTS_EPISODE,
+            # The whole rows, never cut: reprocess() re-reads the facts from this text.
+            content=valid_unicode(json.dumps(rows, default=str, ensure_ascii=False)),
             reference_time=reference,
             created_at=now,
         )
@@ -263,13 +265,15 @@ class Memory:
             if scope_filter is not None and not scope_filter.narrows(ep.agent_id, ep.run_id):
                 continue
             key = (ep.partition, ep.agent_id, ep.run_id, ep.created_at, ep.reference_time)
-            adds.setdefault((*key, ep.infer), []).append(ep)
+            adds.setdefault((*key, ep.infer, _is_facts_episode(ep)), []).append(ep)
         results = []
         for episodes in adds.values():
             first = episodes[0]
             scope = Scope.of(first.user_id, first.agent_id, first.run_id)
             result = AddResult(episodes=[e.id for e in episodes])
-            if first.infer:
+            if _is_facts_episode(first):
+                self._write(scope, episodes, _facts_extraction(episodes), result)
+            elif first.infer:
                 self._process(scope, episodes, result)
             else:
                 self._write(scope, episodes, Extraction(), result)
@@ -657,6 +661,20 @@ def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any) -> Scope:
                 raise InputError(f"{key}={ids[key]!r} conflicts with filters[{key!r}]={value!r}")
             ids[key] = value
     return Scope.of(**ids)
+
+
+def _is_facts_episode(ep: Episode) -> bool:
+    """Whether an episode records an add_facts call (its content is the rows as JSON)."""
+    return ep.role == "system" and ep.name == FACTS_EPISODE
+
+
+def _facts_extraction(episodes: list[Episode]) -> Extraction:
+    """The facts an add_facts call gave, read back from its episodes (for reprocess)."""
+    relations = []
+    for ep in episodes:
+        rows = json.loads(ep.content)
+        relations += [_relation_from_dict(i, row, ep.id) for i, row in enumerate(rows)]
+    return Extraction(relations=relations)
 
 
 def _extractable(ep: Episode) -> bool:
