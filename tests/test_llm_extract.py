@@ -12,7 +12,7 @@ from graphmem.config import LLMConfig
 from graphmem.errors import ExtractionError, LLMError
 from graphmem.extract.base import ExtractionContext
 from graphmem.extract.llm import LLMExtractor, parse_time
-from graphmem.extract.ontology import Ontology, RelationType
+from graphmem.ontology import Ontology, RelationType
 from graphmem.extract.prompts import PROMPT_VERSION
 from graphmem.llm import LLMClient
 from graphmem.models import Entity, Episode

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from graphmem.errors import ExtractionError, InputError, LLMError
 from graphmem.extract.base import ExtractionContext, Extractor
-from graphmem.extract.ontology import Ontology
+from graphmem.ontology import Ontology
 from graphmem.extract.prompts import (
     PROMPT_VERSION,
     ExtractionOutput,
@@ -72,7 +72,9 @@ class LLMExtractor(Extractor):
         ]
         previous = [
             PromptMessage(
-                speaker=_speaker(ep, context), role=ep.role, time=ep.reference_time,
+                speaker=_speaker(ep, context),
+                role=ep.role,
+                time=ep.reference_time,
                 content=ep.content,
             )
             for ep in context.previous

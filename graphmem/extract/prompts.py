@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from graphmem.extract.ontology import Ontology
+from graphmem.ontology import Ontology, prompt_relations
 
 PROMPT_VERSION = "extract-v1"
 
@@ -179,12 +179,7 @@ DEFAULT_TYPE_RULE = (
 )
 # The same canonical names (and directions) as the rules extractor, so a graph built by either
 # extractor reads the same and one-valued relations are recognised by the conflict detector.
-DEFAULT_RELATION_RULE = (
-    "prefer these names: LIVES_IN, WORKS_AT, WORKS_AS (person -> job title), STUDIES_AT, "
-    "BORN_IN, FROM, MARRIED_TO, PARTNER_OF, SIBLING_OF, PARENT_OF (parent -> child), "
-    "FRIEND_OF, COLLEAGUE_OF, MANAGES (manager -> the person managed), LIKES, DISLIKES, "
-    "HAS_PET, VISITED; otherwise a short verb phrase."
-)
+DEFAULT_RELATION_RULE = f"prefer these names: {prompt_relations()}; otherwise a short verb phrase."
 
 
 @dataclass(frozen=True)
@@ -203,9 +198,8 @@ def system_prompt(ontology: Ontology | None = None) -> str:
     if ontology is not None and ontology.entity_types:
         type_rule = "one of the ENTITY TYPES below; use Entity when none fits."
     if ontology is not None and ontology.relation_types:
-        relation_rule = (
-            "use the RELATION TYPES below when one fits"
-            + (" (only those)." if ontology.strict else "; otherwise coin a similar name.")
+        relation_rule = "use the RELATION TYPES below when one fits" + (
+            " (only those)." if ontology.strict else "; otherwise coin a similar name."
         )
     if ontology is not None:
         section = render_ontology(ontology)
@@ -243,9 +237,7 @@ def user_prompt(
     parts = [f"REFERENCE TIME: {_when(reference_time)}"]
     speakers = list(dict.fromkeys(f"{m.speaker} ({m.role})" for m in messages))
     parts.append(
-        "SPEAKERS: "
-        + ", ".join(speakers)
-        + '. "I", "me" and "my" in a message mean its speaker.'
+        "SPEAKERS: " + ", ".join(speakers) + '. "I", "me" and "my" in a message mean its speaker.'
     )
     if known_entities:
         lines = []

@@ -104,13 +104,6 @@ HAS_PET = "HAS_PET"
 LIKES = "LIKES"
 DISLIKES = "DISLIKES"
 
-RELATIONS = (
-    LIVES_IN, FROM, GREW_UP_IN, BORN_IN, BORN_ON, HAS_AGE, VISITED, LOCATED_IN, WORKS_AT,
-    WORKS_AS, STUDIES_AT, STUDIES, GRADUATED_FROM, SIBLING_OF, PARENT_OF, GRANDPARENT_OF,
-    COUSIN_OF, RELATIVE_OF, MARRIED_TO, PARTNER_OF, FRIEND_OF, COLLEAGUE_OF, ROOMMATE_OF,
-    NEIGHBOR_OF, LIVES_WITH, MANAGES, MENTORS, HAS_PET, LIKES, DISLIKES,
-)
-
 PERSON = "Person"
 ORG = "Organization"
 PLACE = "Place"
@@ -1940,6 +1933,16 @@ class RulesExtractor(Extractor):
 
     uses_llm = False
 
+    @staticmethod
+    def relations() -> frozenset[str]:
+        """Every relation this extractor can emit (all in graphmem.ontology's vocabulary)."""
+        return frozenset(
+            {r.relation for r in _RULES}
+            | {rel for rel, _ in _KIN.values()}
+            | {rel for rel, _, _ in _PAIR_REL.values()}
+            | {LIKES, DISLIKES, LOCATED_IN, BORN_ON, GREW_UP_IN, WORKS_AS, LIVES_IN}
+        )  # the last set: emitted by the readers themselves, beside a table's relation
+
     def extract(
         self, episodes: list[Episode], context: ExtractionContext
     ) -> tuple[Extraction, Usage]:
@@ -1982,4 +1985,4 @@ def extract_relations(text: str, speaker: str = "user", reference_time: datetime
     return out.result()
 
 
-__all__ = ["RELATIONS", "RulesExtractor", "extract_relations", "split_sentences"]
+__all__ = ["RulesExtractor", "extract_relations", "split_sentences"]

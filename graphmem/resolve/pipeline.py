@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from graphmem import ontology
 from graphmem.config import ResolutionConfig
 from graphmem.embed.base import Embedder
 from graphmem.errors import LLMError
 from graphmem.models import (
+    Entity,
     Episode,
     Extraction,
     Fact,
@@ -105,7 +107,18 @@ class UpdatePipeline:
                 continue
             if normalize_key(source) == normalize_key(target):
                 continue
-            relations.append(rel.model_copy(update={"source": source, "target": target}))
+            # The vocabulary's name: a synonym renamed, an inverse ("CHILD_OF") turned round.
+            relation, swap = ontology.canonical(normalize_relation(rel.relation))
+            if swap and target:
+                source, target = target, source
+                types = {"source_type": rel.target_type, "target_type": rel.source_type}
+            else:
+                types = {}
+            relations.append(
+                rel.model_copy(
+                    update={"source": source, "target": target, "relation": relation, **types}
+                )
+            )
 
         mentions = [Mention(clean_name(e.name), e.type) for e in extraction.entities]
         for rel in relations:
@@ -198,13 +211,13 @@ class UpdatePipeline:
             partition,
             [c.fact for c in candidates if c.fact.source_id in known or c.fact.target_id in known],
         )
-        flags = self._detector.detect(candidates, stored)
+        flags = self._detector.detect(candidates, stored, self._past_for(partition, candidates))
         amb_flags = self._ambiguous_flags(matches, candidates)
         all_flags = _globalize(flags + amb_flags)
 
         decisions = self._decide(all_flags, plan)
         if amb_flags and self._apply_entity_decisions(
-            amb_flags, decisions, matches, candidates, upserts
+            partition, amb_flags, decisions, matches, candidates, upserts
         ):
             # An entity changed: re-detect against the new endpoints with the policy alone,
             # so an add never costs more than one resolver call.
@@ -218,6 +231,17 @@ class UpdatePipeline:
         self._apply(candidates, decisions, all_flags, plan, now)
         plan.batch.mentions = _mentions(episodes, candidates, matches, extraction)
         return plan
+
+    def _past_for(self, partition: str, candidates: list[Candidate]) -> list[Fact]:
+        """Ended facts joining the entities of the past states among the candidates, so a
+        past state said again is recognised (read only when an add states one)."""
+        pairs = self._detector.past_pairs(candidates)
+        if not pairs:
+            return []
+        wanted = {frozenset(p) for p in pairs}
+        sources = sorted({s for s, _ in pairs})
+        facts = self._store.facts_for_entities(partition, sources, include_invalid=True)
+        return [f for f in facts if frozenset((f.source_id, f.target_id)) in wanted]
 
     def _stored_for(self, partition: str, facts: list[Fact]) -> list[Fact]:
         """The stored facts the detector can flag these against, and no more (one read)."""
@@ -283,7 +307,11 @@ class UpdatePipeline:
             flags.append(flag)
         return flags
 
-    def _apply_entity_decisions(self, amb_flags, decisions, matches, candidates, upserts) -> bool:
+    def _apply_entity_decisions(
+        self, partition, amb_flags, decisions, matches, candidates, upserts
+    ) -> bool:
+        """Move the facts of each ambiguous mention onto the entity the resolver chose, and
+        its alias with them: the rejected entity must not keep answering to the name."""
         changed = False
         for flag in amb_flags:
             d = decisions.get(flag.new.ref)
@@ -293,6 +321,7 @@ class UpdatePipeline:
             current = flag.candidates["C1"]
             if chosen.id == current.id:
                 continue
+            chosen = self._move_alias(partition, flag.mention or "", current, chosen, upserts)
             for cand in candidates:
                 if cand.fact.source_id == current.id:
                     cand.fact.source_id, cand.fact.source = chosen.id, chosen.name
@@ -303,6 +332,25 @@ class UpdatePipeline:
                     m.entity = chosen
             changed = True
         return changed
+
+    def _move_alias(
+        self, partition: str, mention: str, rejected: Entity, chosen: Entity, upserts: list[Entity]
+    ) -> Entity:
+        """Take `mention` off the rejected entity's upsert and give it to the chosen one."""
+        key = normalize_key(mention)
+        for i, e in enumerate(upserts):
+            if e.id == rejected.id:
+                kept = [a for a in e.aliases if normalize_key(a) != key]
+                upserts[i] = e.model_copy(update={"aliases": kept})
+        if not key or key == chosen.key or key in {normalize_key(a) for a in chosen.aliases}:
+            return chosen
+        stored = self._store.get_entities(partition, [chosen.id], with_embeddings=True)
+        base = stored[0] if stored else chosen
+        chosen = base.model_copy(
+            update={"aliases": [*base.aliases, clean_name(mention)], "updated_at": self._clock()}
+        )
+        upserts[:] = [e for e in upserts if e.id != chosen.id] + [chosen]
+        return chosen
 
     # -- planning writes ---------------------------------------------------------------------
     def _apply(
@@ -327,6 +375,14 @@ class UpdatePipeline:
                 return None
             return fact
 
+        def mergeable(fact_id: str) -> bool:
+            """A merge target: current, or a past state (ended before this add) said again."""
+            if current(fact_id) is not None:
+                return True
+            fact = facts_by_short_id.get(fact_id)
+            return fact is not None and not fact.is_current and fact_id not in ended
+
+        facts_by_short_id = {f.id: f for f in facts_by_short.values()}
         for cand in candidates:
             new = cand.fact
             decision = decisions.get(cand.ref) or Decision(ref=cand.ref, action="ADD")
@@ -342,7 +398,7 @@ class UpdatePipeline:
                 plan.changes.append(_change(new, "SKIP", decision.reason or "nothing to do"))
                 continue
             if action == "MERGE":
-                target = next((t for t in targets if current(t) is not None), None)
+                target = next((t for t in targets if mergeable(t)), None)
                 if target is None:
                     action = "ADD"  # merge target gone (ended earlier in this add): keep the fact
                 else:
