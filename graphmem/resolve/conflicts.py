@@ -17,10 +17,13 @@ from rapidfuzz import fuzz
 
 from graphmem import ontology
 from graphmem.models import Entity, Fact
+from graphmem.normalize import normalize_key
 from graphmem.resolve.base import Flag, ProposedFact
+from graphmem.resolve.entities import names_compatible
 
 SYMMETRIC_RELATIONS = ontology.symmetric()
 RELATION_SIMILARITY = 85.0
+NAME_SIMILARITY = 90.0  # token-set ratio of two target names that may be one thing
 NO_TARGET = frozenset({"", "*"})  # how a negation with no concrete target names it
 
 
@@ -249,7 +252,11 @@ class ConflictDetector:
                 cos = _cosine(f, vec)
                 if rel_sim >= RELATION_SIMILARITY or cos >= self.near_duplicate_threshold:
                     near.append((max(rel_sim / 100.0, cos), f))
-            elif f.relation == new.relation and f.source_id == new.source_id:
+            elif (
+                f.relation == new.relation
+                and f.source_id == new.source_id
+                and _same_target_name(f, new)
+            ):
                 cos = _cosine(f, vec)
                 if cos >= self.near_duplicate_threshold:
                     near.append((cos, f))
@@ -322,6 +329,14 @@ class _FactIndex:
         for key in ends:
             hits.update(self._by_end.get(key, ()))
         return [self._facts[i] for i in sorted(hits)]
+
+
+def _same_target_name(a: Fact, b: Fact) -> bool:
+    """Whether two facts' different target entities may still be one thing under two names
+    ("Acme" / "Acme Inc"): only then can a similar sentence make them near-duplicates. "Maria
+    is Ana's mother" and "Maria is Tom's mother" are two facts, however alike the sentences."""
+    ka, kb = normalize_key(a.target), normalize_key(b.target)
+    return fuzz.token_set_ratio(ka, kb) >= NAME_SIMILARITY and names_compatible(ka, kb)
 
 
 def _same_narrowing(a: Fact, b: Fact) -> bool:

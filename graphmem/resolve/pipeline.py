@@ -168,6 +168,13 @@ class UpdatePipeline:
             tgt = matches.get(normalize_key(rel.target)) if rel.target else None
             if src is None or (tgt is None and not rel.negated):
                 continue
+            if tgt is not None and tgt.entity.id == src.entity.id:
+                # Two names resolved to one entity: a self-loop states nothing true.
+                plan.errors.append(
+                    f"skipped {rel.source} {rel.relation} {rel.target}: both names resolve "
+                    f"to the entity {src.entity.name!r}"
+                )
+                continue
             episode = by_episode.get(rel.episode_id or "", fallback_episode)
             # Unknown start: the time it was said, unless the statement is about the past
             # ("I lived in Lisbon") or ends something ("I left Acme").
