@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from graphmem.errors import (
     NotFoundError,
 )
 from graphmem.extract.base import ExtractionContext, Extractor
+from graphmem.locks import PartitionLocks
 from graphmem.models import (
     AddResult,
     Edge,
@@ -41,7 +42,7 @@ from graphmem.models import (
 )
 from graphmem.normalize import clean_text, normalize_key, to_utc, utcnow, valid_unicode
 from graphmem.resolve.base import UpdateResolver
-from graphmem.resolve.pipeline import UpdatePipeline
+from graphmem.resolve.pipeline import Plan, PlanMemo, UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
 from graphmem.retrieve.linking import query_keys
 from graphmem.retrieve.search import Retriever, SearchOptions
@@ -108,8 +109,7 @@ class Memory:
             functional=functional,
         )
         self._retriever = Retriever(self.store, self.embedder, self.config.retrieval, self._clock)
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._locks = PartitionLocks()
 
     @classmethod
     def from_config(
@@ -296,16 +296,30 @@ class Memory:
     def _write(
         self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
     ) -> None:
-        """Plan and apply one batch; re-plan when a concurrent writer wins the race."""
-        with self._partition_lock(scope.partition):
+        """Plan and apply one batch; re-plan when a concurrent writer wins the race.
+
+        Where the store checks versions, the first plan (its embedding call and any resolver
+        call) runs without the partition lock, so a slow model never blocks the user's other
+        adds; only the apply, and re-plans after a lost race, hold it. A re-plan reuses the
+        vectors and the resolver's decisions for flags the new graph left unchanged, and asks
+        no LLM under the lock (the policy decides new flags). A store without versions plans
+        under the lock, as its apply cannot notice a concurrent change."""
+        partition = scope.partition
+        memo = PlanMemo()
+        version = self.store.partition_version(partition)
+        plan: Plan | None = None
+        if version is not None:
+            plan = self._plan(scope, episodes, extraction, memo, result)
+            if plan is None:
+                return
+        with self._partition_lock(partition):
             for attempt in _write_attempts():
-                version = self.store.partition_version(scope.partition)
-                try:
-                    plan = self._pipeline.plan(scope, episodes, extraction)
-                except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
-                    self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
-                    return
-                _account(result, plan.usage)  # a re-plan's LLM calls are spent too
+                if plan is None:
+                    version = self.store.partition_version(partition)
+                    plan = self._plan(scope, episodes, extraction, memo, result)
+                    if plan is None:
+                        return
+                memo.allow_llm = version is None  # never an LLM call under the lock otherwise
                 plan.batch.expected_version = version
                 try:
                     self.store.apply(plan.batch)
@@ -320,9 +334,27 @@ class Memory:
                         )
                         return
                     log.debug("write conflict (attempt %d), re-planning: %s", attempt, exc)
+                    plan = None
+        assert plan is not None
         result.results.extend(plan.changes)
         result.entities = [e.id for e in plan.batch.entities]
         result.errors.extend(plan.errors)
+
+    def _plan(
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        extraction: Extraction,
+        memo: PlanMemo,
+        result: AddResult,
+    ) -> Plan | None:
+        try:
+            plan = self._pipeline.plan(scope, episodes, extraction, memo)
+        except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
+            self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
+            return None
+        _account(result, plan.usage)  # a re-plan's LLM calls are spent too
+        return plan
 
     def _mark_failed(
         self, scope: Scope, episodes: list[Episode], error: str, result: AddResult
@@ -414,9 +446,8 @@ class Memory:
             return scope.agent_id
         return episode.role
 
-    def _partition_lock(self, partition: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(partition, threading.Lock())
+    def _partition_lock(self, partition: str) -> AbstractContextManager[None]:
+        return self._locks.hold(partition)
 
     # -- read --------------------------------------------------------------------------------
     def search(
@@ -480,8 +511,9 @@ class Memory:
         scope = _scope(user_id, agent_id, run_id, filters)
         limit = _positive_int(limit, "limit")
         _flag(include_history, "include_history")
-        facts = self.store.list_facts(scope, include_invalid=include_history)  # oldest first
-        return {"results": [_fact_dict(f) for f in reversed(facts[-limit:])]}
+        # The store reads only the newest `limit` (oldest first).
+        facts = self.store.list_facts(scope, include_invalid=include_history, limit=limit)
+        return {"results": [_fact_dict(f) for f in reversed(facts)]}
 
     def get(self, fact_id: str) -> dict[str, Any]:
         fact = self._locate(fact_id)

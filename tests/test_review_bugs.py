@@ -201,8 +201,88 @@ def test_bug6_context_prints_the_validity_of_path_steps():
 
 
 # -- 7: the per-user lock is not held across model calls; a lost race repeats no LLM work --------
+class CountingResolver(UpdateResolver):
+    """An "LLM" resolver deciding like the policy, counting its calls."""
+
+    uses_llm = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def resolve(self, flags: list[Flag]) -> tuple[list[Decision], Usage]:
+        from graphmem.resolve.policy import policy_decision
+
+        self.calls += 1
+        return [policy_decision(f) for f in flags], Usage(llm_calls=1)
+
+
+def test_bug7_embedding_runs_without_the_partition_lock(memory, monkeypatch):
+    held_during_embed = []
+    embed = memory.embedder.embed
+
+    def spy(texts):
+        held_during_embed.append(len(memory._locks))
+        return embed(texts)
+
+    monkeypatch.setattr(memory.embedder, "embed", spy)
+    memory.add("I live in Lisbon.", user_id="ana")
+    assert held_during_embed and set(held_during_embed) == {0}
+
+
+def test_bug7_a_lost_write_race_repeats_no_llm_or_embedding_work(memory, monkeypatch):
+    resolver = CountingResolver()
+    memory.resolver = memory._pipeline._resolver = resolver
+    memory.add("I live in Paris.", user_id="ana")
+    apply, lost = memory.store.apply, []
+
+    def lose_once(batch):
+        if not lost:
+            lost.append(batch)
+            raise ConflictError("another writer got in first")
+        return apply(batch)
+
+    embed_calls = []
+    embed = memory.embedder.embed
+    monkeypatch.setattr(memory.embedder, "embed", lambda t: embed_calls.append(t) or embed(t))
+    monkeypatch.setattr(memory.store, "apply", lose_once)
+    result = memory.add("I moved to Berlin.", user_id="ana")
+    assert lost  # the first apply lost; the re-plan reused the decision and the vectors
+    assert resolver.calls == 1 and result.llm_calls == 1
+    assert len(embed_calls) == 1
+    assert triples(memory, "ana") == {("ana", "LIVES_IN", "Berlin")}
+
+
 # -- 8: get_all reads only what it returns; delete keeps the vector cache; bounded lock map ------
-# (tests for 7 and 8 follow below)
+def test_bug8_get_all_reads_only_the_newest_limit_from_the_store(memory, clock, monkeypatch):
+    for city in ("Oslo", "Rome", "Lima", "Kyiv"):
+        memory.add_facts([{"source": "Ana", "relation": "VISITED", "target": city}], user_id="a")
+        clock.advance(minutes=1)
+    read = []
+    list_facts = memory.store.list_facts
+    monkeypatch.setattr(
+        memory.store, "list_facts", lambda *a, **k: read.extend(r := list_facts(*a, **k)) or r
+    )
+    rows = memory.get_all(user_id="a", limit=2)["results"]
+    assert [r["target"] for r in rows] == ["Kyiv", "Lima"]
+    assert len(read) == 2
+
+
+def test_bug8_delete_keeps_the_users_vector_cache(memory):
+    memory.add("I live in Lisbon. I work at Acme. I like jazz.", user_id="ana")
+    memory.search("jazz", user_id="ana")  # builds the cached fact index
+    cached = {k for k in memory.store._indexes if k[1] == "u:ana"}
+    assert ("facts", "u:ana") in cached
+    jazz = next(r for r in memory.get_all(user_id="ana")["results"] if r["target"] == "jazz")
+    memory.delete(jazz["id"])
+    assert ("facts", "u:ana") in memory.store._indexes  # patched, not dropped
+    hits = memory.search("jazz", user_id="ana", include_episodes=False)["results"]
+    assert jazz["id"] not in {h["id"] for h in hits}
+
+
+def test_bug8_the_lock_map_does_not_grow_with_users(memory):
+    for i in range(50):
+        memory.add_facts([{"source": "X", "relation": "LIKES", "target": "Y"}], user_id=f"u{i}")
+    assert len(memory._locks) == 0
 
 
 # -- 9: entity resolution never merges different people ------------------------------------------

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from graphmem import ontology
 from graphmem.config import ResolutionConfig
@@ -42,6 +43,24 @@ from graphmem.resolve.policy import policy_decision
 from graphmem.store.base import GraphStore
 
 log = logging.getLogger(__name__)
+
+
+# At most this many resolver (LLM) calls per add, re-plans included; past it, the policy.
+MAX_RESOLVER_CALLS = 2
+
+
+@dataclass
+class PlanMemo:
+    """What one add's plans share, so a re-plan (after losing a write race) repeats no model
+    work: vectors by text, and the resolver's decisions by the flag they answered (its kind,
+    the proposed triple and the stored facts or entities it named). A flag the graph change
+    left as it was keeps its decision; only new flags need deciding, by the resolver while
+    `allow_llm` and the budget last, else by the policy."""
+
+    vectors: dict[str, Any] = field(default_factory=dict)
+    decisions: dict[tuple, tuple[str, list[str], str]] = field(default_factory=dict)
+    resolver_calls: int = 0
+    allow_llm: bool = True
 
 
 @dataclass
@@ -92,7 +111,14 @@ class UpdatePipeline:
     def target_functional(self) -> frozenset[str]:
         return self._detector.target_functional
 
-    def plan(self, scope: Scope, episodes: list[Episode], extraction: Extraction) -> Plan:
+    def plan(
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        extraction: Extraction,
+        memo: PlanMemo | None = None,
+    ) -> Plan:
+        memo = memo if memo is not None else PlanMemo()
         now = self._clock()
         partition = scope.partition
         by_episode = {e.id: e for e in episodes}
@@ -144,7 +170,10 @@ class UpdatePipeline:
         names = [k for k in names if k not in known]
         # ONE embedding call per add: the episodes' content, new entity names, fact sentences.
         texts = [episode_text(e) for e in episodes] + [name_text[k] for k in names] + sentences
-        vectors = self._embedder.embed(texts)
+        todo = list(dict.fromkeys(t for t in texts if t not in memo.vectors))
+        if todo:
+            memo.vectors.update(zip(todo, self._embedder.embed(todo), strict=True))
+        vectors = [memo.vectors[t] for t in texts]
         n_eps, n_names = len(episodes), len(names)
         name_vectors = dict(zip(names, vectors[n_eps : n_eps + n_names], strict=True))
         fact_vectors = vectors[n_eps + n_names :]
@@ -222,7 +251,7 @@ class UpdatePipeline:
         amb_flags = self._ambiguous_flags(matches, candidates)
         all_flags = _globalize(flags + amb_flags)
 
-        decisions = self._decide(all_flags, plan)
+        decisions = self._decide(all_flags, plan, memo)
         if amb_flags and self._apply_entity_decisions(
             partition, amb_flags, decisions, matches, candidates, upserts
         ):
@@ -258,12 +287,21 @@ class UpdatePipeline:
         return self._store.facts_for_detection(partition, pairs=pairs, ends=ends)
 
     # -- deciding ----------------------------------------------------------------------------
-    def _decide(self, flags: list[Flag], plan: Plan) -> dict[str, Decision]:
+    def _decide(self, flags: list[Flag], plan: Plan, memo: PlanMemo) -> dict[str, Decision]:
         if not flags:
             return {}
         by_ref = {f.new.ref: f for f in flags}
         chosen: dict[str, Decision] = {}
-        if self._resolver.uses_llm:
+        for flag in flags:  # decided by an earlier plan of this add, against the same facts
+            known = memo.decisions.get(_flag_key(flag))
+            if known is not None:
+                chosen[flag.new.ref] = _decision_from_ids(flag, *known)
+        flags = [f for f in flags if f.new.ref not in chosen]
+        llm_ok = memo.allow_llm and memo.resolver_calls < MAX_RESOLVER_CALLS
+        if flags and self._resolver.uses_llm and not llm_ok:
+            plan.errors.append("resolver call budget of this add spent; policy decided the rest")
+        elif flags and self._resolver.uses_llm:
+            memo.resolver_calls += 1
             try:
                 decisions, usage = self._resolver.resolve(flags)
                 plan.usage = plan.usage + usage
@@ -286,9 +324,10 @@ class UpdatePipeline:
                     )
                     continue
                 chosen.setdefault(d.ref, d)
-        else:
+                memo.decisions[_flag_key(flag)] = _decision_ids(flag, d)
+        elif flags:
             decisions, _ = self._resolver.resolve(flags)
-            chosen = {d.ref: d for d in decisions}
+            chosen.update({d.ref: d for d in decisions})
         for flag in flags:
             chosen.setdefault(flag.new.ref, policy_decision(flag))
         return chosen
@@ -504,6 +543,41 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
         else:
             out[key] = cand
     return list(out.values())
+
+
+def _flag_key(flag: Flag) -> tuple:
+    """What a decision answered, without the ids that differ between plans of one add (short
+    refs, the ids of entities created by the add): kind, proposed triple, stored facts named."""
+    proposed = flag.new.model_dump(exclude={"ref", "source_id", "target_id"})
+    return (
+        flag.kind,
+        tuple(sorted(proposed.items())),
+        tuple(sorted(f.id for f in flag.existing.values())),
+        tuple(sorted(e.id for e in flag.candidates.values())),
+        flag.mention,
+    )
+
+
+def _decision_ids(flag: Flag, d: Decision) -> tuple[str, list[str], str]:
+    """A decision with its targets as stored ids (short ids are renumbered per plan)."""
+    ids = {
+        **{k: f.id for k, f in flag.existing.items()},
+        **{k: e.id for k, e in flag.candidates.items()},
+    }
+    return d.action, [ids[t] for t in d.targets if t in ids], d.reason
+
+
+def _decision_from_ids(flag: Flag, action: str, ids: list[str], reason: str) -> Decision:
+    short = {
+        **{f.id: k for k, f in flag.existing.items()},
+        **{e.id: k for k, e in flag.candidates.items()},
+    }
+    return Decision(
+        ref=flag.new.ref,
+        action=action,
+        targets=[short[i] for i in ids if i in short],
+        reason=reason,
+    )
 
 
 def _globalize(flags: list[Flag]) -> list[Flag]:

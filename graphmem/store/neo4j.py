@@ -815,13 +815,16 @@ class Neo4jStore(GraphStore):
         rows = self._read("read/locate_fact", {"id": fact_id}, "locating a fact")
         return rows[0]["partition"] if rows else None
 
-    def list_facts(self, scope: Scope, *, include_invalid: bool = False) -> list[Fact]:
+    def list_facts(
+        self, scope: Scope, *, include_invalid: bool = False, limit: int | None = None
+    ) -> list[Fact]:
         params = {
             "partition": scope.partition,
             "agent_id": scope.agent_id,
             "run_id": scope.run_id,
             "include_invalid": bool(include_invalid),
             "with_embeddings": False,
+            "limit": limit,
         }
         return [_fact(r) for r in self._read("read/list_facts", params, "listing facts")]
 
