@@ -244,7 +244,12 @@ class Memory:
         return result
 
     def reprocess(
-        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+        self,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        *,
+        progress: Callable[[AddResult], None] | None = None,
     ) -> list[AddResult]:
         """Finish unprocessed episodes (all users when no scope): FAILED ones (extraction or
         the write failed; the error is on the episode) and PENDING ones (left by a crash).
@@ -278,6 +283,8 @@ class Memory:
             else:
                 self._write(scope, episodes, Extraction(), result)
             results.append(result)
+            if progress is not None:  # e.g. the CLI's progress bar, once per replayed add
+                progress(result)
         return results
 
     def _process(self, scope: Scope, episodes: list[Episode], result: AddResult) -> None:
