@@ -131,6 +131,9 @@ class Memory:
 
             use_llm = mode == "llm" or is_llm_enabled(self.config.llm)
         if use_llm:
+            from graphmem.extras import require
+
+            require("openai", "the LLM extractor (an LLM endpoint is configured)")
             from graphmem.extract.llm import LLMExtractor
             from graphmem.llm.client import LLMClient
             from graphmem.resolve.llm_resolver import LLMUpdateResolver
