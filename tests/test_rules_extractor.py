@@ -349,7 +349,7 @@ def test_nothing_is_extracted(text: str) -> None:
         ("I don't like olives.", "DISLIKES", "Ana does not like olives.", None, None),
         ("My favorite food is sushi.", "LIKES", "Ana's favorite food is sushi.", None, None),
         ("Bob is a software engineer at Globex.", "WORKS_AS",
-         "Bob works as a software engineer at Globex.", None, None),
+         "Bob works as a software engineer.", None, None),
         ("I'm the CEO of Acme.", "WORKS_AT", "Ana is the CEO of Acme.", None, None),
         ("I started a new job as a Financial Analyst last week.", "WORKS_AS",
          "Ana started working as a Financial Analyst in the week of 3 June 2024.", d(2024, 6, 3),

@@ -661,6 +661,9 @@ _VAGUE_FAVORITES = {"part", "thing", "things", "moment", "moments", "memory", "m
 _NOT_SUBJECTS = {"hard", "abroad", "late", "together", "all", "lot", "much", "online", "really",
                  "remotely", "full-time", "part-time", "every", "each", "day", "night", "more",
                  "well", "long", "there", "here", "up", "on", "for"}  # "I studied hard"
+# A word before "X and I" that makes X its object, not a subject ("a fan of X and I ...").
+_OBJECT_MARKERS = {"of", "with", "to", "at", "for", "from", "by", "about", "than", "like", "in",
+                   "on", "into", "love", "loves", "likes", "hate", "hates", "met", "saw"}
 _NO_AGREEMENT = {"title_be", "born", "age"}  # their patterns include the verb "be"
 _BE_WORDS = {"am", "is", "are", "was", "were", "'s", "be", "been"}
 _GRAN_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
@@ -1089,6 +1092,8 @@ class _Sentence:
             if start >= 2 and self.toks[start - 1].low == "," and len(out) >= 2:
                 e = start - 2  # "Ana, Bob and I"
                 continue
+            if len(out) >= 2 and start >= 1 and self.toks[start - 1].low in _OBJECT_MARKERS:
+                return out[:1]  # "a fan of Radiohead and I hate traffic": Radiohead is an object
             break
         return out
 
@@ -1478,9 +1483,9 @@ class _Sentence:
             got = self._title(end + 1, need_whitelist=False)
             if got is not None:
                 title, article, end = got
-                for s in c.subjects:
-                    text = (f"{s.name} worked as {article} {title} at {org}" if c.ended
-                            else f"{s.name} works as {article} {title} at {org}")
+                for s in c.subjects:  # the title's own sentence, without the employer
+                    text = (f"{s.name} worked as {article} {title}" if c.ended
+                            else f"{s.name} works as {article} {title}")
                     self.emit(s.name, WORKS_AS, title, text, s.type, TITLE,
                               invalid_at=self.ref if c.ended else None)
         if end + 1 < self.n and toks[end].low == "in" and toks[end + 1].time < 0:
@@ -1608,6 +1613,10 @@ class _Sentence:
             t = toks[j]
             if t.time >= 0:
                 break
+            if t.low == "," and not any(
+                toks[k].low in ("and", "or", "&") for k in range(j + 1, min(hi, self.n))
+            ):
+                break  # "hates the apartment, keeps hiding": a new clause, not a list item
             if t.low in ("and", "or", ",", "&"):
                 if cur:
                     push()
@@ -1717,18 +1726,23 @@ class _Sentence:
         if org and prep == "of":
             fact, past = "{s} is " + label + " of " + org, "{s} was " + label + " of " + org
         else:
-            where = f" at {org}" if org else ""
-            past = "{s} worked as " + label + where
+            # Each sentence states its own triple only: the job title without the employer,
+            # which a later job change ends on its own ("works as a nurse at Harborview" must
+            # not stay current after "I got a job at Swedish").
+            past = "{s} worked as " + label
             if c.rule.aspect == "start":
-                fact = c.rule.fact.replace("{t}", label) + where
+                fact = c.rule.fact.replace("{t}", label)
             elif c.rule.aspect == "end":
-                fact = "{s} stopped working as " + label + where
+                fact = "{s} stopped working as " + label
             else:
-                fact = "{s} works as " + label + where
+                fact = "{s} works as " + label
         self._emit_rel(c, title, TITLE, span, fact=fact, past=past)
-        if org:
-            self._emit_rel(c, org, ORG, span, relation=WORKS_AT, fact=fact.replace("{t}", title),
-                           past=past.replace("{t}", title))
+        if org and prep == "of":  # "the CEO of Acme": the title names the employer
+            self._emit_rel(c, org, ORG, span, relation=WORKS_AT, fact=fact, past=past)
+        elif org:
+            verb = "stopped working at" if c.rule.aspect == "end" else "works at"
+            self._emit_rel(c, org, ORG, span, relation=WORKS_AT, fact="{s} " + verb + " {t}",
+                           past="{s} worked at {t}")
         return end
 
     _obj_title_be = _obj_title
