@@ -14,24 +14,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graphmem import ontology
 from graphmem.errors import ConfigError
 
-FUNCTIONAL_RELATIONS = (
-    "LIVES_IN",
-    "WORKS_AT",
-    "WORKS_AS",
-    "MARRIED_TO",
-    "REPORTS_TO",
-    "STUDIES_AT",
-    "BORN_IN",
-    "AGE",
-    "HAS_AGE",
-    "DATING",
-    "ENGAGED_TO",
-    "NATIONALITY",
-    "HAS_JOB_TITLE",
-    "FAVORITE_COLOR",
-)
+# The defaults come from the one relation vocabulary (graphmem.ontology).
+FUNCTIONAL_RELATIONS = tuple(sorted(ontology.one_valued()))
+TARGET_FUNCTIONAL_RELATIONS = tuple(sorted(ontology.one_valued_by_target()))
 
 
 def default_data_dir() -> Path:
@@ -92,7 +80,9 @@ class ResolutionConfig(BaseModel):
     # One value per source at a time: a new target supersedes the old one.
     functional_relations: list[str] = Field(default_factory=lambda: list(FUNCTIONAL_RELATIONS))
     # One value per target at a time ("Carol is Bob's manager": Bob has one manager).
-    target_functional_relations: list[str] = Field(default_factory=lambda: ["MANAGES"])
+    target_functional_relations: list[str] = Field(
+        default_factory=lambda: list(TARGET_FUNCTIONAL_RELATIONS)
+    )
 
 
 class RetrievalConfig(BaseModel):

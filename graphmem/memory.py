@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from graphmem.errors import (
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.filtered import FilteredStore
 from graphmem.memory_ops import MemoryOps
+from graphmem.locks import PartitionLocks
 from graphmem.models import (
     AddResult,
     Edge,
@@ -54,7 +55,7 @@ from graphmem.normalize import (
     valid_unicode,
 )
 from graphmem.resolve.base import UpdateResolver
-from graphmem.resolve.pipeline import UpdatePipeline
+from graphmem.resolve.pipeline import Plan, PlanMemo, UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
 from graphmem.retrieve.linking import query_keys
 from graphmem.retrieve.search import Retriever, SearchOptions
@@ -66,6 +67,9 @@ log = logging.getLogger(__name__)
 
 ROLES = frozenset({"user", "assistant", "system", "tool"})
 MAX_BATCH_MESSAGES = 1000
+# The speaker name of the episode that records an add_facts call (role "system"): reprocess()
+# reads its facts back from the content instead of extracting (system turns are not extracted).
+FACTS_EPISODE = "add_facts"
 KNOWN_ENTITIES_FOR_CONTEXT = 20
 # A write that loses a race with another process (ConflictError) is re-planned against the new
 # graph; backoff with full jitter from 2 ms, doubling, capped at 100 ms (a few seconds at most).
@@ -118,8 +122,7 @@ class Memory(MemoryOps):
             functional=functional,
         )
         self._retriever = Retriever(self.store, self.embedder, self.config.retrieval, self._clock)
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._locks = PartitionLocks()
 
     @classmethod
     def from_config(
@@ -150,6 +153,9 @@ class Memory(MemoryOps):
 
             use_llm = mode == "llm" or is_llm_enabled(self.config.llm)
         if use_llm:
+            from graphmem.extras import require
+
+            require("openai", "the LLM extractor (an LLM endpoint is configured)")
             from graphmem.extract.llm import LLMExtractor
             from graphmem.llm.client import LLMClient
             from graphmem.resolve.llm_resolver import LLMUpdateResolver
@@ -271,10 +277,9 @@ class Memory(MemoryOps):
             agent_id=scope.agent_id,
             run_id=scope.run_id,
             role="system",
-            name="add_facts",
-            content=valid_unicode(json.dumps(rows, default=str, ensure_ascii=False))[
-                : self.config.max_message_chars
-            ],
+            name=FACTS_EPISODE,
+            # The whole rows, never cut: reprocess() re-reads the facts from this text.
+            content=valid_unicode(json.dumps(rows, default=str, ensure_ascii=False)),
             reference_time=reference,
             created_at=now,
         )
@@ -285,7 +290,12 @@ class Memory(MemoryOps):
         return add_response(result, self._memory_ids(scope.partition, result))
 
     def reprocess(
-        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+        self,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        *,
+        progress: Callable[[AddResult], None] | None = None,
     ) -> list[AddResult]:
         """Finish unprocessed episodes (all users when no scope): FAILED ones (extraction or
         the write failed; the error is on the episode) and PENDING ones (left by a crash).
@@ -306,17 +316,21 @@ class Memory(MemoryOps):
             if scope_filter is not None and not scope_filter.narrows(ep.agent_id, ep.run_id):
                 continue
             key = (ep.partition, ep.agent_id, ep.run_id, ep.created_at, ep.reference_time)
-            adds.setdefault((*key, ep.infer), []).append(ep)
+            adds.setdefault((*key, ep.infer, _is_facts_episode(ep)), []).append(ep)
         results = []
         for episodes in adds.values():
             first = episodes[0]
             scope = Scope.of(first.user_id, first.agent_id, first.run_id)
             result = AddResult(episodes=[e.id for e in episodes])
-            if first.infer:
+            if _is_facts_episode(first):
+                self._write(scope, episodes, _facts_extraction(episodes), result)
+            elif first.infer:
                 self._process(scope, episodes, result)
             else:
                 self._write(scope, episodes, Extraction(), result)
             results.append(result)
+            if progress is not None:  # e.g. the CLI's progress bar, once per replayed add
+                progress(result)
         return results
 
     def _process(self, scope: Scope, episodes: list[Episode], result: AddResult) -> None:
@@ -335,16 +349,30 @@ class Memory(MemoryOps):
     def _write(
         self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
     ) -> None:
-        """Plan and apply one batch; re-plan when a concurrent writer wins the race."""
-        with self._partition_lock(scope.partition):
+        """Plan and apply one batch; re-plan when a concurrent writer wins the race.
+
+        Where the store checks versions, the first plan (its embedding call and any resolver
+        call) runs without the partition lock, so a slow model never blocks the user's other
+        adds; only the apply, and re-plans after a lost race, hold it. A re-plan reuses the
+        vectors and the resolver's decisions for flags the new graph left unchanged, and asks
+        no LLM under the lock (the policy decides new flags). A store without versions plans
+        under the lock, as its apply cannot notice a concurrent change."""
+        partition = scope.partition
+        memo = PlanMemo()
+        version = self.store.partition_version(partition)
+        plan: Plan | None = None
+        if version is not None:
+            plan = self._plan(scope, episodes, extraction, memo, result)
+            if plan is None:
+                return
+        with self._partition_lock(partition):
             for attempt in _write_attempts():
-                version = self.store.partition_version(scope.partition)
-                try:
-                    plan = self._pipeline.plan(scope, episodes, extraction)
-                except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
-                    self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
-                    return
-                _account(result, plan.usage)  # a re-plan's LLM calls are spent too
+                if plan is None:
+                    version = self.store.partition_version(partition)
+                    plan = self._plan(scope, episodes, extraction, memo, result)
+                    if plan is None:
+                        return
+                memo.allow_llm = version is None  # never an LLM call under the lock otherwise
                 plan.batch.expected_version = version
                 try:
                     self.store.apply(plan.batch)
@@ -359,10 +387,28 @@ class Memory(MemoryOps):
                         )
                         return
                     log.debug("write conflict (attempt %d), re-planning: %s", attempt, exc)
+                    plan = None
+        assert plan is not None
         result.results.extend(plan.changes)
         result.entities = [e.id for e in plan.batch.entities]
         result.errors.extend(plan.errors)
         result.refusals.extend(plan.refusals)
+
+    def _plan(
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        extraction: Extraction,
+        memo: PlanMemo,
+        result: AddResult,
+    ) -> Plan | None:
+        try:
+            plan = self._pipeline.plan(scope, episodes, extraction, memo)
+        except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
+            self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
+            return None
+        _account(result, plan.usage)  # a re-plan's LLM calls are spent too
+        return plan
 
     def _mark_failed(
         self, scope: Scope, episodes: list[Episode], error: str, result: AddResult
@@ -450,9 +496,8 @@ class Memory(MemoryOps):
         ("User" for user turns; graphmem.normalize.stand_in): ids never become names."""
         return episode.name or stand_in(episode.role)
 
-    def _partition_lock(self, partition: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(partition, threading.Lock())
+    def _partition_lock(self, partition: str) -> AbstractContextManager[None]:
+        return self._locks.hold(partition)
 
     # -- read --------------------------------------------------------------------------------
     def search(
@@ -646,6 +691,20 @@ def _threshold(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise InputError("threshold must be a number from 0 to 1 (scores are in [0, 1])")
     return float(value)
+
+
+def _is_facts_episode(ep: Episode) -> bool:
+    """Whether an episode records an add_facts call (its content is the rows as JSON)."""
+    return ep.role == "system" and ep.name == FACTS_EPISODE
+
+
+def _facts_extraction(episodes: list[Episode]) -> Extraction:
+    """The facts an add_facts call gave, read back from its episodes (for reprocess)."""
+    relations = []
+    for ep in episodes:
+        rows = json.loads(ep.content)
+        relations += [_relation_from_dict(i, row, ep.id) for i, row in enumerate(rows)]
+    return Extraction(relations=relations)
 
 
 def _extractable(ep: Episode) -> bool:

@@ -304,6 +304,9 @@ class PathStep(BaseModel):
     relation: str
     target: str
     memory: str
+    # When the step held: the context prints it, so an ended step never reads as current.
+    valid_at: datetime | None = None
+    invalid_at: datetime | None = None
 
 
 class Hit(BaseModel):

@@ -12,11 +12,11 @@ from graphmem.config import LLMConfig
 from graphmem.errors import ExtractionError, LLMError
 from graphmem.extract.base import ExtractionContext
 from graphmem.extract.llm import LLMExtractor, parse_time
-from graphmem.extract.ontology import Ontology, RelationType
 from graphmem.extract.prompts import PROMPT_VERSION
 from graphmem.llm import LLMClient
 from graphmem.models import Entity, Episode
 from graphmem.normalize import MAX_NAME_CHARS, is_valid_relation, is_valid_type
+from graphmem.ontology import Ontology, RelationType
 from tests.fake_openai import FakeOpenAIServer, http_error, message_text
 
 T0 = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)

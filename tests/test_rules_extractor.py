@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graphmem import ontology
 from graphmem.extract.base import ExtractionContext, Extractor
-from graphmem.extract.rules import RELATIONS, RulesExtractor, extract_relations, split_sentences
+from graphmem.extract.rules import RulesExtractor, extract_relations, split_sentences
 from graphmem.models import Entity, Episode, ExtractedRelation, Extraction, Usage
 from graphmem.normalize import is_valid_relation, is_valid_type
 
@@ -348,7 +349,7 @@ def test_nothing_is_extracted(text: str) -> None:
         ("I don't like olives.", "DISLIKES", "Ana does not like olives.", None, None),
         ("My favorite food is sushi.", "LIKES", "Ana's favorite food is sushi.", None, None),
         ("Bob is a software engineer at Globex.", "WORKS_AS",
-         "Bob works as a software engineer at Globex.", None, None),
+         "Bob works as a software engineer.", None, None),
         ("I'm the CEO of Acme.", "WORKS_AT", "Ana is the CEO of Acme.", None, None),
         ("I started a new job as a Financial Analyst last week.", "WORKS_AS",
          "Ana started working as a Financial Analyst in the week of 3 June 2024.", d(2024, 6, 3),
@@ -410,8 +411,11 @@ def test_types() -> None:
         assert rel.target_type and is_valid_type(rel.target_type)
 
 
+RELATIONS = RulesExtractor.relations()
+
+
 def test_relation_vocabulary_is_valid() -> None:
-    assert len(set(RELATIONS)) == len(RELATIONS)
+    assert set(ontology.RELATIONS) >= RELATIONS  # one vocabulary
     for name in RELATIONS:
         assert is_valid_relation(name)
     for _text, expected in PATTERNS:

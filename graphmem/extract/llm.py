@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from graphmem.errors import ExtractionError, InputError, LLMError
 from graphmem.extract.base import ExtractionContext, Extractor
-from graphmem.extract.ontology import Ontology
 from graphmem.extract.prompts import (
     PROMPT_VERSION,
     ExtractionOutput,
@@ -34,6 +33,7 @@ from graphmem.normalize import (
     normalize_type,
     to_utc,
 )
+from graphmem.ontology import Ontology
 from graphmem.resolve.guards import GroundingGuard, Said
 
 if TYPE_CHECKING:

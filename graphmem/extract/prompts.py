@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from graphmem.extract.ontology import Ontology
+from graphmem.ontology import Ontology, prompt_relations
 
 PROMPT_VERSION = "extract-v2"
 
@@ -207,12 +207,7 @@ DEFAULT_TYPE_RULE = (
 )
 # The same canonical names (and directions) as the rules extractor, so a graph built by either
 # extractor reads the same and one-valued relations are recognised by the conflict detector.
-DEFAULT_RELATION_RULE = (
-    "prefer these names: LIVES_IN, WORKS_AT, WORKS_AS (person -> job title), STUDIES_AT, "
-    "BORN_IN, FROM, MARRIED_TO, PARTNER_OF, SIBLING_OF, PARENT_OF (parent -> child), "
-    "FRIEND_OF, COLLEAGUE_OF, MANAGES (manager -> the person managed), LIKES, DISLIKES, "
-    "HAS_PET, VISITED; otherwise a short verb phrase."
-)
+DEFAULT_RELATION_RULE = f"prefer these names: {prompt_relations()}; otherwise a short verb phrase."
 
 
 @dataclass(frozen=True)

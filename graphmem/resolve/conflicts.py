@@ -15,13 +15,15 @@ from datetime import datetime
 import numpy as np
 from rapidfuzz import fuzz
 
+from graphmem import ontology
 from graphmem.models import Entity, Fact
+from graphmem.normalize import normalize_key
 from graphmem.resolve.base import Flag, ProposedFact
+from graphmem.resolve.entities import names_compatible
 
-SYMMETRIC_RELATIONS = frozenset(
-    {"SIBLING_OF", "MARRIED_TO", "SPOUSE_OF", "PARTNER_OF", "FRIEND_OF", "COLLEAGUE_OF", "KNOWS"}
-)
+SYMMETRIC_RELATIONS = ontology.symmetric()
 RELATION_SIMILARITY = 85.0
+NAME_SIMILARITY = 90.0  # token-set ratio of two target names that may be one thing
 NO_TARGET = frozenset({"", "*"})  # how a negation with no concrete target names it
 
 
@@ -86,24 +88,76 @@ class ConflictDetector:
         self.target_functional = frozenset(target_functional)
         self.near_duplicate_threshold = near_duplicate_threshold
 
-    def detect(self, candidates: list[Candidate], stored: list[Fact]) -> list[Flag]:
+    @staticmethod
+    def is_symmetric(relation: str) -> bool:
+        """Whether a relation reads the same both ways (the vocabulary's symmetric ones)."""
+        return relation in SYMMETRIC_RELATIONS
+
+    def detect(
+        self, candidates: list[Candidate], stored: list[Fact], past: Iterable[Fact] = ()
+    ) -> list[Flag]:
         """Flag each candidate against current stored facts and the earlier candidates of the
         same add (so "moved from Paris to Berlin" in one message resolves in order).
 
         A candidate with no flag is a plain ADD. A past state ("I lived in Lisbon") that
-        overlaps a current fact with the same triple is turned into a negation of it here.
+        overlaps a current fact with the same triple is turned into a negation of it here;
+        one that a stored ended fact (`past`, see `past_pairs`) already covers is a duplicate.
         """
         flags: list[Flag] = []
         index = _FactIndex()
         for f in stored:
             if f.is_current:
                 index.add(f)
+        history = _FactIndex()
+        for f in past:
+            if not f.is_current:
+                history.add(f)
         for cand in candidates:
             new = cand.fact
+            said_before = self._past_duplicate(cand, history.near(new, []))
+            if said_before is not None:
+                flags.append(said_before)
+                continue
             flags.extend(self._flags_for(cand, index.near(new, self.ends(new))))
             if not cand.negated:
                 index.add(new)
         return flags
+
+    @staticmethod
+    def past_pairs(candidates: Iterable[Candidate]) -> list[tuple[str, str]]:
+        """The entity pairs whose ended facts `detect` needs: those of the past states
+        ("I lived in Lisbon from 2019 to 2022") among the candidates."""
+        return list(
+            dict.fromkeys(
+                (c.fact.source_id, c.fact.target_id)
+                for c in candidates
+                if not c.negated and c.fact.invalid_at is not None
+            )
+        )
+
+    def _past_duplicate(self, cand: Candidate, ended: list[Fact]) -> Flag | None:
+        """A past state said again: an ended fact with the same triple whose interval covers
+        the new one (open starts cover anything earlier)."""
+        new = cand.fact
+        if cand.negated or new.invalid_at is None:
+            return None
+        symmetric = self.is_symmetric(new.relation)
+        for f in ended:
+            if f.relation != new.relation or not same_endpoints(f, new, symmetric=symmetric):
+                continue
+            if not _same_narrowing(f, new) or f.invalid_at is None:
+                continue
+            starts_before = f.valid_at is None or (
+                new.valid_at is not None and f.valid_at <= new.valid_at
+            )
+            if starts_before and new.invalid_at <= f.invalid_at:
+                return Flag(
+                    kind="duplicate",
+                    new=cand.proposed(),
+                    existing=_short_ids([f]),
+                    detail="a past state already stored",
+                )
+        return None
 
     def ends(self, new: Fact) -> list[tuple[str, str, str]]:
         """(end, entity id, relation) of the stored facts a rule can flag `new` against,
@@ -113,7 +167,7 @@ class ConflictDetector:
         Hubs stay out: "Ana lives in Lisbon" never needs everyone else living in Lisbon."""
         s, r, t = new.source_id, new.relation, new.target_id
         out = [("source", s, r)]
-        symmetric_functional = r in SYMMETRIC_RELATIONS and r in self.functional
+        symmetric_functional = self.is_symmetric(r) and r in self.functional
         if r in self.target_functional or symmetric_functional:
             out.append(("target", t, r))
         if symmetric_functional:
@@ -133,7 +187,7 @@ class ConflictDetector:
 
     def _flags_for(self, cand: Candidate, existing: list[Fact]) -> list[Flag]:
         new = cand.fact
-        symmetric = new.relation in SYMMETRIC_RELATIONS
+        symmetric = self.is_symmetric(new.relation)
         vec = cand.vector
 
         def same_triple(f: Fact) -> bool:
@@ -198,7 +252,11 @@ class ConflictDetector:
                 cos = _cosine(f, vec)
                 if rel_sim >= RELATION_SIMILARITY or cos >= self.near_duplicate_threshold:
                     near.append((max(rel_sim / 100.0, cos), f))
-            elif f.relation == new.relation and f.source_id == new.source_id:
+            elif (
+                f.relation == new.relation
+                and f.source_id == new.source_id
+                and _same_target_name(f, new)
+            ):
                 cos = _cosine(f, vec)
                 if cos >= self.near_duplicate_threshold:
                     near.append((cos, f))
@@ -271,6 +329,14 @@ class _FactIndex:
         for key in ends:
             hits.update(self._by_end.get(key, ()))
         return [self._facts[i] for i in sorted(hits)]
+
+
+def _same_target_name(a: Fact, b: Fact) -> bool:
+    """Whether two facts' different target entities may still be one thing under two names
+    ("Acme" / "Acme Inc"): only then can a similar sentence make them near-duplicates. "Maria
+    is Ana's mother" and "Maria is Tom's mother" are two facts, however alike the sentences."""
+    ka, kb = normalize_key(a.target), normalize_key(b.target)
+    return fuzz.token_set_ratio(ka, kb) >= NAME_SIMILARITY and names_compatible(ka, kb)
 
 
 def _same_narrowing(a: Fact, b: Fact) -> bool:

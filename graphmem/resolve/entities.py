@@ -45,6 +45,36 @@ def types_compatible(a: str, b: str) -> bool:
     return a == b or DEFAULT_TYPE in (a, b)
 
 
+# Two name words this alike are one word misspelt ("Katharina"/"Katharine"); below, different
+# words ("Jon"/"Jan", "Anna"/"Anne").
+SAME_WORD_RATIO = 85.0
+
+
+def names_compatible(a: str, b: str) -> bool:
+    """Whether two normalised names can name the same thing, judged by their words.
+
+    Names that share a word but differ in another ("boris hoffmann" / "peter hoffmann",
+    "jon smithers" / "jan smithers") are different people, however alike the strings or
+    their embeddings: families share surnames. A differing word is allowed when it is the
+    other's prefix or initial ("chris" / "christopher", "j" / "john") or a misspelling of it.
+    Names with no word in common ("bob" / "robert") or one inside the other ("peter" /
+    "peter hoffmann") are left to the other evidence.
+    """
+    wa, wb = a.replace(".", " ").split(), b.replace(".", " ").split()
+    only_a, only_b = set(wa) - set(wb), set(wb) - set(wa)
+    if not only_a or not only_b or not set(wa) & set(wb):
+        return True
+    return all(any(_same_word(x, y) for y in only_b) for x in only_a) and all(
+        any(_same_word(x, y) for x in only_a) for y in only_b
+    )
+
+
+def _same_word(x: str, y: str) -> bool:
+    if x.startswith(y) or y.startswith(x):
+        return True
+    return fuzz.ratio(x, y) >= SAME_WORD_RATIO
+
+
 class EntityResolver:
     def __init__(
         self,
@@ -167,6 +197,8 @@ class EntityResolver:
                 continue
             if _digits(entity.key) != digits:
                 continue  # "Windows 10" is not "Windows 11", however alike they look
+            if not names_compatible(key, entity.key):
+                continue  # "Boris Hoffmann" is not "Peter Hoffmann"
             ratio = max(
                 [fuzz.ratio(key, entity.key)]
                 + [fuzz.ratio(key, normalize_key(a)) for a in entity.aliases]

@@ -176,9 +176,7 @@ def validate(output: ResolveOutput, flags: list[Flag], prompt: _Prompt) -> Resol
     return outcome
 
 
-def _check(
-    item: DecisionOut, ref: str, kind: str, prompt: _Prompt
-) -> tuple[Decision | None, str]:
+def _check(item: DecisionOut, ref: str, kind: str, prompt: _Prompt) -> tuple[Decision | None, str]:
     action = item.action.strip().upper()
     action = _SYNONYMS.get(action, action)
     if action not in ACTIONS:

@@ -12,11 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from graphmem import ontology
 from graphmem.config import ResolutionConfig
 from graphmem.embed.base import Embedder
 from graphmem.errors import LLMError
 from graphmem.models import (
+    Entity,
     Episode,
     Extraction,
     Fact,
@@ -41,6 +44,24 @@ from graphmem.resolve.policy import policy_decision
 from graphmem.store.base import GraphStore
 
 log = logging.getLogger(__name__)
+
+
+# At most this many resolver (LLM) calls per add, re-plans included; past it, the policy.
+MAX_RESOLVER_CALLS = 2
+
+
+@dataclass
+class PlanMemo:
+    """What one add's plans share, so a re-plan (after losing a write race) repeats no model
+    work: vectors by text, and the resolver's decisions by the flag they answered (its kind,
+    the proposed triple and the stored facts or entities it named). A flag the graph change
+    left as it was keeps its decision; only new flags need deciding, by the resolver while
+    `allow_llm` and the budget last, else by the policy."""
+
+    vectors: dict[str, Any] = field(default_factory=dict)
+    decisions: dict[tuple, tuple[str, list[str], str]] = field(default_factory=dict)
+    resolver_calls: int = 0
+    allow_llm: bool = True
 
 
 @dataclass
@@ -95,7 +116,14 @@ class UpdatePipeline:
     def target_functional(self) -> frozenset[str]:
         return self._detector.target_functional
 
-    def plan(self, scope: Scope, episodes: list[Episode], extraction: Extraction) -> Plan:
+    def plan(
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        extraction: Extraction,
+        memo: PlanMemo | None = None,
+    ) -> Plan:
+        memo = memo if memo is not None else PlanMemo()
         now = self._clock()
         partition = scope.partition
         by_episode = {e.id: e for e in episodes}
@@ -110,7 +138,18 @@ class UpdatePipeline:
                 continue
             if normalize_key(source) == normalize_key(target):
                 continue
-            relations.append(rel.model_copy(update={"source": source, "target": target}))
+            # The vocabulary's name: a synonym renamed, an inverse ("CHILD_OF") turned round.
+            relation, swap = ontology.canonical(normalize_relation(rel.relation))
+            if swap and target:
+                source, target = target, source
+                types = {"source_type": rel.target_type, "target_type": rel.source_type}
+            else:
+                types = {}
+            relations.append(
+                rel.model_copy(
+                    update={"source": source, "target": target, "relation": relation, **types}
+                )
+            )
 
         mentions = [Mention(clean_name(e.name), e.type) for e in extraction.entities]
         for rel in relations:
@@ -136,7 +175,10 @@ class UpdatePipeline:
         names = [k for k in names if k not in known]
         # ONE embedding call per add: the episodes' content, new entity names, fact sentences.
         texts = [episode_text(e) for e in episodes] + [name_text[k] for k in names] + sentences
-        vectors = self._embedder.embed(texts)
+        todo = list(dict.fromkeys(t for t in texts if t not in memo.vectors))
+        if todo:
+            memo.vectors.update(zip(todo, self._embedder.embed(todo), strict=True))
+        vectors = [memo.vectors[t] for t in texts]
         n_eps, n_names = len(episodes), len(names)
         name_vectors = dict(zip(names, vectors[n_eps : n_eps + n_names], strict=True))
         fact_vectors = vectors[n_eps + n_names :]
@@ -159,6 +201,13 @@ class UpdatePipeline:
             src = matches.get(normalize_key(rel.source))
             tgt = matches.get(normalize_key(rel.target)) if rel.target else None
             if src is None or (tgt is None and not rel.negated):
+                continue
+            if tgt is not None and tgt.entity.id == src.entity.id:
+                # Two names resolved to one entity: a self-loop states nothing true.
+                plan.errors.append(
+                    f"skipped {rel.source} {rel.relation} {rel.target}: both names resolve "
+                    f"to the entity {src.entity.name!r}"
+                )
                 continue
             episode = by_episode.get(rel.episode_id or "", fallback_episode)
             # Unknown start: the time it was said, unless the statement is about the past
@@ -204,14 +253,14 @@ class UpdatePipeline:
             partition,
             [c.fact for c in candidates if c.fact.source_id in known or c.fact.target_id in known],
         )
-        flags = self._detector.detect(candidates, stored)
+        flags = self._detector.detect(candidates, stored, self._past_for(partition, candidates))
         amb_flags = self._ambiguous_flags(matches, candidates)
         all_flags = _globalize(flags + amb_flags)
 
         plan.refusals.extend(extraction.refusals)
-        decisions = self._decide(all_flags, plan, {c.ref: c.fact for c in candidates})
+        decisions = self._decide(all_flags, plan, memo, {c.ref: c.fact for c in candidates})
         if amb_flags and self._apply_entity_decisions(
-            amb_flags, decisions, matches, candidates, upserts
+            partition, amb_flags, decisions, matches, candidates, upserts
         ):
             # An entity changed: re-detect against the new endpoints with the policy alone,
             # so an add never costs more than one resolver call.
@@ -226,6 +275,17 @@ class UpdatePipeline:
         plan.batch.mentions = _mentions(episodes, candidates, matches, extraction)
         return plan
 
+    def _past_for(self, partition: str, candidates: list[Candidate]) -> list[Fact]:
+        """Ended facts joining the entities of the past states among the candidates, so a
+        past state said again is recognised (read only when an add states one)."""
+        pairs = self._detector.past_pairs(candidates)
+        if not pairs:
+            return []
+        wanted = {frozenset(p) for p in pairs}
+        sources = sorted({s for s, _ in pairs})
+        facts = self._store.facts_for_entities(partition, sources, include_invalid=True)
+        return [f for f in facts if frozenset((f.source_id, f.target_id)) in wanted]
+
     def _stored_for(self, partition: str, facts: list[Fact]) -> list[Fact]:
         """The stored facts the detector can flag these against, and no more (one read)."""
         if not facts:
@@ -235,13 +295,22 @@ class UpdatePipeline:
 
     # -- deciding ----------------------------------------------------------------------------
     def _decide(
-        self, flags: list[Flag], plan: Plan, new_facts: dict[str, Fact]
+        self, flags: list[Flag], plan: Plan, memo: PlanMemo, new_facts: dict[str, Fact]
     ) -> dict[str, Decision]:
         if not flags:
             return {}
         by_ref = {f.new.ref: f for f in flags}
         chosen: dict[str, Decision] = {}
-        if self._resolver.uses_llm:
+        for flag in flags:  # decided by an earlier plan of this add, against the same facts
+            known = memo.decisions.get(_flag_key(flag))
+            if known is not None:
+                chosen[flag.new.ref] = _decision_from_ids(flag, *known)
+        flags = [f for f in flags if f.new.ref not in chosen]
+        llm_ok = memo.allow_llm and memo.resolver_calls < MAX_RESOLVER_CALLS
+        if flags and self._resolver.uses_llm and not llm_ok:
+            plan.errors.append("resolver call budget of this add spent; policy decided the rest")
+        elif flags and self._resolver.uses_llm:
+            memo.resolver_calls += 1
             try:
                 decisions, usage = self._resolver.resolve(flags)
                 plan.usage = plan.usage + usage
@@ -267,14 +336,17 @@ class UpdatePipeline:
                     continue
                 if d.ref not in chosen and not self._refused(d, flag, new_facts, plan):
                     chosen[d.ref] = d
-            for flag in flags:
-                if flag.new.ref not in chosen:
-                    chosen[flag.new.ref] = self._guarded_policy(flag, new_facts)
-            return chosen
-        decisions, _ = self._resolver.resolve(flags)
-        chosen = {d.ref: d for d in decisions}
-        for flag in flags:
-            chosen.setdefault(flag.new.ref, policy_decision(flag))
+                    memo.decisions[_flag_key(flag)] = _decision_ids(flag, d)
+        elif flags:
+            decisions, _ = self._resolver.resolve(flags)
+            chosen.update({d.ref: d for d in decisions})
+        for flag in flags:  # left undecided: the policy, checked by the guard on the LLM path
+            if flag.new.ref not in chosen:
+                chosen[flag.new.ref] = (
+                    self._guarded_policy(flag, new_facts)
+                    if self._resolver.uses_llm
+                    else policy_decision(flag)
+                )
         return chosen
 
     def _refused(self, d: Decision, flag: Flag, new_facts: dict[str, Fact], plan: Plan) -> bool:
@@ -317,7 +389,11 @@ class UpdatePipeline:
             flags.append(flag)
         return flags
 
-    def _apply_entity_decisions(self, amb_flags, decisions, matches, candidates, upserts) -> bool:
+    def _apply_entity_decisions(
+        self, partition, amb_flags, decisions, matches, candidates, upserts
+    ) -> bool:
+        """Move the facts of each ambiguous mention onto the entity the resolver chose, and
+        its alias with them: the rejected entity must not keep answering to the name."""
         changed = False
         for flag in amb_flags:
             d = decisions.get(flag.new.ref)
@@ -327,6 +403,7 @@ class UpdatePipeline:
             current = flag.candidates["C1"]
             if chosen.id == current.id:
                 continue
+            chosen = self._move_alias(partition, flag.mention or "", current, chosen, upserts)
             for cand in candidates:
                 if cand.fact.source_id == current.id:
                     cand.fact.source_id, cand.fact.source = chosen.id, chosen.name
@@ -337,6 +414,25 @@ class UpdatePipeline:
                     m.entity = chosen
             changed = True
         return changed
+
+    def _move_alias(
+        self, partition: str, mention: str, rejected: Entity, chosen: Entity, upserts: list[Entity]
+    ) -> Entity:
+        """Take `mention` off the rejected entity's upsert and give it to the chosen one."""
+        key = normalize_key(mention)
+        for i, e in enumerate(upserts):
+            if e.id == rejected.id:
+                kept = [a for a in e.aliases if normalize_key(a) != key]
+                upserts[i] = e.model_copy(update={"aliases": kept})
+        if not key or key == chosen.key or key in {normalize_key(a) for a in chosen.aliases}:
+            return chosen
+        stored = self._store.get_entities(partition, [chosen.id], with_embeddings=True)
+        base = stored[0] if stored else chosen
+        chosen = base.model_copy(
+            update={"aliases": [*base.aliases, clean_name(mention)], "updated_at": self._clock()}
+        )
+        upserts[:] = [e for e in upserts if e.id != chosen.id] + [chosen]
+        return chosen
 
     # -- planning writes ---------------------------------------------------------------------
     def _apply(
@@ -361,6 +457,14 @@ class UpdatePipeline:
                 return None
             return fact
 
+        def mergeable(fact_id: str) -> bool:
+            """A merge target: current, or a past state (ended before this add) said again."""
+            if current(fact_id) is not None:
+                return True
+            fact = facts_by_short_id.get(fact_id)
+            return fact is not None and not fact.is_current and fact_id not in ended
+
+        facts_by_short_id = {f.id: f for f in facts_by_short.values()}
         for cand in candidates:
             new = cand.fact
             decision = decisions.get(cand.ref) or Decision(ref=cand.ref, action="ADD")
@@ -376,7 +480,7 @@ class UpdatePipeline:
                 plan.changes.append(_change(new, "SKIP", decision.reason or "nothing to do"))
                 continue
             if action == "MERGE":
-                target = next((t for t in targets if current(t) is not None), None)
+                target = next((t for t in targets if mergeable(t)), None)
                 if target is None:
                     action = "ADD"  # merge target gone (ended earlier in this add): keep the fact
                 else:
@@ -475,6 +579,41 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
         else:
             out[key] = cand
     return list(out.values())
+
+
+def _flag_key(flag: Flag) -> tuple:
+    """What a decision answered, without the ids that differ between plans of one add (short
+    refs, the ids of entities created by the add): kind, proposed triple, stored facts named."""
+    proposed = flag.new.model_dump(exclude={"ref", "source_id", "target_id"})
+    return (
+        flag.kind,
+        tuple(sorted(proposed.items())),
+        tuple(sorted(f.id for f in flag.existing.values())),
+        tuple(sorted(e.id for e in flag.candidates.values())),
+        flag.mention,
+    )
+
+
+def _decision_ids(flag: Flag, d: Decision) -> tuple[str, list[str], str]:
+    """A decision with its targets as stored ids (short ids are renumbered per plan)."""
+    ids = {
+        **{k: f.id for k, f in flag.existing.items()},
+        **{k: e.id for k, e in flag.candidates.items()},
+    }
+    return d.action, [ids[t] for t in d.targets if t in ids], d.reason
+
+
+def _decision_from_ids(flag: Flag, action: str, ids: list[str], reason: str) -> Decision:
+    short = {
+        **{f.id: k for k, f in flag.existing.items()},
+        **{e.id: k for k, e in flag.candidates.items()},
+    }
+    return Decision(
+        ref=flag.new.ref,
+        action=action,
+        targets=[short[i] for i in ids if i in short],
+        reason=reason,
+    )
 
 
 def _globalize(flags: list[Flag]) -> list[Flag]:

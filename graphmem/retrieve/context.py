@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 
-from graphmem.models import Hit
+from graphmem.models import Hit, PathStep
 
 MIN_LINE_TOKENS = 8
 MAX_MISFITS = 20  # stop looking for something short enough after this many misses
@@ -25,7 +25,9 @@ def _day(value: datetime | None) -> str:
     return value.date().isoformat() if value else "?"
 
 
-def format_hit(hit: Hit) -> str:
+def format_hit(hit: Hit | PathStep) -> str:
+    """One context line: the sentence and when it held (a path step too, so an ended step
+    of a path never reads as current)."""
     if hit.relation == "SAID":
         return f"- {hit.memory}"
     if hit.invalid_at is not None:
@@ -50,7 +52,7 @@ def build_context(hits: Iterable[Hit], token_budget: int) -> tuple[str, list[Hit
         block: list[str] = []
         for step in hit.path[:-1]:
             if step.id not in seen:
-                block.append(f"- {step.memory}")
+                block.append(format_hit(step))
         block.append(format_hit(hit))
         cost = sum(count_tokens(line) + 1 for line in block)
         if used + cost > token_budget:

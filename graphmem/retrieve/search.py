@@ -205,9 +205,7 @@ class Retriever:
             episodes=options.include_episodes,
             episode_query=lexical_query(query),
         )
-        linked = rank_links(
-            keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold
-        )
+        linked = rank_links(keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold)
         return vector, linked, found
 
 
@@ -297,10 +295,13 @@ def _previous_values(pool: dict[str, _Candidate], before: str) -> list[Fact]:
             ends = f.invalid_at or f.valid_at
             if anchor.valid_at is None or ends is None or ends <= anchor.valid_at:
                 previous[f.id] = f
-    return sorted(
-        previous.values(),
-        key=lambda f: (-(f.invalid_at or f.valid_at or datetime.min).timestamp(), f.id),
-    )
+    return sorted(previous.values(), key=_latest_first)
+
+
+def _latest_first(f: Fact) -> tuple[bool, float, str]:
+    """Newest end (or start) first; a fact with no world time at all (an imported one) last."""
+    when = f.invalid_at or f.valid_at
+    return (when is None, -when.timestamp() if when else 0.0, f.id)
 
 
 def _visible(c: _Candidate, as_of: datetime | None, window, history: bool) -> bool:
@@ -385,7 +386,15 @@ def _to_hit(c: _Candidate) -> Hit:
         created_at=f.created_at,
         episodes=list(f.episodes),
         path=[
-            PathStep(id=p.id, source=p.source, relation=p.relation, target=p.target, memory=p.fact)
+            PathStep(
+                id=p.id,
+                source=p.source,
+                relation=p.relation,
+                target=p.target,
+                memory=p.fact,
+                valid_at=p.valid_at,
+                invalid_at=p.invalid_at,
+            )
             for p in path
         ],
         hops=len(path),

@@ -13,6 +13,9 @@ __all__ = ["GraphStore", "build_store"]
 def build_store(config: StoreConfig) -> GraphStore:
     if config.provider == "neo4j":
         from graphmem.errors import ConfigError
+        from graphmem.extras import require
+
+        require("neo4j", "the neo4j store")
         from graphmem.store.neo4j import Neo4jStore
 
         uri = config.uri or os.environ.get("NEO4J_URI")

@@ -164,8 +164,11 @@ class GraphStore(ABC):
         Fact ids are unique across partitions (apply refuses one already used anywhere)."""
 
     @abstractmethod
-    def list_facts(self, scope: Scope, *, include_invalid: bool = False) -> list[Fact]:
-        """Facts in scope, ordered by (created_at, id)."""
+    def list_facts(
+        self, scope: Scope, *, include_invalid: bool = False, limit: int | None = None
+    ) -> list[Fact]:
+        """Facts in scope, ordered by (created_at, id); with `limit`, only the newest `limit`
+        of them (read by the store, so get_all never loads a whole large graph)."""
 
     @abstractmethod
     def facts_for_entities(

@@ -62,6 +62,7 @@ from neo4j import GraphDatabase, NotificationDisabledClassification
 from neo4j import exceptions as neo4j_errors
 from neo4j.time import DateTime as Neo4jDateTime
 
+from graphmem.browse import browse_query, cypher_string_literal  # noqa: F401 - re-exported
 from graphmem.config import StoreConfig
 from graphmem.errors import ConflictError, GraphmemError, StoreError
 from graphmem.models import (
@@ -176,41 +177,6 @@ def lucene_query(text: str) -> str:
             if len(seen) >= MAX_QUERY_TERMS:
                 return " OR ".join(seen)
     return " OR ".join(seen)
-
-
-def cypher_string_literal(value: str) -> str:
-    """A single-quoted Cypher string literal for `value` (for text a person pastes into
-    Neo4j Browser, never for queries the store runs: those take parameters)."""
-    out = ["'"]
-    for ch in value:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == "'":
-            out.append("\\'")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch.isprintable() and ch not in "\u2028\u2029":
-            out.append(ch)
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append("'")
-    return "".join(out)
-
-
-def browse_query(user_id: str) -> str:
-    """What to paste into Neo4j Browser to see one user's current graph: a `:param` line
-    setting the user's partition, then cypher/browser/user_graph.cypher.
-
-    `graphmem browse --user U` prints this. The value is an escaped Cypher string literal
-    (Browser evaluates the right-hand side of `:param` as Cypher), so a hostile user id
-    stays a string. Raises ScopeError for an invalid user id."""
-    scope = Scope.of(user_id=user_id)
-    query = cypher_loader.strip_comments(cypher_loader.load("browser/user_graph"))
-    lines = [line.rstrip() for line in query.splitlines() if line.strip()]
-    param = f":param partition => {cypher_string_literal(scope.partition)};"
-    return param + "\n" + "\n".join(lines) + "\n"
 
 
 def _check_relation(relation: str) -> str:
@@ -889,13 +855,16 @@ class Neo4jStore(GraphStore):
         rows = self._read("read/locate_fact", {"id": fact_id}, "locating a fact")
         return rows[0]["partition"] if rows else None
 
-    def list_facts(self, scope: Scope, *, include_invalid: bool = False) -> list[Fact]:
+    def list_facts(
+        self, scope: Scope, *, include_invalid: bool = False, limit: int | None = None
+    ) -> list[Fact]:
         params = {
             "partition": scope.partition,
             "agent_id": scope.agent_id,
             "run_id": scope.run_id,
             "include_invalid": bool(include_invalid),
             "with_embeddings": False,
+            "limit": limit,
         }
         return [_fact(r) for r in self._read("read/list_facts", params, "listing facts")]
 

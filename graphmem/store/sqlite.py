@@ -305,6 +305,10 @@ class _Codes:
         )
         self.codes = np.concatenate([self.codes, new])
 
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only the rows where `rows` (a boolean mask) is True."""
+        self.codes = self.codes[rows]
+
     def equals(self, value: str) -> np.ndarray:
         code = self.table.get(value)
         if code is None:
@@ -385,6 +389,23 @@ class _VectorIndex:
         self._buf[pos[0]] = _unit_rows(np.asarray([vector], dtype=np.float32))[0]
         return True
 
+    def remove(self, seqs: Sequence[int]) -> None:
+        """Drop deleted rows (one copy of the matrix, no reload from the database)."""
+        pos, found = self.rows_of(seqs)
+        if not found.any():
+            return
+        keep = np.ones(self.n, dtype=bool)
+        keep[pos[found]] = False
+        self._buf = self._buf[: self.n][keep]
+        self.n = int(keep.sum())
+        self.seqs = self.seqs[keep]
+        self.ids = [i for i, k in zip(self.ids, keep, strict=True) if k]
+        if self.agents is not None and self.runs is not None:
+            self.agents.keep(keep)
+            self.runs.keep(keep)
+        if self.current is not None:
+            self.current = self.current[keep]
+
     def end(self, seqs: Sequence[int]) -> None:
         """Mark facts no longer current (rows without an embedding are simply not held)."""
         pos, found = self.rows_of(seqs)
@@ -447,6 +468,7 @@ class _Patch:
     # Rows whose vector is set, new or not (entity upserts): (seq, id, vector).
     upserts: list[tuple[int, str, Sequence[float]]] = field(default_factory=list)
     ended: list[int] = field(default_factory=list)  # facts no longer current
+    removed: list[int] = field(default_factory=list)  # rows deleted
 
     def apply_to(self, index: _VectorIndex) -> bool:
         """Patch the index; False when it cannot be (the caller then drops it)."""
@@ -460,6 +482,7 @@ class _Patch:
             if not index.append(seqs, ids, matrix, agents, runs, current):
                 return False
         index.end(self.ended)
+        index.remove(self.removed)
         return True
 
 
@@ -1151,17 +1174,21 @@ class SQLiteStore(GraphStore):
 
         return self._run(read, write=False)
 
-    def list_facts(self, scope: Scope, *, include_invalid: bool = False) -> list[Fact]:
+    def list_facts(
+        self, scope: Scope, *, include_invalid: bool = False, limit: int | None = None
+    ) -> list[Fact]:
         where, params = self._narrowing(scope)
         if not include_invalid:
             where += " AND current"
 
         def read(conn: sqlite3.Connection) -> list[Fact]:
-            rows = conn.execute(
-                f"""SELECT {_cols(_FACT_FIELDS)} FROM facts WHERE {where}
-                    ORDER BY created_at, id""",
-                params,
-            ).fetchall()
+            if limit is None:
+                sql = f"SELECT {_cols(_FACT_FIELDS)} FROM facts WHERE {where}"
+                rows = conn.execute(sql + " ORDER BY created_at, id", params).fetchall()
+            else:  # the newest `limit`, read newest first, returned oldest first
+                sql = f"""SELECT {_cols(_FACT_FIELDS)} FROM facts WHERE {where}
+                          ORDER BY created_at DESC, id DESC LIMIT ?"""
+                rows = conn.execute(sql, [*params, limit]).fetchall()[::-1]
             return [self._fact(r) for r in rows]
 
         return self._run(read, write=False)
@@ -1572,7 +1599,9 @@ class SQLiteStore(GraphStore):
         )
 
     def delete_fact(self, partition: str, fact_id: str) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
+        # The cached fact index loses the one row (a patch), not the whole partition: reloading
+        # a large user's vectors after every delete took most of a second at 100k facts.
+        def write(conn: sqlite3.Connection, patches: list[_Patch]) -> bool:
             row = conn.execute(
                 "SELECT seq FROM facts WHERE partition = ? AND id = ?", (partition, fact_id)
             ).fetchone()
@@ -1584,14 +1613,12 @@ class SQLiteStore(GraphStore):
                 (partition, fact_id),
             )
             conn.execute("DELETE FROM facts WHERE seq = ?", (row["seq"],))
-            self._bump(conn, partition, FACTS)
+            version = self._bump(conn, partition, FACTS)
+            patches.append(_Patch(FACTS, partition, version, removed=[row["seq"]]))
             self._bump(conn, partition, WRITES)
             return True
 
-        with self._lock:
-            removed = self._run(write, write=True)
-            self._forget(partition)
-        return removed
+        return self._write(write)
 
     def delete_scope(self, scope: Scope) -> int:
         """A scope that only names its partition (user alone; or, without a user, the agent
