@@ -213,6 +213,10 @@ def cmd_facts(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     with _build_memory(args) as memory:
         versions = memory.history(args.fact_id)
+    if not versions:  # the library answers [] as Mem0 does; a command line says why
+        from graphmem.errors import NotFoundError
+
+        raise NotFoundError(f"no memory with id {args.fact_id!r}")
     _print(args, versions, "\n".join(_fmt_fact(f) for f in versions))
     return 0
 
