@@ -76,3 +76,34 @@ def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
     assert summary["grounding_refusals"] == 0 and summary["decision_refusals"] == 0
     ends = summary["ends_done"].split("/")
     assert ends[0] == ends[1]
+
+
+REPLIES = DATA.parent / "replies-qwen2.5-coder-0.5b.jsonl"
+
+
+def test_recorded_real_model_answers_apply_no_impossible_decision(monkeypatch, tmp_path):
+    """The 0.5B model's recorded replies (docs/llm.md) replayed offline for the first persona:
+    without guards they end Sam's stored facts as "duplicates"; with them nothing impossible
+    is applied. Skipped once the prompts change (the recorded requests no longer match)."""
+    from benchmarks.extraction.cache import MissingReply
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never called
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
+    replies = tmp_path / "replies.jsonl"
+    replies.write_bytes(REPLIES.read_bytes())
+    cache = ReplyCache(replies, offline=True)
+    persona = LABELS["personas"][0]
+    try:
+        rows = {
+            mode: [
+                run_message(persona, m, i, mode, cache) for i, m in enumerate(persona["messages"])
+            ]
+            for mode in ("before", "after")
+        }
+    except MissingReply:
+        pytest.skip("the prompts changed since the replies were recorded")
+    before, after = summarize(rows["before"]), summarize(rows["after"])
+    assert before["impossible_applied"] > 0 and before["wrong_invalidations"] > 0
+    assert after["impossible_applied"] == 0 and after["wrong_invalidations"] == 0
+    assert after["grounding_refusals"] > 0

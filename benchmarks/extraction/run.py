@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
             "argv": sys.argv[1:],
             "model": model,
             "summary": summary,
+            "skipped": skipped,
             "rows": rows,
         },
     )
