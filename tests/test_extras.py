@@ -66,4 +66,5 @@ def test_the_core_install_pulls_no_driver_model_or_llm_client():
         "embed",
         "neo4j",
         "openai",
+        "server",
     }

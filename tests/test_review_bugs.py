@@ -249,7 +249,7 @@ def test_bug7_a_lost_write_race_repeats_no_llm_or_embedding_work(memory, monkeyp
     assert lost  # the first apply lost; the re-plan reused the decision and the vectors
     assert resolver.calls == 1 and result.llm_calls == 1
     assert len(embed_calls) == 1
-    assert triples(memory, "ana") == {("ana", "LIVES_IN", "Berlin")}
+    assert triples(memory, "ana") == {("User", "LIVES_IN", "Berlin")}  # unnamed: "User"
 
 
 # -- 8: get_all reads only what it returns; delete keeps the vector cache; bounded lock map ------
@@ -258,9 +258,11 @@ def test_bug8_get_all_reads_only_the_newest_limit_from_the_store(memory, clock, 
         memory.add_facts([{"source": "Ana", "relation": "VISITED", "target": city}], user_id="a")
         clock.advance(minutes=1)
     read = []
-    list_facts = memory.store.list_facts
+    list_memories = memory.store.list_memories
     monkeypatch.setattr(
-        memory.store, "list_facts", lambda *a, **k: read.extend(r := list_facts(*a, **k)) or r
+        memory.store,
+        "list_memories",
+        lambda *a, **k: read.extend(r := list_memories(*a, **k)) or r,
     )
     rows = memory.get_all(user_id="a", limit=2)["results"]
     assert [r["target"] for r in rows] == ["Kyiv", "Lima"]

@@ -1768,11 +1768,22 @@ class SQLiteStore(GraphStore):
         self, partition: str, fact_ids: Sequence[str], episode_ids: Sequence[str]
     ) -> dict[str, int]:
         """GraphStore.purge: facts and episodes with their full-text rows, provenance and
-        mention rows, and vectors (the cached indexes are rebuilt); then the entities they
-        touched that no fact and no mention holds any more."""
+        mention rows, and vectors (the cached indexes lose those rows: patched, not dropped, so a
+        large user's next search does not reload every vector); then the entities they touched
+        that no fact and no mention holds any more."""
 
-        def write(conn: sqlite3.Connection) -> dict[str, int]:
+        def seqs(conn: sqlite3.Connection, table: str, ids: str) -> list[int]:
+            return [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT seq FROM {table} WHERE partition = ? AND id {_IN_JSON}",
+                    (partition, ids),
+                )
+            ]
+
+        def write(conn: sqlite3.Connection, patches: list[_Patch]) -> dict[str, int]:
             facts, episodes = _ids(fact_ids), _ids(episode_ids)
+            gone = {FACTS: seqs(conn, "facts", facts), EPISODES: seqs(conn, "episodes", episodes)}
             touched = {
                 r[0]
                 for r in conn.execute(
@@ -1841,6 +1852,7 @@ class SQLiteStore(GraphStore):
                     (partition, _ids(sorted(touched))),
                 )
             ]
+            gone[ENTITIES] = seqs(conn, "entities", _ids(orphans))
             conn.execute(
                 f"DELETE FROM entity_keys WHERE partition = ? AND entity_id {_IN_JSON}",
                 (partition, _ids(orphans)),
@@ -1849,18 +1861,17 @@ class SQLiteStore(GraphStore):
                 f"DELETE FROM entities WHERE partition = ? AND id {_IN_JSON}",
                 (partition, _ids(orphans)),
             )
-            for kind in (*_KINDS, WRITES):
-                self._bump(conn, partition, kind)
+            for kind in _KINDS:
+                version = self._bump(conn, partition, kind)
+                patches.append(_Patch(kind, partition, version, removed=gone.get(kind, [])))
+            self._bump(conn, partition, WRITES)
             return {
                 "facts": removed_facts,
                 "episodes": removed_episodes,
                 "entities": len(orphans),
             }
 
-        with self._lock:
-            removed = self._run(write, write=True)
-            self._forget(partition)
-        return removed
+        return self._write(write)
 
     def counts(self, partition: str) -> dict[str, int]:
         def read(conn: sqlite3.Connection) -> dict[str, int]:
