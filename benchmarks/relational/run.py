@@ -29,6 +29,8 @@ from benchmarks.common.engine import (
     llm_endpoint,
 )
 from benchmarks.common.metrics import contains, group, mean, same_name, summarize
+from benchmarks.common.ranking import aggregate as rank_aggregate
+from benchmarks.common.ranking import by_type_table
 from benchmarks.common.report import (
     default_out,
     print_approximations,
@@ -39,7 +41,10 @@ from benchmarks.common.report import (
 from benchmarks.common.timing import summarize_ms
 from benchmarks.common.tokens import TOKEN_APPROXIMATION, count_tokens
 from benchmarks.relational.dialogue import DialogueMessage, all_messages, render_dialogue
+from benchmarks.relational.ingest_check import entity_check
+from benchmarks.relational.names import NAME_STYLES
 from benchmarks.relational.questions import TYPES, Question, generate_questions
+from benchmarks.relational.recall import RANK_METRICS, rank_rows, seed_summary, seeds_table
 from benchmarks.relational.world import World, generate_world
 
 USER = "world"
@@ -118,6 +123,8 @@ class GraphSystem:
         self.memory = memory
         self.world = world
         self.ep_to_msg: dict[str, set[str]] = {}  # episode id -> the messages it records
+        self.records: set[str] = set()  # add_facts episodes: provenance records, not messages
+        self._facts_of_msg = {m.id: m.facts for s in sessions for m in s.messages}
         self.ingest_stats: dict[str, Any] = {}
         self._fact_cache: dict[str, dict[str, Any]] = {}
         self._ingest(sessions, gold_episodes)
@@ -156,6 +163,7 @@ class GraphSystem:
                         if rows:  # one add_facts per session (or message): its episode records it
                             res = self.memory.add_facts(rows, user_id=USER, timestamp=s.time)
                             self.ep_to_msg[res.episodes[0]] = {m.id for m in group_ if m.facts}
+                            self.records.add(res.episodes[0])
                             results.append(res)
                 else:
                     res = self.memory.add(
@@ -181,6 +189,16 @@ class GraphSystem:
         stats["facts_stored"] = len(facts)
         stats["facts_current"] = sum(1 for f in facts if f.get("current"))
         stats.update(self._state_check(facts))
+        said = {fid for fids in self._facts_of_msg.values() for fid in fids}
+        stats.update(
+            entity_check(
+                facts,
+                self.world.facts,
+                said,
+                self.ep_to_msg,
+                lambda mid: self._facts_of_msg.get(mid, []),
+            )
+        )
         self.ingest_stats = stats
 
     def _state_check(self, facts: list[dict[str, Any]]) -> dict[str, int]:
@@ -523,6 +541,8 @@ def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> s
             s["merged"],
             s["stale_current"],
             s["missing_current"],
+            s["gold_lost"],
+            s["wrong_merges"],
             s["llm_calls"],
             s["errors"],
         ]
@@ -542,6 +562,8 @@ def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> s
                 "merged",
                 "stale",
                 "missing",
+                "gold lost",
+                "wrong merges",
                 "LLM calls",
                 "errors",
             ],
@@ -610,6 +632,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=0, help="world, dialogue and question seed")
     p.add_argument(
+        "--seeds",
+        default=None,
+        help="comma list of seeds (e.g. 1,2,3,4,5): one world each, tables report the mean "
+        "and spread over seeds (seed 0 is for tuning; report 1-5). Overrides --seed",
+    )
+    p.add_argument(
+        "--names",
+        choices=NAME_STYLES,
+        default="full",
+        help="name style: full ('Ana Duarte'), first ('Ana'), shared (first names and "
+        "surnames recur across families)",
+    )
+    p.add_argument(
         "--modes",
         default=None,
         help="comma list of gold,rules,llm (default gold,rules; llm added when an endpoint "
@@ -657,37 +692,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    record_start()
-    people = args.people or (30 if args.quick else 200)
-    per_type = args.per_type or (12 if args.quick else 60)
-    budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
-    endpoint = llm_endpoint()
-    if args.modes:
-        modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    else:
-        modes = ["gold", "rules"] + (["llm"] if endpoint else [])
-    for m in modes:
-        if m not in MODES:
-            raise SystemExit(f"unknown mode {m!r}; choose from {MODES}")
-    notes: list[str] = []
-    if "llm" in modes and endpoint is None:
-        msg = (
-            "llm mode skipped: no OpenAI-compatible endpoint configured (set OPENAI_BASE_URL "
-            "and/or OPENAI_API_KEY, and GRAPHMEM_LLM_MODEL)"
-        )
-        print(msg, file=sys.stderr)
-        notes.append(msg)
-        modes = [m for m in modes if m != "llm"]
-    if args.store == "neo4j":
-        import os
-
-        if not os.environ.get("NEO4J_URI"):
-            raise SystemExit("--store neo4j needs NEO4J_URI (and NEO4J_USER / NEO4J_PASSWORD)")
-
-    t0 = time.perf_counter()
-    world = generate_world(people, args.seed)
+def run_seed(args, seed: int, embedder, modes, endpoint, people, per_type, budgets) -> dict:
+    """One world (seed, name style): ingest it in every mode, ask every question of every
+    system at every budget and at k = 1, 3, 10."""
+    world = generate_world(people, seed, args.names)
     sessions = render_dialogue(world)
     messages = all_messages(sessions)
     questions = generate_questions(world, per_type=per_type)
@@ -696,17 +704,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for fid in m.facts:
             stating.setdefault(fid, set()).add(m.id)
     world_info = (
-        f"{len(world.people)} people, {len(world.orgs)} organisations, {len(world.cities)} "
-        f"cities, {len(world.facts)} gold facts, {len(sessions)} sessions, {len(messages)} "
-        f"messages, {len(questions)} questions, seed {args.seed}"
+        f"{len(world.people)} people ({args.names} names), {len(world.orgs)} organisations, "
+        f"{len(world.cities)} cities, {len(world.facts)} gold facts, {len(sessions)} sessions, "
+        f"{len(messages)} messages, {len(questions)} questions, seed {seed}"
     )
-    print(f"world: {world_info}")
-
-    print(f"loading embedder ({args.embedder}) ...", flush=True)
-    t_load = time.perf_counter()
-    embedder = build_embedder(args.embedder, args.threads)
-    load_s = time.perf_counter() - t_load
-
+    print(f"world: {world_info}", flush=True)
     bmsgs = [Message(m.id, USER, m.speaker, m.text, m.time) for m in messages]
     vector = VectorRAG(embedder)
     t_idx = time.perf_counter()
@@ -745,51 +747,215 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     baselines = [vector, bm25]
     index = MessageIndex(messages)
     rows = evaluate(questions, budgets, graph_systems, baselines, index, world, stating, args.limit)
-    agg = aggregate(rows)
-    systems = [g.name for g in graph_systems] + [b.name for b in baselines]
-    ingest = {g.name: g.ingest_stats for g in graph_systems}
-    targets = check_targets(agg, budgets)
-    text = report(agg, systems, budgets, world_info, ingest, full_tokens, targets)
-    print()
-    print(text)
-    approximations = APPROXIMATIONS + notes
-    print_approximations(approximations)
-    elapsed = time.perf_counter() - t0
-
-    out = args.out or default_out("relational")
-    payload = {
-        "benchmark": "relational",
-        "args": vars(args),
-        "settings": {
-            "people": people,
-            "per_type": per_type,
-            "budgets": budgets,
-            "modes": modes,
-            "embedder": args.embedder,
-            "store": args.store,
-            "limit": args.limit,
-            "gold_batch": args.gold_batch,
-        },
+    ranks = rank_rows(
+        world, questions, graph_systems, baselines, index, stating, _covers_fact, USER
+    )
+    for g in graph_systems:
+        g.memory.close()
+    bm25.close()
+    return {
+        "seed": seed,
+        "rows": rows,
+        "rank_rows": ranks,
+        "ingest": {g.name: g.ingest_stats for g in graph_systems},
+        "world_info": world_info,
         "world": world.summary()
         | {"sessions": len(sessions), "messages": len(messages), "questions": len(questions)},
         "question_counts": {t: sum(1 for q in questions if q.type == t) for t in TYPES},
-        "full_context_tokens": full_tokens,
-        "ingest": ingest,
-        "baseline_index": {"vector_rag_seconds": round(vec_index_s, 2)},
+        "full_tokens": full_tokens,
+        "vector_index_seconds": round(vec_index_s, 2),
+        "systems": [g.name for g in graph_systems] + [b.name for b in baselines],
+    }
+
+
+def _rank_systems(modes: list[str]) -> list[str]:
+    return [f"graphmem-{m}{s}" for m in modes for s in ("", "-hops0")] + ["vector-rag", "bm25"]
+
+
+def seeds_report(runs: list[dict], modes: list[str], budgets: list[int]) -> tuple[str, dict]:
+    """Mean ± sd over seeds: rank metrics by type, answer recall at the reference budget by
+    type, and ingestion."""
+    seeds = [r["seed"] for r in runs]
+    systems = _rank_systems(modes)
+    rank_summary = seed_summary(
+        {r["seed"]: r["rank_rows"] for r in runs}, ("type", "system"), RANK_METRICS
+    )
+    rank_all = seed_summary({r["seed"]: r["rank_rows"] for r in runs}, ("system",), RANK_METRICS)
+    for row in rank_all:
+        row["type"] = "all"
+    ref = 1024 if 1024 in budgets else budgets[-1]
+    budget_rows = {
+        r["seed"]: [x for x in r["rows"] if x["budget"] == ref and x["type"] != "unanswerable"]
+        for r in runs
+    }
+    budget_summary = seed_summary(
+        budget_rows, ("type", "system"), ("answer_recall", "support_recall")
+    )
+    types = [t for t in ANSWERABLE if any(x["type"] == t for x in rank_summary)]
+    parts = [
+        seeds_table(
+            rank_summary + rank_all,
+            systems,
+            [*types, "all"],
+            RANK_METRICS,
+            f"hit@k and MRR of search(limit=k), mean ± sd over seeds {seeds}",
+        ),
+        seeds_table(
+            budget_summary,
+            [s for s in runs[0]["systems"]],
+            types,
+            ("answer_recall", "support_recall"),
+            f"Budget metrics at {ref} tokens, mean ± sd over seeds {seeds}",
+        ),
+    ]
+    ingest_rows = {r["seed"]: [{"system": k, **v} for k, v in r["ingest"].items()] for r in runs}
+    ing_metrics = ("facts_stored", "stale_current", "missing_current", "gold_lost", "wrong_merges")
+    ingest_summary = seed_summary(ingest_rows, ("system",), ing_metrics)
+    parts.append(
+        table(
+            ["system", *ing_metrics],
+            [[r["system"], *(pm_cell(r, m) for m in ing_metrics)] for r in ingest_summary],
+            f"Ingestion per world, mean ± sd over seeds {seeds} "
+            f"(first world: {runs[0]['world_info']})",
+        )
+    )
+    return "\n\n".join(parts), {
+        "rank": rank_summary + rank_all,
+        "budget": budget_summary,
+        "ingest": ingest_summary,
+    }
+
+
+def pm_cell(row: dict[str, Any], m: str) -> str:
+    return f"{row[m]:.1f} ± {row[m + '_sd']:.1f}" if row.get(m) is not None else "-"
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    record_start()
+    people = args.people or (30 if args.quick else 200)
+    per_type = args.per_type or (12 if args.quick else 60)
+    budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    endpoint = llm_endpoint()
+    if args.modes:
+        modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    else:
+        modes = ["gold", "rules"] + (["llm"] if endpoint else [])
+    for m in modes:
+        if m not in MODES:
+            raise SystemExit(f"unknown mode {m!r}; choose from {MODES}")
+    notes: list[str] = []
+    if "llm" in modes and endpoint is None:
+        msg = (
+            "llm mode skipped: no OpenAI-compatible endpoint configured (set OPENAI_BASE_URL "
+            "and/or OPENAI_API_KEY, and GRAPHMEM_LLM_MODEL)"
+        )
+        print(msg, file=sys.stderr)
+        notes.append(msg)
+        modes = [m for m in modes if m != "llm"]
+    if args.store == "neo4j":
+        import os
+
+        if not os.environ.get("NEO4J_URI"):
+            raise SystemExit("--store neo4j needs NEO4J_URI (and NEO4J_USER / NEO4J_PASSWORD)")
+
+    t0 = time.perf_counter()
+    print(f"loading embedder ({args.embedder}) ...", flush=True)
+    t_load = time.perf_counter()
+    embedder = build_embedder(args.embedder, args.threads)
+    load_s = time.perf_counter() - t_load
+    runs = [run_seed(args, s, embedder, modes, endpoint, people, per_type, budgets) for s in seeds]
+
+    approximations = APPROXIMATIONS + RANK_APPROXIMATIONS + notes
+    settings = {
+        "people": people,
+        "per_type": per_type,
+        "budgets": budgets,
+        "modes": modes,
+        "embedder": args.embedder,
+        "store": args.store,
+        "limit": args.limit,
+        "gold_batch": args.gold_batch,
+        "seeds": seeds,
+        "names": args.names,
+    }
+    if len(runs) == 1:
+        run = runs[0]
+        agg = aggregate(run["rows"])
+        targets = check_targets(agg, budgets)
+        text = report(
+            agg,
+            run["systems"],
+            budgets,
+            run["world_info"],
+            run["ingest"],
+            run["full_tokens"],
+            targets,
+        )
+        rank_text = by_type_table(
+            run["rank_rows"],
+            _rank_systems(modes),
+            ANSWERABLE,
+            RANK_METRICS,
+            "hit@k and MRR of search(limit=k), by question type",
+        )
+        text = rank_text + "\n\n" + text
+        results: dict[str, Any] = {**agg, "rank": aggregate_rank(run["rank_rows"])}
+    else:
+        targets = []
+        text, results = seeds_report(runs, modes, budgets)
+    print()
+    print(text)
+    print_approximations(approximations)
+    elapsed = time.perf_counter() - t0
+    payload = {
+        "benchmark": "relational",
+        "args": vars(args),
+        "settings": settings,
+        "worlds": {r["seed"]: r["world"] for r in runs},
+        "question_counts": {r["seed"]: r["question_counts"] for r in runs},
+        "full_context_tokens": {r["seed"]: r["full_tokens"] for r in runs},
+        "ingest": runs[0]["ingest"] if len(runs) == 1 else {r["seed"]: r["ingest"] for r in runs},
+        "baseline_index": {
+            r["seed"]: {"vector_rag_seconds": r["vector_index_seconds"]} for r in runs
+        },
         "embedder_load_seconds": round(load_s, 2),
-        "results": agg,
+        "results": results,
         "targets": targets,
         "approximations": approximations,
         "table": text,
         "elapsed_seconds": round(elapsed, 1),
-        "per_question": rows if args.per_question else None,
+        "per_question": {r["seed"]: r["rows"] + r["rank_rows"] for r in runs}
+        if args.per_question
+        else None,
     }
-    path = write_json(out, payload)
+    path = write_json(args.out or default_out("relational"), payload)
     print(f"\nwrote {path} ({elapsed:.1f} s)")
-    for g in graph_systems:
-        g.memory.close()
-    bm25.close()
     return payload
+
+
+def aggregate_rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return rank_aggregate(rows, ("system", "type"), RANK_METRICS) + rank_aggregate(
+        rows, ("system",), RANK_METRICS
+    )
+
+
+RANK_APPROXIMATIONS = [
+    "hit@k / MRR: graphmem is searched once per question and variant with search(query, "
+    "limit=10) (default and hops=0, no token budget) and hit@k read from its first k items "
+    "(benchmarks.chat checks that limit=1/3/10 give the same prefix); baselines: the first k "
+    "messages of their ranking. MRR is MRR@10.",
+    "an answering item states an answer fact: a gold support fact of the question with a gold "
+    "answer at one end. graphmem: a raw-message hit stating it, or a fact whose endpoint names "
+    "match it and whose provenance includes a message stating it; the add_facts provenance "
+    "record (gold mode: a SAID item holding the JSON rows) never counts. Baselines: a message "
+    "stating it. Set questions: any member's fact.",
+    "ingestion: gold lost = gold facts said in the dialogue that no stored fact (current or "
+    "not) records; wrong merges = for each stored entity, the world entities it stands for "
+    "beyond the first (see benchmarks/relational/ingest_check.py for the matching).",
+    "several seeds: each metric is averaged per seed, then mean ± population sd over seeds.",
+]
 
 
 __all__ = ["main", "summarize_ms", "count_tokens", "mean"]

@@ -1,0 +1,114 @@
+"""hit@k and MRR of `search(query, limit=k)` on the relational world, and their spread over seeds.
+
+An answering item states an answer fact of the question: a gold support fact one of whose
+endpoints is a gold answer (for "Where does Ana's brother work?" the brother's WORKS_AT fact).
+graphmem: a hit covers it as the budget metrics' support coverage does (a raw message stating
+it, or a fact whose endpoint names match and whose provenance includes a message stating it);
+the add_facts provenance record (gold mode) never does. Baselines: a message stating it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks.common.metrics import same_name
+from benchmarks.common.ranking import KS, aggregate, metric_names, rank_scores
+from benchmarks.common.report import table
+from benchmarks.relational.questions import Question
+
+RANK_METRICS = metric_names(KS)
+
+
+def answer_facts(world, q: Question) -> list[str]:
+    return [
+        fid
+        for fid in q.support
+        if any(
+            same_name(world.facts[fid].target, a) or same_name(world.facts[fid].source, a)
+            for a in q.answers
+        )
+    ]
+
+
+def rank_rows(
+    world,
+    questions: list[Question],
+    graph_systems,
+    baselines,
+    index,
+    stating: dict[str, set[str]],
+    covers,
+    user: str,
+) -> list[dict[str, Any]]:
+    """One row per (answerable question, system); graphmem is searched once with limit =
+    max(KS) per variant (default, hops=0) and hit@k read from its first k items."""
+    rows = []
+    limit = max(KS)
+    for q in questions:
+        if q.type == "unanswerable":
+            continue
+        fids = answer_facts(world, q)
+        base = {"qid": q.id, "type": q.type, "hops": q.hops, "subtype": q.subtype}
+        for g in graph_systems:
+            for kw, suffix in (({}, ""), ({"hops": 0}, "-hops0")):
+                items = g.memory.search(q.text, user_id=user, limit=limit, **kw)["results"]
+                flags = [
+                    item.get("id") not in g.records
+                    and any(
+                        covers(item, world.facts[fid], stating[fid], g.ep_to_msg) for fid in fids
+                    )
+                    for item in items
+                ]
+                rows.append({**base, "system": g.name + suffix, **rank_scores(flags, KS)})
+        for b in baselines:
+            ids = b.rank(q.text, user, limit)
+            flags = [bool(set(index.facts_of(mid)) & set(fids)) for mid in ids]
+            rows.append({**base, "system": b.name, **rank_scores(flags, KS)})
+    return rows
+
+
+def seed_summary(
+    rows_by_seed: dict[int, list[dict[str, Any]]], keys: tuple[str, ...], metrics: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Per group of `keys`: each metric's mean over seeds of the per-seed means, its standard
+    deviation over seeds (0 for one seed), min and max."""
+    per_seed: dict[tuple, dict[str, list[float]]] = {}
+    sizes: dict[tuple, int] = {}
+    for rows in rows_by_seed.values():
+        for r in aggregate(rows, keys, metrics):
+            key = tuple(r[k] for k in keys)
+            sizes[key] = sizes.get(key, 0) + r["n"]
+            for m in metrics:
+                if r[m] is not None:
+                    per_seed.setdefault(key, {}).setdefault(m, []).append(r[m])
+    out = []
+    for key in sorted(per_seed, key=lambda k: tuple(map(str, k))):
+        row: dict[str, Any] = dict(zip(keys, key, strict=True))
+        row["n"] = sizes[key]
+        for m, vals in per_seed[key].items():
+            row[m] = round(statistics.fmean(vals), 4)
+            row[m + "_sd"] = round(statistics.pstdev(vals), 4) if len(vals) > 1 else 0.0
+            row[m + "_min"], row[m + "_max"] = min(vals), max(vals)
+        out.append(row)
+    return out
+
+
+def pm(row: dict[str, Any] | None, m: str) -> str:
+    """'mean ± sd' of a seed summary cell."""
+    if not row or row.get(m) is None:
+        return "-"
+    return f"{row[m]:.3f} ± {row[m + '_sd']:.3f}"
+
+
+def seeds_table(
+    summary: list[dict[str, Any]], systems, types, metrics, title: str, key: str = "type"
+) -> str:
+    lines = []
+    for t in types:
+        for s in systems:
+            r = next((x for x in summary if x.get(key) == t and x["system"] == s), None)
+            if r:
+                lines.append([t, s, r["n"], *(pm(r, m) for m in metrics)])
+    return table([key, "system", "n", *metrics], lines, title)
