@@ -40,11 +40,11 @@ from graphmem.models import (
     new_id,
 )
 from graphmem.normalize import clean_text, normalize_key, to_utc, utcnow, valid_unicode
+from graphmem.recall.analyze import query_keys
+from graphmem.recall.flow import Retriever, SearchOptions
 from graphmem.resolve.base import UpdateResolver
 from graphmem.resolve.pipeline import UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
-from graphmem.retrieve.linking import query_keys
-from graphmem.retrieve.search import Retriever, SearchOptions
 from graphmem.store import build_store
 from graphmem.store.base import GraphStore
 
@@ -428,13 +428,16 @@ class Memory:
         include_episodes: bool = True,
         hops: int | None = None,
         filters: dict[str, Any] | None = None,
+        threshold: float | None = None,
     ) -> dict[str, Any]:
         """Facts relevant to the query, with paths and provenance, and a context string.
 
         Returns {"results": [...], "context": str, ...}; each result has id, memory, source,
         relation, target, score, valid_at, invalid_at, episodes and path. No LLM call.
         `limit` defaults to config.retrieval.limit. `filters` accepts Mem0-style
-        {"user_id"|"agent_id"|"run_id": ...} (see `_scope`).
+        {"user_id"|"agent_id"|"run_id": ...} (see `_scope`). `score` is in [0, 1] and
+        comparable across one user's queries (docs/retrieval.md); `threshold` (as in Mem0)
+        drops hits scoring below it.
         """
         scope = _scope(user_id, agent_id, run_id, filters)
         query = self._text_arg(query, "query")
@@ -448,6 +451,12 @@ class Memory:
         _flag(include_history, "include_history", optional=True)
         _flag(include_episodes, "include_episodes")
         when = to_utc(as_of, field="as_of") if as_of is not None else None
+        if threshold is not None and (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not 0 <= threshold <= 1
+        ):
+            raise InputError("threshold must be a number from 0 to 1")
         result = self._retriever.search(
             scope,
             query,
@@ -458,6 +467,7 @@ class Memory:
                 token_budget=token_budget,
                 hops=hops,
                 include_episodes=include_episodes,
+                threshold=None if threshold is None else float(threshold),
             ),
         )
         return result.to_dict()
