@@ -17,6 +17,7 @@ from benchmarks.common.metrics import same_name
 from benchmarks.common.ranking import KS, aggregate, metric_names, rank_scores
 from benchmarks.common.report import table
 from benchmarks.relational.questions import Question
+from benchmarks.relational.report import ANSWERABLE
 
 RANK_METRICS = metric_names(KS)
 
@@ -112,3 +113,71 @@ def seeds_table(
             if r:
                 lines.append([t, s, r["n"], *(pm(r, m) for m in metrics)])
     return table([key, "system", "n", *metrics], lines, title)
+
+
+def rank_systems(modes: list[str]) -> list[str]:
+    return [f"graphmem-{m}{s}" for m in modes for s in ("", "-hops0")] + ["vector-rag", "bm25"]
+
+
+def seeds_report(runs: list[dict], modes: list[str], budgets: list[int]) -> tuple[str, dict]:
+    """Mean ± sd over seeds: rank metrics by type, answer recall at the reference budget by
+    type, and ingestion."""
+    seeds = [r["seed"] for r in runs]
+    systems = rank_systems(modes)
+    rank_summary = seed_summary(
+        {r["seed"]: r["rank_rows"] for r in runs}, ("type", "system"), RANK_METRICS
+    )
+    rank_all = seed_summary({r["seed"]: r["rank_rows"] for r in runs}, ("system",), RANK_METRICS)
+    for row in rank_all:
+        row["type"] = "all"
+    ref = 1024 if 1024 in budgets else budgets[-1]
+    budget_rows = {
+        r["seed"]: [x for x in r["rows"] if x["budget"] == ref and x["type"] != "unanswerable"]
+        for r in runs
+    }
+    budget_summary = seed_summary(
+        budget_rows, ("type", "system"), ("answer_recall", "support_recall")
+    )
+    types = [t for t in ANSWERABLE if any(x["type"] == t for x in rank_summary)]
+    parts = [
+        seeds_table(
+            rank_summary + rank_all,
+            systems,
+            [*types, "all"],
+            RANK_METRICS,
+            f"hit@k and MRR of search(limit=k), mean ± sd over seeds {seeds}",
+        ),
+        seeds_table(
+            budget_summary,
+            [s for s in runs[0]["systems"]],
+            types,
+            ("answer_recall", "support_recall"),
+            f"Budget metrics at {ref} tokens, mean ± sd over seeds {seeds}",
+        ),
+    ]
+    ingest_rows = {r["seed"]: [{"system": k, **v} for k, v in r["ingest"].items()] for r in runs}
+    ing_metrics = ("facts_stored", "stale_current", "missing_current", "gold_lost", "wrong_merges")
+    ingest_summary = seed_summary(ingest_rows, ("system",), ing_metrics)
+    parts.append(
+        table(
+            ["system", *ing_metrics],
+            [[r["system"], *(pm_cell(r, m) for m in ing_metrics)] for r in ingest_summary],
+            f"Ingestion per world, mean ± sd over seeds {seeds} "
+            f"(first world: {runs[0]['world_info']})",
+        )
+    )
+    return "\n\n".join(parts), {
+        "rank": rank_summary + rank_all,
+        "budget": budget_summary,
+        "ingest": ingest_summary,
+    }
+
+
+def pm_cell(row: dict[str, Any], m: str) -> str:
+    return f"{row[m]:.1f} ± {row[m + '_sd']:.1f}" if row.get(m) is not None else "-"
+
+
+def aggregate_rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return aggregate(rows, ("system", "type"), RANK_METRICS) + aggregate(
+        rows, ("system",), RANK_METRICS
+    )

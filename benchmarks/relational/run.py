@@ -28,14 +28,12 @@ from benchmarks.common.engine import (
     graph_search,
     llm_endpoint,
 )
-from benchmarks.common.metrics import contains, group, mean, same_name, summarize
-from benchmarks.common.ranking import aggregate as rank_aggregate
+from benchmarks.common.metrics import contains, mean, same_name
 from benchmarks.common.ranking import by_type_table
 from benchmarks.common.report import (
     default_out,
     print_approximations,
     record_start,
-    table,
     write_json,
 )
 from benchmarks.common.timing import summarize_ms
@@ -44,14 +42,18 @@ from benchmarks.relational.dialogue import DialogueMessage, all_messages, render
 from benchmarks.relational.ingest_check import entity_check
 from benchmarks.relational.names import NAME_STYLES
 from benchmarks.relational.questions import TYPES, Question, generate_questions
-from benchmarks.relational.recall import RANK_METRICS, rank_rows, seed_summary, seeds_table
+from benchmarks.relational.recall import (
+    RANK_METRICS,
+    aggregate_rank,
+    rank_rows,
+    rank_systems,
+    seeds_report,
+)
+from benchmarks.relational.report import ANSWERABLE, aggregate, check_targets, report
 from benchmarks.relational.world import World, generate_world
 
 USER = "world"
 MODES = ("gold", "rules", "llm")
-ANSWERABLE = ("1hop", "2hop", "3hop", "temporal", "set")
-TARGETS_GOLD_1K = {"1hop": 0.95, "2hop": 0.90, "3hop": 0.80, "temporal": 0.85}
-TARGET_MARGIN_VS_RAG = 0.20  # on 2hop and 3hop, at 1K
 
 APPROXIMATIONS = [
     TOKEN_APPROXIMATION + "; graphmem's context budget uses the same count.",
@@ -376,243 +378,6 @@ def evaluate(
     return rows
 
 
-METRICS = ("answer_recall", "answer_all", "support_recall", "support_frac", "mrr", "tokens")
-UNANS_METRICS = ("namesake_at_1", "about_at_1", "linked", "empty", "tokens")
-
-
-def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"by_type": [], "by_subtype": [], "overall": [], "unanswerable": []}
-    answerable = [r for r in rows if r["type"] != "unanswerable"]
-    for (system, budget, type_), grp in sorted(
-        group(answerable, ("system", "budget", "type")).items()
-    ):
-        out["by_type"].append(
-            {
-                "system": system,
-                "budget": budget,
-                "type": type_,
-                "hops": grp[0]["hops"],
-                **summarize(grp, METRICS),
-            }
-        )
-    for (system, budget, type_, sub), grp in sorted(
-        group(answerable, ("system", "budget", "type", "subtype")).items()
-    ):
-        out["by_subtype"].append(
-            {
-                "system": system,
-                "budget": budget,
-                "type": type_,
-                "subtype": sub,
-                **summarize(grp, METRICS),
-            }
-        )
-    for (system, budget, type_, hops), grp in sorted(
-        group(answerable, ("system", "budget", "type", "hops")).items()
-    ):
-        out.setdefault("by_type_hops", []).append(
-            {
-                "system": system,
-                "budget": budget,
-                "type": type_,
-                "hops": hops,
-                **summarize(grp, METRICS),
-            }
-        )
-    for (system, budget), grp in sorted(group(answerable, ("system", "budget")).items()):
-        out["overall"].append({"system": system, "budget": budget, **summarize(grp, METRICS)})
-    unans = [r for r in rows if r["type"] == "unanswerable"]
-    for (system, budget, sub), grp in sorted(group(unans, ("system", "budget", "subtype")).items()):
-        out["unanswerable"].append(
-            {"system": system, "budget": budget, "subtype": sub, **summarize(grp, UNANS_METRICS)}
-        )
-    return out
-
-
-def _lookup(items: list[dict[str, Any]], **kw) -> dict[str, Any] | None:
-    for it in items:
-        if all(it.get(k) == v for k, v in kw.items()):
-            return it
-    return None
-
-
-def _type_table(agg, systems, budgets, metric: str, title: str) -> str:
-    types = [t for t in ANSWERABLE if any(r["type"] == t for r in agg["by_type"])]
-    rows = []
-    for system in systems:
-        for b in budgets:
-            row: list[Any] = [system, b]
-            for t in types:
-                it = _lookup(agg["by_type"], system=system, budget=b, type=t)
-                row.append(it[metric] if it else None)
-            ov = _lookup(agg["overall"], system=system, budget=b)
-            row.append(ov[metric] if ov else None)
-            rows.append(row)
-    return table(["system", "budget", *types, "all"], rows, title)
-
-
-def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> str:
-    parts = [
-        _type_table(
-            agg,
-            systems,
-            budgets,
-            "answer_recall",
-            "Answer recall (gold answer in the returned context), by question type",
-        ),
-        _type_table(
-            agg,
-            systems,
-            budgets,
-            "support_recall",
-            "Support-path recall (every gold support fact in the context), by question type",
-        ),
-    ]
-    ref_budget = 1024 if 1024 in budgets else budgets[-1]
-    rows = []
-    types = [t for t in ANSWERABLE if any(r["type"] == t for r in agg["by_type"])]
-    for system in systems:
-        ov = _lookup(agg["overall"], system=system, budget=ref_budget) or {}
-        rows.append(
-            [system]
-            + [
-                (_lookup(agg["by_type"], system=system, budget=ref_budget, type=t) or {}).get("mrr")
-                for t in types
-            ]
-            + [ov.get("mrr"), ov.get("tokens"), ov.get("latency_ms_p50"), ov.get("latency_ms_p95")]
-        )
-    parts.append(
-        table(
-            [
-                "system",
-                *[f"MRR {t}" for t in types],
-                "MRR all",
-                "ctx tokens",
-                "search p50 ms",
-                "p95 ms",
-            ],
-            rows,
-            f"MRR, mean context tokens and search latency at budget {ref_budget}",
-        )
-    )
-    rows = []
-    for system in systems:
-        for sub in ("unknown-person", "unknown-relation"):
-            it = _lookup(agg["unanswerable"], system=system, budget=ref_budget, subtype=sub)
-            if it:
-                rows.append(
-                    [
-                        system,
-                        sub,
-                        it["n"],
-                        it.get("namesake_at_1"),
-                        it.get("about_at_1"),
-                        it.get("linked"),
-                        it.get("empty"),
-                        it.get("tokens"),
-                    ]
-                )
-    parts.append(
-        table(
-            [
-                "system",
-                "unanswerable",
-                "n",
-                "namesake@1",
-                "about@1",
-                "linked",
-                "empty",
-                "ctx tokens",
-            ],
-            rows,
-            f"Unanswerable questions at budget {ref_budget} (no system abstains; see definitions)",
-        )
-    )
-    rows = [
-        [
-            name,
-            s["messages"],
-            s["seconds"],
-            s["ms_per_message"],
-            s["facts_stored"],
-            s["facts_current"],
-            s["added"],
-            s["invalidated"],
-            s["merged"],
-            s["stale_current"],
-            s["missing_current"],
-            s["gold_lost"],
-            s["wrong_merges"],
-            s["llm_calls"],
-            s["errors"],
-        ]
-        for name, s in ingest.items()
-    ]
-    parts.append(
-        table(
-            [
-                "system",
-                "messages",
-                "ingest s",
-                "ms/msg",
-                "facts",
-                "current",
-                "added",
-                "invalidated",
-                "merged",
-                "stale",
-                "missing",
-                "gold lost",
-                "wrong merges",
-                "LLM calls",
-                "errors",
-            ],
-            rows,
-            f"Ingestion (world: {world_info}); full context = {full_tokens:,} tokens",
-        )
-    )
-    if targets:
-        parts.append(
-            table(
-                ["target", "goal", "measured", "met"],
-                [[t["target"], t["goal"], t["measured"], t["met"]] for t in targets],
-                f"Issue targets (graphmem-gold, budget {ref_budget})",
-            )
-        )
-    return "\n\n".join(parts)
-
-
-def check_targets(agg, budgets) -> list[dict[str, Any]]:
-    if 1024 not in budgets or not any(r["system"] == "graphmem-gold" for r in agg["by_type"]):
-        return []
-    out = []
-    for t, goal in TARGETS_GOLD_1K.items():
-        it = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
-        if it:
-            out.append(
-                {
-                    "target": f"answer recall {t}",
-                    "goal": f">= {goal:.2f}",
-                    "measured": it["answer_recall"],
-                    "met": it["answer_recall"] >= goal,
-                }
-            )
-    for t in ("2hop", "3hop"):
-        g = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
-        v = _lookup(agg["by_type"], system="vector-rag", budget=1024, type=t)
-        if g and v:
-            diff = round(g["answer_recall"] - v["answer_recall"], 4)
-            out.append(
-                {
-                    "target": f"{t}: gold minus vector RAG",
-                    "goal": f">= +{TARGET_MARGIN_VS_RAG:.2f}",
-                    "measured": diff,
-                    "met": diff >= TARGET_MARGIN_VS_RAG,
-                }
-            )
-    return out
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.relational",
@@ -768,68 +533,6 @@ def run_seed(args, seed: int, embedder, modes, endpoint, people, per_type, budge
     }
 
 
-def _rank_systems(modes: list[str]) -> list[str]:
-    return [f"graphmem-{m}{s}" for m in modes for s in ("", "-hops0")] + ["vector-rag", "bm25"]
-
-
-def seeds_report(runs: list[dict], modes: list[str], budgets: list[int]) -> tuple[str, dict]:
-    """Mean ± sd over seeds: rank metrics by type, answer recall at the reference budget by
-    type, and ingestion."""
-    seeds = [r["seed"] for r in runs]
-    systems = _rank_systems(modes)
-    rank_summary = seed_summary(
-        {r["seed"]: r["rank_rows"] for r in runs}, ("type", "system"), RANK_METRICS
-    )
-    rank_all = seed_summary({r["seed"]: r["rank_rows"] for r in runs}, ("system",), RANK_METRICS)
-    for row in rank_all:
-        row["type"] = "all"
-    ref = 1024 if 1024 in budgets else budgets[-1]
-    budget_rows = {
-        r["seed"]: [x for x in r["rows"] if x["budget"] == ref and x["type"] != "unanswerable"]
-        for r in runs
-    }
-    budget_summary = seed_summary(
-        budget_rows, ("type", "system"), ("answer_recall", "support_recall")
-    )
-    types = [t for t in ANSWERABLE if any(x["type"] == t for x in rank_summary)]
-    parts = [
-        seeds_table(
-            rank_summary + rank_all,
-            systems,
-            [*types, "all"],
-            RANK_METRICS,
-            f"hit@k and MRR of search(limit=k), mean ± sd over seeds {seeds}",
-        ),
-        seeds_table(
-            budget_summary,
-            [s for s in runs[0]["systems"]],
-            types,
-            ("answer_recall", "support_recall"),
-            f"Budget metrics at {ref} tokens, mean ± sd over seeds {seeds}",
-        ),
-    ]
-    ingest_rows = {r["seed"]: [{"system": k, **v} for k, v in r["ingest"].items()] for r in runs}
-    ing_metrics = ("facts_stored", "stale_current", "missing_current", "gold_lost", "wrong_merges")
-    ingest_summary = seed_summary(ingest_rows, ("system",), ing_metrics)
-    parts.append(
-        table(
-            ["system", *ing_metrics],
-            [[r["system"], *(pm_cell(r, m) for m in ing_metrics)] for r in ingest_summary],
-            f"Ingestion per world, mean ± sd over seeds {seeds} "
-            f"(first world: {runs[0]['world_info']})",
-        )
-    )
-    return "\n\n".join(parts), {
-        "rank": rank_summary + rank_all,
-        "budget": budget_summary,
-        "ingest": ingest_summary,
-    }
-
-
-def pm_cell(row: dict[str, Any], m: str) -> str:
-    return f"{row[m]:.1f} ± {row[m + '_sd']:.1f}" if row.get(m) is not None else "-"
-
-
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     record_start()
@@ -895,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         )
         rank_text = by_type_table(
             run["rank_rows"],
-            _rank_systems(modes),
+            rank_systems(modes),
             ANSWERABLE,
             RANK_METRICS,
             "hit@k and MRR of search(limit=k), by question type",
@@ -933,12 +636,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     path = write_json(args.out or default_out("relational"), payload)
     print(f"\nwrote {path} ({elapsed:.1f} s)")
     return payload
-
-
-def aggregate_rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return rank_aggregate(rows, ("system", "type"), RANK_METRICS) + rank_aggregate(
-        rows, ("system",), RANK_METRICS
-    )
 
 
 RANK_APPROXIMATIONS = [
