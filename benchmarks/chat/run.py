@@ -152,6 +152,7 @@ def _graph_rows(g: GraphSystem, chat: UserChat, q: ChatQuestion, hops, threshold
     if q.type != "unanswerable":
         flags = {k: [g.answering(h, q) for h in items] for k, items in by_k.items()}
         row.update(rank_scores_per_k(flags, KS))
+        row["ranked"] = [[h["score"], ok] for h, ok in zip(top, flags[max(KS)], strict=True)]
         ctx = g.memory.search(q.q, limit=200, token_budget=BUDGET, **kw).get("context") or ""
         row[f"ctx@{BUDGET}"] = float(any(contains(ctx, a) for a in q.answers))
     return row
@@ -173,6 +174,7 @@ def _baseline_row(b, chat: UserChat, q: ChatQuestion) -> dict[str, Any]:
 
         flags = [ok(i) for i, _ in scored[: max(KS)]]
         row.update(rank_scores_per_k({k: flags[:k] for k in KS}, KS))
+        row["ranked"] = [[sc, f] for (_, sc), f in zip(scored, flags, strict=False)]
         ctx = b.search(q.q, chat.user, BUDGET).context
         row[f"ctx@{BUDGET}"] = float(any(contains(ctx, a) for a in q.answers))
     return row
@@ -220,6 +222,31 @@ def unanswerable_table(rows, systems) -> tuple[str, list[dict[str, Any]]]:
         "Unanswerable questions: top score and how one threshold would separate them",
     )
     return text, out
+
+
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def threshold_table(rows, systems) -> str:
+    """What search(threshold=t) would do, read from the limit=10 lists: the share of
+    unanswerable questions left with nothing, and hit@3 of answerable ones counting only items
+    scored >= t (graphmem scores are in [0, 1]; vector RAG's cosine is shown on the same grid)."""
+    lines = []
+    for s in systems:
+        mine = [r for r in rows if r["system"] == s]
+        for t in THRESHOLDS:
+            unans = [r for r in mine if r["type"] == "unanswerable"]
+            answ = [r for r in mine if r["type"] != "unanswerable"]
+            empty = mean(float((r["top_score"] or 0) < t) for r in unans)
+            kept = mean(
+                float(any(ok and sc >= t for sc, ok in r.get("ranked", [])[:3])) for r in answ
+            )
+            lines.append([s, t, empty, kept])
+    return table(
+        ["system", "threshold", "unanswerable empty", "answerable hit@3"],
+        lines,
+        "A score threshold: unanswerable questions left empty vs answerable hit@3 kept",
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -299,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"Chat: hit@k and MRR of search(limit=k), by question type ({n_q} questions; {users})",
     )
     unans_text, unans = unanswerable_table(rows, systems)
+    unans_text += "\n\n" + threshold_table(
+        rows, [x for x in systems if x.startswith("graphmem") or x == "vector-rag"]
+    )
     ingest_text = table(
         ["system", "messages", "gold facts", "facts stored", "current", "ingest s"],
         [
