@@ -65,10 +65,12 @@ def by_type_table(
     metrics: Sequence[str],
     title: str,
     extra_keys: tuple[str, ...] = (),
+    views: Sequence[dict[str, Any]] = (),
 ) -> str:
     """One line per (question type, system), grouped by type, plus an 'all' block: the systems
-    side by side for each type so a reader compares them at a glance."""
-    agg = aggregate(rows, ("type", "system", *extra_keys), metrics)
+    side by side for each type so a reader compares them at a glance. `views` are extra rows
+    (a subset relabelled with a derived type) shown per type but not counted in 'all'."""
+    agg = aggregate([*rows, *views], ("type", "system", *extra_keys), metrics)
     overall = aggregate(rows, ("system", *extra_keys), metrics)
     lines = []
     for t in [*types, "all"]:

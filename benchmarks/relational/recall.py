@@ -52,6 +52,9 @@ def rank_rows(
             continue
         fids = answer_facts(world, q)
         base = {"qid": q.id, "type": q.type, "hops": q.hops, "subtype": q.subtype}
+        if q.type == "1hop" and q.subtype in ("live", "work"):
+            stints = world.homes if q.subtype == "live" else world.jobs
+            base["changed"] = len(stints[world.by_name()[q.entity].id]) > 1
         for g in graph_systems:
             for kw, suffix in (({}, ""), ({"hops": 0}, "-hops0")):
                 items = g.memory.search(q.text, user_id=user, limit=limit, **kw)["results"]
@@ -68,6 +71,20 @@ def rank_rows(
             flags = [bool(set(index.facts_of(mid)) & set(fids)) for mid in ids]
             rows.append({**base, "system": b.name, **rank_scores(flags, KS)})
     return rows
+
+
+CHANGED = "1hop-changed"  # 1-hop home/job questions about someone who moved or changed jobs
+
+
+def views(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The 1-hop home/job rows of people whose value changed, relabelled CHANGED: the
+    'current after a change' view (shown per type, not counted twice in 'all')."""
+    return [{**r, "type": CHANGED} for r in rows if r.get("changed")]
+
+
+def rank_types(rows: list[dict[str, Any]]) -> list[str]:
+    types = [t for t in ANSWERABLE if any(r["type"] == t for r in rows)]
+    return types[:1] + [CHANGED] + types[1:] if "1hop" in types else types
 
 
 def seed_summary(
@@ -125,36 +142,41 @@ def seeds_report(runs: list[dict], modes: list[str], budgets: list[int]) -> tupl
     seeds = [r["seed"] for r in runs]
     systems = rank_systems(modes)
     rank_summary = seed_summary(
-        {r["seed"]: r["rank_rows"] for r in runs}, ("type", "system"), RANK_METRICS
+        {r["seed"]: r["rank_rows"] + views(r["rank_rows"]) for r in runs},
+        ("type", "system"),
+        RANK_METRICS,
     )
     rank_all = seed_summary({r["seed"]: r["rank_rows"] for r in runs}, ("system",), RANK_METRICS)
     for row in rank_all:
         row["type"] = "all"
-    ref = 1024 if 1024 in budgets else budgets[-1]
-    budget_rows = {
-        r["seed"]: [x for x in r["rows"] if x["budget"] == ref and x["type"] != "unanswerable"]
-        for r in runs
-    }
-    budget_summary = seed_summary(
-        budget_rows, ("type", "system"), ("answer_recall", "support_recall")
+    rank_text = seeds_table(
+        rank_summary + rank_all,
+        systems,
+        [*rank_types(rank_summary), "all"],
+        RANK_METRICS,
+        f"hit@k and MRR of search(limit=k), mean ± sd over seeds {seeds}",
     )
     types = [t for t in ANSWERABLE if any(x["type"] == t for x in rank_summary)]
-    parts = [
-        seeds_table(
-            rank_summary + rank_all,
-            systems,
-            [*types, "all"],
-            RANK_METRICS,
-            f"hit@k and MRR of search(limit=k), mean ± sd over seeds {seeds}",
-        ),
-        seeds_table(
-            budget_summary,
-            [s for s in runs[0]["systems"]],
-            types,
-            ("answer_recall", "support_recall"),
-            f"Budget metrics at {ref} tokens, mean ± sd over seeds {seeds}",
-        ),
-    ]
+    parts = [rank_text]
+    budget_summary = []
+    for budget in budgets:
+        per_seed = {
+            r["seed"]: [
+                x for x in r["rows"] if x["budget"] == budget and x["type"] != "unanswerable"
+            ]
+            for r in runs
+        }
+        summary = seed_summary(per_seed, ("type", "system"), ("answer_recall", "support_recall"))
+        budget_summary += [{**x, "budget": budget} for x in summary]
+        parts.append(
+            seeds_table(
+                summary,
+                list(runs[0]["systems"]),
+                types,
+                ("answer_recall", "support_recall"),
+                f"Budget metrics at {budget} tokens, mean ± sd over seeds {seeds}",
+            )
+        )
     ingest_rows = {r["seed"]: [{"system": k, **v} for k, v in r["ingest"].items()] for r in runs}
     ing_metrics = ("facts_stored", "stale_current", "missing_current", "gold_lost", "wrong_merges")
     ingest_summary = seed_summary(ingest_rows, ("system",), ing_metrics)

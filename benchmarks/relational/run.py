@@ -47,9 +47,11 @@ from benchmarks.relational.recall import (
     aggregate_rank,
     rank_rows,
     rank_systems,
+    rank_types,
     seeds_report,
+    views,
 )
-from benchmarks.relational.report import ANSWERABLE, aggregate, check_targets, report
+from benchmarks.relational.report import aggregate, check_targets, report
 from benchmarks.relational.world import World, generate_world
 
 USER = "world"
@@ -599,9 +601,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         rank_text = by_type_table(
             run["rank_rows"],
             rank_systems(modes),
-            ANSWERABLE,
+            rank_types(run["rank_rows"]),
             RANK_METRICS,
             "hit@k and MRR of search(limit=k), by question type",
+            views=views(run["rank_rows"]),
         )
         text = rank_text + "\n\n" + text
         results: dict[str, Any] = {**agg, "rank": aggregate_rank(run["rank_rows"])}
