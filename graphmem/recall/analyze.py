@@ -186,7 +186,7 @@ def relational_words(
         found = found[:-1]
     after = [w for i, w in found if i > anchor_at]
     before = [w for i, w in reversed(found) if i < anchor_at]
-    return list(dict.fromkeys([*after, *before, *(w for _, w in final)]))
+    return [*after, *before, *(w for _, w in final)]  # repeats stay: manager of a manager
 
 
 # -- the full-text query for raw messages ------------------------------------------------------

@@ -17,9 +17,9 @@ from datetime import datetime
 
 from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
-from graphmem.models import Episode, Fact, Hit, PathStep, Scope, SearchResult
+from graphmem.models import Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key
-from graphmem.recall.analyze import analyze, relational_words
+from graphmem.recall.analyze import analyze, fact_terms, relational_words
 from graphmem.recall.context import TOKEN_APPROXIMATION, build_context
 from graphmem.recall.rank import (
     RECIPES,
@@ -127,7 +127,7 @@ class Retriever:
             add("episode_vector", [(e, s) for e, s in found.episodes_vector if _said(e)])
             add("episode_bm25", [(e, None) for e, _ in found.episodes_text if _said(e)])
 
-        anchors = {e.id: conf for e, conf in seeds.linked}
+        anchors = _anchors(seeds.linked)
         names = {e.id: e.name for e, _ in seeds.linked}
         if qt.before_entity:  # "before Porto": Porto is a time cue, not what is asked about
             cue = normalize_key(qt.before_entity)
@@ -171,10 +171,11 @@ class Retriever:
 
         # 5 time: "before X" answers are the values that held just before X
         if qt.before_entity:
-            previous, naming = previous_values(facts, qt.before_entity)
+            previous, naming = previous_values(facts, qt.before_entity, set(anchors))
             add("temporal", [(f, sims.get(f.id)) for f in previous])
-            for f in previous:
-                pool[f.id].answer = max(pool[f.id].answer, 1.0)
+            for i, f in enumerate(previous):  # the value just before X answers; older ones less
+                cand = pool[f.id]
+                cand.answer = max(cand.answer, 1.0) if i == 0 else 0.6 * cand.answer
             for fid in naming:
                 if fid in pool:
                     pool[fid].answer *= 0.5
@@ -229,13 +230,26 @@ class Retriever:
         }
         anchor_keys = {normalize_key(n) for n in anchor_names}
         for c in cands:
-            c.lexical = lexical(terms, c.terms())
             if c.similarity is None:
                 c.similarity = floor[_is_fact] if c.fact is not None else floor[_is_message]
+        sims = {c.fact.id: c.similarity for c in cands if c.fact is not None}
+        for c in cands:
+            # An answer is shown with its path: the path is what matches the question.
+            steps = c.path[:-1]
+            c.lexical = lexical(terms, c.terms().union(*(fact_terms(f) for f in steps)))
+            c.similarity = max([c.similarity or 0.0, *(sims.get(f.id, 0.0) for f in steps)])
             if c.episode is not None:
                 c.answer = message_answer(c.episode, words, anchor_names, user_key)
                 if normalize_key(c.episode.name or "") in anchor_keys:
                     c.sources.append("episode_speaker")
+
+
+def _anchors(linked: list[tuple[Entity, float]]) -> dict[str, float]:
+    """Entity id -> confidence of the entities the question is about. When it names an entity
+    exactly, entities linked only by a similar name ("Fabian Ivanova" for "Pablo Ivanova")
+    count half: the question is about the one it names."""
+    exact = any(conf >= 1.0 for _, conf in linked)
+    return {e.id: conf if conf >= 1.0 or not exact else conf / 2 for e, conf in linked}
 
 
 def _said(episode: Episode) -> bool:

@@ -47,6 +47,7 @@ from graphmem.recall.analyze import (
     relation_terms,
     stem,
     terms_of,
+    words_of,
 )
 
 MESSAGE_ANSWER = 0.9  # a message that answers, relative to a fact that answers as well
@@ -147,17 +148,25 @@ def word_match(word: str, fact: Fact, holder_id: str) -> float:
     if best == 1.0:
         return best
     kin = kin_relation(word)
+    said = terms_of(fact.fact) - terms_of(f"{fact.source} {fact.target}")
     if kin is not None and kin[0] == fact.relation:
         if fact.relation in DIRECTIONAL and fact.source_id != fact.target_id:
             holder_is_source = fact.source_id == holder_id
             best = 0.9 if holder_is_source != kin[1] else 0.3
         else:
             best = 0.9
-    names = terms_of(f"{fact.source} {fact.target}")
-    if w in terms_of(fact.fact) - names:
+        if w not in said and _other_kin_word(fact.fact, fact.relation):
+            best = min(best, 0.5)  # "Diana is Beatriz's mother" asked as "father"
+    if w in said:
         holder = fact.source if fact.source_id == holder_id else fact.target
         best = max(best, 1.0 if _possessive(fact.fact, holder.casefold(), w) else 0.7)
     return best
+
+
+@lru_cache(maxsize=65536)
+def _other_kin_word(sentence: str, relation: str) -> bool:
+    """Whether the sentence names the relation with a kinship word of its own ("mother")."""
+    return any((k := kin_relation(w)) is not None and k[0] == relation for w in words_of(sentence))
 
 
 def _extend(row: Sequence[float], words: Sequence[str], fact: Fact, holder: str) -> list[float]:

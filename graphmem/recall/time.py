@@ -34,12 +34,18 @@ def visible(
     return history or fact.is_current
 
 
-def previous_values(facts: list[Fact], before: str) -> tuple[list[Fact], set[str]]:
+def previous_values(facts: list[Fact], before: str, about: set[str]) -> tuple[list[Fact], set[str]]:
     """("where did Ana live before Porto") The facts that held just before a fact naming
-    `before`, newest first, and the ids of the facts naming it (the anchors of the question,
-    not its answer)."""
+    `before`, newest first, and the ids of the facts that do not answer: the facts naming
+    `before` and the later values of the same relation. `about` are the entity ids the
+    question asks about (Ana); when given, only their facts count."""
     key = normalize_key(before)
-    anchors = [f for f in facts if key in (normalize_key(f.target), normalize_key(f.source))]
+    anchors = [
+        f
+        for f in facts
+        if key in (normalize_key(f.target), normalize_key(f.source))
+        and (not about or f.source_id in about or f.target_id in about)
+    ]
     previous: dict[str, Fact] = {}
     for anchor in anchors:
         for f in facts:
@@ -54,4 +60,14 @@ def previous_values(facts: list[Fact], before: str) -> tuple[list[Fact], set[str
         previous.values(),
         key=lambda f: (-(f.invalid_at or f.valid_at or datetime.min).timestamp(), f.id),
     )
-    return ordered, {a.id for a in anchors}
+    later = {
+        f.id
+        for a in anchors
+        for f in facts
+        if f.relation == a.relation
+        and f.source_id == a.source_id
+        and f.id not in previous
+        and a.valid_at is not None
+        and (f.valid_at is None or f.valid_at >= a.valid_at)
+    }
+    return ordered, later | {a.id for a in anchors}
