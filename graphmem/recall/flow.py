@@ -30,6 +30,7 @@ from graphmem.recall.rank import (
     lexical,
     message_answer,
     order_key,
+    term_weights,
 )
 from graphmem.recall.seeds import find_seeds
 from graphmem.recall.time import previous_values, visible
@@ -233,10 +234,12 @@ class Retriever:
             if c.similarity is None:
                 c.similarity = floor[_is_fact] if c.fact is not None else floor[_is_message]
         sims = {c.fact.id: c.similarity for c in cands if c.fact is not None}
-        for c in cands:
-            # An answer is shown with its path: the path is what matches the question.
+        # An answer is shown with its path: the path is what matches the question.
+        shown = [c.terms().union(*(fact_terms(f) for f in c.path[:-1])) for c in cands]
+        weights = term_weights(terms, shown)
+        for c, item_terms in zip(cands, shown, strict=True):
             steps = c.path[:-1]
-            c.lexical = lexical(terms, c.terms().union(*(fact_terms(f) for f in steps)))
+            c.lexical = lexical(weights, item_terms)
             c.similarity = max([c.similarity or 0.0, *(sims.get(f.id, 0.0) for f in steps)])
             if c.episode is not None:
                 c.answer = message_answer(c.episode, words, anchor_names, user_key)
@@ -283,15 +286,22 @@ def _facts_over_their_messages(cands: list[Candidate]) -> None:
 
 
 def _drop_covered_messages(cands: list[Candidate]) -> list[Candidate]:
-    """A message whose facts are already higher in the results adds nothing but tokens."""
-    covered: set[str] = set()
+    """A message adds nothing but tokens when a fact it stated is already higher in the
+    results and matches the question at least as well (answer and terms): "Ana is Maya's
+    sister" does not cover "my sister Ana's visiting from Vancouver" for "where does my
+    sister live", which holds more of the question."""
+    best: dict[str, tuple[float, float]] = {}  # episode id -> best (answer, lexical) above
     out = []
     for c in cands:
         if c.fact is not None:
-            covered.update(c.fact.episodes)
+            for eid in c.fact.episodes:
+                a, lx = best.get(eid, (0.0, 0.0))
+                best[eid] = (max(a, c.answer), max(lx, c.lexical))
             out.append(c)
-        elif c.episode is not None and c.episode.id not in covered:
-            out.append(c)
+        elif c.episode is not None:
+            above = best.get(c.episode.id)
+            if above is None or above[0] < c.answer or above[1] < c.lexical:
+                out.append(c)
     return out
 
 

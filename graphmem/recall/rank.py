@@ -17,13 +17,13 @@ precision M/h, halved unless the last relation takes the last word (the answer h
   of 1 / (1 + ln degree) (degree counted over the facts the walk kept) takes up to a quarter
   of the score (HUB_SHARE), so it orders equally aligned paths without overriding alignment.
 
-Scores. answer = alignment x link confidence x (0.75 + 0.25 specificity); sem =
-cosine(query, item) clipped to [0, 1]; lex = share of the query's content terms the item
-holds (stemmed). Default recipe ("answers"): a question with anchors and relational words
-scores 0.6 answer + 0.25 sem + 0.15 lex; any other question 0.6 sem + 0.4 lex. A message
-answers when it is by or about an anchor, by the share of relational words it holds, times
-0.9 (a fact that answers equally comes first). All weights sum to 1, so a score is in [0, 1]
-and means the same for every query of a user: thresholds work (docs/retrieval.md).
+Scores. answer = alignment x link confidence x (0.75 + 0.25 specificity); sem = cosine(query,
+item) clipped to [0, 1]; lex = IDF-weighted share of the query's content terms the item holds
+(stemmed; IDF over the candidates). Default recipe ("answers"): a question with anchors and
+relational words scores 0.6 answer + 0.25 sem + 0.15 lex; any other question 0.6 sem + 0.4 lex.
+A message answers when it is by or about an anchor, by the share of relational words it holds,
+times 0.9 (a fact that answers equally comes first). All weights sum to 1, so a score is in [0,
+1] and means the same for every query of a user: thresholds work (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -267,9 +267,19 @@ def message_answer(
 
 
 # -- fusion ------------------------------------------------------------------------------------
-def lexical(terms: frozenset[str], item_terms: frozenset[str]) -> float:
-    """Share of the query's content terms the item holds."""
-    return len(terms & item_terms) / len(terms) if terms else 0.0
+def term_weights(terms: frozenset[str], items: Sequence[frozenset[str]]) -> dict[str, float]:
+    """IDF of each query term over the candidates (one user's, so no other user's data moves
+    it): a term every candidate holds ("live" in a graph of homes) weighs little."""
+    n = len(items)
+    return {t: math.log(1.0 + (n + 1) / (1 + sum(1 for i in items if t in i))) for t in terms}
+
+
+def lexical(weights: dict[str, float], item_terms: frozenset[str]) -> float:
+    """IDF-weighted share of the query's content terms the item holds, in [0, 1]."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in item_terms) / total
 
 
 def fuse(
