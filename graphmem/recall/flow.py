@@ -19,7 +19,7 @@ from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
 from graphmem.models import Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key
-from graphmem.recall.analyze import analyze, fact_terms, relational_words
+from graphmem.recall.analyze import analyze, relational_words
 from graphmem.recall.context import TOKEN_APPROXIMATION, build_context
 from graphmem.recall.rank import (
     RECIPES,
@@ -233,14 +233,10 @@ class Retriever:
         for c in cands:
             if c.similarity is None:
                 c.similarity = floor[_is_fact] if c.fact is not None else floor[_is_message]
-        sims = {c.fact.id: c.similarity for c in cands if c.fact is not None}
-        # An answer is shown with its path: the path is what matches the question.
-        shown = [c.terms().union(*(fact_terms(f) for f in c.path[:-1])) for c in cands]
-        weights = term_weights(terms, shown)
-        for c, item_terms in zip(cands, shown, strict=True):
-            steps = c.path[:-1]
-            c.lexical = lexical(weights, item_terms)
-            c.similarity = max([c.similarity or 0.0, *(sims.get(f.id, 0.0) for f in steps)])
+        item_terms = [c.terms() for c in cands]
+        weights = term_weights(terms, item_terms)
+        for c, held in zip(cands, item_terms, strict=True):
+            c.lexical = lexical(weights, held)
             if c.episode is not None:
                 c.answer = message_answer(c.episode, words, anchor_names, user_key)
                 if normalize_key(c.episode.name or "") in anchor_keys:
