@@ -536,6 +536,19 @@ def test_relational_seeds_and_names_smoke(tmp_path):
         assert 0 <= r["hit@1"] <= r["hit@3"] <= r["hit@10"] <= 1 and r["hit@3_sd"] >= 0
     ingest = data["results"]["ingest"]
     assert all("wrong_merges" in r and "gold_lost" in r for r in ingest)
+    # seeds run as separate processes and merged give the same report
+    parts = []
+    for seed in ("1", "2"):
+        parts.append(tmp_path / f"rel-s{seed}.json")
+        main(
+            [
+                "--people", "14", "--per-type", "2", "--budgets", "1024", "--embedder",
+                "hashing", "--seed", seed, "--names", "shared", "--per-question",
+                "--out", str(parts[-1]),
+            ]
+        )  # fmt: skip
+    merged = main(["--merge", ",".join(map(str, parts)), "--out", str(tmp_path / "m.json")])
+    assert merged["results"]["rank"] == rank and merged["settings"]["seeds"] == [1, 2]
 
 
 def test_topk_exports_the_before_engine(tmp_path):

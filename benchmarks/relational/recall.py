@@ -203,3 +203,29 @@ def aggregate_rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return aggregate(rows, ("system", "type"), RANK_METRICS) + aggregate(
         rows, ("system",), RANK_METRICS
     )
+
+
+def runs_from_json(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The per-seed runs of one-seed result files written with --per-question, as
+    seeds_report takes them: seeds run as parallel processes, then merged (--merge)."""
+    runs = []
+    for d in payloads:
+        if not d.get("per_question") or len(d["per_question"]) != 1:
+            raise ValueError("--merge takes one-seed result files written with --per-question")
+        ((key, rows),) = d["per_question"].items()
+        w = d["worlds"][key]
+        ingest = d["ingest"]
+        runs.append(
+            {
+                "seed": int(key),
+                "rows": [r for r in rows if "budget" in r],
+                "rank_rows": [r for r in rows if "budget" not in r],
+                "ingest": ingest,
+                "systems": [*ingest, "vector-rag", "bm25"],
+                "world_info": f"{w['people']} people ({d['settings'].get('names', 'full')} "
+                f"names), {w['organisations']} organisations, {w['cities']} cities, "
+                f"{w['gold_facts']} gold facts, {w['sessions']} sessions, {w['messages']} "
+                f"messages, {w['questions']} questions, seed {key}",
+            }
+        )
+    return sorted(runs, key=lambda r: r["seed"])

@@ -12,9 +12,11 @@ system answers every question at each token budget; the context it returns is sc
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -48,6 +50,7 @@ from benchmarks.relational.recall import (
     rank_rows,
     rank_systems,
     rank_types,
+    runs_from_json,
     seeds_report,
     views,
 )
@@ -405,6 +408,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "and spread over seeds (seed 0 is for tuning; report 1-5). Overrides --seed",
     )
     p.add_argument(
+        "--merge",
+        default=None,
+        help="comma list of one-seed result JSONs written with --per-question (e.g. seeds run "
+        "as parallel processes): print and write their mean ± sd over seeds, run nothing",
+    )
+    p.add_argument(
         "--names",
         choices=NAME_STYLES,
         default="full",
@@ -535,9 +544,38 @@ def run_seed(args, seed: int, embedder, modes, endpoint, people, per_type, budge
     }
 
 
+def merge(args) -> dict[str, Any]:
+    """--merge: the seeds report of one-seed result files."""
+    payloads = [json.loads(Path(p).read_text()) for p in args.merge.split(",") if p.strip()]
+    settings = payloads[0]["settings"]
+    runs = runs_from_json(payloads)
+    text, results = seeds_report(runs, settings["modes"], settings["budgets"])
+    approximations = APPROXIMATIONS + RANK_APPROXIMATIONS
+    print(text)
+    print_approximations(approximations)
+    commits = sorted({str(p["machine"].get("graphmem_commit")) for p in payloads})
+    payload = {
+        "benchmark": "relational",
+        "args": vars(args),
+        "settings": settings | {"seeds": [r["seed"] for r in runs]},
+        "merged_from": args.merge.split(","),
+        "merged_commits": commits,
+        "elapsed_seconds": sum(p.get("elapsed_seconds") or 0 for p in payloads),
+        "ingest": {r["seed"]: r["ingest"] for r in runs},
+        "results": results,
+        "approximations": approximations,
+        "table": text,
+    }
+    path = write_json(args.out or default_out("relational"), payload)
+    print(f"\nwrote {path}")
+    return payload
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     record_start()
+    if args.merge:
+        return merge(args)
     people = args.people or (30 if args.quick else 200)
     per_type = args.per_type or (12 if args.quick else 60)
     budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
