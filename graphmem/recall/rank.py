@@ -140,8 +140,10 @@ def word_match(word: str, fact: Fact, holder_id: str) -> float:
     1: the relation's name says it (live ~ LIVES_IN), or the sentence says "<holder>'s
     <word>" ("Bob is Ana's brother" from Ana). 0.9: the vocabulary maps the word to the
     relation (brother -> SIBLING_OF) from the right end. 0.7: the sentence holds the word
-    about someone else ("Carl is Bob's manager" walked from Carl). 0.3: the vocabulary's
-    relation from the wrong end ("Ana's mother" over "Ana is Zoe's mother").
+    about someone else ("Carl is Bob's manager" walked from Carl). 0.5: the vocabulary's
+    relation, but the sentence gives the far end another word ("father" over "Diana is
+    Beatriz's mother" walked from Beatriz). 0.3: the vocabulary's relation from the wrong end
+    ("Ana's mother" over "Ana is Zoe's mother").
     """
     w = stem(word)
     best = 1.0 if w in relation_terms(fact.relation) else 0.0
@@ -155,18 +157,31 @@ def word_match(word: str, fact: Fact, holder_id: str) -> float:
             best = 0.9 if holder_is_source != kin[1] else 0.3
         else:
             best = 0.9
-        if w not in said and _other_kin_word(fact.fact, fact.relation):
-            best = min(best, 0.5)  # "Diana is Beatriz's mother" asked as "father"
+    holder = fact.source if fact.source_id == holder_id else fact.target
+    contradicted = (
+        kin is not None
+        and kin[0] == fact.relation
+        and w not in said
+        and _other_kin_word(fact.fact, fact.relation, holder.casefold())
+    )
+    if contradicted:  # "Diana is Beatriz's mother" walked from Beatriz, asked as "father"
+        best = min(best, 0.5)
     if w in said:
-        holder = fact.source if fact.source_id == holder_id else fact.target
         best = max(best, 1.0 if _possessive(fact.fact, holder.casefold(), w) else 0.7)
     return best
 
 
 @lru_cache(maxsize=65536)
-def _other_kin_word(sentence: str, relation: str) -> bool:
-    """Whether the sentence names the relation with a kinship word of its own ("mother")."""
-    return any((k := kin_relation(w)) is not None and k[0] == relation for w in words_of(sentence))
+def _other_kin_word(sentence: str, relation: str, holder: str) -> bool:
+    """Whether the sentence gives the far end another kinship word of the relation: "Diana is
+    Beatriz's mother" walked from Beatriz. ("Felix is Hazel's brother" walked from Felix says
+    what Felix is, not Hazel: no contradiction of "Felix's sister".)"""
+    return any(
+        (k := kin_relation(w)) is not None
+        and k[0] == relation
+        and _possessive(sentence, holder, stem(w))
+        for w in words_of(sentence)
+    )
 
 
 def _extend(row: Sequence[float], words: Sequence[str], fact: Fact, holder: str) -> list[float]:
@@ -300,7 +315,7 @@ def fuse(
         for c in cands:
             sem = max(0.0, min(1.0, c.similarity or 0.0))
             if relational:
-                c.score = 0.6 * c.answer + 0.25 * sem + 0.15 * c.lexical
+                c.score = 0.7 * c.answer + 0.2 * sem + 0.1 * c.lexical
             else:
                 c.score = 0.6 * sem + 0.4 * c.lexical
     if recipe.recency_half_life_days:
