@@ -19,9 +19,10 @@ precision M/h, halved unless the last relation takes the last word (the answer h
 
 Scores. answer = alignment x link confidence x (0.75 + 0.25 specificity); sem = cosine(query,
 item) clipped to [0, 1]; lex = IDF-weighted share of the query's content terms the item holds
-(stemmed; IDF over the candidates). Default recipe ("answers"): a question with anchors and
-relational words scores 0.6 answer + 0.25 sem + 0.15 lex; any other question 0.6 sem + 0.4 lex.
-A message answers when it is by or about an anchor, by the share of relational words it holds,
+(stemmed; IDF over the candidates); about = link confidence of the anchor a fact touches or a
+message's speaker is. Default recipe ("answers"): a question with anchors and relational words
+scores 0.7 answer + 0.2 sem + 0.1 lex; any other question 0.5 sem + 0.3 lex + 0.2 about. A
+message answers when it is by or about an anchor, by the share of relational words it holds,
 times 0.9 (a fact that answers equally comes first). All weights sum to 1, so a score is in [0,
 1] and means the same for every query of a user: thresholds work (docs/retrieval.md).
 """
@@ -103,6 +104,7 @@ class Candidate:
     ranks: dict[str, int] = field(default_factory=dict)
     path: list[Fact] = field(default_factory=list)
     answer: float = 0.0
+    about: float = 0.0  # link confidence of the anchor the item is about (0: none)
     lexical: float = 0.0
     score: float = 0.0
 
@@ -317,7 +319,7 @@ def fuse(
             if relational:
                 c.score = 0.7 * c.answer + 0.2 * sem + 0.1 * c.lexical
             else:
-                c.score = 0.6 * sem + 0.4 * c.lexical
+                c.score = 0.5 * sem + 0.3 * c.lexical + 0.2 * c.about
     if recipe.recency_half_life_days:
         for c in cands:
             when = c.when
