@@ -98,6 +98,8 @@ class RetrievalConfig(BaseModel):
     hop_decay: float = Field(default=0.7, gt=0, le=1)
     rrf_k: int = Field(default=60, ge=1)
     token_budget: int = Field(default=1024, ge=1)
+    # how candidates become one ranked list: a name in graphmem.recall.rank.RECIPES
+    recipe: Literal["answers", "answers_no_mmr", "answers_recency", "rrf", "rrf_mmr"] = "answers"
 
 
 class MemoryConfig(BaseSettings):

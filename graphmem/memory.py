@@ -32,8 +32,8 @@ from graphmem.errors import (
 )
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.filtered import FilteredStore
-from graphmem.memory_ops import MemoryOps
 from graphmem.locks import PartitionLocks
+from graphmem.memory_ops import MemoryOps
 from graphmem.models import (
     AddResult,
     Edge,
@@ -54,11 +54,11 @@ from graphmem.normalize import (
     utcnow,
     valid_unicode,
 )
+from graphmem.recall.analyze import query_keys
+from graphmem.recall.flow import Retriever, SearchOptions
 from graphmem.resolve.base import UpdateResolver
 from graphmem.resolve.pipeline import Plan, PlanMemo, UpdatePipeline
 from graphmem.resolve.policy import PolicyResolver
-from graphmem.retrieve.linking import query_keys
-from graphmem.retrieve.search import Retriever, SearchOptions
 from graphmem.store import build_store
 from graphmem.store.base import GraphStore
 from graphmem.store.metadata_filter import Clauses, split_filters
@@ -526,7 +526,8 @@ class Memory(MemoryOps):
         `filters`: Mem0's, scope keys and metadata conditions (graphmem.store.metadata_filter),
         evaluated in the store before any limit (graphmem.filtered). `threshold`: hits scoring
         below it (scores are in [0, 1]) are left out (by the engine when its SearchOptions
-        has `threshold`, and from the results here in any case). `rerank`: accepted for Mem0;
+        has `threshold`, and from the results here in any case); scores are comparable across
+        one user's queries (docs/retrieval.md). `rerank`: accepted for Mem0;
         graphmem has no separate reranker (its ranking is the fusion itself), so it changes
         nothing.
         """
@@ -556,9 +557,8 @@ class Memory(MemoryOps):
             token_budget=token_budget,
             hops=hops,
             include_episodes=include_episodes,
+            threshold=threshold,
         )
-        if threshold is not None and hasattr(options, "threshold"):
-            options.threshold = threshold  # the engine's own cut, context included
         result = retriever.search(scope, query, options)
         return search_response(self.store, scope.partition, result.to_dict(), threshold, allowed)
 

@@ -276,6 +276,9 @@ def test_locomo_main_smoke(tmp_path):
     for r in data["results"]["by_category"]:
         assert 0 <= r["full"] <= r["frac"] <= 1
     assert data["online"] is None
+    rank = data["results"]["rank"]
+    assert {r["system"] for r in rank} == {"graphmem", "graphmem-hops0", "vector-rag", "bm25"}
+    assert all(r["hit@3"] <= r["hit@5"] <= r["hit@10"] for r in rank)
 
 
 def test_locomo_online_with_fake_server(tmp_path, monkeypatch):
@@ -354,3 +357,209 @@ def test_perf_main_smoke(tmp_path):
     lat = {x["llm_latency_ms"]: x for x in data["llm"]["latencies"]}
     assert lat[0]["llm_calls_per_add"] >= 1 and lat[0]["llm_calls_per_search"] == 0
     assert lat[30]["add_ms"]["p50"] >= 30
+
+
+# -- rank metrics: what an agent sees in the top k -------------------------------------------
+def test_rank_scores_on_hand_made_rankings():
+    from benchmarks.common.ranking import first_hit, rank_scores, rank_scores_per_k
+
+    assert rank_scores([True]) == {"hit@1": 1.0, "hit@3": 1.0, "hit@10": 1.0, "mrr": 1.0}
+    assert rank_scores([False, True, False]) == {
+        "hit@1": 0.0,
+        "hit@3": 1.0,
+        "hit@10": 1.0,
+        "mrr": 0.5,
+    }
+    fifth = rank_scores([False] * 4 + [True, True])
+    assert (fifth["hit@3"], fifth["hit@10"], fifth["mrr"]) == (0.0, 1.0, 0.2)
+    assert rank_scores([False] * 10 + [True])["mrr"] == 0.0  # MRR@10: rank 11 does not count
+    assert rank_scores([]) == {"hit@1": 0.0, "hit@3": 0.0, "hit@10": 0.0, "mrr": 0.0}
+    assert first_hit([False, False, True]) == 3 and first_hit([]) is None
+    assert rank_scores([False, True], ks=(1, 5))["hit@5"] == 1.0
+    # a system whose limit=3 list is not the prefix of its limit=10 list is read per call
+    per_k = rank_scores_per_k({1: [False], 3: [False, False, True], 10: [False, True]})
+    assert per_k == {"hit@1": 0.0, "hit@3": 1.0, "hit@10": 1.0, "mrr": 0.5}
+
+
+def test_rank_aggregation_and_separation():
+    from benchmarks.common.ranking import aggregate, separation
+    from benchmarks.relational.recall import seed_summary
+
+    rows = [
+        {"type": "a", "system": "s", "hit@1": 1.0},
+        {"type": "a", "system": "s", "hit@1": 0.0},
+        {"type": "b", "system": "s", "hit@1": None},
+    ]
+    agg = aggregate(rows, ("type", "system"), ("hit@1",))
+    assert agg[0] == {"type": "a", "system": "s", "n": 2, "hit@1": 0.5}
+    assert agg[1]["hit@1"] is None
+    assert separation([0.9, 0.8], [0.5]) == 1.0 and separation([0.5], [0.5]) == 0.5
+    assert separation([], [0.1]) is None
+    seeds = seed_summary(
+        {1: [{"system": "s", "m": 1.0}], 2: [{"system": "s", "m": 0.0}, {"system": "s", "m": 1.0}]},
+        ("system",),
+        ("m",),
+    )
+    assert seeds[0]["m"] == 0.75 and seeds[0]["m_sd"] == 0.25 and seeds[0]["n"] == 3
+
+
+def test_chat_data_is_well_formed():
+    import re
+
+    from benchmarks.chat.data import TYPES, load
+
+    chats = load("all")
+    assert len(chats) >= 6 and {c.split for c in chats} == {"dev", "test"}
+    assert sum(c.split == "test" for c in chats) >= 4
+    for c in chats:
+        msgs = c.messages()
+        assert 25 <= len(msgs) <= 40 and 10 <= len(c.questions) <= 16
+        assert {q.type for q in c.questions} == set(TYPES)
+        assert all(m.facts == [] for m in msgs.values() if m.role == "assistant")
+        for q in c.questions:  # a gold answer is said in one of its evidence messages
+            said = " ".join(msgs[e].text for e in q.evidence).casefold()
+            assert not q.answers or any(
+                re.search(r"(?<!\w)" + re.escape(a.casefold()) + r"(?!\w)", said) for a in q.answers
+            ), (c.user, q.id)
+    # overlapping names across users: two users each have a sister called Ana
+    sisters = [
+        c.user
+        for c in chats
+        for m in c.messages().values()
+        for f in m.facts
+        if f.relation == "SISTER" and f.target == "Ana"
+    ]
+    assert len(set(sisters)) >= 2
+
+
+def test_chat_answering_item_definition():
+    from benchmarks.chat.data import ChatQuestion
+    from benchmarks.chat.run import GraphSystem
+
+    g = GraphSystem.__new__(GraphSystem)
+    g.msg_of_episode = {"e1": "m1", "e2": "m2"}
+    g.facts_of_episode = {"e1": {"m1"}, "e2": {"m2"}, "r1": {"m1"}}
+    g.records = {"r1"}
+    q = ChatQuestion(id="q", type="single-hop", q="?", answers=["Dublin"], evidence=["m1"])
+    said = {"id": "e1", "relation": "SAID", "memory": "she lives in Dublin", "episodes": ["e1"]}
+    assert g.answering(said, q)
+    assert not g.answering({**said, "id": "e2", "episodes": ["e2"]}, q)  # not evidence
+    fact = {"id": "f", "relation": "LIVES_IN", "memory": "Ana lives in Dublin.", "episodes": []}
+    assert g.answering({**fact, "episodes": ["r1"]}, q)  # provenance: the evidence message
+    assert not g.answering({**fact, "episodes": ["e2"]}, q)
+    assert not g.answering({**fact, "memory": "Ana lives in Cork.", "episodes": ["r1"]}, q)
+    record = {"id": "r1", "relation": "SAID", "memory": '[{"target": "Dublin"}]'}
+    assert not g.answering(record, q)  # the add_facts record is not a message
+
+
+def test_chat_main_smoke(tmp_path):
+    from benchmarks.chat.run import main
+
+    out = tmp_path / "chat.json"
+    main(["--quick", "--out", str(out)])
+    data = _valid_json(out)
+    systems = {r["system"] for r in data["per_question"]}
+    assert systems == {
+        "graphmem-gold",
+        "graphmem-gold-hops0",
+        "graphmem-rules",
+        "graphmem-rules-hops0",
+        "vector-rag",
+        "bm25",
+    }
+    assert {u["split"] for u in data["users"]} == {"dev", "test"}
+    answerable = [r for r in data["per_question"] if r["type"] != "unanswerable"]
+    assert all(r["hit@1"] <= r["hit@3"] <= r["hit@10"] for r in answerable)
+    assert {r["system"] for r in data["unanswerable"]} == systems
+    assert data["ingest"]["graphmem-gold"]["facts"] > 0
+
+
+def test_name_styles():
+    from collections import Counter
+
+    for seed in (1, 2):
+        first = generate_world(30, seed, "first")
+        assert all(" " not in p.name for p in first.people)
+        assert len({p.name for p in first.people}) == 30 and check_names(first) == []
+        shared = generate_world(30, seed, "shared")
+        assert len({p.name for p in shared.people}) == 30
+        assert Counter(p.first for p in shared.people).most_common(1)[0][1] >= 2
+        families = {frozenset([p.id, *shared.siblings.get(p.id, [])]) for p in shared.people}
+        assert len({p.last for p in shared.people}) < len(families)  # surnames shared
+    with pytest.raises(ValueError):
+        generate_world(30, 1, "nicknames")
+    unknown = [q for q in generate_questions(generate_world(30, 1, "first"), 6) if q.entity]
+    names = {p.name for p in generate_world(30, 1, "first").people}
+    assert all(q.entity not in names for q in unknown if q.subtype == "unknown-person")
+
+
+def test_entity_check_counts_lost_facts_and_wrong_merges():
+    from benchmarks.relational.ingest_check import entity_check
+    from benchmarks.relational.world import GoldFact
+
+    gold = {
+        "f1": GoldFact("f1", "Ana Duarte", LIVES_IN, "Porto", "", "Person", "City", None),
+        "f2": GoldFact("f2", "Ana Reyes", LIVES_IN, "Lisbon", "", "Person", "City", None),
+        "f3": GoldFact("f3", "Ana Reyes", WORKS_AT, "Globex", "", "Person", "Org", None),
+    }
+    ep_to_msg = {"e1": {"m1"}, "e2": {"m2"}}
+    facts_of = {"m1": ["f1"], "m2": ["f2", "f3"]}.get
+    stored = [
+        {"source": "Ana Duarte", "source_id": "A", "relation": LIVES_IN, "target": "Porto",
+         "target_id": "P", "episodes": ["e1"]},
+        # Ana Reyes folded into Ana Duarte's entity: her home is stored under the wrong name
+        {"source": "Ana Duarte", "source_id": "A", "relation": LIVES_IN, "target": "Lisbon",
+         "target_id": "L", "episodes": ["e2"]},
+    ]  # fmt: skip
+    out = entity_check(stored, gold, {"f1", "f2", "f3"}, ep_to_msg, lambda m: facts_of(m, []))
+    assert out == {"gold_lost": 1, "wrong_merges": 1}
+    clean = entity_check(stored[:1], gold, {"f1"}, ep_to_msg, lambda m: facts_of(m, []))
+    assert clean == {"gold_lost": 0, "wrong_merges": 0}
+
+
+def test_relational_seeds_and_names_smoke(tmp_path):
+    from benchmarks.relational.run import main
+
+    out = tmp_path / "rel-seeds.json"
+    main(
+        [
+            "--people", "14", "--per-type", "2", "--budgets", "1024", "--embedder", "hashing",
+            "--seeds", "1,2", "--names", "shared", "--out", str(out),
+        ]
+    )  # fmt: skip
+    data = _valid_json(out)
+    assert data["settings"]["seeds"] == [1, 2] and data["settings"]["names"] == "shared"
+    rank = data["results"]["rank"]
+    systems = {r["system"] for r in rank}
+    assert {"graphmem-gold-hops0", "graphmem-rules", "vector-rag", "bm25"} <= systems
+    for r in rank:
+        assert 0 <= r["hit@1"] <= r["hit@3"] <= r["hit@10"] <= 1 and r["hit@3_sd"] >= 0
+    ingest = data["results"]["ingest"]
+    assert all("wrong_merges" in r and "gold_lost" in r for r in ingest)
+    # seeds run as separate processes and merged give the same report
+    parts = []
+    for seed in ("1", "2"):
+        parts.append(tmp_path / f"rel-s{seed}.json")
+        main(
+            [
+                "--people", "14", "--per-type", "2", "--budgets", "1024", "--embedder",
+                "hashing", "--seed", seed, "--names", "shared", "--per-question",
+                "--out", str(parts[-1]),
+            ]
+        )  # fmt: skip
+    merged = main(["--merge", ",".join(map(str, parts)), "--out", str(tmp_path / "m.json")])
+    assert merged["results"]["rank"] == rank and merged["settings"]["seeds"] == [1, 2]
+
+
+def test_topk_exports_the_before_engine(tmp_path):
+    import subprocess
+
+    from benchmarks.topk import BEFORE, REPO, export_engine
+
+    try:
+        subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", BEFORE], check=True)
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        pytest.skip(f"commit {BEFORE} not in this clone")
+    engine = export_engine(BEFORE, tmp_path)
+    assert (engine / "graphmem" / "memory.py").exists()
+    assert (engine / "graphmem" / "_cypher").resolve().is_dir()

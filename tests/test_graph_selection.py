@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from graphmem.models import Scope
-from graphmem.retrieve.paths import best_paths, ranked, strongest
+from graphmem.recall.walk import best_paths, ranked, strongest
 from tests.conftest import make_memory
 
 
@@ -71,8 +71,9 @@ def test_graph_k_bounds_the_graph_list_and_keeps_paths_whole():
     for r in top:  # every kept fact keeps its whole path
         assert {f.id for f in r.path} <= keep
     # Over the kept facts alone, the kept facts' best paths and scores are unchanged.
-    again = best_paths({ana.id: 1.0}, [(f, s) for f, s in reached_all if f.id in keep],
-                       hops=3, decay=0.7)
+    again = best_paths(
+        {ana.id: 1.0}, [(f, s) for f, s in reached_all if f.id in keep], hops=3, decay=0.7
+    )
     for r in top:
         assert again[r.fact.id].score == pytest.approx(r.score)
         assert [f.id for f in again[r.fact.id].path] == [f.id for f in r.path]

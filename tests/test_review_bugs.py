@@ -13,9 +13,9 @@ import pytest
 import graphmem.memory as memory_module
 from graphmem.errors import ConflictError
 from graphmem.models import EpisodeStatus, Fact, Hit, PathStep, Usage
+from graphmem.recall.context import build_context
+from graphmem.recall.time import previous_values
 from graphmem.resolve.base import Decision, Flag, UpdateResolver
-from graphmem.retrieve.context import build_context
-from graphmem.retrieve.search import _Candidate, _previous_values
 from tests.conftest import make_memory
 
 
@@ -159,12 +159,13 @@ def test_bug5_before_question_with_an_undated_fact_does_not_crash():
             created_at=t,
         )
 
-    pool = {
-        "a": _Candidate(fact=fact("a", "Porto", valid_at=t)),
-        "b": _Candidate(fact=fact("b", "Lisbon")),  # imported: no world time at all
-        "c": _Candidate(fact=fact("c", "Faro", invalid_at=t)),
-    }
-    assert [f.target for f in _previous_values(pool, "Porto")] == ["Faro", "Lisbon"]
+    facts = [
+        fact("a", "Porto", valid_at=t),
+        fact("b", "Lisbon"),  # imported: no world time at all
+        fact("c", "Faro", invalid_at=t),
+    ]
+    before, _ = previous_values(facts, "Porto", set())
+    assert [f.target for f in before] == ["Faro", "Lisbon"]
 
 
 # -- 6: the context shows when each path step held -----------------------------------------------

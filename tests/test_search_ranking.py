@@ -3,7 +3,7 @@ Fast: hashing embedder, in-memory SQLite, rules extractor."""
 
 from __future__ import annotations
 
-from graphmem.retrieve.lexical import lexical_query
+from graphmem.recall.analyze import message_query as lexical_query
 
 
 def test_lexical_query_keeps_the_words_first_then_adds_inflections():

@@ -48,3 +48,22 @@ def test_an_unknown_rare_word_does_not_empty_the_search(store):
     # "zorblax" occurs nowhere, so the common words are still matched.
     hits = store.search_facts_text(ALICE, "zorblax works at Acme", 20)
     assert len(hits) == 11 and all("works at" in f.fact for f, _ in hits)
+
+
+def test_another_users_data_does_not_change_which_words_are_matched(store):
+    # Bob's 200 "... works at Reta Group." facts make "reta" common in the table, not in
+    # Alice's partition: her search still matches by "reta" alone, as before Bob arrived.
+    before = [f.id for f, _ in store.search_facts_text(ALICE, "who works at Reta Group?", 50)]
+    bob = Scope(user_id="bob")
+    people = [entity(bob, f"Bob person {i}") for i in range(200)]
+    reta = entity(bob, "Reta Group")
+    facts = [
+        fact(bob, p, "WORKS_AT", reta, f"{p.name} works at Reta Group.", embedding=axis(1))
+        for p in people
+    ]
+    write(store, bob, entities=[*people, reta], facts=facts)
+    after = [f.id for f, _ in store.search_facts_text(ALICE, "who works at Reta Group?", 50)]
+    assert after == before and len(after) == 1
+    # and Bob's own search decides within his partition: every row has "reta", so his
+    # common-words-only query still finds his rows
+    assert len(store.search_facts_text(bob, "who works at Reta Group?", 300)) == 200

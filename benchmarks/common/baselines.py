@@ -121,6 +121,10 @@ class VectorRAG(_Corpus):
                 self._matrix.pop(m.user, None)
 
     def rank(self, query: str, user: str, k: int = CANDIDATES) -> list[str]:
+        return [i for i, _ in self.scored(query, user, k)]
+
+    def scored(self, query: str, user: str, k: int = CANDIDATES) -> list[tuple[str, float]]:
+        """The top k (message id, cosine similarity), best first."""
         ids = self._ids.get(user)
         if not ids:
             return []
@@ -133,7 +137,7 @@ class VectorRAG(_Corpus):
         k = min(k, len(ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((top, -scores[top]))]
-        return [ids[i] for i in top]
+        return [(ids[i], float(scores[i])) for i in top]
 
     def search(self, query: str, user: str, budget: int) -> Retrieval:
         start = time.perf_counter()
@@ -171,14 +175,19 @@ class BM25(_Corpus):
         self._db.commit()
 
     def rank(self, query: str, user: str, k: int = CANDIDATES) -> list[str]:
+        return [i for i, _ in self.scored(query, user, k)]
+
+    def scored(self, query: str, user: str, k: int = CANDIDATES) -> list[tuple[str, float]]:
+        """The top k (message id, -bm25) matches, best first (FTS5's bm25() is lower-better)."""
         match = fts_query(query)
         if not match:
             return []
         rows = self._db.execute(
-            "SELECT mid FROM msgs WHERE msgs MATCH ? AND user = ? ORDER BY bm25(msgs), mid LIMIT ?",
+            "SELECT mid, bm25(msgs) AS s FROM msgs WHERE msgs MATCH ? AND user = ? "
+            "ORDER BY s, mid LIMIT ?",
             (match, user, k),
         ).fetchall()
-        return [r[0] for r in rows]
+        return [(r[0], -float(r[1])) for r in rows]
 
     def search(self, query: str, user: str, budget: int) -> Retrieval:
         start = time.perf_counter()

@@ -44,6 +44,7 @@ from benchmarks.common.report import (
 from benchmarks.common.timing import percentile
 from benchmarks.common.tokens import TOKEN_APPROXIMATION, count_tokens
 from benchmarks.locomo.data import CATEGORIES, QA, Conversation, load
+from benchmarks.locomo.recall import rank_report, rank_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "datasets" / "locomo" / "locomo_dev.json"
@@ -68,6 +69,14 @@ APPROXIMATIONS = [
     "them (the prompt includes the context; the judge call is not counted); context tokens are "
     "also reported alone.",
 ]
+
+
+RANK_APPROXIMATION = (
+    "evidence hit@k / MRR: an item answers when an evidence turn of the question is in its "
+    "provenance (graphmem: its episodes and those of the path steps printed with it; baselines: "
+    "the turn); graphmem is searched once per question and variant (default, hops=0) with "
+    "search(limit=10), hit@k read from the first k items; MRR is MRR@10."
+)
 
 
 def _quick_subset(conv: Conversation, n: int, rng: random.Random) -> list[QA]:
@@ -348,7 +357,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     systems = ["graphmem", "vector-rag", "bm25"]
     agg = aggregate(rows)
-    text = report(agg, systems, budgets, graph.stats, full_tokens)
+    ranks = rank_rows(convs, questions, graph, vector, bm25)
+    rank_text, agg["rank"] = rank_report(ranks, HEADLINE)
+    text = rank_text + "\n\n" + report(agg, systems, budgets, graph.stats, full_tokens)
 
     online_result: dict[str, Any] | None = None
     if online:
@@ -363,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         )
     print()
     print(text)
-    approximations = APPROXIMATIONS + notes
+    approximations = APPROXIMATIONS + [RANK_APPROXIMATION] + notes
     print_approximations(approximations)
     elapsed = time.perf_counter() - t0
     out = args.out or default_out("locomo")
@@ -388,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "approximations": approximations,
         "table": text,
         "elapsed_seconds": round(elapsed, 1),
-        "per_question": rows if args.per_question else None,
+        "per_question": rows + ranks if args.per_question else None,
     }
     path = write_json(out, payload)
     print(f"\nwrote {path} ({elapsed:.1f} s)")

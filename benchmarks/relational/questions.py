@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from benchmarks.relational.dialogue import MONTHS, month_year
+from benchmarks.relational.names import FEMALE, MALE
 from benchmarks.relational.world import (
     END,
     LIVES_IN,
@@ -230,15 +231,19 @@ def generate_questions(world: World, per_type: int = 40, seed: int | None = None
     firsts = sorted({p.first for p in world.people})
     lasts = sorted({p.last for p in world.people})
     existing = {p.name for p in world.people}
+    single = any(p.single for p in world.people)  # name style "first": no surnames said
+    unused = sorted(set(FEMALE + MALE) - set(firsts))
     for _ in range(per_type * 3):
-        fake = f"{rng.choice(firsts)} {rng.choice(lasts)}"
+        fake = rng.choice(unused) if single else f"{rng.choice(firsts)} {rng.choice(lasts)}"
         if fake in existing or any(x.entity == fake for x in pool["unanswerable"]):
             continue
         text = rng.choice(
             [f"Where does {fake} live?", f"Where does {fake} work?", f"Who is {fake}'s manager?"]
         )
         first, last = fake.split()[0], fake.split()[-1]
-        namesakes = [p.name for p in world.people if p.first == first or p.last == last]
+        namesakes = [
+            p.name for p in world.people if not single and (p.first == first or p.last == last)
+        ]
         q("unanswerable", 0, text, [], [], "unknown-person", fake, namesakes=namesakes)
     for p in rng.sample(world.people, min(len(world.people), per_type)):
         text = rng.choice(

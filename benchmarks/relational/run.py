@@ -12,9 +12,11 @@ system answers every question at each token budget; the context it returns is sc
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -28,25 +30,35 @@ from benchmarks.common.engine import (
     graph_search,
     llm_endpoint,
 )
-from benchmarks.common.metrics import contains, group, mean, same_name, summarize
+from benchmarks.common.metrics import contains, mean, same_name
+from benchmarks.common.ranking import by_type_table
 from benchmarks.common.report import (
     default_out,
     print_approximations,
     record_start,
-    table,
     write_json,
 )
 from benchmarks.common.timing import summarize_ms
 from benchmarks.common.tokens import TOKEN_APPROXIMATION, count_tokens
 from benchmarks.relational.dialogue import DialogueMessage, all_messages, render_dialogue
+from benchmarks.relational.ingest_check import entity_check
+from benchmarks.relational.names import NAME_STYLES
 from benchmarks.relational.questions import TYPES, Question, generate_questions
+from benchmarks.relational.recall import (
+    RANK_METRICS,
+    aggregate_rank,
+    rank_rows,
+    rank_systems,
+    rank_types,
+    runs_from_json,
+    seeds_report,
+    views,
+)
+from benchmarks.relational.report import aggregate, check_targets, report
 from benchmarks.relational.world import World, generate_world
 
 USER = "world"
 MODES = ("gold", "rules", "llm")
-ANSWERABLE = ("1hop", "2hop", "3hop", "temporal", "set")
-TARGETS_GOLD_1K = {"1hop": 0.95, "2hop": 0.90, "3hop": 0.80, "temporal": 0.85}
-TARGET_MARGIN_VS_RAG = 0.20  # on 2hop and 3hop, at 1K
 
 APPROXIMATIONS = [
     TOKEN_APPROXIMATION + "; graphmem's context budget uses the same count.",
@@ -118,6 +130,8 @@ class GraphSystem:
         self.memory = memory
         self.world = world
         self.ep_to_msg: dict[str, set[str]] = {}  # episode id -> the messages it records
+        self.records: set[str] = set()  # add_facts episodes: provenance records, not messages
+        self._facts_of_msg = {m.id: m.facts for s in sessions for m in s.messages}
         self.ingest_stats: dict[str, Any] = {}
         self._fact_cache: dict[str, dict[str, Any]] = {}
         self._ingest(sessions, gold_episodes)
@@ -156,6 +170,7 @@ class GraphSystem:
                         if rows:  # one add_facts per session (or message): its episode records it
                             res = self.memory.add_facts(rows, user_id=USER, timestamp=s.time)
                             self.ep_to_msg[res.episodes[0]] = {m.id for m in group_ if m.facts}
+                            self.records.add(res.episodes[0])
                             results.append(res)
                 else:
                     res = self.memory.add(
@@ -181,6 +196,16 @@ class GraphSystem:
         stats["facts_stored"] = len(facts)
         stats["facts_current"] = sum(1 for f in facts if f.get("current"))
         stats.update(self._state_check(facts))
+        said = {fid for fids in self._facts_of_msg.values() for fid in fids}
+        stats.update(
+            entity_check(
+                facts,
+                self.world.facts,
+                said,
+                self.ep_to_msg,
+                lambda mid: self._facts_of_msg.get(mid, []),
+            )
+        )
         self.ingest_stats = stats
 
     def _state_check(self, facts: list[dict[str, Any]]) -> dict[str, int]:
@@ -358,239 +383,6 @@ def evaluate(
     return rows
 
 
-METRICS = ("answer_recall", "answer_all", "support_recall", "support_frac", "mrr", "tokens")
-UNANS_METRICS = ("namesake_at_1", "about_at_1", "linked", "empty", "tokens")
-
-
-def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"by_type": [], "by_subtype": [], "overall": [], "unanswerable": []}
-    answerable = [r for r in rows if r["type"] != "unanswerable"]
-    for (system, budget, type_), grp in sorted(
-        group(answerable, ("system", "budget", "type")).items()
-    ):
-        out["by_type"].append(
-            {
-                "system": system,
-                "budget": budget,
-                "type": type_,
-                "hops": grp[0]["hops"],
-                **summarize(grp, METRICS),
-            }
-        )
-    for (system, budget, type_, sub), grp in sorted(
-        group(answerable, ("system", "budget", "type", "subtype")).items()
-    ):
-        out["by_subtype"].append(
-            {
-                "system": system,
-                "budget": budget,
-                "type": type_,
-                "subtype": sub,
-                **summarize(grp, METRICS),
-            }
-        )
-    for (system, budget, type_, hops), grp in sorted(
-        group(answerable, ("system", "budget", "type", "hops")).items()
-    ):
-        out.setdefault("by_type_hops", []).append(
-            {
-                "system": system,
-                "budget": budget,
-                "type": type_,
-                "hops": hops,
-                **summarize(grp, METRICS),
-            }
-        )
-    for (system, budget), grp in sorted(group(answerable, ("system", "budget")).items()):
-        out["overall"].append({"system": system, "budget": budget, **summarize(grp, METRICS)})
-    unans = [r for r in rows if r["type"] == "unanswerable"]
-    for (system, budget, sub), grp in sorted(group(unans, ("system", "budget", "subtype")).items()):
-        out["unanswerable"].append(
-            {"system": system, "budget": budget, "subtype": sub, **summarize(grp, UNANS_METRICS)}
-        )
-    return out
-
-
-def _lookup(items: list[dict[str, Any]], **kw) -> dict[str, Any] | None:
-    for it in items:
-        if all(it.get(k) == v for k, v in kw.items()):
-            return it
-    return None
-
-
-def _type_table(agg, systems, budgets, metric: str, title: str) -> str:
-    types = [t for t in ANSWERABLE if any(r["type"] == t for r in agg["by_type"])]
-    rows = []
-    for system in systems:
-        for b in budgets:
-            row: list[Any] = [system, b]
-            for t in types:
-                it = _lookup(agg["by_type"], system=system, budget=b, type=t)
-                row.append(it[metric] if it else None)
-            ov = _lookup(agg["overall"], system=system, budget=b)
-            row.append(ov[metric] if ov else None)
-            rows.append(row)
-    return table(["system", "budget", *types, "all"], rows, title)
-
-
-def report(agg, systems, budgets, world_info, ingest, full_tokens, targets) -> str:
-    parts = [
-        _type_table(
-            agg,
-            systems,
-            budgets,
-            "answer_recall",
-            "Answer recall (gold answer in the returned context), by question type",
-        ),
-        _type_table(
-            agg,
-            systems,
-            budgets,
-            "support_recall",
-            "Support-path recall (every gold support fact in the context), by question type",
-        ),
-    ]
-    ref_budget = 1024 if 1024 in budgets else budgets[-1]
-    rows = []
-    types = [t for t in ANSWERABLE if any(r["type"] == t for r in agg["by_type"])]
-    for system in systems:
-        ov = _lookup(agg["overall"], system=system, budget=ref_budget) or {}
-        rows.append(
-            [system]
-            + [
-                (_lookup(agg["by_type"], system=system, budget=ref_budget, type=t) or {}).get("mrr")
-                for t in types
-            ]
-            + [ov.get("mrr"), ov.get("tokens"), ov.get("latency_ms_p50"), ov.get("latency_ms_p95")]
-        )
-    parts.append(
-        table(
-            [
-                "system",
-                *[f"MRR {t}" for t in types],
-                "MRR all",
-                "ctx tokens",
-                "search p50 ms",
-                "p95 ms",
-            ],
-            rows,
-            f"MRR, mean context tokens and search latency at budget {ref_budget}",
-        )
-    )
-    rows = []
-    for system in systems:
-        for sub in ("unknown-person", "unknown-relation"):
-            it = _lookup(agg["unanswerable"], system=system, budget=ref_budget, subtype=sub)
-            if it:
-                rows.append(
-                    [
-                        system,
-                        sub,
-                        it["n"],
-                        it.get("namesake_at_1"),
-                        it.get("about_at_1"),
-                        it.get("linked"),
-                        it.get("empty"),
-                        it.get("tokens"),
-                    ]
-                )
-    parts.append(
-        table(
-            [
-                "system",
-                "unanswerable",
-                "n",
-                "namesake@1",
-                "about@1",
-                "linked",
-                "empty",
-                "ctx tokens",
-            ],
-            rows,
-            f"Unanswerable questions at budget {ref_budget} (no system abstains; see definitions)",
-        )
-    )
-    rows = [
-        [
-            name,
-            s["messages"],
-            s["seconds"],
-            s["ms_per_message"],
-            s["facts_stored"],
-            s["facts_current"],
-            s["added"],
-            s["invalidated"],
-            s["merged"],
-            s["stale_current"],
-            s["missing_current"],
-            s["llm_calls"],
-            s["errors"],
-        ]
-        for name, s in ingest.items()
-    ]
-    parts.append(
-        table(
-            [
-                "system",
-                "messages",
-                "ingest s",
-                "ms/msg",
-                "facts",
-                "current",
-                "added",
-                "invalidated",
-                "merged",
-                "stale",
-                "missing",
-                "LLM calls",
-                "errors",
-            ],
-            rows,
-            f"Ingestion (world: {world_info}); full context = {full_tokens:,} tokens",
-        )
-    )
-    if targets:
-        parts.append(
-            table(
-                ["target", "goal", "measured", "met"],
-                [[t["target"], t["goal"], t["measured"], t["met"]] for t in targets],
-                f"Issue targets (graphmem-gold, budget {ref_budget})",
-            )
-        )
-    return "\n\n".join(parts)
-
-
-def check_targets(agg, budgets) -> list[dict[str, Any]]:
-    if 1024 not in budgets or not any(r["system"] == "graphmem-gold" for r in agg["by_type"]):
-        return []
-    out = []
-    for t, goal in TARGETS_GOLD_1K.items():
-        it = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
-        if it:
-            out.append(
-                {
-                    "target": f"answer recall {t}",
-                    "goal": f">= {goal:.2f}",
-                    "measured": it["answer_recall"],
-                    "met": it["answer_recall"] >= goal,
-                }
-            )
-    for t in ("2hop", "3hop"):
-        g = _lookup(agg["by_type"], system="graphmem-gold", budget=1024, type=t)
-        v = _lookup(agg["by_type"], system="vector-rag", budget=1024, type=t)
-        if g and v:
-            diff = round(g["answer_recall"] - v["answer_recall"], 4)
-            out.append(
-                {
-                    "target": f"{t}: gold minus vector RAG",
-                    "goal": f">= +{TARGET_MARGIN_VS_RAG:.2f}",
-                    "measured": diff,
-                    "met": diff >= TARGET_MARGIN_VS_RAG,
-                }
-            )
-    return out
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.relational",
@@ -609,6 +401,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--per-type", type=int, default=None, help="questions per type (default 60; quick 12)"
     )
     p.add_argument("--seed", type=int, default=0, help="world, dialogue and question seed")
+    p.add_argument(
+        "--seeds",
+        default=None,
+        help="comma list of seeds (e.g. 1,2,3,4,5): one world each, tables report the mean "
+        "and spread over seeds (seed 0 is for tuning; report 1-5). Overrides --seed",
+    )
+    p.add_argument(
+        "--merge",
+        default=None,
+        help="comma list of one-seed result JSONs written with --per-question (e.g. seeds run "
+        "as parallel processes): print and write their mean ± sd over seeds, run nothing",
+    )
+    p.add_argument(
+        "--names",
+        choices=NAME_STYLES,
+        default="full",
+        help="name style: full ('Ana Duarte'), first ('Ana'), shared (first names and "
+        "surnames recur across families)",
+    )
     p.add_argument(
         "--modes",
         default=None,
@@ -657,37 +468,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    record_start()
-    people = args.people or (30 if args.quick else 200)
-    per_type = args.per_type or (12 if args.quick else 60)
-    budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
-    endpoint = llm_endpoint()
-    if args.modes:
-        modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    else:
-        modes = ["gold", "rules"] + (["llm"] if endpoint else [])
-    for m in modes:
-        if m not in MODES:
-            raise SystemExit(f"unknown mode {m!r}; choose from {MODES}")
-    notes: list[str] = []
-    if "llm" in modes and endpoint is None:
-        msg = (
-            "llm mode skipped: no OpenAI-compatible endpoint configured (set OPENAI_BASE_URL "
-            "and/or OPENAI_API_KEY, and GRAPHMEM_LLM_MODEL)"
-        )
-        print(msg, file=sys.stderr)
-        notes.append(msg)
-        modes = [m for m in modes if m != "llm"]
-    if args.store == "neo4j":
-        import os
-
-        if not os.environ.get("NEO4J_URI"):
-            raise SystemExit("--store neo4j needs NEO4J_URI (and NEO4J_USER / NEO4J_PASSWORD)")
-
-    t0 = time.perf_counter()
-    world = generate_world(people, args.seed)
+def run_seed(args, seed: int, embedder, modes, endpoint, people, per_type, budgets) -> dict:
+    """One world (seed, name style): ingest it in every mode, ask every question of every
+    system at every budget and at k = 1, 3, 10."""
+    world = generate_world(people, seed, args.names)
     sessions = render_dialogue(world)
     messages = all_messages(sessions)
     questions = generate_questions(world, per_type=per_type)
@@ -696,17 +480,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for fid in m.facts:
             stating.setdefault(fid, set()).add(m.id)
     world_info = (
-        f"{len(world.people)} people, {len(world.orgs)} organisations, {len(world.cities)} "
-        f"cities, {len(world.facts)} gold facts, {len(sessions)} sessions, {len(messages)} "
-        f"messages, {len(questions)} questions, seed {args.seed}"
+        f"{len(world.people)} people ({args.names} names), {len(world.orgs)} organisations, "
+        f"{len(world.cities)} cities, {len(world.facts)} gold facts, {len(sessions)} sessions, "
+        f"{len(messages)} messages, {len(questions)} questions, seed {seed}"
     )
-    print(f"world: {world_info}")
-
-    print(f"loading embedder ({args.embedder}) ...", flush=True)
-    t_load = time.perf_counter()
-    embedder = build_embedder(args.embedder, args.threads)
-    load_s = time.perf_counter() - t_load
-
+    print(f"world: {world_info}", flush=True)
     bmsgs = [Message(m.id, USER, m.speaker, m.text, m.time) for m in messages]
     vector = VectorRAG(embedder)
     t_idx = time.perf_counter()
@@ -745,51 +523,177 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     baselines = [vector, bm25]
     index = MessageIndex(messages)
     rows = evaluate(questions, budgets, graph_systems, baselines, index, world, stating, args.limit)
-    agg = aggregate(rows)
-    systems = [g.name for g in graph_systems] + [b.name for b in baselines]
-    ingest = {g.name: g.ingest_stats for g in graph_systems}
-    targets = check_targets(agg, budgets)
-    text = report(agg, systems, budgets, world_info, ingest, full_tokens, targets)
-    print()
-    print(text)
-    approximations = APPROXIMATIONS + notes
-    print_approximations(approximations)
-    elapsed = time.perf_counter() - t0
-
-    out = args.out or default_out("relational")
-    payload = {
-        "benchmark": "relational",
-        "args": vars(args),
-        "settings": {
-            "people": people,
-            "per_type": per_type,
-            "budgets": budgets,
-            "modes": modes,
-            "embedder": args.embedder,
-            "store": args.store,
-            "limit": args.limit,
-            "gold_batch": args.gold_batch,
-        },
+    ranks = rank_rows(
+        world, questions, graph_systems, baselines, index, stating, _covers_fact, USER
+    )
+    for g in graph_systems:
+        g.memory.close()
+    bm25.close()
+    return {
+        "seed": seed,
+        "rows": rows,
+        "rank_rows": ranks,
+        "ingest": {g.name: g.ingest_stats for g in graph_systems},
+        "world_info": world_info,
         "world": world.summary()
         | {"sessions": len(sessions), "messages": len(messages), "questions": len(questions)},
         "question_counts": {t: sum(1 for q in questions if q.type == t) for t in TYPES},
-        "full_context_tokens": full_tokens,
-        "ingest": ingest,
-        "baseline_index": {"vector_rag_seconds": round(vec_index_s, 2)},
+        "full_tokens": full_tokens,
+        "vector_index_seconds": round(vec_index_s, 2),
+        "systems": [g.name for g in graph_systems] + [b.name for b in baselines],
+    }
+
+
+def merge(args) -> dict[str, Any]:
+    """--merge: the seeds report of one-seed result files."""
+    payloads = [json.loads(Path(p).read_text()) for p in args.merge.split(",") if p.strip()]
+    settings = payloads[0]["settings"]
+    runs = runs_from_json(payloads)
+    text, results = seeds_report(runs, settings["modes"], settings["budgets"])
+    approximations = APPROXIMATIONS + RANK_APPROXIMATIONS
+    print(text)
+    print_approximations(approximations)
+    commits = sorted({str(p["machine"].get("graphmem_commit")) for p in payloads})
+    payload = {
+        "benchmark": "relational",
+        "args": vars(args),
+        "settings": settings | {"seeds": [r["seed"] for r in runs]},
+        "merged_from": args.merge.split(","),
+        "merged_commits": commits,
+        "elapsed_seconds": sum(p.get("elapsed_seconds") or 0 for p in payloads),
+        "ingest": {r["seed"]: r["ingest"] for r in runs},
+        "results": results,
+        "approximations": approximations,
+        "table": text,
+    }
+    path = write_json(args.out or default_out("relational"), payload)
+    print(f"\nwrote {path}")
+    return payload
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    record_start()
+    if args.merge:
+        return merge(args)
+    people = args.people or (30 if args.quick else 200)
+    per_type = args.per_type or (12 if args.quick else 60)
+    budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    endpoint = llm_endpoint()
+    if args.modes:
+        modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    else:
+        modes = ["gold", "rules"] + (["llm"] if endpoint else [])
+    for m in modes:
+        if m not in MODES:
+            raise SystemExit(f"unknown mode {m!r}; choose from {MODES}")
+    notes: list[str] = []
+    if "llm" in modes and endpoint is None:
+        msg = (
+            "llm mode skipped: no OpenAI-compatible endpoint configured (set OPENAI_BASE_URL "
+            "and/or OPENAI_API_KEY, and GRAPHMEM_LLM_MODEL)"
+        )
+        print(msg, file=sys.stderr)
+        notes.append(msg)
+        modes = [m for m in modes if m != "llm"]
+    if args.store == "neo4j":
+        import os
+
+        if not os.environ.get("NEO4J_URI"):
+            raise SystemExit("--store neo4j needs NEO4J_URI (and NEO4J_USER / NEO4J_PASSWORD)")
+
+    t0 = time.perf_counter()
+    print(f"loading embedder ({args.embedder}) ...", flush=True)
+    t_load = time.perf_counter()
+    embedder = build_embedder(args.embedder, args.threads)
+    load_s = time.perf_counter() - t_load
+    runs = [run_seed(args, s, embedder, modes, endpoint, people, per_type, budgets) for s in seeds]
+
+    approximations = APPROXIMATIONS + RANK_APPROXIMATIONS + notes
+    settings = {
+        "people": people,
+        "per_type": per_type,
+        "budgets": budgets,
+        "modes": modes,
+        "embedder": args.embedder,
+        "store": args.store,
+        "limit": args.limit,
+        "gold_batch": args.gold_batch,
+        "seeds": seeds,
+        "names": args.names,
+    }
+    if len(runs) == 1:
+        run = runs[0]
+        agg = aggregate(run["rows"])
+        targets = check_targets(agg, budgets)
+        text = report(
+            agg,
+            run["systems"],
+            budgets,
+            run["world_info"],
+            run["ingest"],
+            run["full_tokens"],
+            targets,
+        )
+        rank_text = by_type_table(
+            run["rank_rows"],
+            rank_systems(modes),
+            rank_types(run["rank_rows"]),
+            RANK_METRICS,
+            "hit@k and MRR of search(limit=k), by question type",
+            views=views(run["rank_rows"]),
+        )
+        text = rank_text + "\n\n" + text
+        results: dict[str, Any] = {**agg, "rank": aggregate_rank(run["rank_rows"])}
+    else:
+        targets = []
+        text, results = seeds_report(runs, modes, budgets)
+    print()
+    print(text)
+    print_approximations(approximations)
+    elapsed = time.perf_counter() - t0
+    payload = {
+        "benchmark": "relational",
+        "args": vars(args),
+        "settings": settings,
+        "worlds": {r["seed"]: r["world"] for r in runs},
+        "question_counts": {r["seed"]: r["question_counts"] for r in runs},
+        "full_context_tokens": {r["seed"]: r["full_tokens"] for r in runs},
+        "ingest": runs[0]["ingest"] if len(runs) == 1 else {r["seed"]: r["ingest"] for r in runs},
+        "baseline_index": {
+            r["seed"]: {"vector_rag_seconds": r["vector_index_seconds"]} for r in runs
+        },
         "embedder_load_seconds": round(load_s, 2),
-        "results": agg,
+        "results": results,
         "targets": targets,
         "approximations": approximations,
         "table": text,
         "elapsed_seconds": round(elapsed, 1),
-        "per_question": rows if args.per_question else None,
+        "per_question": {r["seed"]: r["rows"] + r["rank_rows"] for r in runs}
+        if args.per_question
+        else None,
     }
-    path = write_json(out, payload)
+    path = write_json(args.out or default_out("relational"), payload)
     print(f"\nwrote {path} ({elapsed:.1f} s)")
-    for g in graph_systems:
-        g.memory.close()
-    bm25.close()
     return payload
+
+
+RANK_APPROXIMATIONS = [
+    "hit@k / MRR: graphmem is searched once per question and variant with search(query, "
+    "limit=10) (default and hops=0, no token budget) and hit@k read from its first k items "
+    "(benchmarks.chat checks that limit=1/3/10 give the same prefix); baselines: the first k "
+    "messages of their ranking. MRR is MRR@10.",
+    "an answering item states an answer fact: a gold support fact of the question with a gold "
+    "answer at one end. graphmem: a raw-message hit stating it, or a fact whose endpoint names "
+    "match it and whose provenance includes a message stating it; the add_facts provenance "
+    "record (gold mode: a SAID item holding the JSON rows) never counts. Baselines: a message "
+    "stating it. Set questions: any member's fact.",
+    "ingestion: gold lost = gold facts said in the dialogue that no stored fact (current or "
+    "not) records; wrong merges = for each stored entity, the world entities it stands for "
+    "beyond the first (see benchmarks/relational/ingest_check.py for the matching).",
+    "several seeds: each metric is averaged per seed, then mean ± population sd over seeds.",
+]
 
 
 __all__ = ["main", "summarize_ms", "count_tokens", "mean"]

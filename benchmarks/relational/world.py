@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from benchmarks.relational.names import CITIES, FEMALE, MALE, ORGANISATIONS, SURNAMES
+from benchmarks.relational.names import CITIES, ORGANISATIONS, Namer
 
 START = date(2022, 1, 3)
 END = date(2024, 12, 20)
@@ -37,10 +37,11 @@ class Person:
     first: str
     last: str
     gender: str  # "f" | "m"
+    single: bool = False  # known by the first name alone (name style "first")
 
     @property
     def name(self) -> str:
-        return f"{self.first} {self.last}"
+        return self.first if self.single else f"{self.first} {self.last}"
 
     @property
     def pronoun(self) -> str:
@@ -165,26 +166,14 @@ def _family_shapes(rng: random.Random, n: int) -> list[tuple[int, int]]:
     return out
 
 
-_SYLLABLES = "ka ri mo ta ne lu si va do re pa lo mi sa no ha ze ti go be fa ru ko de na".split()
-
-
-def _made_up_surnames(rng: random.Random, n: int, taken: set[str]) -> set[str]:
-    out: set[str] = set()
-    while len(out) < n:
-        name = "".join(rng.choice(_SYLLABLES) for _ in range(3)).capitalize()
-        if name not in taken:
-            out.add(name)
-    return out
-
-
-def generate_world(n_people: int = 30, seed: int = 0) -> World:
+def generate_world(n_people: int = 30, seed: int = 0, names: str = "full") -> World:
+    """A seeded world; `names` is a name style of benchmarks.relational.names.Namer."""
     if n_people < 4:
         raise ValueError("a world needs at least 4 people")
     rng = random.Random(seed)
+    namer = Namer(rng, names)
     shapes = _family_shapes(rng, n_people)
-    surnames = rng.sample(SURNAMES, min(len(shapes), len(SURNAMES)))
-    extra = sorted(_made_up_surnames(rng, len(shapes) - len(surnames), set(SURNAMES)))
-    surnames += extra  # big worlds: more families than the name pool has surnames
+    surnames = namer.surnames(len(shapes))
     people: list[Person] = []
     siblings: dict[int, list[int]] = {}
     parents: dict[int, list[int]] = {}
@@ -193,10 +182,9 @@ def generate_world(n_people: int = 30, seed: int = 0) -> World:
         used: set[str] = set()
 
         def make(gender: str, last: str = last, used: set[str] = used) -> int:
-            pool = FEMALE if gender == "f" else MALE
-            first = rng.choice([n for n in pool if n not in used])
+            first = namer.first(gender, last, used)
             used.add(first)
-            people.append(Person(len(people), first, last, gender))
+            people.append(Person(len(people), first, last, gender, namer.single))
             return people[-1].id
 
         par = [make("f" if i == 0 else "m") for i in range(n_par)]
@@ -204,9 +192,10 @@ def generate_world(n_people: int = 30, seed: int = 0) -> World:
             pid = par[0]
             old = people[pid]
             used.discard(old.first)
-            first = rng.choice([n for n in MALE if n not in used])
+            namer.release(old.first, last)
+            first = namer.first("m", last, used)
             used.add(first)
-            people[pid] = Person(pid, first, last, "m")
+            people[pid] = Person(pid, first, last, "m", namer.single)
         kids = [make(rng.choice("fm")) for _ in range(n_child)]
         for k in kids:
             siblings[k] = [s for s in kids if s != k]

@@ -49,8 +49,10 @@ flip `current`); another process's write moves the version past the cache's, and
 reloads. Measured on one user with 100k facts x 384 dims (CPU time, a shared 2-core machine):
 search k=10 7 ms; an add followed by a search 9 ms (patched); a full reload 0.6 s.
 
-Full-text search at scale: in an index of 10k rows or more, query words found in half the rows
-or more are left out. FTS5's BM25 gives them an IDF of ~0 anyway, but scoring every row that
+Full-text search at scale: in a partition of 10k rows or more, query words found in half of
+its rows or more are left out (counted within the partition: partition_rows, kept by triggers,
+and capped per-partition term counts, so another user's data never changes which words one
+user's search matches). FTS5's BM25 gives them an IDF of ~0 anyway, but scoring every row that
 contains them cost 150-260 ms at 100k facts; without them it is 7-19 ms, same top scores.
 """
 
@@ -60,6 +62,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -151,9 +154,25 @@ _SCHEMA = (
         USING fts5(part, text, tokenize = 'unicode61 remove_diacritics 2')""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS episodes_fts
         USING fts5(part, text, tokenize = 'unicode61 remove_diacritics 2')""",
-    # Per-term document counts, to leave out terms too common to score (see _informative).
-    "CREATE VIRTUAL TABLE IF NOT EXISTS facts_vocab USING fts5vocab(facts_fts, 'row')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS episodes_vocab USING fts5vocab(episodes_fts, 'row')",
+    # Rows per partition and kind, kept by triggers: which query words are too common to
+    # score is decided within the searching user's partition (see _informative).
+    """CREATE TABLE IF NOT EXISTS partition_rows (
+        partition TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (partition, kind)) WITHOUT ROWID""",
+    *(
+        f"""CREATE TRIGGER IF NOT EXISTS {kind}_counted AFTER INSERT ON {kind} BEGIN
+            INSERT INTO partition_rows (partition, kind, n) VALUES (new.partition, '{kind}', 1)
+            ON CONFLICT (partition, kind) DO UPDATE SET n = n + 1; END"""
+        for kind in ("facts", "episodes")
+    ),
+    *(
+        f"""CREATE TRIGGER IF NOT EXISTS {kind}_uncounted AFTER DELETE ON {kind} BEGIN
+            UPDATE partition_rows SET n = n - 1
+            WHERE partition = old.partition AND kind = '{kind}'; END"""
+        for kind in ("facts", "episodes")
+    ),
+    "DROP TABLE IF EXISTS facts_vocab",
+    "DROP TABLE IF EXISTS episodes_vocab",
 )
 
 # Column lists, in the order the row-to-model helpers read them.
@@ -619,9 +638,18 @@ class SQLiteStore(GraphStore):
             return result
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
+        counted = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'partition_rows'"
+        ).fetchone()
         for statement in _SCHEMA:
             conn.execute(statement)
         _migrate_memory_ids(conn)
+        if counted is None:  # a file from before the counts: count once
+            for kind in (FACTS, EPISODES):
+                conn.execute(
+                    f"""INSERT OR REPLACE INTO partition_rows (partition, kind, n)
+                        SELECT partition, '{kind}', count(*) FROM {kind} GROUP BY partition"""
+                )
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             conn.execute(
@@ -868,39 +896,51 @@ class SQLiteStore(GraphStore):
         return read
 
     @staticmethod
-    def _informative(conn: sqlite3.Connection, kind: str, tokens: list[str]) -> list[str]:
-        """The tokens worth matching: in a large index, those in under half of the rows, and
-        only the rare ones (in under 1/20 of the rows) when the query has any that occur.
+    def _informative(
+        conn: sqlite3.Connection, kind: str, partition: str, tokens: list[str]
+    ) -> list[str]:
+        """The tokens worth matching: in a large partition, those in under half of its rows,
+        and only the rare ones (in under 1/20 of its rows) when the query has any.
 
-        FTS5's BM25 clamps the IDF of a term found in half the rows or more to 1e-6, so such a
-        term adds nothing to any score, yet SQLite would score and join every row containing
-        it (160 ms for a word in all of 100k facts). Leaving it out only drops rows that match
-        nothing else, whose scores were ~0 and whose order was arbitrary.
-
-        A term in 1/20 of the rows or more ("at", "works", "group" in "who works at Reta
-        Group?") still makes SQLite score and join thousands of rows (54 ms at 48k facts, 3.4
-        ms with "reta" alone), while the top of the ranking is decided by the rare term: with
-        one in the query, the common ones are dropped. That only reorders rows that match the
-        rare term and loses rows that match nothing but common words. Small indexes keep every
-        token (cheap, and every match comes back). The row count is bounded above by max(seq),
-        which only makes the cut more cautious. If every token is very common, the rarest one
-        stays.
+        Counted within the searching user's partition, so another user's data never changes
+        which words one user's search matches (the counts of a shared fts5vocab table did).
+        FTS5's BM25 gives a term found in half the rows or more an IDF of ~0, yet SQLite would
+        score and join every row containing it (160 ms for a word in all of 100k facts).
+        Leaving it out only drops rows that match nothing else. A term in 1/20 of the rows or
+        more ("at", "works" in "who works at Reta Group?") still costs thousands of joined
+        rows (54 ms at 48k facts, 3.4 ms with "reta" alone) while the rare term decides the
+        top: with one in the query, the common ones are dropped. Small partitions keep every
+        token. Counting stops at the cut (LIMIT), so a common word costs at most that many
+        index steps. If every token is very common, the rarest one stays.
         """
-        rows = conn.execute(f"SELECT max(seq) FROM {kind}").fetchone()[0] or 0
+        row = conn.execute(
+            "SELECT n FROM partition_rows WHERE partition = ? AND kind = ?", (partition, kind)
+        ).fetchone()
+        rows = int(row[0]) if row else 0
         if rows < PRUNE_COMMON_TOKENS_FROM:
             return tokens
-        counts = dict(
-            conn.execute(
-                f"SELECT term, doc FROM {kind}_vocab WHERE term {_IN_JSON}", (json.dumps(tokens),)
-            ).fetchall()
-        )
-        rare = [t for t in tokens if counts.get(t, 0) > 0 and RARE_SHARE * rows > counts[t]]
+        part = _partition_token(partition)
+
+        def count(token: str, cap: int) -> int:
+            match = f'part : "{part}" AND text : "{token}"'
+            return conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {kind}_fts WHERE {kind}_fts MATCH ? "
+                "LIMIT ?)",
+                (match, cap),
+            ).fetchone()[0]
+
+        rare_cap = max(1, math.ceil(RARE_SHARE * rows))
+        counts = {t: count(t, rare_cap) for t in tokens}
+        rare = [t for t in tokens if 0 < counts[t] < rare_cap]
         if rare:
             return rare
-        kept = [t for t in tokens if 2 * counts.get(t, 0) < rows]
-        if kept or not counts:
+        half = max(1, math.ceil(rows / 2))
+        counts = {t: count(t, half) if c >= rare_cap else c for t, c in counts.items()}
+        found = {t: c for t, c in counts.items() if c > 0}
+        kept = [t for t in tokens if 0 < counts[t] < half]
+        if kept or not found:
             return kept
-        return [min(counts, key=lambda t: (counts[t], t))]
+        return [min(found, key=lambda t: (found[t], t))]
 
     def _text_search(
         self, kind: str, scope: Scope, query: str, k: int, current_only: bool
@@ -922,7 +962,7 @@ class SQLiteStore(GraphStore):
             where += " AND t.current"
 
         def read(conn: sqlite3.Connection) -> list[tuple[Any, float]]:
-            useful = self._informative(conn, kind, tokens)
+            useful = self._informative(conn, kind, scope.partition, tokens)
             if not useful:
                 return []
             match = _match_expression(scope.partition, useful)
@@ -1667,7 +1707,7 @@ class SQLiteStore(GraphStore):
         def write(conn: sqlite3.Connection) -> None:
             for table in (
                 "facts_fts", "episodes_fts", "fact_episodes", "mentions", "entity_keys",
-                "facts", "entities", "episodes",
+                "facts", "entities", "episodes", "partition_rows",
             ):
                 conn.execute(f"DELETE FROM {table}")
             # Versions move on, never back: a cache elsewhere must not match a later write.

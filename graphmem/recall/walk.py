@@ -1,4 +1,9 @@
-"""Rebuild the chains of facts that lead from the query's entities to each expanded fact.
+"""Step 3 of recall: the walk, the one expansion policy, above the stores.
+
+From the anchors, the store walks `hops` hops (bounded per entity by `fanout`, per hop by
+`beam`, both choosing by similarity to the query, so a hub cannot blow the walk up) and returns
+the facts it reached. Which of them are read in full is decided here, once, for every store:
+the `graph_k` facts with the best similarity paths, and every step of those paths.
 
 The store returns the facts reachable within k hops (with their similarity to the query);
 here a best-first walk from the seed entities assigns each fact the path with the highest
@@ -10,11 +15,13 @@ single loosely related fact.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphmem.models import Edge, Fact
+from graphmem.config import RetrievalConfig
+from graphmem.models import Edge, Fact, Scope
+from graphmem.store.base import GraphStore
 
 
 @dataclass
@@ -98,3 +105,48 @@ def strongest(reached: dict[str, Reached], k: int) -> set[str]:
         keep.add(r.fact.id)
         keep.update(f.id for f in r.path)
     return keep
+
+
+def walk(
+    store: GraphStore,
+    cfg: RetrievalConfig,
+    scope: Scope,
+    anchors: dict[str, float],
+    *,
+    hops: int,
+    vector: Sequence[float],
+    include_invalid: bool,
+    held: dict[str, Fact],
+) -> dict[str, tuple[Fact, float]]:
+    """The kept facts the walk reached from the anchors, by id, with their similarity.
+
+    Paths are selected over everything the walk reached, once: in `select` when the store
+    reads only what it keeps (SQLite), or here over the full facts when it returned them all
+    (Neo4j). Either way the same facts come out. `held` are facts the first-stage lists
+    already hold in full: they are not read again.
+    """
+    if not anchors or hops <= 0:
+        return {}
+    chosen: list[tuple[dict[str, Reached], set[str]]] = []
+
+    def choose(edges: list[tuple[Any, float]]) -> tuple[dict[str, Reached], set[str]]:
+        found = best_paths(anchors, edges, hops=hops, decay=cfg.hop_decay)
+        return found, strongest(found, cfg.graph_k)
+
+    def select(edges: list[tuple[Edge, float]]) -> set[str]:
+        chosen.append(choose(edges))
+        return chosen[-1][1] - held.keys()
+
+    expanded = store.expand(
+        scope,
+        list(anchors),
+        hops=hops,
+        fanout=cfg.fanout,
+        vector=vector,
+        include_invalid=include_invalid,
+        beam=cfg.beam,
+        select=select,
+    )
+    found, keep = chosen[-1] if chosen else choose(expanded)
+    by_id = {**held, **{f.id: f for f, _ in expanded}}
+    return {fid: (by_id[fid], found[fid].similarity) for fid in sorted(keep) if fid in by_id}

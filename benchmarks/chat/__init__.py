@@ -1,0 +1,1 @@
+"""Multi-session assistant chats, hand-written, with gold facts, evidence and questions."""
