@@ -107,15 +107,21 @@ class Analysis(BaseModel):
     candidates: list[tuple[int, str]] = Field(default_factory=list)  # (position, word)
 
 
-def analyze(query: str, now: datetime, user_name: str | None = None) -> Analysis:
-    """Read a question once. `user_name` is the asking user's entity name (the user id, as the
-    add path names a speaker without a name), anchored by "I", "my" and "me"."""
+def analyze(
+    query: str, now: datetime, user_name: str | None = None, user_aliases: Iterable[str] = ()
+) -> Analysis:
+    """Read a question once. "I", "my" and "me" anchor the asking user: `user_name` (the user
+    id, which a named speaker often shares) and `user_aliases` (the stand-in the add path gives
+    a user who never said a name: "User") are added to the entity keys; linking keeps the
+    ones the graph holds."""
     words = words_of(query)
     first_person = any(w in FIRST_PERSON for w in words)
     keys = query_keys(query)
     user_key = normalize_key(user_name) if user_name else None
-    if first_person and user_key and user_key not in keys:
-        keys = [user_key, *keys][:MAX_KEYS]
+    if first_person:
+        asker = [user_key, *(normalize_key(a) for a in user_aliases)]
+        extra = [k for k in dict.fromkeys(asker) if k and k not in keys]
+        keys = [*extra, *keys][:MAX_KEYS]
     head = words[:3]
     answer_type = next((_ANSWER_TYPES[w] for w in head if w in _ANSWER_TYPES), None)
     candidates = [

@@ -80,7 +80,7 @@ class Retriever:
         recipe = RECIPES[options.recipe or cfg.recipe]
         # 1 analyze
         asker = scope.user_id or scope.agent_id or scope.run_id
-        analysis = analyze(query, now, user_name=asker)
+        analysis = analyze(query, now, user_name=asker, user_aliases=(stand_in("user"),))
         qt = analysis.time
         as_of = options.as_of if options.as_of is not None else qt.as_of
         window = qt.window
