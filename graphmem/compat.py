@@ -229,18 +229,15 @@ def search_response(
     store: GraphStore,
     partition: str,
     result: dict[str, Any],
-    threshold: float | None,
     allowed: tuple[set[str], set[str]] | None,
 ) -> dict[str, Any]:
     """A search result in Mem0's shape: each hit's id is its memory id (the version is
     `fact_id`), with hash, updated_at and the memory's created_at; message hits keep their
     episode id and get "kind": "message"; `relations` lists the fact hits' edges. The store is
     read only for the first versions of updated memories in the hits (their created_at).
-    `threshold` drops hits scoring below it; `allowed` (fact ids, episode ids passing a
+    `allowed` (fact ids, episode ids passing a
     metadata filter) is re-checked on every hit."""
     hits = result["results"]
-    if threshold is not None:
-        hits = [h for h in hits if h["score"] >= threshold]
     if allowed is not None:
         hits = [h for h in hits if h["id"] in (allowed[1] if _is_message(h) else allowed[0])]
     updated = sorted({h["memory_id"] for h in hits if h.get("memory_id") not in (None, h["id"])})

@@ -525,8 +525,8 @@ class Memory(MemoryOps):
         No LLM call. `limit` (or Mem0's `top_k`) defaults to config.retrieval.limit.
         `filters`: Mem0's, scope keys and metadata conditions (graphmem.store.metadata_filter),
         evaluated in the store before any limit (graphmem.filtered). `threshold`: hits scoring
-        below it (scores are in [0, 1]) are left out (by the engine when its SearchOptions
-        has `threshold`, and from the results here in any case); scores are comparable across
+        below it (scores are in [0, 1]) are left out by the engine, context included; scores are
+        comparable across
         one user's queries (docs/retrieval.md). `rerank`: accepted for Mem0;
         graphmem has no separate reranker (its ranking is the fusion itself), so it changes
         nothing.
@@ -560,7 +560,7 @@ class Memory(MemoryOps):
             threshold=threshold,
         )
         result = retriever.search(scope, query, options)
-        return search_response(self.store, scope.partition, result.to_dict(), threshold, allowed)
+        return search_response(self.store, scope.partition, result.to_dict(), allowed)
 
     def get_all(
         self,

@@ -11,7 +11,6 @@ so the server keeps working, unchanged, as Memory gains parameters.
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 from collections.abc import Callable
@@ -40,8 +39,6 @@ class MemoryService:
         self._writes = anyio.CapacityLimiter(settings.write_threads)
         self._in_flight = 0
         self._idle: anyio.Event | None = None
-        # Pass `threshold` through when Memory.search takes it; otherwise filter scores here.
-        self.search_takes_threshold = "threshold" in inspect.signature(memory.search).parameters
 
     # -- running Memory calls ----------------------------------------------------------------
     async def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -155,18 +152,8 @@ class MemoryService:
         **options: Any,
     ) -> dict[str, Any]:
         scope = self._scope_args(who, user_id, agent_id, run_id)
-        if threshold is not None and (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, (int, float))
-            or not 0 <= threshold <= 1
-        ):
-            raise InputError("threshold must be a number from 0 to 1")
-        extra = _given(limit=limit, as_of=as_of, **options)
-        if self.search_takes_threshold and threshold is not None:
-            extra["threshold"] = threshold
+        extra = _given(limit=limit, as_of=as_of, threshold=threshold, **options)
         found = await self._read(self.memory.search, query, **scope, **extra)
-        if threshold is not None and not self.search_takes_threshold:
-            found["results"] = [h for h in found["results"] if h["score"] >= threshold]
         return found
 
     async def get_all(
