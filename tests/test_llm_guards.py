@@ -265,7 +265,7 @@ def guard() -> DecisionGuard:
     detector = ConflictDetector(
         {"LIVES_IN", "WORKS_AS", "MARRIED_TO"}, 0.93, target_functional={"MANAGES"}
     )
-    return DecisionGuard(detector._rivals)
+    return DecisionGuard(detector.rivals)
 
 
 def flag_for(new: Fact, kind, *stored: Fact, negated=False) -> Flag:

@@ -234,7 +234,7 @@ class ConflictDetector:
         if duplicates:
             return [Flag(kind="duplicate", new=proposed, existing=_short_ids(duplicates[:1]))]
 
-        rivals = [f for f in existing if self._rivals(f, new, symmetric) and overlaps(f, new)]
+        rivals = [f for f in existing if self.rivals(f, new, symmetric) and overlaps(f, new)]
         if rivals:
             return [
                 Flag(
@@ -272,7 +272,7 @@ class ConflictDetector:
             )
         ]
 
-    def _rivals(self, f: Fact, new: Fact, symmetric: bool) -> bool:
+    def rivals(self, f: Fact, new: Fact, symmetric: bool) -> bool:
         """Whether stored fact f and the new fact cannot both hold: same one-valued relation,
         sharing the end that has one value, differing at the other. For a symmetric one-valued
         relation (MARRIED_TO) either end counts: "Ana married Carl" ends "Bob married to Ana"."""

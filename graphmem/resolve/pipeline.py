@@ -106,7 +106,7 @@ class UpdatePipeline:
         )
         # Checks every LLM decision before it is applied (None: apply them unchecked, only
         # for measuring what the guards prevent).
-        self.guards: DecisionGuard | None = DecisionGuard(self._detector._rivals)
+        self.guards: DecisionGuard | None = DecisionGuard(self._detector.rivals)
 
     @property
     def functional(self) -> frozenset[str]:
