@@ -32,6 +32,9 @@ from graphmem.errors import (
 )
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.filtered import FilteredStore
+from graphmem.ingest.decide.policy import PolicyResolver
+from graphmem.ingest.flags import UpdateResolver
+from graphmem.ingest.plan import Plan, PlanMemo, UpdatePipeline
 from graphmem.locks import PartitionLocks
 from graphmem.memory_ops import MemoryOps
 from graphmem.models import (
@@ -56,9 +59,6 @@ from graphmem.normalize import (
 )
 from graphmem.recall.analyze import query_keys
 from graphmem.recall.flow import Retriever, SearchOptions
-from graphmem.resolve.base import UpdateResolver
-from graphmem.resolve.pipeline import Plan, PlanMemo, UpdatePipeline
-from graphmem.resolve.policy import PolicyResolver
 from graphmem.store import build_store
 from graphmem.store.base import GraphStore
 from graphmem.store.metadata_filter import Clauses, split_filters
@@ -157,8 +157,8 @@ class Memory(MemoryOps):
 
             require("openai", "the LLM extractor (an LLM endpoint is configured)")
             from graphmem.extract.llm import LLMExtractor
+            from graphmem.ingest.decide.llm_resolver import LLMUpdateResolver
             from graphmem.llm.client import LLMClient
-            from graphmem.resolve.llm_resolver import LLMUpdateResolver
 
             self.llm = LLMClient(self.config.llm)
             extractor = extractor or LLMExtractor(self.llm)

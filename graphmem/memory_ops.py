@@ -25,9 +25,9 @@ from graphmem.embed import Embedder
 from graphmem.errors import ConflictError, InputError, NotFoundError
 from graphmem.extract.base import Extractor
 from graphmem.forget import forget_episode, forget_memory
+from graphmem.ingest.plan import UpdatePipeline
 from graphmem.models import Episode, Fact, Invalidation, WriteBatch
 from graphmem.normalize import valid_unicode
-from graphmem.resolve.pipeline import UpdatePipeline
 from graphmem.store.base import GraphStore
 from graphmem.versions import next_version
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from graphmem.ingest.decide.guards import DecisionGuard
+from graphmem.ingest.detect import Candidate, ConflictDetector
+from graphmem.ingest.flags import Decision, Flag
 from graphmem.models import Fact
-from graphmem.resolve.base import Decision, Flag
-from graphmem.resolve.conflicts import Candidate, ConflictDetector
-from graphmem.resolve.guards import DecisionGuard
 from tests.fake_openai import FakeOpenAIServer
 from tests.test_llm_pipeline import extraction, memory, rel
 

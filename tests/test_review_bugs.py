@@ -12,10 +12,10 @@ import pytest
 
 import graphmem.memory as memory_module
 from graphmem.errors import ConflictError
+from graphmem.ingest.flags import Decision, Flag, UpdateResolver
 from graphmem.models import EpisodeStatus, Fact, Hit, PathStep, Usage
 from graphmem.recall.context import build_context
 from graphmem.recall.time import previous_values
-from graphmem.resolve.base import Decision, Flag, UpdateResolver
 from tests.conftest import make_memory
 
 
@@ -125,7 +125,7 @@ def test_bug4_one_vocabulary_agrees_everywhere():
     from graphmem import ontology
     from graphmem.config import ResolutionConfig
     from graphmem.extract.rules import RulesExtractor
-    from graphmem.resolve.conflicts import ConflictDetector
+    from graphmem.ingest.detect import ConflictDetector
 
     config = ResolutionConfig()
     # Every relation the rules extractor can emit is in the vocabulary ...
@@ -211,7 +211,7 @@ class CountingResolver(UpdateResolver):
         self.calls = 0
 
     def resolve(self, flags: list[Flag]) -> tuple[list[Decision], Usage]:
-        from graphmem.resolve.policy import policy_decision
+        from graphmem.ingest.decide.policy import policy_decision
 
         self.calls += 1
         return [policy_decision(f) for f in flags], Usage(llm_calls=1)
@@ -333,7 +333,7 @@ def test_bug9_a_typo_of_the_same_name_still_resolves(memory):
 
 
 def test_bug9_a_parents_second_child_is_not_a_near_duplicate():
-    from graphmem.resolve.conflicts import Candidate, ConflictDetector
+    from graphmem.ingest.detect import Candidate, ConflictDetector
 
     t = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -28,8 +28,8 @@ from benchmarks.common.report import default_out, table, write_json
 from benchmarks.extraction.cache import MissingReply, ReplyCache
 from benchmarks.extraction.score import Score, impossible, score_message
 from graphmem import Memory, MemoryConfig
+from graphmem.ingest.flags import Decision
 from graphmem.normalize import to_utc
-from graphmem.resolve.base import Decision
 
 DATA = Path(__file__).resolve().parent / "data" / "chat.json"
 CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"

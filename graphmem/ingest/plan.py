@@ -18,6 +18,16 @@ from graphmem import ontology
 from graphmem.config import ResolutionConfig
 from graphmem.embed.base import Embedder
 from graphmem.errors import LLMError
+from graphmem.ingest.decide.guards import DecisionGuard
+from graphmem.ingest.decide.policy import policy_decision
+from graphmem.ingest.detect import (
+    NO_TARGET,
+    Candidate,
+    ConflictDetector,
+    ambiguous_entity_flag,
+)
+from graphmem.ingest.entities import EntityMatch, EntityResolver, Mention, stored_keys
+from graphmem.ingest.flags import Decision, Flag, UpdateResolver
 from graphmem.models import (
     Entity,
     Episode,
@@ -31,16 +41,6 @@ from graphmem.models import (
     WriteBatch,
 )
 from graphmem.normalize import clean_name, clean_text, normalize_key, normalize_relation
-from graphmem.resolve.base import Decision, Flag, UpdateResolver
-from graphmem.resolve.conflicts import (
-    NO_TARGET,
-    Candidate,
-    ConflictDetector,
-    ambiguous_entity_flag,
-)
-from graphmem.resolve.entities import EntityMatch, EntityResolver, Mention, stored_keys
-from graphmem.resolve.guards import DecisionGuard
-from graphmem.resolve.policy import policy_decision
 from graphmem.store.base import GraphStore
 
 log = logging.getLogger(__name__)

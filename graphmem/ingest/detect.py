@@ -16,10 +16,10 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from graphmem import ontology
+from graphmem.ingest.entities import names_compatible
+from graphmem.ingest.flags import Flag, ProposedFact
 from graphmem.models import Entity, Fact
 from graphmem.normalize import normalize_key
-from graphmem.resolve.base import Flag, ProposedFact
-from graphmem.resolve.entities import names_compatible
 
 SYMMETRIC_RELATIONS = ontology.symmetric()
 RELATION_SIMILARITY = 85.0
