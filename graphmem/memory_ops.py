@@ -25,7 +25,8 @@ from graphmem.embed import Embedder
 from graphmem.errors import ConflictError, InputError, NotFoundError
 from graphmem.extract.base import Extractor
 from graphmem.forget import forget_episode, forget_memory
-from graphmem.ingest.plan import UpdatePipeline
+from graphmem.ingest.flow import AddFlow
+from graphmem.locks import write_attempts
 from graphmem.models import Episode, Fact, Invalidation, WriteBatch
 from graphmem.normalize import valid_unicode
 from graphmem.store.base import GraphStore
@@ -40,7 +41,7 @@ class MemoryOps:
     embedder: Embedder
     extractor: Extractor
     _clock: Callable[[], datetime]
-    _pipeline: UpdatePipeline
+    _ingest: AddFlow
 
     def get(self, memory_id: str | None = None, **kwargs: Any) -> dict[str, Any] | None:
         """One memory by id (Mem0's memory_id; graphmem's fact_id= and a version's fact id
@@ -96,7 +97,7 @@ class MemoryOps:
         text = self._text_arg(data, "data")
         if metadata is not None and not isinstance(metadata, dict):
             raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
-        from graphmem.memory import WRITE_ATTEMPTS, _json_safe, _write_attempts
+        from graphmem.memory import _json_safe
 
         metadata = _json_safe(metadata) if metadata is not None else None
         found = self._find(memory_id)
@@ -106,7 +107,7 @@ class MemoryOps:
         memory_id = versions[0].memory_id
         vector = [float(x) for x in self.embedder.embed_one(text)]
         with self._partition_lock(partition):
-            for attempt in _write_attempts():
+            for _, last in write_attempts():
                 version = self.store.partition_version(partition)
                 current = _current(version_chain(self.store.memory_versions(partition, memory_id)))
                 if not current.is_current:
@@ -143,7 +144,7 @@ class MemoryOps:
                     self.store.apply(batch)
                     break
                 except ConflictError:  # another writer got in first: read the memory again
-                    if attempt == WRITE_ATTEMPTS:
+                    if last:
                         raise
         out: dict[str, Any] = {
             "message": "Memory updated successfully!",
@@ -168,11 +169,11 @@ class MemoryOps:
             current.target_id,
         ):
             return []  # the same triple, current until now: nothing else holds its place
-        pipeline = self._pipeline
+        detector = self._ingest.detector
         ends = []
-        if new.relation in pipeline.functional:
+        if new.relation in detector.functional:
             ends.append(("source", new.source_id, new.relation))
-        if new.relation in pipeline.target_functional:
+        if new.relation in detector.target_functional:
             ends.append(("target", new.target_id, new.relation))
         if not ends:
             return []

@@ -228,7 +228,7 @@ def test_without_the_guards_the_wrong_answers_are_written(server):
     """The scripted answers above are really harmful: with the guards off they are applied."""
     mem = memory(server)
     mem.extractor.grounding = False
-    mem._pipeline.guards = None
+    mem._ingest.guards = None
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Lisbon", fact="Sam lives in Lisbon.")),

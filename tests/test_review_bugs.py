@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-import graphmem.memory as memory_module
+import graphmem.locks as locks_module
 from graphmem.errors import ConflictError
 from graphmem.ingest.flags import Decision, Flag, UpdateResolver
 from graphmem.models import EpisodeStatus, Fact, Hit, PathStep, Usage
@@ -29,7 +29,7 @@ def test_bug1_reprocess_finishes_add_facts_whose_write_failed(memory, monkeypatc
     def lose_every_race(batch):
         raise ConflictError("another writer got in first")
 
-    monkeypatch.setattr(memory_module, "WRITE_ATTEMPTS", 2)
+    monkeypatch.setattr(locks_module, "WRITE_ATTEMPTS", 2)
     with monkeypatch.context() as patch:
         patch.setattr(memory.store, "apply", lose_every_race)
         result = memory.add_facts(
@@ -61,7 +61,7 @@ class PickSecondCandidate(UpdateResolver):
 
 def test_bug2_llm_entity_choice_moves_alias_to_the_chosen_entity(clock):
     memory = make_memory(clock)
-    memory.resolver = memory._pipeline._resolver = PickSecondCandidate()
+    memory.resolver = PickSecondCandidate()
     memory.add_facts(
         [
             {"source": "Katharina", "relation": "LIVES_IN", "target": "Rome"},
@@ -232,7 +232,7 @@ def test_bug7_embedding_runs_without_the_partition_lock(memory, monkeypatch):
 
 def test_bug7_a_lost_write_race_repeats_no_llm_or_embedding_work(memory, monkeypatch):
     resolver = CountingResolver()
-    memory.resolver = memory._pipeline._resolver = resolver
+    memory.resolver = resolver
     memory.add("I live in Paris.", user_id="ana")
     apply, lost = memory.store.apply, []
 
