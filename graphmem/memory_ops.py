@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from graphmem import graph_reads
 from graphmem.compat import (
     episode_memory,
     fact_memory,
@@ -27,7 +28,7 @@ from graphmem.extract.base import Extractor
 from graphmem.forget import forget_episode, forget_memory
 from graphmem.ingest.flow import AddFlow
 from graphmem.locks import write_attempts
-from graphmem.models import Episode, Fact, Invalidation, WriteBatch
+from graphmem.models import Episode, Fact, Invalidation, Scope, WriteBatch
 from graphmem.normalize import valid_unicode
 from graphmem.store.base import GraphStore
 from graphmem.versions import next_version
@@ -212,6 +213,44 @@ class MemoryOps:
         return self._forget_episode(partition, episode_id)
 
     forget = delete_episode
+
+    # -- graph reads beyond Mem0's API (graphmem.graph_reads shapes them) --------------------
+    def entity(
+        self,
+        name: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One entity (by name, alias or id) with its current facts and the entities they
+        connect it to. NotFoundError for a name nobody in this scope has."""
+        return graph_reads.entity_view(self.store, Scope.of(user_id, agent_id, run_id), name)
+
+    def entity_timeline(
+        self,
+        name: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Every fact about an entity, current or ended, in world-time order."""
+        return graph_reads.entity_timeline(self.store, Scope.of(user_id, agent_id, run_id), name)
+
+    def explain(
+        self, memory_id: str | None = None, query: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Why a memory is known: its source messages and, given the query that found it, the
+        path from the question's entities to it (searched in the memory's user and agent).
+        NotFoundError (a ValueError) for an unknown id."""
+        memory_id = _id_arg(memory_id, kwargs, "explain")
+        fact = self.get(memory_id)
+        if fact is None:
+            raise NotFoundError(f"no memory with id {memory_id!r}")
+        found = None
+        if query is not None:
+            scope = {k: fact[k] for k in ("user_id", "agent_id") if fact.get(k) is not None}
+            found = self.search(query, limit=50, **scope)  # type: ignore[attr-defined]
+        return graph_reads.explain(self.store, fact, found)
 
     def _forget_episode(self, partition: str, episode_id: str) -> dict[str, Any]:
         with self._partition_lock(partition):
