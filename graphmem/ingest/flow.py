@@ -41,7 +41,12 @@ from graphmem.ingest.detect import (
     past_for,
     stored_for,
 )
-from graphmem.ingest.entities import EntityResolver, apply_entity_choices, stored_keys
+from graphmem.ingest.entities import (
+    EntityMatch,
+    EntityResolver,
+    apply_entity_choices,
+    stored_keys,
+)
 from graphmem.ingest.episodes import (
     episode_text,
     extractable,
@@ -55,7 +60,16 @@ from graphmem.ingest.episodes import (
 from graphmem.ingest.flags import Decision, Flag, UpdateResolver
 from graphmem.ingest.plan import Plan, PlanMemo, mentions, plan_writes
 from graphmem.locks import PartitionLocks, write_attempts
-from graphmem.models import AddResult, Episode, Extraction, Scope, Usage, WriteBatch
+from graphmem.models import (
+    AddResult,
+    Entity,
+    Episode,
+    ExtractedRelation,
+    Extraction,
+    Scope,
+    Usage,
+    WriteBatch,
+)
 from graphmem.normalize import normalize_key
 from graphmem.store.base import GraphStore
 
@@ -280,10 +294,10 @@ class AddFlow:
         scope: Scope,
         episodes: list[Episode],
         extraction: Extraction,
-        relations: list[Any],
+        relations: list[ExtractedRelation],
         sentences: list[str],
         memo: PlanMemo,
-    ) -> tuple[Plan, dict[str, Any], list[Any], list[Any]]:
+    ) -> tuple[Plan, dict[str, EntityMatch], list[Entity], list[Any]]:
         """Every mentioned name resolved; the plan's batch started with the episodes' vectors.
         Names already stored resolve by key: only the others need a vector. ONE embedding call
         per add: the episodes' content, new entity names and fact sentences together."""

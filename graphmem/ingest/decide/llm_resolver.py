@@ -32,7 +32,7 @@ from graphmem.normalize import clean_text
 if TYPE_CHECKING:
     from graphmem.llm.client import LLMClient
 
-log = logging.getLogger("graphmem.resolve")
+log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 300
 _SYNONYMS = {
