@@ -4,8 +4,11 @@ A memory (Mem0's memory_id) is the stable id a user holds; its versions are fact
 (Fact.memory_id). `get` shows the current version, `history` the change log, `update` adds a
 version under the same id (graphmem.versions reads its triple), `delete` forgets the memory
 and what rests only on it (graphmem.forget). Message ids (episodes) are accepted where Mem0
-would take a memory id, since graphmem returns messages as memories too. Memory inherits
-these methods; they use its store, embedder, extractor, clock and per-user locks.
+would take a memory id, since graphmem returns messages as memories too. The graph reads
+beyond Mem0's API (`entity`, `entity_timeline`, `explain`; graphmem.graph_reads shapes them)
+are here too, so the server reads the graph through Memory like everything else. Memory
+inherits these methods; they use its store, embedder, extractor, clock, per-user locks and
+the add flow's conflict policy (AddFlow.detector: which relations hold one value).
 """
 
 from __future__ import annotations
