@@ -32,6 +32,9 @@ METHODS = (
     "reset",
     "reprocess",
     "episodes",
+    "entity",
+    "entity_timeline",
+    "explain",
 )
 
 

@@ -1,14 +1,13 @@
-"""Memory: the public facade. It validates input, orchestrates the add and search flows of
-DESIGN.md, and turns results into Mem0-shaped dicts. The logic lives in the components it calls.
+"""Memory: the public facade (Mem0's API). It validates input, calls the add flow
+(graphmem.ingest.flow) or the search flow (graphmem.recall.flow), and turns results into
+Mem0-shaped dicts. It holds no policy: that lives in the flows and the components they call.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -23,42 +22,17 @@ from graphmem.compat import (
 )
 from graphmem.config import MemoryConfig
 from graphmem.embed import Embedder, build_embedder
-from graphmem.errors import (
-    ConflictError,
-    ExtractionError,
-    GraphmemError,
-    InputError,
-    LLMError,
-)
-from graphmem.extract.base import ExtractionContext, Extractor
+from graphmem.errors import GraphmemError, InputError
+from graphmem.extract.base import Extractor
 from graphmem.filtered import FilteredStore
+from graphmem.ingest.decide.policy import PolicyResolver
+from graphmem.ingest.flags import UpdateResolver
+from graphmem.ingest.flow import AddFlow
 from graphmem.locks import PartitionLocks
 from graphmem.memory_ops import MemoryOps
-from graphmem.models import (
-    AddResult,
-    Edge,
-    Entity,
-    Episode,
-    EpisodeStatus,
-    ExtractedRelation,
-    Extraction,
-    Scope,
-    Usage,
-    new_id,
-)
-from graphmem.normalize import (
-    clean_text,
-    normalize_key,
-    stand_in,
-    to_utc,
-    utcnow,
-    valid_unicode,
-)
-from graphmem.recall.analyze import query_keys
+from graphmem.models import AddResult, Episode, Scope
+from graphmem.normalize import clean_text, to_utc, utcnow
 from graphmem.recall.flow import Retriever, SearchOptions
-from graphmem.resolve.base import UpdateResolver
-from graphmem.resolve.pipeline import Plan, PlanMemo, UpdatePipeline
-from graphmem.resolve.policy import PolicyResolver
 from graphmem.store import build_store
 from graphmem.store.base import GraphStore
 from graphmem.store.metadata_filter import Clauses, split_filters
@@ -67,13 +41,6 @@ log = logging.getLogger(__name__)
 
 ROLES = frozenset({"user", "assistant", "system", "tool"})
 MAX_BATCH_MESSAGES = 1000
-# The speaker name of the episode that records an add_facts call (role "system"): reprocess()
-# reads its facts back from the content instead of extracting (system turns are not extracted).
-FACTS_EPISODE = "add_facts"
-KNOWN_ENTITIES_FOR_CONTEXT = 20
-# A write that loses a race with another process (ConflictError) is re-planned against the new
-# graph; backoff with full jitter from 2 ms, doubling, capped at 100 ms (a few seconds at most).
-WRITE_ATTEMPTS = 30
 
 
 class Memory(MemoryOps):
@@ -87,8 +54,8 @@ class Memory(MemoryOps):
     store refuses with ConflictError when another writer got in between (or took the same
     entity key first); the add is then re-planned against the new graph and retried, so the
     outcome is the one some serial order of the adds would give. A write still refused after
-    WRITE_ATTEMPTS attempts leaves its episodes failed (AddResult.pending) for reprocess().
-    SQLite lock contention is retried inside the store. From asyncio, use AsyncMemory
+    graphmem.locks.WRITE_ATTEMPTS attempts leaves its episodes failed (AddResult.pending) for
+    reprocess(). SQLite lock contention is retried inside the store. From asyncio, use AsyncMemory
     (graphmem.async_memory), the same methods as coroutines.
     """
 
@@ -108,21 +75,36 @@ class Memory(MemoryOps):
         self.store = store or build_store(self.config.store)
         self.store.setup(self.embedder.dims)
         self.llm = None
-        self.extractor, self.resolver = self._build_llm_parts(extractor, resolver)
-        functional = set()
-        ontology = getattr(self.extractor, "ontology", None)
-        if ontology is not None:
-            functional = set(ontology.functional_relations())
-        self._pipeline = UpdatePipeline(
+        extractor, resolver = self._build_llm_parts(extractor, resolver)
+        self._locks = PartitionLocks()
+        self._ingest = AddFlow(
             self.store,
             self.embedder,
-            self.config.resolution,
-            self.resolver,
+            extractor,
+            resolver,
+            self.config,
             self._clock,
-            functional=functional,
+            self._locks,
         )
         self._retriever = Retriever(self.store, self.embedder, self.config.retrieval, self._clock)
-        self._locks = PartitionLocks()
+
+    @property
+    def extractor(self) -> Extractor:
+        """The extractor of step 2 (assignable: the add flow uses the new one)."""
+        return self._ingest.extractor
+
+    @extractor.setter
+    def extractor(self, extractor: Extractor) -> None:
+        self._ingest.extractor = extractor
+
+    @property
+    def resolver(self) -> UpdateResolver:
+        """The update resolver of step 5 (assignable: the add flow uses the new one)."""
+        return self._ingest.resolver
+
+    @resolver.setter
+    def resolver(self, resolver: UpdateResolver) -> None:
+        self._ingest.resolver = resolver
 
     @classmethod
     def from_config(
@@ -157,8 +139,8 @@ class Memory(MemoryOps):
 
             require("openai", "the LLM extractor (an LLM endpoint is configured)")
             from graphmem.extract.llm import LLMExtractor
+            from graphmem.ingest.decide.llm_resolver import LLMUpdateResolver
             from graphmem.llm.client import LLMClient
-            from graphmem.resolve.llm_resolver import LLMUpdateResolver
 
             self.llm = LLMClient(self.config.llm)
             extractor = extractor or LLMExtractor(self.llm)
@@ -206,36 +188,10 @@ class Memory(MemoryOps):
             raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
         if not isinstance(infer, bool):
             raise InputError(f"infer must be True or False, got {type(infer).__name__}")
-        now = self._clock()
-        reference = to_utc(timestamp) if timestamp is not None else now
-        # Ids that sort in message order (one random prefix, then the position): the stores
-        # order an add's episodes by id, so reprocess() replays them as they were said.
-        prefix = new_id()[:-4]
-        episodes = [
-            Episode(
-                id=f"{prefix}{i:04x}",
-                partition=scope.partition,
-                user_id=scope.user_id,
-                agent_id=scope.agent_id,
-                run_id=scope.run_id,
-                role=m["role"],
-                name=m.get("name"),
-                content=m["content"],
-                reference_time=reference,
-                created_at=now,
-                infer=infer,
-                metadata=_json_safe(metadata or {}),
-            )
-            for i, m in enumerate(msgs)
-        ]
-        # Durable first, before any model or LLM call; the content vector is written with the
-        # batch (one embedding call per add, see UpdatePipeline.plan).
-        self.store.add_episodes(episodes)
-        result = AddResult(episodes=[e.id for e in episodes])
-        if not infer:
-            self._write(scope, episodes, Extraction(), result)
-        else:
-            self._process(scope, episodes, result)
+        reference = to_utc(timestamp) if timestamp is not None else None
+        result, episodes = self._ingest.add(
+            scope, msgs, metadata=_json_safe(metadata or {}), reference=reference, infer=infer
+        )
         response = add_response(
             result, self._memory_ids(scope.partition, result), None if infer else episodes
         )
@@ -269,24 +225,8 @@ class Memory(MemoryOps):
         rows = list(facts)
         if not rows:
             raise InputError("facts is empty")
-        now = self._clock()
-        reference = to_utc(timestamp) if timestamp is not None else now
-        episode = Episode(
-            partition=scope.partition,
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            run_id=scope.run_id,
-            role="system",
-            name=FACTS_EPISODE,
-            # The whole rows, never cut: reprocess() re-reads the facts from this text.
-            content=valid_unicode(json.dumps(rows, default=str, ensure_ascii=False)),
-            reference_time=reference,
-            created_at=now,
-        )
-        relations = [_relation_from_dict(i, row, episode.id) for i, row in enumerate(rows)]
-        self.store.add_episodes([episode])
-        result = AddResult(episodes=[episode.id])
-        self._write(scope, [episode], Extraction(relations=relations), result)
+        reference = to_utc(timestamp) if timestamp is not None else None
+        result = self._ingest.add_facts(scope, rows, reference)
         return add_response(result, self._memory_ids(scope.partition, result))
 
     def reprocess(
@@ -306,177 +246,8 @@ class Memory(MemoryOps):
         same user are in flight may extract an in-flight episode a second time; that is
         harmless (the same facts merge, nothing is duplicated), only wasted work.
         """
-        partition = None
-        scope_filter: Scope | None = None
-        if user_id or agent_id or run_id:
-            scope_filter = Scope.of(user_id, agent_id, run_id)
-            partition = scope_filter.partition
-        adds: dict[tuple[Any, ...], list[Episode]] = {}
-        for ep in self.store.pending_episodes(partition):
-            if scope_filter is not None and not scope_filter.narrows(ep.agent_id, ep.run_id):
-                continue
-            key = (ep.partition, ep.agent_id, ep.run_id, ep.created_at, ep.reference_time)
-            adds.setdefault((*key, ep.infer, _is_facts_episode(ep)), []).append(ep)
-        results = []
-        for episodes in adds.values():
-            first = episodes[0]
-            scope = Scope.of(first.user_id, first.agent_id, first.run_id)
-            result = AddResult(episodes=[e.id for e in episodes])
-            if _is_facts_episode(first):
-                self._write(scope, episodes, _facts_extraction(episodes), result)
-            elif first.infer:
-                self._process(scope, episodes, result)
-            else:
-                self._write(scope, episodes, Extraction(), result)
-            results.append(result)
-            if progress is not None:  # e.g. the CLI's progress bar, once per replayed add
-                progress(result)
-        return results
-
-    def _process(self, scope: Scope, episodes: list[Episode], result: AddResult) -> None:
-        targets = [e for e in episodes if _extractable(e)]
-        extraction = Extraction()
-        if targets:
-            try:
-                context = self._context(scope, episodes)
-                extraction, usage = self.extractor.extract(targets, context)
-                _account(result, usage)
-            except (ExtractionError, LLMError) as exc:
-                self._mark_failed(scope, episodes, f"extraction failed: {exc}", result)
-                return
-        self._write(scope, episodes, extraction, result)
-
-    def _write(
-        self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
-    ) -> None:
-        """Plan and apply one batch; re-plan when a concurrent writer wins the race.
-
-        Where the store checks versions, the first plan (its embedding call and any resolver
-        call) runs without the partition lock, so a slow model never blocks the user's other
-        adds; only the apply, and re-plans after a lost race, hold it. A re-plan reuses the
-        vectors and the resolver's decisions for flags the new graph left unchanged, and asks
-        no LLM under the lock (the policy decides new flags). A store without versions plans
-        under the lock, as its apply cannot notice a concurrent change."""
-        partition = scope.partition
-        memo = PlanMemo()
-        version = self.store.partition_version(partition)
-        plan: Plan | None = None
-        if version is not None:
-            plan = self._plan(scope, episodes, extraction, memo, result)
-            if plan is None:
-                return
-        with self._partition_lock(partition):
-            for attempt in _write_attempts():
-                if plan is None:
-                    version = self.store.partition_version(partition)
-                    plan = self._plan(scope, episodes, extraction, memo, result)
-                    if plan is None:
-                        return
-                memo.allow_llm = version is None  # never an LLM call under the lock otherwise
-                plan.batch.expected_version = version
-                try:
-                    self.store.apply(plan.batch)
-                    break
-                except ConflictError as exc:
-                    if attempt == WRITE_ATTEMPTS:
-                        self._mark_failed(
-                            scope,
-                            episodes,
-                            f"write lost {attempt} races with concurrent writers: {exc}",
-                            result,
-                        )
-                        return
-                    log.debug("write conflict (attempt %d), re-planning: %s", attempt, exc)
-                    plan = None
-        assert plan is not None
-        result.results.extend(plan.changes)
-        result.entities = [e.id for e in plan.batch.entities]
-        result.errors.extend(plan.errors)
-        result.refusals.extend(plan.refusals)
-
-    def _plan(
-        self,
-        scope: Scope,
-        episodes: list[Episode],
-        extraction: Extraction,
-        memo: PlanMemo,
-        result: AddResult,
-    ) -> Plan | None:
-        try:
-            plan = self._pipeline.plan(scope, episodes, extraction, memo)
-        except LLMError as exc:  # pragma: no cover - the pipeline falls back to policy
-            self._mark_failed(scope, episodes, f"resolution failed: {exc}", result)
-            return None
-        _account(result, plan.usage)  # a re-plan's LLM calls are spent too
-        return plan
-
-    def _mark_failed(
-        self, scope: Scope, episodes: list[Episode], error: str, result: AddResult
-    ) -> None:
-        log.warning("%s; episodes marked failed for reprocess()", error)
-        for ep in episodes:
-            self.store.set_episode_status(scope.partition, ep.id, EpisodeStatus.FAILED, error)
-        result.pending = [e.id for e in episodes]
-        result.errors.append(error)
-
-    def _context(self, scope: Scope, episodes: list[Episode]) -> ExtractionContext:
-        ids = {e.id for e in episodes}
-        previous = []
-        if self.extractor.uses_llm and self.config.history_messages:
-            recent = self.store.list_episodes(
-                scope, limit=self.config.history_messages + len(episodes), newest_first=True
-            )
-            previous = [e for e in reversed(recent) if e.id not in ids][
-                -self.config.history_messages :
-            ]
-        speakers = {e.id: self._speaker(scope, e) for e in episodes}
-        known = self._known_entities(scope, episodes, speakers) if self.extractor.uses_llm else []
-        return ExtractionContext(
-            speakers=speakers,
-            reference_time=episodes[0].reference_time,
-            previous=previous,
-            known_entities=known,
-        )
-
-    def _known_entities(
-        self, scope: Scope, episodes: list[Episode], speakers: dict[str, str]
-    ) -> list[Entity]:
-        """Stored entities the extraction prompt lists for reuse by exact name: those the
-        messages name (any n-gram of their words, found by key), the speakers, and the
-        speakers' most recent neighbours ("my wife" -> the known "Maria"). No embedding call:
-        an add stays at one model call, made after extraction for everything new at once."""
-        partition = scope.partition
-        text = " ".join(e.content for e in episodes)[:2000]
-        speaker_keys = {normalize_key(s) for s in speakers.values()} - {""}
-        keys = [k for k in dict.fromkeys([*sorted(speaker_keys), *query_keys(text)]) if k]
-        named = self.store.find_entities_by_key(partition, keys)
-        speaker_ids = [e.id for e in named if e.key in speaker_keys]
-        near: list[str] = []
-        if speaker_ids:
-            # One hop, the newest facts of each speaker (no query vector), read as edges only:
-            # a long-running user's own entity can have thousands of facts.
-            edges: list[Edge] = []
-
-            def endpoints_only(reached: list[tuple[Edge, float]]) -> set[str]:
-                edges.extend(e for e, _ in reached)
-                return set()
-
-            facts = self.store.expand(
-                scope,
-                speaker_ids,
-                hops=1,
-                fanout=KNOWN_ENTITIES_FOR_CONTEXT,
-                select=endpoints_only,
-            )
-            edges = edges or [Edge(f.id, f.source_id, f.target_id) for f, _ in facts]
-            for e in edges:
-                for other in (e.source_id, e.target_id):
-                    if other and other not in speaker_ids and other not in near:
-                        near.append(other)
-        near = near[:KNOWN_ENTITIES_FOR_CONTEXT]
-        neighbours = self.store.get_entities(partition, near) if near else []
-        found = {e.id: e for e in [*named, *neighbours]}
-        return list(found.values())[:KNOWN_ENTITIES_FOR_CONTEXT]
+        scope = Scope.of(user_id, agent_id, run_id) if user_id or agent_id or run_id else None
+        return self._ingest.reprocess(scope, progress)
 
     def _text_arg(self, value: Any, name: str) -> str:
         """A text argument (a query, an update's data), cleaned; InputError naming it when it
@@ -489,12 +260,6 @@ class Memory(MemoryOps):
         if len(text) > self.config.max_message_chars:
             raise InputError(f"{name} is longer than {self.config.max_message_chars} characters")
         return text
-
-    @staticmethod
-    def _speaker(scope: Scope, episode: Episode) -> str:
-        """The name first-person statements attach to: the message's `name`, else a stand-in
-        ("User" for user turns; graphmem.normalize.stand_in): ids never become names."""
-        return episode.name or stand_in(episode.role)
 
     def _partition_lock(self, partition: str) -> AbstractContextManager[None]:
         return self._locks.hold(partition)
@@ -649,17 +414,6 @@ class Memory(MemoryOps):
         return out
 
 
-def _write_attempts() -> Iterator[int]:
-    """Attempt numbers 1..WRITE_ATTEMPTS for a write that may lose a race (ConflictError),
-    with a jittered delay before each retry, doubling from 2 ms up to 100 ms."""
-    delay = 0.002
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        if attempt > 1:
-            time.sleep(random.uniform(0, delay))
-            delay = min(delay * 2, 0.1)
-        yield attempt
-
-
 def _scope(user_id: Any, agent_id: Any, run_id: Any, filters: Any) -> tuple[Scope, Clauses | None]:
     """The scope of a read from its arguments and the scope keys of Mem0-style `filters`
     (which may not contradict an argument given explicitly), and the filters' metadata
@@ -693,32 +447,6 @@ def _threshold(value: Any) -> float | None:
     return float(value)
 
 
-def _is_facts_episode(ep: Episode) -> bool:
-    """Whether an episode records an add_facts call (its content is the rows as JSON)."""
-    return ep.role == "system" and ep.name == FACTS_EPISODE
-
-
-def _facts_extraction(episodes: list[Episode]) -> Extraction:
-    """The facts an add_facts call gave, read back from its episodes (for reprocess)."""
-    relations = []
-    for ep in episodes:
-        rows = json.loads(ep.content)
-        relations += [_relation_from_dict(i, row, ep.id) for i, row in enumerate(rows)]
-    return Extraction(relations=relations)
-
-
-def _extractable(ep: Episode) -> bool:
-    """Facts come from what people say; assistant and system turns are context only unless
-    they carry a speaker name (multi-party dialogue)."""
-    return ep.role == "user" or (ep.role in ("assistant", "tool") and bool(ep.name))
-
-
-def _account(result: AddResult, usage: Usage) -> None:
-    result.llm_calls += usage.llm_calls
-    result.prompt_tokens += usage.prompt_tokens
-    result.completion_tokens += usage.completion_tokens
-
-
 def _flag(value: Any, name: str, *, optional: bool = False) -> None:
     if not isinstance(value, bool) and not (optional and value is None):
         raise InputError(f"{name} must be True or False, got {type(value).__name__}")
@@ -737,36 +465,6 @@ def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
         return safe
     except (TypeError, ValueError, RecursionError) as exc:
         raise InputError(f"metadata must be JSON-serialisable text: {exc}") from None
-
-
-def _relation_from_dict(i: int, row: Any, episode_id: str) -> ExtractedRelation:
-    if not isinstance(row, dict):
-        raise InputError(f"fact {i} must be a dict, got {type(row).__name__}")
-    values = {}
-    for key in ("source", "relation", "target"):
-        value = row.get(key)
-        if not isinstance(value, str) or not clean_text(value):
-            raise InputError(f"fact {i}: '{key}' must be a non-empty string")
-        values[key] = value
-    for key in ("fact", "source_type", "target_type"):
-        value = row.get(key)
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"fact {i}: '{key}' must be a string")
-    times = {}
-    for key in ("valid_at", "invalid_at"):
-        if row.get(key) is not None:
-            times[key] = to_utc(row[key], field=f"fact {i} {key}")
-    return ExtractedRelation(
-        source=values["source"],
-        relation=values["relation"],
-        target=values["target"],
-        fact=row.get("fact") or "",
-        source_type=row.get("source_type"),
-        target_type=row.get("target_type"),
-        negated=bool(row.get("negated", False)),
-        episode_id=episode_id,
-        **times,
-    )
 
 
 __all__ = ["Memory", "GraphmemError"]

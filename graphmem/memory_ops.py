@@ -4,8 +4,11 @@ A memory (Mem0's memory_id) is the stable id a user holds; its versions are fact
 (Fact.memory_id). `get` shows the current version, `history` the change log, `update` adds a
 version under the same id (graphmem.versions reads its triple), `delete` forgets the memory
 and what rests only on it (graphmem.forget). Message ids (episodes) are accepted where Mem0
-would take a memory id, since graphmem returns messages as memories too. Memory inherits
-these methods; they use its store, embedder, extractor, clock and per-user locks.
+would take a memory id, since graphmem returns messages as memories too. The graph reads
+beyond Mem0's API (`entity`, `entity_timeline`, `explain`; graphmem.graph_reads shapes them)
+are here too, so the server reads the graph through Memory like everything else. Memory
+inherits these methods; they use its store, embedder, extractor, clock, per-user locks and
+the add flow's conflict policy (AddFlow.detector: which relations hold one value).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from graphmem import graph_reads
 from graphmem.compat import (
     episode_memory,
     fact_memory,
@@ -25,9 +29,10 @@ from graphmem.embed import Embedder
 from graphmem.errors import ConflictError, InputError, NotFoundError
 from graphmem.extract.base import Extractor
 from graphmem.forget import forget_episode, forget_memory
-from graphmem.models import Episode, Fact, Invalidation, WriteBatch
+from graphmem.ingest.flow import AddFlow
+from graphmem.locks import write_attempts
+from graphmem.models import Episode, Fact, Invalidation, Scope, WriteBatch
 from graphmem.normalize import valid_unicode
-from graphmem.resolve.pipeline import UpdatePipeline
 from graphmem.store.base import GraphStore
 from graphmem.versions import next_version
 
@@ -40,7 +45,7 @@ class MemoryOps:
     embedder: Embedder
     extractor: Extractor
     _clock: Callable[[], datetime]
-    _pipeline: UpdatePipeline
+    _ingest: AddFlow
 
     def get(self, memory_id: str | None = None, **kwargs: Any) -> dict[str, Any] | None:
         """One memory by id (Mem0's memory_id; graphmem's fact_id= and a version's fact id
@@ -96,7 +101,7 @@ class MemoryOps:
         text = self._text_arg(data, "data")
         if metadata is not None and not isinstance(metadata, dict):
             raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
-        from graphmem.memory import WRITE_ATTEMPTS, _json_safe, _write_attempts
+        from graphmem.memory import _json_safe
 
         metadata = _json_safe(metadata) if metadata is not None else None
         found = self._find(memory_id)
@@ -106,7 +111,7 @@ class MemoryOps:
         memory_id = versions[0].memory_id
         vector = [float(x) for x in self.embedder.embed_one(text)]
         with self._partition_lock(partition):
-            for attempt in _write_attempts():
+            for _, last in write_attempts():
                 version = self.store.partition_version(partition)
                 current = _current(version_chain(self.store.memory_versions(partition, memory_id)))
                 if not current.is_current:
@@ -143,7 +148,7 @@ class MemoryOps:
                     self.store.apply(batch)
                     break
                 except ConflictError:  # another writer got in first: read the memory again
-                    if attempt == WRITE_ATTEMPTS:
+                    if last:
                         raise
         out: dict[str, Any] = {
             "message": "Memory updated successfully!",
@@ -168,11 +173,11 @@ class MemoryOps:
             current.target_id,
         ):
             return []  # the same triple, current until now: nothing else holds its place
-        pipeline = self._pipeline
+        detector = self._ingest.detector
         ends = []
-        if new.relation in pipeline.functional:
+        if new.relation in detector.functional:
             ends.append(("source", new.source_id, new.relation))
-        if new.relation in pipeline.target_functional:
+        if new.relation in detector.target_functional:
             ends.append(("target", new.target_id, new.relation))
         if not ends:
             return []
@@ -211,6 +216,44 @@ class MemoryOps:
         return self._forget_episode(partition, episode_id)
 
     forget = delete_episode
+
+    # -- graph reads beyond Mem0's API (graphmem.graph_reads shapes them) --------------------
+    def entity(
+        self,
+        name: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One entity (by name, alias or id) with its current facts and the entities they
+        connect it to. NotFoundError for a name nobody in this scope has."""
+        return graph_reads.entity_view(self.store, Scope.of(user_id, agent_id, run_id), name)
+
+    def entity_timeline(
+        self,
+        name: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Every fact about an entity, current or ended, in world-time order."""
+        return graph_reads.entity_timeline(self.store, Scope.of(user_id, agent_id, run_id), name)
+
+    def explain(
+        self, memory_id: str | None = None, query: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Why a memory is known: its source messages and, given the query that found it, the
+        path from the question's entities to it (searched in the memory's user and agent).
+        NotFoundError (a ValueError) for an unknown id."""
+        memory_id = _id_arg(memory_id, kwargs, "explain")
+        fact = self.get(memory_id)
+        if fact is None:
+            raise NotFoundError(f"no memory with id {memory_id!r}")
+        found = None
+        if query is not None:
+            scope = {k: fact[k] for k in ("user_id", "agent_id") if fact.get(k) is not None}
+            found = self.search(query, limit=50, **scope)  # type: ignore[attr-defined]
+        return graph_reads.explain(self.store, fact, found)
 
     def _forget_episode(self, partition: str, episode_id: str) -> dict[str, Any]:
         with self._partition_lock(partition):

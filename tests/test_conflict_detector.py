@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graphmem.ingest.detect import Candidate, ConflictDetector
 from graphmem.models import Fact
-from graphmem.resolve.conflicts import Candidate, ConflictDetector
 from graphmem.store.base import detection_filter
 
 ENTITIES = [f"e{i}" for i in range(5)]

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from graphmem.ingest.decide.guards import DecisionGuard
+from graphmem.ingest.detect import Candidate, ConflictDetector
+from graphmem.ingest.flags import Decision, Flag
 from graphmem.models import Fact
-from graphmem.resolve.base import Decision, Flag
-from graphmem.resolve.conflicts import Candidate, ConflictDetector
-from graphmem.resolve.guards import DecisionGuard
 from tests.fake_openai import FakeOpenAIServer
 from tests.test_llm_pipeline import extraction, memory, rel
 
@@ -228,7 +228,7 @@ def test_without_the_guards_the_wrong_answers_are_written(server):
     """The scripted answers above are really harmful: with the guards off they are applied."""
     mem = memory(server)
     mem.extractor.grounding = False
-    mem._pipeline.guards = None
+    mem._ingest.guards = None
     sam_in_lisbon(server, mem)
     server.push(
         extraction(rel("Sam", "LIVES_IN", "Lisbon", fact="Sam lives in Lisbon.")),

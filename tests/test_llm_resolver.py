@@ -9,10 +9,10 @@ import pytest
 
 from graphmem.config import LLMConfig
 from graphmem.errors import LLMError
+from graphmem.ingest.decide.llm_resolver import LLMUpdateResolver
+from graphmem.ingest.flags import Flag, ProposedFact
 from graphmem.llm import LLMClient
 from graphmem.models import Entity, Fact
-from graphmem.resolve.base import Flag, ProposedFact
-from graphmem.resolve.llm_resolver import LLMUpdateResolver
 from tests.fake_openai import FakeOpenAIServer, http_error, message_text
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

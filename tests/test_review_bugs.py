@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-import graphmem.memory as memory_module
+import graphmem.locks as locks_module
 from graphmem.errors import ConflictError
+from graphmem.ingest.flags import Decision, Flag, UpdateResolver
 from graphmem.models import EpisodeStatus, Fact, Hit, PathStep, Usage
 from graphmem.recall.context import build_context
 from graphmem.recall.time import previous_values
-from graphmem.resolve.base import Decision, Flag, UpdateResolver
 from tests.conftest import make_memory
 
 
@@ -29,7 +29,7 @@ def test_bug1_reprocess_finishes_add_facts_whose_write_failed(memory, monkeypatc
     def lose_every_race(batch):
         raise ConflictError("another writer got in first")
 
-    monkeypatch.setattr(memory_module, "WRITE_ATTEMPTS", 2)
+    monkeypatch.setattr(locks_module, "WRITE_ATTEMPTS", 2)
     with monkeypatch.context() as patch:
         patch.setattr(memory.store, "apply", lose_every_race)
         result = memory.add_facts(
@@ -61,7 +61,7 @@ class PickSecondCandidate(UpdateResolver):
 
 def test_bug2_llm_entity_choice_moves_alias_to_the_chosen_entity(clock):
     memory = make_memory(clock)
-    memory.resolver = memory._pipeline._resolver = PickSecondCandidate()
+    memory.resolver = PickSecondCandidate()
     memory.add_facts(
         [
             {"source": "Katharina", "relation": "LIVES_IN", "target": "Rome"},
@@ -125,7 +125,7 @@ def test_bug4_one_vocabulary_agrees_everywhere():
     from graphmem import ontology
     from graphmem.config import ResolutionConfig
     from graphmem.extract.rules import RulesExtractor
-    from graphmem.resolve.conflicts import ConflictDetector
+    from graphmem.ingest.detect import ConflictDetector
 
     config = ResolutionConfig()
     # Every relation the rules extractor can emit is in the vocabulary ...
@@ -211,7 +211,7 @@ class CountingResolver(UpdateResolver):
         self.calls = 0
 
     def resolve(self, flags: list[Flag]) -> tuple[list[Decision], Usage]:
-        from graphmem.resolve.policy import policy_decision
+        from graphmem.ingest.decide.policy import policy_decision
 
         self.calls += 1
         return [policy_decision(f) for f in flags], Usage(llm_calls=1)
@@ -232,7 +232,7 @@ def test_bug7_embedding_runs_without_the_partition_lock(memory, monkeypatch):
 
 def test_bug7_a_lost_write_race_repeats_no_llm_or_embedding_work(memory, monkeypatch):
     resolver = CountingResolver()
-    memory.resolver = memory._pipeline._resolver = resolver
+    memory.resolver = resolver
     memory.add("I live in Paris.", user_id="ana")
     apply, lost = memory.store.apply, []
 
@@ -333,7 +333,7 @@ def test_bug9_a_typo_of_the_same_name_still_resolves(memory):
 
 
 def test_bug9_a_parents_second_child_is_not_a_near_duplicate():
-    from graphmem.resolve.conflicts import Candidate, ConflictDetector
+    from graphmem.ingest.detect import Candidate, ConflictDetector
 
     t = datetime(2024, 1, 1, tzinfo=UTC)
 

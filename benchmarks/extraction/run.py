@@ -28,8 +28,8 @@ from benchmarks.common.report import default_out, table, write_json
 from benchmarks.extraction.cache import MissingReply, ReplyCache
 from benchmarks.extraction.score import Score, impossible, score_message
 from graphmem import Memory, MemoryConfig
+from graphmem.ingest.flags import Decision
 from graphmem.normalize import to_utc
-from graphmem.resolve.base import Decision
 
 DATA = Path(__file__).resolve().parent / "data" / "chat.json"
 CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"
@@ -49,16 +49,16 @@ def build_memory(mode: str, now: datetime, cache: ReplyCache) -> Memory:
     cache.install(mem.llm)
     if mode == "before":
         mem.extractor.grounding = False  # type: ignore[attr-defined]
-        mem._pipeline.guards = None
+        mem._ingest.guards = None
     return mem
 
 
 def capture_decisions(mem: Memory) -> list[tuple[str, Any, bool, Any]]:
-    """Record (action, new fact, negated, stored fact) for every MERGE / end the pipeline
-    applies, by wrapping UpdatePipeline._apply (benchmark instrumentation only)."""
+    """Record (action, new fact, negated, stored fact) for every MERGE / end the add flow
+    applies, by wrapping AddFlow.plan_writes (benchmark instrumentation only)."""
     seen: list[tuple[str, Any, bool, Any]] = []
-    pipeline = mem._pipeline
-    real = pipeline._apply
+    flow = mem._ingest
+    real = flow.plan_writes
 
     def apply(candidates, decisions, flags, plan, now):  # type: ignore[no-untyped-def]
         stored = {sid: fact for f in flags for sid, fact in f.existing.items()}
@@ -73,7 +73,7 @@ def capture_decisions(mem: Memory) -> list[tuple[str, Any, bool, Any]]:
                         seen.append((action, cand.fact, cand.negated, stored[t]))
         return real(candidates, decisions, flags, plan, now)
 
-    pipeline._apply = apply  # type: ignore[method-assign]
+    flow.plan_writes = apply  # type: ignore[method-assign]
     return seen
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from benchmarks.common.metrics import same_name
 from graphmem.config import FUNCTIONAL_RELATIONS
+from graphmem.ingest.detect import SYMMETRIC_RELATIONS
 from graphmem.models import Fact
-from graphmem.resolve.conflicts import SYMMETRIC_RELATIONS
 
 ARTICLES = ("a ", "an ", "the ")
 

@@ -23,6 +23,7 @@ from graphmem.extract.prompts import (
     RelationOut,
     build_messages,
 )
+from graphmem.ingest.decide.guards import GroundingGuard, Said
 from graphmem.models import Episode, ExtractedEntity, ExtractedRelation, Extraction, Usage
 from graphmem.normalize import (
     DEFAULT_TYPE,
@@ -34,7 +35,6 @@ from graphmem.normalize import (
     to_utc,
 )
 from graphmem.ontology import Ontology
-from graphmem.resolve.guards import GroundingGuard, Said
 
 if TYPE_CHECKING:
     from graphmem.llm.client import LLMClient

@@ -19,8 +19,6 @@ from typing import Any, TypeVar
 import anyio
 
 from graphmem.errors import InputError, NotFoundError
-from graphmem.models import Scope
-from graphmem.server import graph
 from graphmem.server.auth import ForbiddenError, Principal
 from graphmem.server.settings import ServerSettings
 
@@ -193,23 +191,19 @@ class MemoryService:
     # -- graph reads ---------------------------------------------------------------------------
     async def explain(self, who: Principal, memory_id: Any, query: Any = None) -> dict[str, Any]:
         fact = await self._owned(who, memory_id)
-        found = None
-        if query is not None:
-            scope = _given(user_id=fact.get("user_id"), agent_id=fact.get("agent_id"))
-            found = await self._read(self.memory.search, query, limit=50, **scope)
-        return await self._read(graph.explain, self.memory, fact, found)
+        return await self._read(self.memory.explain, fact["id"], query)
 
     async def entity(
         self, who: Principal, name: Any, user_id: Any = None, agent_id: Any = None
     ) -> dict[str, Any]:
-        scope = Scope.of(**self._scope_args(who, user_id, agent_id))
-        return await self._read(graph.entity_view, self.memory, scope, name)
+        scope = self._scope_args(who, user_id, agent_id)
+        return await self._read(self.memory.entity, name, **scope)
 
     async def timeline(
         self, who: Principal, name: Any, user_id: Any = None, agent_id: Any = None
     ) -> dict[str, Any]:
-        scope = Scope.of(**self._scope_args(who, user_id, agent_id))
-        return await self._read(graph.entity_timeline, self.memory, scope, name)
+        scope = self._scope_args(who, user_id, agent_id)
+        return await self._read(self.memory.entity_timeline, name, **scope)
 
     # -- export / import -----------------------------------------------------------------------
     async def export(self, who: Principal, user_id: Any) -> str:

@@ -135,7 +135,7 @@ def test_a_stale_plan_is_replanned_not_applied(tmp_path):
     second = make_memory(Clock(), store={"path": path})
     first.add("I live in Rome.", user_id="ana", timestamp="2024-01-01")
 
-    real_plan = first._pipeline.plan
+    real_plan = first._ingest.plan
     calls = []
 
     def plan_then_let_the_other_write(*args, **kwargs):
@@ -145,7 +145,7 @@ def test_a_stale_plan_is_replanned_not_applied(tmp_path):
         calls.append(plan)
         return plan
 
-    first._pipeline.plan = plan_then_let_the_other_write
+    first._ingest.plan = plan_then_let_the_other_write
     result = first.add("I live in Paris.", user_id="ana", timestamp="2024-02-01")
     assert len(calls) == 2  # planned, refused, planned again
     assert not result.errors and not result.pending
@@ -175,7 +175,7 @@ def test_a_taken_entity_key_is_replanned_on_a_store_without_versions(tmp_path):
     first = Memory(MemoryConfig.from_dict(config), store=Unversioned(path), clock=Clock())
     second = make_memory(Clock(), store={"path": path})
 
-    real_plan = first._pipeline.plan
+    real_plan = first._ingest.plan
     calls = []
 
     def plan_then_let_the_other_write(*args, **kwargs):
@@ -185,7 +185,7 @@ def test_a_taken_entity_key_is_replanned_on_a_store_without_versions(tmp_path):
         calls.append(plan)
         return plan
 
-    first._pipeline.plan = plan_then_let_the_other_write
+    first._ingest.plan = plan_then_let_the_other_write
     result = first.add("Eva likes tango.", user_id="ana")
     assert len(calls) == 2 and not result.errors
     assert duplicate_keys(first, ["ana"]) == []

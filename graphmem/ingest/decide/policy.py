@@ -3,8 +3,8 @@ fills any decision an LLM resolver left out or got wrong."""
 
 from __future__ import annotations
 
+from graphmem.ingest.flags import Decision, Flag, UpdateResolver
 from graphmem.models import Usage
-from graphmem.resolve.base import Decision, Flag, UpdateResolver
 
 
 def policy_decision(flag: Flag) -> Decision:

@@ -16,10 +16,11 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from graphmem import ontology
+from graphmem.ingest.entities import EntityMatch, names_compatible
+from graphmem.ingest.flags import Flag, ProposedFact
 from graphmem.models import Entity, Fact
 from graphmem.normalize import normalize_key
-from graphmem.resolve.base import Flag, ProposedFact
-from graphmem.resolve.entities import names_compatible
+from graphmem.store.base import GraphStore
 
 SYMMETRIC_RELATIONS = ontology.symmetric()
 RELATION_SIMILARITY = 85.0
@@ -350,3 +351,62 @@ def _is_placeholder(fact: Fact) -> bool:
 
 def _short_ids(facts: list[Fact]) -> dict[str, Fact]:
     return {f"E{i + 1}": f for i, f in enumerate(facts)}
+
+
+def stored_for(
+    store: GraphStore, detector: ConflictDetector, partition: str, facts: list[Fact]
+) -> list[Fact]:
+    """The stored facts the detector can flag these against, and no more (one read)."""
+    if not facts:
+        return []
+    pairs, ends = detector.probes(facts)
+    return store.facts_for_detection(partition, pairs=pairs, ends=ends)
+
+
+def past_for(
+    store: GraphStore, detector: ConflictDetector, partition: str, candidates: list[Candidate]
+) -> list[Fact]:
+    """Ended facts joining the entities of the past states among the candidates, so a
+    past state said again is recognised (read only when an add states one)."""
+    pairs = detector.past_pairs(candidates)
+    if not pairs:
+        return []
+    wanted = {frozenset(p) for p in pairs}
+    sources = sorted({s for s, _ in pairs})
+    facts = store.facts_for_entities(partition, sources, include_invalid=True)
+    return [f for f in facts if frozenset((f.source_id, f.target_id)) in wanted]
+
+
+def ambiguous_flags(matches: dict[str, EntityMatch], candidates: list[Candidate]) -> list[Flag]:
+    """One ambiguous_entity flag (A1, A2, ...) per mention that matched several stored
+    entities about equally well and that a proposed fact uses."""
+    flags = []
+    for key, match in sorted(matches.items()):
+        if not match.ambiguous_with:
+            continue
+        example = next(
+            (c for c in candidates if match.entity.id in (c.fact.source_id, c.fact.target_id)),
+            None,
+        )
+        if example is None:
+            continue
+        options = [match.entity] + [e for e, _ in match.ambiguous_with]
+        flag = ambiguous_entity_flag(
+            f"A{len(flags) + 1}", match.mention, options, example.proposed()
+        )
+        flag.detail += f" (key {key})"
+        flags.append(flag)
+    return flags
+
+
+def globalize(flags: list[Flag]) -> list[Flag]:
+    """Renumber short ids so one stored fact has one id across all flags of a call."""
+    ids: dict[str, str] = {}
+    out = []
+    for flag in flags:
+        existing = {}
+        for fact in flag.existing.values():
+            sid = ids.setdefault(fact.id, f"E{len(ids) + 1}")
+            existing[sid] = fact
+        out.append(flag.model_copy(update={"existing": existing}))
+    return out

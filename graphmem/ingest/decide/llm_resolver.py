@@ -16,10 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from graphmem.models import Fact, Usage
-from graphmem.normalize import clean_text
-from graphmem.resolve.base import Decision, Flag, UpdateResolver
-from graphmem.resolve.prompts import (
+from graphmem.ingest.decide.prompts import (
     ACTIONS,
     PROMPT_VERSION,
     DecisionOut,
@@ -28,11 +25,14 @@ from graphmem.resolve.prompts import (
     ResolveOutput,
     build_messages,
 )
+from graphmem.ingest.flags import Decision, Flag, UpdateResolver
+from graphmem.models import Fact, Usage
+from graphmem.normalize import clean_text
 
 if TYPE_CHECKING:
     from graphmem.llm.client import LLMClient
 
-log = logging.getLogger("graphmem.resolve")
+log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 300
 _SYNONYMS = {

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from graphmem.ingest.detect import NO_TARGET, SYMMETRIC_RELATIONS, overlaps
+from graphmem.ingest.flags import Decision, Flag, ProposedFact
 from graphmem.models import ExtractedRelation, Fact
 from graphmem.normalize import normalize_key
-from graphmem.resolve.base import Decision, Flag, ProposedFact
-from graphmem.resolve.conflicts import NO_TARGET, SYMMETRIC_RELATIONS, overlaps
 
 # Relations that say the same thing under another name, and relations that say it backwards
 # (A PARENT_OF B == B CHILD_OF A). Callers may pass their own; these are the defaults.

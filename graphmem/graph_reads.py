@@ -1,7 +1,7 @@
 """The graph reads no Mem0-style API has, built from the store contract: an entity's current
 facts and neighbours, what was true of it over time, and why a memory is known (its sources
-and the path that reaches it). Plain functions over a Memory; the server calls them in a
-worker thread like every other Memory call."""
+and the path that reaches it). Memory offers them (Memory.entity, entity_timeline, explain;
+graphmem.memory_ops), so the library, the server and the client read them one way."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from graphmem.errors import InputError, NotFoundError
 from graphmem.models import Entity, Fact, Scope
 from graphmem.normalize import normalize_key
+from graphmem.store.base import GraphStore
 
 
 def _fact_row(f: Fact, anchor: str | None = None) -> dict[str, Any]:
@@ -25,11 +26,10 @@ def _fact_row(f: Fact, anchor: str | None = None) -> dict[str, Any]:
     return row
 
 
-def find_entity(memory: Any, scope: Scope, name: Any) -> Entity:
+def find_entity(store: GraphStore, scope: Scope, name: Any) -> Entity:
     """The entity a name (or alias, or id) denotes in this user's graph."""
     if not isinstance(name, str) or not name.strip():
         raise InputError("entity name must be a non-empty string")
-    store = memory.store
     key = normalize_key(name)
     found = store.find_entities_by_key(scope.partition, [key]) if key else []
     if not found:
@@ -43,17 +43,15 @@ def _entity_row(e: Entity) -> dict[str, Any]:
     return {"id": e.id, "name": e.name, "type": e.type, "aliases": list(e.aliases)}
 
 
-def _facts(memory: Any, scope: Scope, entity: Entity, include_invalid: bool) -> list[Fact]:
-    facts = memory.store.facts_for_entities(
-        scope.partition, [entity.id], include_invalid=include_invalid
-    )
+def _facts(store: GraphStore, scope: Scope, entity: Entity, include_invalid: bool) -> list[Fact]:
+    facts = store.facts_for_entities(scope.partition, [entity.id], include_invalid=include_invalid)
     return [f for f in facts if scope.narrows(f.agent_id, f.run_id)]
 
 
-def entity_view(memory: Any, scope: Scope, name: Any) -> dict[str, Any]:
+def entity_view(store: GraphStore, scope: Scope, name: Any) -> dict[str, Any]:
     """An entity with its current facts and the entities they connect it to."""
-    entity = find_entity(memory, scope, name)
-    facts = [f for f in _facts(memory, scope, entity, False) if f.is_current]
+    entity = find_entity(store, scope, name)
+    facts = [f for f in _facts(store, scope, entity, False) if f.is_current]
     facts.sort(key=lambda f: (f.relation, f.source, f.target, f.id))
     neighbours: dict[str, dict[str, Any]] = {}
     for f in facts:
@@ -77,11 +75,11 @@ def entity_view(memory: Any, scope: Scope, name: Any) -> dict[str, Any]:
     }
 
 
-def entity_timeline(memory: Any, scope: Scope, name: Any) -> dict[str, Any]:
+def entity_timeline(store: GraphStore, scope: Scope, name: Any) -> dict[str, Any]:
     """Every fact about an entity, current or ended, in world-time order: what was true of it
     when (valid_at .. invalid_at) and what replaced what."""
-    entity = find_entity(memory, scope, name)
-    facts = _facts(memory, scope, entity, True)
+    entity = find_entity(store, scope, name)
+    facts = _facts(store, scope, entity, True)
     facts.sort(key=lambda f: (f.valid_at or f.created_at, f.created_at, f.id))
     rows = []
     for f in facts:
@@ -91,11 +89,13 @@ def entity_timeline(memory: Any, scope: Scope, name: Any) -> dict[str, Any]:
     return {"entity": _entity_row(entity), "timeline": rows}
 
 
-def explain(memory: Any, fact: dict[str, Any], search: dict[str, Any] | None) -> dict[str, Any]:
+def explain(
+    store: GraphStore, fact: dict[str, Any], search: dict[str, Any] | None
+) -> dict[str, Any]:
     """Why a memory is known: the messages it was extracted from and, when a search found it,
     the chain of facts from the query's entities that led there, with its score."""
     scope = Scope.of(fact.get("user_id"), fact.get("agent_id"), fact.get("run_id"))
-    episodes = memory.store.get_episodes(scope.partition, list(fact.get("episodes") or []))
+    episodes = store.get_episodes(scope.partition, list(fact.get("episodes") or []))
     sources = [
         {
             "id": e.id,

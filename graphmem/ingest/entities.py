@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -20,6 +21,10 @@ from graphmem.embed.base import Embedder
 from graphmem.models import Entity
 from graphmem.normalize import DEFAULT_TYPE, clean_name, normalize_key, normalize_type
 from graphmem.store.base import GraphStore
+
+if TYPE_CHECKING:  # detect imports this module: the types only, no cycle
+    from graphmem.ingest.detect import Candidate
+    from graphmem.ingest.flags import Decision, Flag
 
 CANDIDATES = 8
 
@@ -237,3 +242,64 @@ def stored_keys(entities: Sequence[Entity]) -> set[str]:
         keys.add(e.key)
         keys.update(_alias_keys(e))
     return keys
+
+
+def apply_entity_choices(
+    store: GraphStore,
+    clock: Callable[[], datetime],
+    partition: str,
+    amb_flags: list[Flag],
+    decisions: dict[str, Decision],
+    matches: dict[str, EntityMatch],
+    candidates: list[Candidate],
+    upserts: list[Entity],
+) -> bool:
+    """Move the facts of each ambiguous mention onto the entity the resolver chose, and
+    its alias with them: the rejected entity must not keep answering to the name. Returns
+    whether any entity changed (the flow then detects again)."""
+    changed = False
+    for flag in amb_flags:
+        d = decisions.get(flag.new.ref)
+        if d is None or d.action != "MERGE" or not d.targets:
+            continue  # ADD would mean "a new entity": keep the policy's match, stay safe
+        chosen = flag.candidates[d.targets[0]]
+        current = flag.candidates["C1"]
+        if chosen.id == current.id:
+            continue
+        chosen = _move_alias(store, clock, partition, flag.mention or "", current, chosen, upserts)
+        for cand in candidates:
+            if cand.fact.source_id == current.id:
+                cand.fact.source_id, cand.fact.source = chosen.id, chosen.name
+            if cand.fact.target_id == current.id:
+                cand.fact.target_id, cand.fact.target = chosen.id, chosen.name
+        for m in matches.values():
+            if m.entity.id == current.id:
+                m.entity = chosen
+        changed = True
+    return changed
+
+
+def _move_alias(
+    store: GraphStore,
+    clock: Callable[[], datetime],
+    partition: str,
+    mention: str,
+    rejected: Entity,
+    chosen: Entity,
+    upserts: list[Entity],
+) -> Entity:
+    """Take `mention` off the rejected entity's upsert and give it to the chosen one."""
+    key = normalize_key(mention)
+    for i, e in enumerate(upserts):
+        if e.id == rejected.id:
+            kept = [a for a in e.aliases if normalize_key(a) != key]
+            upserts[i] = e.model_copy(update={"aliases": kept})
+    if not key or key == chosen.key or key in {normalize_key(a) for a in chosen.aliases}:
+        return chosen
+    stored = store.get_entities(partition, [chosen.id], with_embeddings=True)
+    base = stored[0] if stored else chosen
+    chosen = base.model_copy(
+        update={"aliases": [*base.aliases, clean_name(mention)], "updated_at": clock()}
+    )
+    upserts[:] = [e for e in upserts if e.id != chosen.id] + [chosen]
+    return chosen
