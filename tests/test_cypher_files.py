@@ -23,7 +23,11 @@ from graphmem.store import cypher_loader
 
 ROOT = Path(__file__).resolve().parents[1]
 CYPHER = ROOT / "cypher"
-STORE_SOURCE = (ROOT / "graphmem" / "store" / "neo4j.py").read_text(encoding="utf-8")
+# The Neo4j store is a package (graphmem/store/neo4j/): its modules' source, together.
+STORE_SOURCE = "\n".join(
+    path.read_text(encoding="utf-8")
+    for path in sorted((ROOT / "graphmem" / "store" / "neo4j").glob("*.py"))
+)
 
 STORE_NAMES = cypher_loader.names()
 BROWSER_NAMES = cypher_loader.names(("browser",))
