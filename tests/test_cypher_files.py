@@ -40,6 +40,8 @@ ALLOWED_LITERALS = {
     "graphmem_entity_embedding",
     "graphmem_episode_embedding",
     "graphmem_fact_embedding",
+    "graphmem_fact_text",
+    "whitespace",
     "cosine",
     "VECTOR",
 }
@@ -140,9 +142,17 @@ def test_statement_is_one_balanced_statement(name):
     assert ";" not in code, f"{name}: one statement per file, no ';'"
     assert _balanced(code), f"{name}: unbalanced brackets"
     first = code.strip().split()[0].upper()
-    assert first in {"MATCH", "MERGE", "CREATE", "DROP", "SHOW", "CALL", "RETURN", "UNWIND"}, (
-        f"{name} starts with {first}"
-    )
+    assert first in {
+        "MATCH",
+        "OPTIONAL",
+        "MERGE",
+        "CREATE",
+        "DROP",
+        "SHOW",
+        "CALL",
+        "RETURN",
+        "UNWIND",
+    }, f"{name} starts with {first}"
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)

@@ -17,6 +17,7 @@ from graphmem.models import (
 from graphmem.store import cypher_loader
 from graphmem.store.base import SeedHits, detection_probes
 from graphmem.store.metadata_filter import Clauses, neo4j_param
+from graphmem.store.neo4j import fulltext
 from graphmem.store.neo4j.schema import SchemaMixin
 from graphmem.store.neo4j.values import (
     HOPS_PER_QUERY,
@@ -28,7 +29,6 @@ from graphmem.store.neo4j.values import (
     _normalized_keys,
     _unique,
     lucene_query,
-    query_terms,
 )
 
 
@@ -252,15 +252,16 @@ class ReadsMixin(SchemaMixin):
     def search_facts_text(
         self, scope: Scope, query: str, k: int, *, include_invalid: bool = False
     ) -> list[tuple[Fact, float]]:
-        terms = query_terms(query or "")
-        if not terms or k <= 0:
+        text = fulltext.search_params(scope.partition, query or "")
+        if not text["terms"] or k <= 0:
             return []
+        self._ensure_base_schema()  # the fact full-text index
         params = {
+            **text,
             "partition": scope.partition,
             "agent_id": scope.agent_id,
             "run_id": scope.run_id,
             "include_invalid": bool(include_invalid),
-            "terms": terms,
             "k": int(k),
             "with_embeddings": False,
         }
@@ -366,7 +367,8 @@ class ReadsMixin(SchemaMixin):
         the same parameters, index-or-scan choice and skipped parts as the single methods;
         none when every part is skipped."""
         vector_k, text_k = max(int(vector_k), 0), max(int(text_k), 0)
-        terms = query_terms(query or "") if text_k else []
+        fact_text = fulltext.search_params(scope.partition, (query or "") if text_k else "")
+        terms = fact_text["terms"]
         text = episode_query or query or ""
         lucene = (lucene_query(text) or None) if episodes and text_k else None
         query_vector = self._vector(vector, "seed search") if vector_k else None
@@ -375,8 +377,8 @@ class ReadsMixin(SchemaMixin):
             fetch = self._fetch(query_vector, vector_k)
         if query_vector is None and not terms and lucene is None:
             return SeedHits()
-        if lucene is not None:
-            self._ensure_base_schema()  # the episode full-text index, as search_episodes_text
+        if lucene is not None or terms:
+            self._ensure_base_schema()  # the full-text indexes, as the single searches
         params = {
             "partition": scope.partition,
             "agent_id": scope.agent_id,
@@ -385,7 +387,7 @@ class ReadsMixin(SchemaMixin):
             "vector": query_vector,
             "k": vector_k,
             "limit": text_k,
-            "terms": terms,
+            **fact_text,
             "query": lucene,
             "fetch": fetch,
             "fact_fetch": self._fetch(query_vector, vector_k) if query_vector is not None else 0,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphmem.errors import StoreError
+from graphmem.store.neo4j import fulltext
 from graphmem.store.neo4j.connection import Connection
 from graphmem.store.neo4j.values import (
     MAX_DIMS,
@@ -25,6 +26,7 @@ BASE_SCHEMA = {
     "graphmem_episode_content": "schema/fulltext_episode_content",
     "graphmem_entity_name": "schema/fulltext_entity_name",
     "graphmem_fact_ref_memory": "schema/index_fact_ref_memory",
+    "graphmem_fact_text": "schema/fulltext_fact_text",
 }
 #: Vector indexes whose scores are used as they are, so they are created unquantized (and
 #: rebuilt when found quantized, Neo4j's default since 5.23).
@@ -74,6 +76,8 @@ class SchemaMixin(Connection):
                 self._schema("schema/await_indexes", {"timeout": self._index_timeout})
             if "graphmem_fact_ref_memory" not in existing:  # a store older than memory ids
                 self._backfill_memory_ids()
+            if "graphmem_fact_text" not in existing:  # a store older than the fact text index
+                self._backfill_fact_text()
             self._base_ready = True
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -118,6 +122,36 @@ class SchemaMixin(Connection):
         if changed:
             self._schema("schema/await_indexes", {"timeout": self._index_timeout})
         self._dims = dims
+
+    def _backfill_fact_text(self) -> None:
+        """Facts stored before the fact full-text index get their document, partition token
+        and length (computed here, with the tokenizer new writes use), then every
+        partition's BM25 counters are counted afresh. A no-op on a new database."""
+        while True:
+            rows = self._read(
+                "schema/fact_text_pending", {"batch": 2000}, "finding facts without full text"
+            )
+            if not rows:
+                break
+            updates = []
+            for row in rows:
+                document = fulltext.fact_document(
+                    row["fact"] or "", row["source"] or "", row["target"] or ""
+                )
+                updates.append(
+                    {
+                        "id": row["id"],
+                        "text": " ".join(document),
+                        "doc": document,
+                        "doc_len": len(document),
+                        "part": fulltext.partition_token(row["partition"]),
+                    }
+                )
+            self._write(
+                "indexing older facts' full text",
+                [("schema/set_fact_text", {"rows": updates}, None)],
+            )
+        self._write("counting full-text statistics", [("schema/count_fact_text", {}, None)])
 
     def _backfill_memory_ids(self) -> None:
         """Facts stored before memory ids become their own memories (a no-op once done)."""

@@ -17,6 +17,7 @@ from graphmem.models import (
 )
 from graphmem.normalize import normalize_key
 from graphmem.store.metadata_filter import neo4j_properties
+from graphmem.store.neo4j import fulltext
 from graphmem.store.neo4j.reads import ReadsMixin
 from graphmem.store.neo4j.values import (
     RESERVED_LABELS,
@@ -123,10 +124,14 @@ class WritesMixin(ReadsMixin):
             raise StoreError(
                 f"fact {fact.id!r} is in partition {fact.partition!r}, not {partition!r}"
             )
+        document = fulltext.fact_document(fact.fact, fact.source, fact.target)
         return {
             "source_id": fact.source_id,
             "target_id": fact.target_id,
             "relation": _check_relation(fact.relation),
+            "text": " ".join(document),
+            "doc": document,
+            "doc_len": len(document),
             "props": {
                 "id": fact.id,
                 "partition": fact.partition,
@@ -201,7 +206,11 @@ class WritesMixin(ReadsMixin):
             steps.append(
                 (
                     ("write/create_facts", {"RELATION": relation}),
-                    {"partition": partition, "rows": rows},
+                    {
+                        "partition": partition,
+                        "part": fulltext.partition_token(partition),
+                        "rows": rows,
+                    },
                     _expect(
                         "created",
                         len(rows),
