@@ -121,6 +121,7 @@ SAMPLE = {
     "term_queries": ['+part:p0 +text:"x"'],
     "part": "p0",
     "prune_from": 10000,
+    "max_fetch": 10000,
     "rare_share": 0.05,
     "query": "x",
     "include_invalid": False,

@@ -28,12 +28,22 @@
 //             $prune_from, $rare_share (the fact BM25's pruning rule),
 //             $query (Lucene query for episodes, or null),
 //             $fetch (INTEGER >= 0, or null: no episode vector search),
-//             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan).
+//             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan),
+//             $max_fetch (INTEGER: the most hits asked of the fact vector index).
 CALL () {
   UNWIND CASE WHEN $k > 0 THEN [true] ELSE [] END AS wanted
   CALL () {
     UNWIND CASE WHEN $fact_fetch > 0 THEN [true] ELSE [] END AS indexed
-    CALL db.index.vector.queryNodes('graphmem_fact_embedding', $fact_fetch, $vector)
+    CALL () {
+      MATCH (every:FactRef)
+      RETURN count(every) AS total
+    }
+    OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+    WITH total, coalesce(v.fact_docs, 0) AS own
+    WITH CASE WHEN own > 0 AND $fact_fetch * own < 2 * $k * total
+              THEN toInteger(ceil(2.0 * $k * total / own)) ELSE $fact_fetch END AS wanted
+    UNWIND CASE WHEN wanted <= $max_fetch THEN [wanted] ELSE [] END AS fetch
+    CALL db.index.vector.queryNodes('graphmem_fact_embedding', fetch, $vector)
     YIELD node, score
     WHERE node.partition = $partition
       AND ($agent_id IS NULL OR node.agent_id = $agent_id)

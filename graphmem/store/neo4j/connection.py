@@ -27,6 +27,10 @@ from graphmem.store.neo4j.values import (
     _statement,
 )
 
+#: The most hits a vector index is asked for; the fact search asks for more than _fetch when
+#: the partition is a small share of all facts, up to this (cypher/read/search_facts_vector).
+MAX_FETCH = 10_000
+
 
 class Connection(GraphStore):
     """Connection plumbing shared by the store's layers."""
@@ -247,7 +251,7 @@ class Connection(GraphStore):
         the index yet, or for a zero vector (a cosine index refuses it), or when k <= 0."""
         if k <= 0 or self._dims is None or not any(v != 0.0 for v in vector):
             return 0
-        fetch = min(max(k * self._overfetch, 100), 10_000)
+        fetch = min(max(k * self._overfetch, 100), MAX_FETCH)
         return max(fetch, int(k))
 
     def close(self) -> None:

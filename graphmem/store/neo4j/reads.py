@@ -18,6 +18,7 @@ from graphmem.store import cypher_loader
 from graphmem.store.base import SeedHits, detection_probes
 from graphmem.store.metadata_filter import Clauses, neo4j_param
 from graphmem.store.neo4j import fulltext
+from graphmem.store.neo4j.connection import MAX_FETCH
 from graphmem.store.neo4j.schema import SchemaMixin
 from graphmem.store.neo4j.values import (
     HOPS_PER_QUERY,
@@ -244,6 +245,7 @@ class ReadsMixin(SchemaMixin):
             "vector": query_vector,
             "k": int(k),
             "fetch": self._fetch(query_vector, k),
+            "max_fetch": MAX_FETCH,
             "with_embeddings": False,
         }
         rows = self._read("read/search_facts_vector", params, "searching fact vectors")
@@ -391,6 +393,7 @@ class ReadsMixin(SchemaMixin):
             "query": lucene,
             "fetch": fetch,
             "fact_fetch": self._fetch(query_vector, vector_k) if query_vector is not None else 0,
+            "max_fetch": MAX_FETCH,
         }
         rows = self._read("read/seed_search", params, "searching (seeds)")
         row = rows[0] if rows else {}
