@@ -273,6 +273,7 @@ def test_fact_vector_index_agrees_with_the_exact_scan(store):
                 vector=query,
                 k=k,
                 fetch=0,
+                max_fetch=10_000,
                 with_embeddings=False,
             )
             assert [f.id for f, _ in indexed] == [r["fact"]["id"] for r in scan]
