@@ -224,3 +224,28 @@ def test_common_words_are_left_out_of_a_large_partition(store, monkeypatch):
     # Only very common words: the rarest one stays (every fact holding it is returned).
     hits = store.search_facts_text(ALICE, "works acme", 50)
     assert len(hits) == 30
+
+
+def test_a_database_written_before_the_index_is_indexed_at_setup(store):
+    """Facts stored by an earlier version (no document, no counters, no index) are found,
+    with the same scores, once a store sets up on that database."""
+    _world(store, ALICE)
+    before = {q: store.search_facts_text(ALICE, q, 20) for q in QUERIES}
+    with store._driver.session(database=store._database) as session:
+        session.run("MATCH (ref:FactRef) REMOVE ref.text, ref.doc, ref.doc_len, ref.part").consume()
+        session.run("MATCH (v:PartitionVersion) REMOVE v.fact_docs, v.fact_terms").consume()
+        session.run("DROP INDEX graphmem_fact_text").consume()
+    upgraded = Neo4jStore(
+        uri=os.environ["NEO4J_URI"],
+        user=os.environ.get("NEO4J_USER", "neo4j"),
+        password=os.environ.get("NEO4J_PASSWORD", ""),
+        database=os.environ.get("NEO4J_DATABASE"),
+    )
+    try:
+        upgraded.setup(DIMS)
+        for query in QUERIES:
+            after = upgraded.search_facts_text(ALICE, query, 20)
+            assert ids(after) == ids(before[query]), query
+            assert scores(after) == pytest.approx(scores(before[query]), rel=1e-9), query
+    finally:
+        upgraded.close()
