@@ -118,6 +118,11 @@ SAMPLE = {
     "beam": 10,
     "batch": 10,
     "terms": ["x"],
+    "term_queries": ['+part:p0 +text:"x"'],
+    "part": "p0",
+    "prune_from": 10000,
+    "max_fetch": 10000,
+    "rare_share": 0.05,
     "query": "x",
     "include_invalid": False,
     "with_embeddings": False,
@@ -268,6 +273,7 @@ def test_fact_vector_index_agrees_with_the_exact_scan(store):
                 vector=query,
                 k=k,
                 fetch=0,
+                max_fetch=10_000,
                 with_embeddings=False,
             )
             assert [f.id for f, _ in indexed] == [r["fact"]["id"] for r in scan]

@@ -1,38 +1,98 @@
-// BM25 over fact sentences and their entity names, confined to the scope.
-// A relationship full-text index must list its relationship types when it is created, and
-// fact types are an open set (whatever RELATION the extractor names), so no Lucene index
-// can cover them. Instead every fact carries r.terms (the store's tokens of its sentence)
-// and every entity e.terms (tokens of its name and aliases); the document of a fact is
-// r.terms + source.terms + target.terms, so entity renames are reflected at once.
-// BM25 (k1 = 1.2, b = 0.75, Lucene's idf = ln(1 + (N - df + 0.5) / (df + 0.5))) is
-// computed here with N, df and the average length taken over the scope's facts.
+// BM25 over the facts of ONE partition, the embedded store's definition (FTS5's bm25: k1 1.2,
+// b 0.75, idf = ln((N - df + 0.5) / (df + 0.5)), at least 1e-6), with the partition's own
+// statistics, so one user's data never changes another user's ranking (hard partition):
+// N and the total document length are counters on the partition's PartitionVersion node
+// (kept by the writes), df is counted from the partition's hits. The document of a fact is
+// its registry node's `doc` (tokens of sentence + source + target, graphmem.text), found
+// through the Lucene index graphmem_fact_text with one query per token, each
+// `+part:<partition token> +text:"<token>"` (built and escaped by the store; the partition
+// restricts what Lucene matches, and every hit is checked against $partition again).
+// Lucene's own scores are not used.
+// As on the embedded store, a partition of $prune_from facts or more leaves out tokens held
+// by many of its facts (BM25 gives them an idf near 0, yet they would be read and scored
+// thousands of times): counted in the partition, up to a cap, first at $rare_share of its
+// facts (only tokens under that cap are kept when there are any), then at half of them
+// (tokens under half are kept; when none is, the rarest stays).
+// Statistics count every fact of the partition (current or not, any agent or run); the scope
+// ($agent_id, $run_id, $include_invalid) filters which facts are returned.
 // Parameters: $partition, $agent_id, $run_id, $include_invalid,
-//             $terms (LIST<STRING>, distinct query tokens), $k, $with_embeddings.
-MATCH (a:Entity {partition: $partition})-[r]->(b:Entity)
-WHERE r.partition = $partition
-  AND ($agent_id IS NULL OR r.agent_id = $agent_id)
-  AND ($run_id IS NULL OR r.run_id = $run_id)
-  AND ($include_invalid OR (r.invalid_at IS NULL AND r.expired_at IS NULL))
-WITH a, r, b, coalesce(r.terms, []) + coalesce(a.terms, []) + coalesce(b.terms, []) AS doc
-WITH collect({a: a, r: r, b: b, doc: doc}) AS docs
-WITH docs, size(docs) AS n,
-     CASE WHEN size(docs) = 0 THEN 1.0
-          ELSE toFloat(reduce(total = 0, d IN docs | total + size(d.doc))) / size(docs)
-     END AS avgdl
-WITH docs, n, CASE WHEN avgdl > 0 THEN avgdl ELSE 1.0 END AS avgdl,
-     [term IN $terms | {term: term, df: size([d IN docs WHERE term IN d.doc])}] AS stats
-UNWIND docs AS d
-WITH d, n, avgdl, [s IN stats WHERE s.df > 0 AND s.term IN d.doc] AS matched
-WHERE size(matched) > 0
-WITH d, reduce(total = 0.0, s IN matched |
+//             $terms (LIST<STRING>, distinct query tokens), $term_queries (LIST<STRING>,
+//             the Lucene query of each token), $prune_from (INTEGER), $rare_share (FLOAT),
+//             $k, $with_embeddings.
+OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+WITH coalesce(v.fact_docs, 0) AS n, coalesce(v.fact_terms, 0) AS total
+WITH n, CASE WHEN n > 0 AND total > 0 THEN toFloat(total) / n ELSE 1.0 END AS avgdl,
+     n >= $prune_from AS prune,
+     CASE WHEN ceil($rare_share * n) >= 1 THEN toInteger(ceil($rare_share * n)) ELSE 1 END
+       AS rare_cap,
+     CASE WHEN n >= 2 THEN toInteger(ceil(n / 2.0)) ELSE 1 END AS half
+CALL (prune, rare_cap) {
+  UNWIND CASE WHEN prune THEN range(0, size($terms) - 1) ELSE [] END AS i
+  CALL (i, rare_cap) {
+    CALL db.index.fulltext.queryNodes('graphmem_fact_text', $term_queries[i], {limit: rare_cap})
+    YIELD node
+    RETURN count(node) AS held
+  }
+  RETURN collect({i: i, held: held}) AS first
+}
+WITH n, avgdl, prune, half, first, [c IN first WHERE 0 < c.held < rare_cap | c.i] AS rare,
+     rare_cap
+CALL (prune, rare, first, rare_cap, half) {
+  UNWIND CASE WHEN prune AND size(rare) = 0 THEN first ELSE [] END AS c
+  CALL (c, rare_cap, half) {
+    UNWIND CASE WHEN c.held >= rare_cap THEN [true] ELSE [] END AS common
+    CALL db.index.fulltext.queryNodes('graphmem_fact_text', $term_queries[c.i], {limit: half})
+    YIELD node
+    RETURN count(node) AS held
+  }
+  RETURN collect({i: c.i, held: CASE WHEN c.held >= rare_cap THEN held ELSE c.held END})
+    AS second
+}
+WITH n, avgdl, [c IN second WHERE c.held > 0] AS present,
+     CASE WHEN NOT prune THEN range(0, size($terms) - 1)
+          WHEN size(rare) > 0 THEN rare
+          ELSE [c IN second WHERE 0 < c.held < half | c.i]
+     END AS kept
+WITH n, avgdl,
+     CASE WHEN size(kept) > 0 OR size(present) = 0 THEN kept
+          ELSE [reduce(best = head(present), c IN present |
+                  CASE WHEN c.held < best.held
+                         OR (c.held = best.held AND $terms[c.i] < $terms[best.i])
+                       THEN c ELSE best END).i]
+     END AS kept
+UNWIND kept AS i
+CALL (i) {
+  CALL db.index.fulltext.queryNodes('graphmem_fact_text', $term_queries[i])
+  YIELD node
+  WHERE node.partition = $partition
+  RETURN collect(node) AS hits
+}
+WITH n, avgdl, collect({term: $terms[i], df: size(hits)}) AS stats, collect(hits) AS lists
+WITH n, avgdl,
+     [s IN stats | {
+       term: s.term,
+       idf: CASE WHEN log((n - s.df + 0.5) / (s.df + 0.5)) > 0
+                 THEN log((n - s.df + 0.5) / (s.df + 0.5)) ELSE 0.000001 END
+     }] AS stats,
+     reduce(all = [], hits IN lists | all + hits) AS candidates
+UNWIND candidates AS ref
+WITH DISTINCT n, avgdl, stats, ref
+WHERE ($agent_id IS NULL OR ref.agent_id = $agent_id)
+  AND ($run_id IS NULL OR ref.run_id = $run_id)
+  AND ($include_invalid OR (ref.invalid_at IS NULL AND ref.expired_at IS NULL))
+WITH ref, avgdl, stats, coalesce(ref.doc, []) AS doc
+WITH ref, reduce(total = 0.0, s IN stats |
        total
-       + log(1.0 + (n - s.df + 0.5) / (s.df + 0.5))
-       * (size([t IN d.doc WHERE t = s.term]) * 2.2)
-       / (size([t IN d.doc WHERE t = s.term]) + 1.2 * (0.25 + 0.75 * size(d.doc) / avgdl))
+       + s.idf
+       * (size([t IN doc WHERE t = s.term]) * 2.2)
+       / (size([t IN doc WHERE t = s.term]) + 1.2 * (1.0 - 0.75 + 0.75 * size(doc) / avgdl))
      ) AS score
-WITH d.a AS a, d.r AS r, d.b AS b, score
-ORDER BY score DESC, r.id ASC
+ORDER BY score DESC, ref.id ASC
 LIMIT $k
+MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity {id: ref.target_id})
+WHERE r.id = ref.id
+WITH a, r, b, score
+ORDER BY score DESC, r.id ASC
 RETURN r {
   .id, .partition, .user_id, .agent_id, .run_id, .fact, .episodes, .confidence,
   .invalidated_by, .metadata_json, .memory_id,

@@ -1,6 +1,11 @@
 // The k facts in scope most similar to the query vector, through the fact vector index on
 // the per-fact registry nodes (:FactRef; a relationship vector index would cover one type
-// only). The index answers the top $fetch over ALL partitions; the scope's hits are kept
+// only). The index answers the top `fetch` over ALL partitions; the scope's hits are kept.
+// `fetch` is $fetch, raised to twice $k over the partition's share of all facts (its
+// fact_docs counter against the FactRef count, from Neo4j's count store) so that k of the
+// partition's facts are expected among the hits even when other users' facts crowd the
+// top; when that exceeds $max_fetch the partition is a small share of the database and the
+// index is not asked at all (the exact scan of the partition is cheap then). The hits kept
 // (partition, agent/run, validity are on the registry node). If at least $k survive they are
 // the scope's top $k; otherwise (a small scope, or narrow filters) the exact answer is
 // computed over the partition's registry nodes (range index on FactRef.partition). $fetch = 0
@@ -12,10 +17,20 @@
 // (index seeks) and the relationship between them. Only properties and scores leave the
 // server.
 // Parameters: $partition, $agent_id, $run_id, $include_invalid, $vector (LIST<FLOAT>),
-//             $k (INTEGER), $fetch (INTEGER >= $k, or 0), $with_embeddings (BOOLEAN).
+//             $k (INTEGER), $fetch (INTEGER >= $k, or 0), $max_fetch (INTEGER),
+//             $with_embeddings (BOOLEAN).
 CALL () {
   UNWIND CASE WHEN $fetch > 0 THEN [true] ELSE [] END AS indexed
-  CALL db.index.vector.queryNodes('graphmem_fact_embedding', $fetch, $vector)
+  CALL () {
+    MATCH (every:FactRef)
+    RETURN count(every) AS total
+  }
+  OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+  WITH total, coalesce(v.fact_docs, 0) AS own
+  WITH CASE WHEN own > 0 AND $fetch * own < 2 * $k * total
+            THEN toInteger(ceil(2.0 * $k * total / own)) ELSE $fetch END AS wanted
+  UNWIND CASE WHEN wanted <= $max_fetch THEN [wanted] ELSE [] END AS fetch
+  CALL db.index.vector.queryNodes('graphmem_fact_embedding', fetch, $vector)
   YIELD node, score
   WHERE node.partition = $partition
     AND ($agent_id IS NULL OR node.agent_id = $agent_id)

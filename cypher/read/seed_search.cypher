@@ -24,14 +24,26 @@
 // Parameters: $partition, $agent_id, $run_id, $include_invalid (BOOLEAN),
 //             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0, per vector list),
 //             $limit (INTEGER >= 0, per text list), $terms (LIST<STRING>, distinct query
-//             tokens for the fact BM25), $query (Lucene query for episodes, or null),
+//             tokens for the fact BM25), $term_queries (LIST<STRING>, their Lucene queries),
+//             $prune_from, $rare_share (the fact BM25's pruning rule),
+//             $query (Lucene query for episodes, or null),
 //             $fetch (INTEGER >= 0, or null: no episode vector search),
-//             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan).
+//             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan),
+//             $max_fetch (INTEGER: the most hits asked of the fact vector index).
 CALL () {
   UNWIND CASE WHEN $k > 0 THEN [true] ELSE [] END AS wanted
   CALL () {
     UNWIND CASE WHEN $fact_fetch > 0 THEN [true] ELSE [] END AS indexed
-    CALL db.index.vector.queryNodes('graphmem_fact_embedding', $fact_fetch, $vector)
+    CALL () {
+      MATCH (every:FactRef)
+      RETURN count(every) AS total
+    }
+    OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+    WITH total, coalesce(v.fact_docs, 0) AS own
+    WITH CASE WHEN own > 0 AND $fact_fetch * own < 2 * $k * total
+              THEN toInteger(ceil(2.0 * $k * total / own)) ELSE $fact_fetch END AS wanted
+    UNWIND CASE WHEN wanted <= $max_fetch THEN [wanted] ELSE [] END AS fetch
+    CALL db.index.vector.queryNodes('graphmem_fact_embedding', fetch, $vector)
     YIELD node, score
     WHERE node.partition = $partition
       AND ($agent_id IS NULL OR node.agent_id = $agent_id)
@@ -74,31 +86,80 @@ CALL () {
 }
 CALL () {
   UNWIND CASE WHEN size($terms) > 0 AND $limit > 0 THEN [true] ELSE [] END AS wanted
-  MATCH (a:Entity {partition: $partition})-[r]->(b:Entity)
-  WHERE r.partition = $partition
-    AND ($agent_id IS NULL OR r.agent_id = $agent_id)
-    AND ($run_id IS NULL OR r.run_id = $run_id)
-    AND ($include_invalid OR (r.invalid_at IS NULL AND r.expired_at IS NULL))
-  WITH a, r, b, coalesce(r.terms, []) + coalesce(a.terms, []) + coalesce(b.terms, []) AS doc
-  WITH collect({a: a, r: r, b: b, doc: doc}) AS docs
-  WITH docs, size(docs) AS n,
-       CASE WHEN size(docs) = 0 THEN 1.0
-            ELSE toFloat(reduce(total = 0, d IN docs | total + size(d.doc))) / size(docs)
-       END AS avgdl
-  WITH docs, n, CASE WHEN avgdl > 0 THEN avgdl ELSE 1.0 END AS avgdl,
-       [term IN $terms | {term: term, df: size([d IN docs WHERE term IN d.doc])}] AS stats
-  UNWIND docs AS d
-  WITH d, n, avgdl, [s IN stats WHERE s.df > 0 AND s.term IN d.doc] AS matched
-  WHERE size(matched) > 0
-  WITH d, reduce(total = 0.0, s IN matched |
+  OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+  WITH coalesce(v.fact_docs, 0) AS n, coalesce(v.fact_terms, 0) AS total
+  WITH n, CASE WHEN n > 0 AND total > 0 THEN toFloat(total) / n ELSE 1.0 END AS avgdl,
+       n >= $prune_from AS prune,
+       CASE WHEN ceil($rare_share * n) >= 1 THEN toInteger(ceil($rare_share * n)) ELSE 1 END
+         AS rare_cap,
+       CASE WHEN n >= 2 THEN toInteger(ceil(n / 2.0)) ELSE 1 END AS half
+  CALL (prune, rare_cap) {
+    UNWIND CASE WHEN prune THEN range(0, size($terms) - 1) ELSE [] END AS i
+    CALL (i, rare_cap) {
+      CALL db.index.fulltext.queryNodes('graphmem_fact_text', $term_queries[i], {limit: rare_cap})
+      YIELD node
+      RETURN count(node) AS held
+    }
+    RETURN collect({i: i, held: held}) AS first
+  }
+  WITH n, avgdl, prune, half, first, [c IN first WHERE 0 < c.held < rare_cap | c.i] AS rare,
+       rare_cap
+  CALL (prune, rare, first, rare_cap, half) {
+    UNWIND CASE WHEN prune AND size(rare) = 0 THEN first ELSE [] END AS c
+    CALL (c, rare_cap, half) {
+      UNWIND CASE WHEN c.held >= rare_cap THEN [true] ELSE [] END AS common
+      CALL db.index.fulltext.queryNodes('graphmem_fact_text', $term_queries[c.i], {limit: half})
+      YIELD node
+      RETURN count(node) AS held
+    }
+    RETURN collect({i: c.i, held: CASE WHEN c.held >= rare_cap THEN held ELSE c.held END})
+      AS second
+  }
+  WITH n, avgdl, [c IN second WHERE c.held > 0] AS present,
+       CASE WHEN NOT prune THEN range(0, size($terms) - 1)
+            WHEN size(rare) > 0 THEN rare
+            ELSE [c IN second WHERE 0 < c.held < half | c.i]
+       END AS kept
+  WITH n, avgdl,
+       CASE WHEN size(kept) > 0 OR size(present) = 0 THEN kept
+            ELSE [reduce(best = head(present), c IN present |
+                    CASE WHEN c.held < best.held
+                           OR (c.held = best.held AND $terms[c.i] < $terms[best.i])
+                         THEN c ELSE best END).i]
+       END AS kept
+  UNWIND kept AS i
+  CALL (i) {
+    CALL db.index.fulltext.queryNodes('graphmem_fact_text', $term_queries[i])
+    YIELD node
+    WHERE node.partition = $partition
+    RETURN collect(node) AS hits
+  }
+  WITH n, avgdl, collect({term: $terms[i], df: size(hits)}) AS stats, collect(hits) AS lists
+  WITH n, avgdl,
+       [s IN stats | {
+         term: s.term,
+         idf: CASE WHEN log((n - s.df + 0.5) / (s.df + 0.5)) > 0
+                   THEN log((n - s.df + 0.5) / (s.df + 0.5)) ELSE 0.000001 END
+       }] AS stats,
+       reduce(all = [], hits IN lists | all + hits) AS candidates
+  UNWIND candidates AS ref
+  WITH DISTINCT n, avgdl, stats, ref
+  WHERE ($agent_id IS NULL OR ref.agent_id = $agent_id)
+    AND ($run_id IS NULL OR ref.run_id = $run_id)
+    AND ($include_invalid OR (ref.invalid_at IS NULL AND ref.expired_at IS NULL))
+  WITH ref, avgdl, stats, coalesce(ref.doc, []) AS doc
+  WITH ref, reduce(total = 0.0, s IN stats |
          total
-         + log(1.0 + (n - s.df + 0.5) / (s.df + 0.5))
-         * (size([t IN d.doc WHERE t = s.term]) * 2.2)
-         / (size([t IN d.doc WHERE t = s.term]) + 1.2 * (0.25 + 0.75 * size(d.doc) / avgdl))
+         + s.idf
+         * (size([t IN doc WHERE t = s.term]) * 2.2)
+         / (size([t IN doc WHERE t = s.term]) + 1.2 * (1.0 - 0.75 + 0.75 * size(doc) / avgdl))
        ) AS score
-  WITH d.a AS a, d.r AS r, d.b AS b, score
-  ORDER BY score DESC, r.id ASC
+  ORDER BY score DESC, ref.id ASC
   LIMIT $limit
+  MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity {id: ref.target_id})
+  WHERE r.id = ref.id
+  WITH a, r, b, score
+  ORDER BY score DESC, r.id ASC
   RETURN collect({
     fact: r {
       .id, .partition, .user_id, .agent_id, .run_id, .fact, .episodes, .confidence,

@@ -4,6 +4,9 @@ MATCH (ref:FactRef {id: $id})
 WHERE ref.partition = $partition
 OPTIONAL MATCH (:Entity {id: ref.source_id})-[r]->(:Entity)
 WHERE r.id = $id AND r.partition = $partition
-WITH ref, r, r IS NOT NULL AS existed
+WITH ref, r, r IS NOT NULL AS existed, coalesce(ref.doc_len, 0) AS len
 DELETE r, ref
-RETURN sum(CASE WHEN existed THEN 1 ELSE 0 END) AS deleted
+WITH sum(CASE WHEN existed THEN 1 ELSE 0 END) AS deleted, count(*) AS refs, sum(len) AS terms
+OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+SET v.fact_docs = v.fact_docs - refs, v.fact_terms = v.fact_terms - terms
+RETURN deleted

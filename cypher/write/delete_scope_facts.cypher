@@ -5,5 +5,9 @@ WHERE r.partition = $partition
   AND ($agent_id IS NULL OR r.agent_id = $agent_id)
   AND ($run_id IS NULL OR r.run_id = $run_id)
 OPTIONAL MATCH (ref:FactRef {id: r.id})
+WITH r, ref, coalesce(ref.doc_len, 0) AS len
 DELETE r, ref
-RETURN count(*) AS deleted
+WITH count(*) AS deleted, count(ref) AS refs, sum(len) AS terms
+OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+SET v.fact_docs = v.fact_docs - refs, v.fact_terms = v.fact_terms - terms
+RETURN deleted

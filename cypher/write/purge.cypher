@@ -9,9 +9,9 @@ CALL () {
   WHERE ref.id IN $fact_ids AND ref.partition = $partition
   MATCH (a:Entity {id: ref.source_id})-[r]->(b:Entity)
   WHERE r.id = ref.id AND r.partition = $partition
-  WITH ref, r, [a.id, b.id] AS ends
+  WITH ref, r, [a.id, b.id] AS ends, coalesce(ref.doc_len, 0) AS len
   DELETE r, ref
-  RETURN count(r) AS facts, collect(ends) AS fact_ends
+  RETURN count(r) AS facts, collect(ends) AS fact_ends, sum(len) AS fact_terms
 }
 CALL () {
   MATCH (ep:Episode)
@@ -27,6 +27,15 @@ CALL () {
     AND any(x IN coalesce(r.episodes, []) WHERE x IN $episode_ids)
   SET r.episodes = [x IN r.episodes WHERE NOT x IN $episode_ids]
   RETURN count(r) AS relinked
+}
+CALL (facts, fact_terms) {
+  // The partition's full-text counters move back: lock the node first (write, then read).
+  OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+  SET v.locked = true
+  WITH v
+  SET v.fact_docs = v.fact_docs - facts, v.fact_terms = v.fact_terms - fact_terms
+  REMOVE v.locked
+  RETURN count(v) AS counted
 }
 WITH facts, episodes,
      reduce(ids = [], pair IN fact_ends + mention_ends | ids + pair) AS touched

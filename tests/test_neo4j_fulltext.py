@@ -1,0 +1,251 @@
+"""Fact full-text on Neo4j through the Lucene index graphmem_fact_text (skipped unless
+NEO4J_URI is set): partition-first, inert to Lucene syntax, ranked by the embedded store's
+BM25 over the partition's own statistics.
+
+What a user relies on: another user's data never changes their results or scores (hard
+partition), nothing typed into a search is Lucene syntax, and both stores rank the same facts
+in the same order. Scores are checked against the BM25 definition computed here in Python
+(graphmem/store/neo4j/fulltext.py states it; FTS5's bm25()).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from graphmem.models import Invalidation, Scope
+from graphmem.store.neo4j import Neo4jStore, fulltext
+from graphmem.store.sqlite import SQLiteStore
+from tests.contract.builders import ALICE, BOB, DIMS, at, entity, fact, ids, scores, write
+
+pytestmark = [
+    pytest.mark.neo4j,
+    pytest.mark.skipif(
+        not os.environ.get("NEO4J_URI"),
+        reason="NEO4J_URI not set: these tests need a running Neo4j 5.26 (docs/neo4j.md)",
+    ),
+]
+
+SENTENCES = [
+    ("Ana", "WORKS_AT", "Acme", "Ana works at Acme as a data engineer"),
+    ("Ana", "LIVES_IN", "Lisbon", "Ana lives in Lisbon near the river"),
+    ("Bruno", "WORKS_AT", "Acme", "Bruno works at Acme on the data platform"),
+    ("Bruno", "LIKES", "Kayaking", "Bruno likes kayaking on the river"),
+    ("Acme", "LOCATED_IN", "Porto", "Acme has its office in Porto"),
+    ("Carla", "KNOWS", "Ana", "Carla knows Ana from the café in Lisbon"),
+    ("Carla", "WORKS_AT", "Initech", "Carla works at Initech"),
+]
+QUERIES = [
+    "where does Ana work?",
+    "data engineer",
+    "river Lisbon",
+    "who works at Acme",
+    "cafe",
+    "Porto office",
+    "kayaking river data",
+]
+
+
+@pytest.fixture
+def store() -> Iterator[Neo4jStore]:
+    s = Neo4jStore(
+        uri=os.environ["NEO4J_URI"],
+        user=os.environ.get("NEO4J_USER", "neo4j"),
+        password=os.environ.get("NEO4J_PASSWORD", ""),
+        database=os.environ.get("NEO4J_DATABASE"),
+    )
+    s.reset()
+    s.setup(DIMS)
+    yield s
+    s.reset()
+    s.close()
+
+
+def _world(store, scope: Scope, sentences=SENTENCES, prefix: str = "") -> dict[str, str]:
+    """Entities and facts of `sentences` in `scope`; returns fact id by sentence."""
+    people = {}
+    for source, _, target, _ in sentences:
+        for name in (source, target):
+            people.setdefault(name, entity(scope, name, id=f"{prefix}{scope.partition}:{name}"))
+    facts = [
+        fact(scope, people[s], rel, people[t], text, minute=i, id=f"{prefix}{scope.partition}:f{i}")
+        for i, (s, rel, t, text) in enumerate(sentences)
+    ]
+    write(store, scope, entities=people.values(), facts=facts)
+    return {f.fact: f.id for f in facts}
+
+
+def _reference_bm25(docs: dict[str, list[str]], query: str) -> list[tuple[str, float]]:
+    """BM25 as both stores define it (FTS5's bm25(): k1 1.2, b 0.75, idf floored at 1e-6),
+    over `docs` (id -> tokens), best first, ties by id."""
+    n = len(docs)
+    avgdl = sum(len(d) for d in docs.values()) / n
+    terms = fulltext.query_tokens(query)
+    held = {t: sum(1 for d in docs.values() if t in d) for t in terms}
+    out = []
+    for doc_id, doc in docs.items():
+        score, hit = 0.0, False
+        for t in terms:
+            tf = doc.count(t)
+            if tf:
+                hit = True
+                idf = max(1e-6, math.log((n - held[t] + 0.5) / (held[t] + 0.5)))
+                score += idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * len(doc) / avgdl))
+        if hit:
+            out.append((doc_id, score))
+    return sorted(out, key=lambda p: (-p[1], p[0]))
+
+
+def test_scores_are_the_reference_bm25_over_the_partition(store):
+    by_sentence = _world(store, ALICE)
+    docs = {by_sentence[text]: fulltext.fact_document(text, s, t) for s, _, t, text in SENTENCES}
+    for query in QUERIES:
+        expected = _reference_bm25(docs, query)
+        hits = store.search_facts_text(ALICE, query, 20)
+        assert ids(hits) == [i for i, _ in expected], query
+        assert scores(hits) == pytest.approx([s for _, s in expected], rel=1e-9), query
+
+
+def test_another_users_data_never_changes_a_users_ranking(store):
+    _world(store, ALICE)
+    before = {q: store.search_facts_text(ALICE, q, 20) for q in QUERIES}
+    # Bob's facts use the same words, many times over: in one shared index they would move
+    # Alice's document frequencies, average length and Lucene's own statistics.
+    crowd = [
+        (f"P{i}", "WORKS_AT", "Acme", f"P{i} works at Acme near the river in Lisbon data")
+        for i in range(60)
+    ]
+    _world(store, BOB, crowd)
+    for query in QUERIES:
+        after = store.search_facts_text(ALICE, query, 20)
+        assert ids(after) == ids(before[query]), query
+        assert scores(after) == scores(before[query]), query
+        assert all(f.partition == ALICE.partition for f, _ in after)
+        seeds = store.seed_search(
+            ALICE, query, [1.0] + [0.0] * (DIMS - 1), vector_k=0, text_k=20, episodes=False
+        )
+        assert ids(seeds.facts_text) == ids(before[query])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "*:*",
+        "part:* OR text:*",
+        '"river',
+        "river\\",
+        "river) OR (part:*",
+        "+text:acme -ana",
+        "acme~2 ana^10",
+        "[a TO z]",
+        "ana AND NOT acme",
+        "/.*/",
+        'text:"works" part:p00',
+    ],
+)
+def test_lucene_syntax_in_a_query_is_inert(store, query):
+    _world(store, ALICE)
+    _world(store, BOB, [("Zed", "WORKS_AT", "Acme", "Zed works at Acme text part")])
+    hits = store.search_facts_text(ALICE, query, 50)
+    assert all(f.partition == ALICE.partition for f, _ in hits)
+    # The words of the query are searched as words, nothing else.
+    docs = {
+        f"{ALICE.partition}:f{i}": fulltext.fact_document(text, s, t)
+        for i, (s, _, t, text) in enumerate(SENTENCES)
+    }
+    assert ids(hits) == [i for i, _ in _reference_bm25(docs, query)]
+
+
+def test_another_partitions_token_typed_as_a_word_finds_nothing_of_theirs(store):
+    _world(store, ALICE)
+    _world(store, BOB, [("Zed", "WORKS_AT", "Acme", "Zed works at Acme")])
+    token = fulltext.partition_token(BOB.partition)
+    assert store.search_facts_text(ALICE, f"{token} part:{token}", 10) == []
+
+
+def test_same_order_as_the_embedded_store(store, tmp_path):
+    """One user's data in both stores: the same facts, in the same order, for every query."""
+    reference = SQLiteStore(str(tmp_path / "ref.db"))
+    reference.setup(DIMS)
+    try:
+        _world(store, ALICE)
+        _world(reference, ALICE)
+        for query in QUERIES:
+            assert ids(store.search_facts_text(ALICE, query, 20)) == ids(
+                reference.search_facts_text(ALICE, query, 20)
+            ), query
+    finally:
+        reference.close()
+
+
+def test_statistics_follow_deletes_and_invalidations(store):
+    by_sentence = _world(store, ALICE)
+    docs = {by_sentence[text]: fulltext.fact_document(text, s, t) for s, _, t, text in SENTENCES}
+    gone = by_sentence["Bruno likes kayaking on the river"]
+    assert store.delete_fact(ALICE.partition, gone)
+    del docs[gone]
+    ended = by_sentence["Ana lives in Lisbon near the river"]
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=ended, invalid_at=at(9), expired_at=at(9))],
+    )
+    # An ended fact stays in the statistics (it is searchable with include_invalid) but is
+    # not returned by default.
+    expected = _reference_bm25(docs, "river Lisbon")
+    hits = store.search_facts_text(ALICE, "river Lisbon", 20, include_invalid=True)
+    assert ids(hits) == [i for i, _ in expected]
+    assert scores(hits) == pytest.approx([s for _, s in expected], rel=1e-9)
+    assert ended not in ids(store.search_facts_text(ALICE, "river Lisbon", 20))
+    purged = by_sentence["Carla knows Ana from the café in Lisbon"]
+    store.purge(ALICE.partition, [purged], [])
+    del docs[purged]
+    hits = store.search_facts_text(ALICE, "river Lisbon", 20, include_invalid=True)
+    assert scores(hits) == pytest.approx(
+        [s for _, s in _reference_bm25(docs, "river Lisbon")], rel=1e-9
+    )
+
+
+def test_common_words_are_left_out_of_a_large_partition(store, monkeypatch):
+    """The embedded store's rule, with the size threshold lowered: in a partition at least
+    PRUNE_COMMON_TOKENS_FROM facts large, a word in 1/20 of its facts or more is not matched
+    when the query has a rarer one; when all are that common, those under half are kept."""
+    monkeypatch.setattr(fulltext, "PRUNE_COMMON_TOKENS_FROM", 5)
+    crowd = [(f"P{i}", "WORKS_AT", "Acme", f"P{i} works at Acme") for i in range(30)]
+    crowd.append(("Ana", "LIKES", "Kayaking", "Ana likes kayaking"))
+    by_sentence = _world(store, ALICE, crowd)
+    # "works", "at" and "acme" are in 30 of 31 facts; "kayaking" in one.
+    assert ids(store.search_facts_text(ALICE, "who works at acme kayaking", 50)) == [
+        by_sentence["Ana likes kayaking"]
+    ]
+    # Only very common words: the rarest one stays (every fact holding it is returned).
+    hits = store.search_facts_text(ALICE, "works acme", 50)
+    assert len(hits) == 30
+
+
+def test_a_database_written_before_the_index_is_indexed_at_setup(store):
+    """Facts stored by an earlier version (no document, no counters, no index) are found,
+    with the same scores, once a store sets up on that database."""
+    _world(store, ALICE)
+    before = {q: store.search_facts_text(ALICE, q, 20) for q in QUERIES}
+    with store._driver.session(database=store._database) as session:
+        session.run("MATCH (ref:FactRef) REMOVE ref.text, ref.doc, ref.doc_len, ref.part").consume()
+        session.run("MATCH (v:PartitionVersion) REMOVE v.fact_docs, v.fact_terms").consume()
+        session.run("DROP INDEX graphmem_fact_text").consume()
+    upgraded = Neo4jStore(
+        uri=os.environ["NEO4J_URI"],
+        user=os.environ.get("NEO4J_USER", "neo4j"),
+        password=os.environ.get("NEO4J_PASSWORD", ""),
+        database=os.environ.get("NEO4J_DATABASE"),
+    )
+    try:
+        upgraded.setup(DIMS)
+        for query in QUERIES:
+            after = upgraded.search_facts_text(ALICE, query, 20)
+            assert ids(after) == ids(before[query]), query
+            assert scores(after) == pytest.approx(scores(before[query]), rel=1e-9), query
+    finally:
+        upgraded.close()
