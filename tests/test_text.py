@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graphmem.store import neo4j as neo4j_store
-from graphmem.store import sqlite as sqlite_store
+from graphmem.store.sqlite import fts as sqlite_store
 from graphmem.text import MAX_QUERY_TERMS, fts_query_terms, fts_terms, split_words
 
 CASES = [

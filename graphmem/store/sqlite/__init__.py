@@ -1,0 +1,7 @@
+"""The embedded SQLite store (see graphmem.store.sqlite.store for the schema and design)."""
+
+from __future__ import annotations
+
+from graphmem.store.sqlite.store import SQLiteStore
+
+__all__ = ["SQLiteStore"]
