@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from graphmem.store.sqlite import fts
 from graphmem.store.sqlite.store import SQLiteStore
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "fts"]

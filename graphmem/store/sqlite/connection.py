@@ -18,6 +18,7 @@ from graphmem.errors import StoreError
 from graphmem.models import Entity, Episode, Fact, Scope
 from graphmem.store.base import GraphStore
 from graphmem.store.metadata_filter import sqlite_lower
+from graphmem.store.sqlite.fts import migrate_shared_tables
 from graphmem.store.sqlite.schema import (
     _ENTITY_FIELDS,
     _EPISODE_FIELDS,
@@ -174,27 +175,37 @@ class SQLiteBase(GraphStore):
             return result
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
+        """Create what is missing and migrate older files, in this transaction; a file of a
+        newer schema is refused before anything is changed."""
+        has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        row = (
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if has_meta
+            else None
+        )
+        if row is not None and int(row["value"]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path!r} was written by a newer graphmem (schema {row['value']}, "
+                f"this version reads {SCHEMA_VERSION})"
+            )
         counted = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'partition_rows'"
         ).fetchone()
         for statement in _SCHEMA:
             conn.execute(statement)
         _migrate_memory_ids(conn)
+        migrate_shared_tables(conn)
         if counted is None:  # a file from before the counts: count once
             for kind in (FACTS, EPISODES):
                 conn.execute(
                     f"""INSERT OR REPLACE INTO partition_rows (partition, kind, n)
                         SELECT partition, '{kind}', count(*) FROM {kind} GROUP BY partition"""
                 )
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
+        if row is None or int(row["value"]) < SCHEMA_VERSION:
             conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-        elif int(row["value"]) > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path!r} was written by a newer graphmem (schema {row['value']}, "
-                f"this version reads {SCHEMA_VERSION})"
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
             )
         dims = conn.execute("SELECT value FROM meta WHERE key = 'dims'").fetchone()
         self._dims = int(dims["value"]) if dims else None

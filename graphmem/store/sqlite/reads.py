@@ -11,13 +11,9 @@ from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope
 from graphmem.normalize import normalize_key
 from graphmem.store.base import SeedHits, detection_probes
 from graphmem.store.metadata_filter import Clauses, sqlite_where
+from graphmem.store.sqlite import fts
 from graphmem.store.sqlite.connection import (
     SQLiteBase,
-)
-from graphmem.store.sqlite.fts import (
-    _informative,
-    _match_expression,
-    _query_tokens,
 )
 from graphmem.store.sqlite.schema import (
     _COUNT_KEYS,
@@ -80,7 +76,7 @@ class _Reads(SQLiteBase):
         self, kind: str, scope: Scope, query: str, k: int, current_only: bool
     ) -> Callable[[sqlite3.Connection], list[tuple[Any, float]]]:
         """The body of a full-text search, to run in a transaction of the caller's choosing."""
-        tokens = _query_tokens(query)
+        tokens = fts.query_tokens(query)
         if not tokens or k <= 0:
             return lambda conn: []
         fields, build = (
@@ -91,17 +87,20 @@ class _Reads(SQLiteBase):
             where += " AND t.current"
 
         def read(conn: sqlite3.Connection) -> list[tuple[Any, float]]:
-            useful = _informative(conn, kind, scope.partition, tokens)
+            pid = fts.partition_id(conn, scope.partition)
+            if pid is None:  # nothing of this partition was ever indexed
+                return []
+            name = fts.table(kind, pid)
+            useful = fts.informative(conn, name, fts.rows(conn, kind, scope.partition), tokens)
             if not useful:
                 return []
-            match = _match_expression(scope.partition, useful)
-            # bm25 weights: the partition column scores nothing, it only filters.
+            # The table holds this partition's rows only, so bm25() ranks by its statistics.
             rows = conn.execute(
-                f"""SELECT {_cols(fields, "t")}, -bm25({kind}_fts, 0.0, 1.0) AS score
-                    FROM {kind}_fts JOIN {kind} t ON t.seq = {kind}_fts.rowid
-                    WHERE {kind}_fts MATCH ? AND {where}
+                f"""SELECT {_cols(fields, "t")}, -bm25({name}) AS score
+                    FROM {name} JOIN {kind} t ON t.seq = {name}.rowid
+                    WHERE {name} MATCH ? AND {where}
                     ORDER BY score DESC, t.id LIMIT ?""",
-                [match, *params, k],
+                [fts.match_expression(useful), *params, k],
             ).fetchall()
             return [(build(r), float(r["score"])) for r in rows]
 

@@ -14,10 +14,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from graphmem.normalize import to_utc
+from graphmem.store.sqlite.fts import REGISTRY
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+# 2: partition-first full text (per-partition FTS5 tables); files of version 1 are migrated on
+# open, and a version-1 reader refuses a version-2 file instead of searching an empty index.
+SCHEMA_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS versions (
@@ -78,10 +81,8 @@ _SCHEMA = (
         partition TEXT NOT NULL, episode_id TEXT NOT NULL, entity_id TEXT NOT NULL,
         PRIMARY KEY (partition, episode_id, entity_id)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS mentions_by_entity ON mentions (partition, entity_id)",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts
-        USING fts5(part, text, tokenize = 'unicode61 remove_diacritics 2')""",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS episodes_fts
-        USING fts5(part, text, tokenize = 'unicode61 remove_diacritics 2')""",
+    # Full text: one pair of FTS5 tables per partition, named by this registry's ids (see fts).
+    REGISTRY,
     # Rows per partition and kind, kept by triggers: which query words are too common to
     # score is decided within the searching user's partition (see _informative).
     """CREATE TABLE IF NOT EXISTS partition_rows (

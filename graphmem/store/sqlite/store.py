@@ -21,14 +21,15 @@ locate_fact names the one partition holding a fact); other ids are unique per pa
   Provenance is kept in order as a JSON list on the row (read with the fact) and, denormalised,
   in fact_episodes(partition, episode_id, fact_id) for facts_for_episodes.
 - mentions(partition, episode_id, entity_id).
-- facts_fts, episodes_fts: FTS5 tables (rowid = the owning row's `seq`) with two columns: a
-  partition token, so a search only scores its own partition's matches, and a token string
-  derived in Python (see graphmem.text). Words are NFKC-normalised and casefolded; runs of CJK
-  characters (Han, kana, Hangul), which carry no spaces, are indexed as single characters plus
-  overlapping bigrams and queried as bigrams (as Lucene's CJK analyzer does). So 王小明 in a
-  stored fact is found by "王小明在哪里工作" (shared bigrams 王小, 小明); unicode61 alone makes
-  a whole clause one token, and trigram cannot match 2-character names. Queries are never
-  passed through raw: they become quoted tokens joined with OR.
+- fts_partitions(id, partition) and, per partition, facts_fts_<id> and episodes_fts_<id>: FTS5
+  tables (rowid = the owning row's `seq`) holding a token string derived in Python (see
+  graphmem.text). Each partition's full text is its own (graphmem.store.sqlite.fts: why, the
+  BM25 definition, the migration of files with one shared table). Words are NFKC-normalised and
+  casefolded; runs of CJK characters (Han, kana, Hangul), which carry no spaces, are indexed as
+  single characters plus overlapping bigrams and queried as bigrams (as Lucene's CJK analyzer
+  does). So 王小明 in a stored fact is found by "王小明在哪里工作" (shared bigrams 王小, 小明);
+  unicode61 alone makes a whole clause one token, and trigram cannot match 2-character names.
+  Queries are never passed through raw: they become quoted tokens joined with OR.
 
 Times are stored as fixed-width ISO-8601 UTC text ("2024-03-01T09:30:00.000000Z"), so text
 order is time order and microseconds round-trip exactly. Embeddings are float32 blobs.
@@ -50,9 +51,8 @@ reloads. Measured on one user with 100k facts x 384 dims (CPU time, a shared 2-c
 search k=10 7 ms; an add followed by a search 9 ms (patched); a full reload 0.6 s.
 
 Full-text search at scale: in a partition of 10k rows or more, query words found in half of
-its rows or more are left out (counted within the partition: partition_rows, kept by triggers,
-and capped per-partition term counts, so another user's data never changes which words one
-user's search matches). FTS5's BM25 gives them an IDF of ~0 anyway, but scoring every row that
+its rows or more are left out (counted in the partition's own table, against partition_rows,
+kept by triggers). FTS5's BM25 gives them an IDF of ~0 anyway, but scoring every row that
 contains them cost 150-260 ms at 100k facts; without them it is 7-19 ms, same top scores.
 """
 

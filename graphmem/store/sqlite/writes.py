@@ -11,12 +11,9 @@ from typing import Any
 from graphmem.errors import ConflictError, StoreError
 from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
 from graphmem.normalize import normalize_key
+from graphmem.store.sqlite import fts
 from graphmem.store.sqlite.connection import (
     SQLiteBase,
-)
-from graphmem.store.sqlite.fts import (
-    _doc_tokens,
-    _partition_token,
 )
 from graphmem.store.sqlite.schema import (
     _IN_JSON,
@@ -57,6 +54,7 @@ class _Writes(SQLiteBase):
         def write(conn: sqlite3.Connection, patches: list[_Patch]) -> None:
             self._check_dims(conn, vectors)
             added: dict[str, list[tuple[Any, ...]]] = {}
+            texts: dict[str, list[tuple[int, str]]] = {}
             for ep, vector in zip(episodes, vectors, strict=True):
                 cursor = conn.execute(
                     """INSERT INTO episodes (partition, id, user_id, agent_id, run_id, role, name,
@@ -85,12 +83,13 @@ class _Writes(SQLiteBase):
                 rows = added.setdefault(ep.partition, [])
                 if not cursor.rowcount:
                     continue
-                conn.execute(
-                    "INSERT INTO episodes_fts (rowid, part, text) VALUES (?, ?, ?)",
-                    (cursor.lastrowid, _partition_token(ep.partition), _doc_tokens(ep.content)),
+                texts.setdefault(ep.partition, []).append(
+                    (cursor.lastrowid, fts.doc_tokens(ep.content))
                 )
                 if vector is not None:
                     rows.append((cursor.lastrowid, ep.id, vector, ep.agent_id, ep.run_id, True))
+            for partition, indexed in texts.items():
+                fts.index_rows(conn, EPISODES, partition, indexed)
             for partition, rows in added.items():
                 version = self._bump(conn, partition, EPISODES)
                 patches.append(_Patch(EPISODES, partition, version, appends=rows))
@@ -265,7 +264,7 @@ class _Writes(SQLiteBase):
                 (partition, _ids(ends)),
             )
         }
-        part = _partition_token(partition)
+        texts: list[tuple[int, str]] = []
         for fact in facts:
             missing = [e for e in (fact.source_id, fact.target_id) if e not in known]
             if missing:
@@ -305,10 +304,7 @@ class _Writes(SQLiteBase):
                     fact.memory_id,
                 ),
             ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO facts_fts (rowid, part, text) VALUES (?, ?, ?)",
-                (seq, part, _doc_tokens(f"{fact.fact} {fact.source} {fact.target}")),
-            )
+            texts.append((seq, fts.fact_document(fact.fact, fact.source, fact.target)))
             conn.executemany(
                 "INSERT OR IGNORE INTO fact_episodes (partition, episode_id, fact_id) "
                 "VALUES (?, ?, ?)",
@@ -319,6 +315,7 @@ class _Writes(SQLiteBase):
                 patch.appends.append(
                     (seq, fact.id, fact.embedding, fact.agent_id, fact.run_id, current)
                 )
+        fts.index_rows(conn, FACTS, partition, texts)
 
     @staticmethod
     def _merge_provenance(
@@ -351,7 +348,7 @@ class _Writes(SQLiteBase):
             ).fetchone()
             if row is None:
                 return False
-            conn.execute("DELETE FROM facts_fts WHERE rowid = ?", (row["seq"],))
+            fts.unindex(conn, FACTS, partition, "seq = ?", [row["seq"]])
             conn.execute(
                 "DELETE FROM fact_episodes WHERE partition = ? AND fact_id = ?",
                 (partition, fact_id),
@@ -374,14 +371,11 @@ class _Writes(SQLiteBase):
         where, params = ("partition = ?", [partition]) if whole else self._narrowing(scope)
 
         def write(conn: sqlite3.Connection) -> int:
-            conn.execute(
-                f"DELETE FROM facts_fts WHERE rowid IN (SELECT seq FROM facts WHERE {where})",
-                params,
-            )
-            conn.execute(
-                f"DELETE FROM episodes_fts WHERE rowid IN (SELECT seq FROM episodes WHERE {where})",
-                params,
-            )
+            if whole:  # the partition's full-text tables go whole
+                fts.drop_partition(conn, partition)
+            else:
+                for kind in (FACTS, EPISODES):
+                    fts.unindex(conn, kind, partition, where, params)
             if whole:
                 for table in ("fact_episodes", "mentions", "entity_keys", "entities"):
                     conn.execute(f"DELETE FROM {table} WHERE partition = ?", (partition,))
@@ -409,9 +403,8 @@ class _Writes(SQLiteBase):
 
     def reset(self) -> None:
         def write(conn: sqlite3.Connection) -> None:
+            fts.drop_all(conn)
             for table in (
-                "facts_fts",
-                "episodes_fts",
                 "fact_episodes",
                 "mentions",
                 "entity_keys",
@@ -458,10 +451,8 @@ class _Writes(SQLiteBase):
                     (partition, facts, partition, facts, partition, episodes),
                 )
             }
-            conn.execute(
-                f"""DELETE FROM facts_fts WHERE rowid IN
-                    (SELECT seq FROM facts WHERE partition = ? AND id {_IN_JSON})""",
-                (partition, facts),
+            fts.unindex(
+                conn, FACTS, partition, f"partition = ? AND id {_IN_JSON}", [partition, facts]
             )
             conn.execute(
                 f"DELETE FROM fact_episodes WHERE partition = ? AND fact_id {_IN_JSON}",
@@ -494,10 +485,8 @@ class _Writes(SQLiteBase):
                 f"DELETE FROM mentions WHERE partition = ? AND episode_id {_IN_JSON}",
                 (partition, episodes),
             )
-            conn.execute(
-                f"""DELETE FROM episodes_fts WHERE rowid IN
-                    (SELECT seq FROM episodes WHERE partition = ? AND id {_IN_JSON})""",
-                (partition, episodes),
+            fts.unindex(
+                conn, EPISODES, partition, f"partition = ? AND id {_IN_JSON}", [partition, episodes]
             )
             removed_episodes = conn.execute(
                 f"DELETE FROM episodes WHERE partition = ? AND id {_IN_JSON}",
