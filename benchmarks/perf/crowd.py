@@ -40,14 +40,17 @@ class CrowdLoader:
         self.pool = [row.tolist() for row in pool]
         self.now = datetime(2024, 6, 1, tzinfo=UTC)
         self.n = 0
+        self.entities: dict[str, dict[str, Entity]] = {}  # per user, by name
 
     def _vector(self) -> list[float]:
         self.n += 1
         return self.pool[self.n % POOL]
 
     def add_user(self, user_id: str, rows: list[dict[str, Any]], batch: int) -> None:
+        """Write `rows` (GraphBuilder facts) for the user, `batch` facts per transaction; may
+        be called again for the same user with the builder's next rows."""
         scope = Scope(user_id=user_id)
-        entities: dict[str, Entity] = {}
+        entities = self.entities.setdefault(user_id, {})
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             episode = Episode(
