@@ -63,6 +63,12 @@ class CrowdLoader:
                 created_at=self.now,
             )
             self.store.add_episodes([episode], [self._vector()])
+            unseen = {r[end] for r in chunk for end in ("source", "target")} - set(entities)
+            # names the engine stored meanwhile (perf's single-message adds) are reused
+            by_key = {normalize_key(n): n for n in unseen}
+            for found in self.store.find_entities_by_key(scope.partition, sorted(by_key)):
+                if found.key in by_key:
+                    entities[by_key[found.key]] = found
             new: list[Entity] = []
             for row in chunk:
                 for name, kind in (
