@@ -95,11 +95,18 @@ class _Reads(SQLiteBase):
             if not useful:
                 return []
             # The table holds this partition's rows only, so bm25() ranks by its statistics.
+            # The top k are chosen on (seq, id, score) alone, then only they are read in full:
+            # sorting whole rows read every match's text (a message can be 17k characters; 52
+            # -> 20 ms CPU for 100 long matches at 100k facts).
             rows = conn.execute(
-                f"""SELECT {_cols(fields, "t")}, -bm25({name}) AS score
-                    FROM {name} JOIN {kind} t ON t.seq = {name}.rowid
-                    WHERE {name} MATCH ? AND {where}
-                    ORDER BY score DESC, t.id LIMIT ?""",
+                f"""WITH hits AS (
+                      SELECT t.seq AS seq, t.id AS id, -bm25({name}) AS score
+                      FROM {name} JOIN {kind} t ON t.seq = {name}.rowid
+                      WHERE {name} MATCH ? AND {where}
+                      ORDER BY score DESC, t.id LIMIT ?)
+                    SELECT {_cols(fields, "t")}, hits.score AS score
+                    FROM hits JOIN {kind} t ON t.seq = hits.seq
+                    ORDER BY hits.score DESC, hits.id""",
                 [fts.match_expression(useful), *params, k],
             ).fetchall()
             return [(build(r), float(r["score"])) for r in rows]
