@@ -359,6 +359,55 @@ def test_perf_main_smoke(tmp_path):
     assert lat[30]["add_ms"]["p50"] >= 30
 
 
+def test_perf_crowd_and_bulk_growth_smoke(tmp_path):
+    """--grow bulk and --crowd write through the store API; the crowd row compares the user's
+    search alone and among other users on the same queries."""
+    from benchmarks.perf.run import main
+
+    out = tmp_path / "perf.json"
+    argv = ["--sizes", "150", "--batch", "50", "--queries", "4", "--add-sample", "2"]
+    main(
+        [
+            *argv,
+            "--grow",
+            "bulk",
+            "--crowd",
+            "1200",
+            "--skip-llm",
+            "--embedder",
+            "hashing",
+            "--out",
+            str(out),
+        ]
+    )
+    (sqlite,) = [s for s in _valid_json(out)["stores"] if s["store"] == "sqlite"]
+    crowd = sqlite["crowd"]
+    assert (crowd["total_facts"], crowd["other_users"], crowd["user_facts"]) == (1200, 1, 150)
+    assert crowd["alone_ms"]["n"] == crowd["search_ms"]["n"] == 4 and crowd["crowd_over_alone"]
+
+
+def test_crowd_loader_writes_what_search_finds():
+    from benchmarks.perf.crowd import CrowdLoader
+    from benchmarks.perf.run import GraphBuilder
+    from graphmem.models import Scope
+    from graphmem.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(":memory:")
+    store.setup(8)
+    rows = GraphBuilder(3).facts(120)
+    loader = CrowdLoader(store, 8, seed=0)
+    loader.add_user("c", rows[:60], 25)
+    loader.add_user("c", rows[60:], 25)  # later rows name people of earlier batches
+    scope = Scope(user_id="c")
+    assert store.counts(scope.partition)["facts"] == 120
+    assert len(store.list_episodes(scope)) == 6  # one JSON episode per batch, as add_facts
+    people = {r["source"] for r in rows}
+    assert len([e for e in store.list_entities(scope.partition) if e.name in people]) == len(people)
+    hits = store.search_facts_text(scope, rows[-1]["fact"], 5)
+    assert hits and hits[0][0].fact == rows[-1]["fact"]
+    store.close()
+
+
 # -- rank metrics: what an agent sees in the top k -------------------------------------------
 def test_rank_scores_on_hand_made_rankings():
     from benchmarks.common.ranking import first_hit, rank_scores, rank_scores_per_k

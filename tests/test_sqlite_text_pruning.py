@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from graphmem.models import Scope
-from graphmem.store import sqlite as sqlite_store
 from graphmem.store.sqlite import SQLiteStore
+from graphmem.store.sqlite import fts as sqlite_store
 from tests.contract.builders import DIMS, axis, entity, fact, write
 
 ALICE = Scope(user_id="alice")

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graphmem.store import neo4j as neo4j_store
-from graphmem.store import sqlite as sqlite_store
+from graphmem.store.sqlite import fts as sqlite_store
 from graphmem.text import MAX_QUERY_TERMS, fts_query_terms, fts_terms, split_words
 
 CASES = [
@@ -70,8 +70,8 @@ _TEXT = st.text(
 def test_both_stores_use_the_same_tokens(text):
     """SQLite indexes the tokens space-joined in FTS5; Neo4j stores them as a LIST<STRING>
     property (never one string: the Cypher BM25 treats r.terms as a list)."""
-    assert sqlite_store._doc_tokens(text) == " ".join(fts_terms(text))
-    assert sqlite_store._query_tokens(text) == fts_query_terms(text)
+    assert sqlite_store.doc_tokens(text) == " ".join(fts_terms(text))
+    assert sqlite_store.query_tokens(text) == fts_query_terms(text)
     stored = neo4j_store.text_terms(text)
     assert isinstance(stored, list) and stored == fts_terms(text)
     assert neo4j_store.query_terms(text) == fts_query_terms(text)

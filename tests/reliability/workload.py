@@ -125,7 +125,13 @@ def integrity_errors(path: str) -> list[str]:
     conn = sqlite3.connect(path, timeout=30)
     try:
         problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-        for table in ("facts_fts", "episodes_fts"):
+        fts_tables = [  # one pair per partition (graphmem.store.sqlite.fts)
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%fts5%'"
+            )
+        ]
+        for table in fts_tables:
             try:
                 conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
             except sqlite3.DatabaseError as exc:
