@@ -198,3 +198,56 @@ def test_analysis_orders_relational_words_along_the_chain():
     assert a.first_person and "u" in a.keys
     assert relational_words(a, ["u"], rels) == ["sister", "work"]
     assert stem("living") == stem("lives") == "live"
+
+
+@pytest.mark.parametrize(
+    ("query", "child"),
+    [
+        ("Who is Noah's daughter?", "Hazel"),
+        ("who's noah's daughter", "Hazel"),
+        ("Who is Noah's son?", "George"),
+        ("Where does Noah's daughter live?", "Oslo"),
+        ("where does noah's son live now", "Rome"),
+    ],
+)
+def test_a_gendered_kin_word_picks_the_child_the_graph_says_it_is(query, child):
+    # "daughter" and "son" are the same PARENT_OF edge; only other facts say who is which.
+    memory = make_memory()
+    memory.add_facts(
+        [
+            {
+                "source": "Noah",
+                "relation": "PARENT_OF",
+                "target": "George",
+                "fact": "Noah is George's father.",
+            },
+            {
+                "source": "Noah",
+                "relation": "PARENT_OF",
+                "target": "Hazel",
+                "fact": "Noah is Hazel's father.",
+            },
+            {
+                "source": "Hazel",
+                "relation": "SIBLING_OF",
+                "target": "George",
+                "fact": "Hazel is George's sister.",
+            },
+            {
+                "source": "George",
+                "relation": "LIVES_IN",
+                "target": "Rome",
+                "fact": "George lives in Rome.",
+            },
+            {
+                "source": "Hazel",
+                "relation": "LIVES_IN",
+                "target": "Oslo",
+                "fact": "Hazel lives in Oslo.",
+            },
+        ],
+        user_id="w",
+    )
+    top = memory.search(query, user_id="w", limit=3)["results"][0]
+    assert child in (top["source"], top["target"]), (query, top["memory"])
+    memory.close()

@@ -83,6 +83,31 @@ def relation_terms(relation: str) -> frozenset[str]:
     return terms_of(relation.replace("_", " "))
 
 
+# Which kinship words say the relative is a woman or a man ("daughter" vs "son" are the same
+# PARENT_OF edge): the graph's own sentences then tell which child is meant ("Hazel is
+# George's sister" makes Hazel a woman). Gender-neutral words (parent, sibling, partner) are
+# absent.
+KIN_GENDER: dict[str, str] = {
+    **dict.fromkeys(
+        "sister mother mom mum mommy mama mamma stepmother stepmom daughter stepdaughter "
+        "grandmother grandma granny nana granddaughter aunt niece wife girlfriend fiancee "
+        "fiancée mother-in-law sister-in-law daughter-in-law".split(),
+        "f",
+    ),
+    **dict.fromkeys(
+        "brother father dad daddy papa stepfather stepdad son stepson grandfather grandpa "
+        "granddad grandson uncle nephew husband boyfriend fiance fiancé father-in-law "
+        "brother-in-law son-in-law".split(),
+        "m",
+    ),
+}
+
+
+def kin_gender(word: str) -> str | None:
+    """ "f" or "m" when a kinship word says the relative's gender, else None."""
+    return KIN_GENDER.get(word.casefold())
+
+
 def kin_relation(word: str) -> tuple[str, bool] | None:
     """(relation, is the named relative the source?) for a kinship or pet word, else None."""
     word = KIN_PLURALS.get(word, word)

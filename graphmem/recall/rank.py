@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -44,6 +44,7 @@ from graphmem.normalize import normalize_key
 from graphmem.recall.analyze import (
     KIN_WORDS,
     fact_terms,
+    kin_gender,
     kin_relation,
     relation_terms,
     stem,
@@ -136,7 +137,9 @@ def _possessive(sentence: str, holder: str, word_stem: str) -> bool:
     return re.search(pattern, sentence.casefold()) is not None
 
 
-def word_match(word: str, fact: Fact, holder_id: str) -> float:
+def word_match(
+    word: str, fact: Fact, holder_id: str, genders: Mapping[str, frozenset[str]] | None = None
+) -> float:
     """How well one hop (fact, walked from holder) takes one relational word, in [0, 1].
 
     1: the relation's name says it (live ~ LIVES_IN), or the sentence says "<holder>'s
@@ -146,6 +149,11 @@ def word_match(word: str, fact: Fact, holder_id: str) -> float:
     relation, but the sentence gives the far end another word ("father" over "Diana is
     Beatriz's mother" walked from Beatriz). 0.3: the vocabulary's relation from the wrong end
     ("Ana's mother" over "Ana is Zoe's mother").
+
+    A gendered word ("daughter", "sister") over its relation is checked against what the
+    graph says of the far end (`genders`, from `genders_of`): 1 when only that gender is
+    said, at most 0.5 when only the other one is ("Who is Noah's daughter?" over "Noah is
+    George's father" when "George is Hazel's brother").
     """
     w = stem(word)
     best = 1.0 if w in relation_terms(fact.relation) else 0.0
@@ -168,6 +176,14 @@ def word_match(word: str, fact: Fact, holder_id: str) -> float:
     )
     if contradicted:  # "Diana is Beatriz's mother" walked from Beatriz, asked as "father"
         best = min(best, 0.5)
+    gender = kin_gender(word) if genders and best >= 0.9 else None
+    if gender is not None:
+        far = fact.target_id if fact.source_id == holder_id else fact.source_id
+        said = genders.get(far, frozenset())
+        if said == {gender}:
+            best = 1.0
+        elif said and gender not in said:
+            best = min(best, 0.5)
     if w in said:
         best = max(best, 1.0 if _possessive(fact.fact, holder.casefold(), w) else 0.7)
     return best
@@ -186,11 +202,33 @@ def _other_kin_word(sentence: str, relation: str, holder: str) -> bool:
     )
 
 
-def _extend(row: Sequence[float], words: Sequence[str], fact: Fact, holder: str) -> list[float]:
+def genders_of(facts: Iterable[Fact]) -> dict[str, frozenset[str]]:
+    """Entity id -> the genders the graph's sentences give it: "Hazel is George's sister"
+    says Hazel is a woman ("<holder>'s <word>" names the other end)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for fact in facts:
+        for w in words_of(fact.fact):
+            gender = kin_gender(w)
+            if gender is None:
+                continue
+            ends = ((fact.source, fact.target_id), (fact.target, fact.source_id))
+            for holder, other in ends:
+                if holder and _possessive(fact.fact, holder.casefold(), stem(w)):
+                    found[other].add(gender)
+    return {e: frozenset(g) for e, g in found.items()}
+
+
+def _extend(
+    row: Sequence[float],
+    words: Sequence[str],
+    fact: Fact,
+    holder: str,
+    genders: Mapping[str, frozenset[str]] | None = None,
+) -> list[float]:
     """One more relation on a path: the next row of the weighted in-order match table."""
     out = [0.0] * (len(words) + 1)
     for j, word in enumerate(words, start=1):
-        out[j] = max(out[j - 1], row[j], row[j - 1] + word_match(word, fact, holder))
+        out[j] = max(out[j - 1], row[j], row[j - 1] + word_match(word, fact, holder, genders))
     return out
 
 
@@ -226,6 +264,8 @@ def aligned_paths(
         if fact.target_id != fact.source_id:
             by_entity[fact.target_id].append(fact)
     m = len(words)
+    kept = [f for fs in by_entity.values() for f in fs]
+    genders = genders_of(kept) if any(kin_gender(w) for w in words) else None
     best: dict[str, tuple[float, list[Fact]]] = {}
     frontier = [_State(e, [], [0.0] * (m + 1), 1.0, c) for e, c in sorted(anchors.items())]
     for depth in range(1, hops + 1):
@@ -240,8 +280,8 @@ def aligned_paths(
                 other = fact.target_id if fact.source_id == state.entity else fact.source_id
                 if any(f.id == fact.id for f in state.path):
                     continue
-                row = _extend(state.row, words, fact, state.entity)
-                last = word_match(words[-1], fact, state.entity)
+                row = _extend(state.row, words, fact, state.entity, genders)
+                last = word_match(words[-1], fact, state.entity, genders)
                 align = (row[m] / m) * (row[m] / depth) * (0.5 + 0.5 * last)
                 score = align * state.conf * (1 - HUB_SHARE + HUB_SHARE * weight)
                 path = [*state.path, fact]
