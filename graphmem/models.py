@@ -23,6 +23,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _stamp(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else float("-inf")
+
+
 class Scope(BaseModel):
     """Who a memory belongs to. user_id is a hard partition; agent_id and run_id narrow within it.
 
@@ -115,6 +119,12 @@ class Episode(BaseModel):
     infer: bool = True
     metadata: dict[str, Any] = Field(default_factory=dict)
 
+    @property
+    def order_key(self) -> tuple:
+        """Tie-break key from what was said and when, not the random id: equal scores order
+        the same way in every process and on both stores (the id only when all else is equal)."""
+        return (_stamp(self.reference_time), self.name or "", self.content, self.id)
+
 
 class Entity(BaseModel):
     id: str = Field(default_factory=new_id)
@@ -127,6 +137,11 @@ class Entity(BaseModel):
     embedding: list[float] | None = Field(default=None, repr=False)
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def order_key(self) -> tuple:
+        """Tie-break key from the entity's normalized name, not its random id (see Fact)."""
+        return (self.key, self.type, self.name, self.id)
 
 
 class Fact(BaseModel):
@@ -169,6 +184,23 @@ class Fact(BaseModel):
     @property
     def is_current(self) -> bool:
         return self.invalid_at is None and self.expired_at is None
+
+    @property
+    def order_key(self) -> tuple:
+        """Tie-break key from what the fact says and when it held, not its random id, so the
+        same graph and query return equal-scored hits in the same order in every process and
+        on both stores. created_at (system time) follows the order facts were learnt; the id
+        decides only between facts equal in all of these."""
+        return (
+            self.fact,
+            self.source,
+            self.relation,
+            self.target,
+            _stamp(self.valid_at),
+            _stamp(self.invalid_at),
+            _stamp(self.created_at),
+            self.id,
+        )
 
     def valid_at_time(self, when: datetime) -> bool:
         """True when the fact held in the world at `when` (open ends are unbounded)."""

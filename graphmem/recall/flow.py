@@ -134,7 +134,7 @@ class Retriever:
             cue = normalize_key(qt.before_entity)
             rest = {i: c for i, c in anchors.items() if normalize_key(names[i]) != cue}
             anchors = rest or anchors
-        anchor_names = [names[i] for i in sorted(anchors)]
+        anchor_names = [names[i] for i in sorted(anchors, key=lambda i: (names[i], i))]
 
         first_facts = [c.fact for c in pool.values() if c.fact is not None]
         words = relational_words(analysis, anchor_names, {f.relation for f in first_facts})
@@ -163,8 +163,10 @@ class Retriever:
 
         # 4 rank: paths as answers
         aligned = aligned_paths(anchors, facts, words, max(hops, 1))
-        graph = sorted(aligned.items(), key=lambda kv: (-kv[1][0], len(kv[1][1]), kv[0]))
         by_id = {f.id: f for f in facts}
+        graph = sorted(
+            aligned.items(), key=lambda kv: (-kv[1][0], len(kv[1][1]), by_id[kv[0]].order_key)
+        )
         add("graph", [(by_id[fid], sims.get(fid)) for fid, _ in graph])
         for fid, (score, path) in aligned.items():
             pool[fid].answer = score

@@ -117,6 +117,14 @@ class Candidate:
         return "ep:" + self.episode.id
 
     @property
+    def tie(self) -> tuple:
+        """Stable tie-break: facts and messages by what they say, never by random ids."""
+        if self.fact is not None:
+            return self.fact.order_key
+        assert self.episode is not None
+        return self.episode.order_key
+
+    @property
     def when(self) -> datetime | None:
         if self.fact is not None:
             return self.fact.valid_at or self.fact.created_at
@@ -254,20 +262,29 @@ def aligned_paths(
     score (alignment x confidence x specificity) and its path. Facts scoring 0 are left out.
 
     Breadth-first, keeping the best PATHS_PER_ENTITY partial paths per entity and depth (by
-    matched words, then weight, then fact ids), so hubs cannot multiply the work.
+    matched words, then weight, then what the path's facts say), so hubs cannot multiply the work.
     """
     if not anchors or not words or hops <= 0:
         return {}
     by_entity: dict[str, list[Fact]] = defaultdict(list)
-    for fact in sorted({f.id: f for f in facts}.values(), key=lambda f: f.id):
+    name_of: dict[str, str] = {}  # entity id -> name: visit order by name, not random id
+    for fact in sorted({f.id: f for f in facts}.values(), key=lambda f: f.order_key):
         by_entity[fact.source_id].append(fact)
+        name_of.setdefault(fact.source_id, fact.source)
         if fact.target_id != fact.source_id:
             by_entity[fact.target_id].append(fact)
+            name_of.setdefault(fact.target_id, fact.target)
+
+    def visit_order(entity_id: str) -> tuple[str, str]:
+        return (name_of.get(entity_id, ""), entity_id)
+
     m = len(words)
     kept = [f for fs in by_entity.values() for f in fs]
     genders = genders_of(kept) if any(kin_gender(w) for w in words) else None
     best: dict[str, tuple[float, list[Fact]]] = {}
-    frontier = [_State(e, [], [0.0] * (m + 1), 1.0, c) for e, c in sorted(anchors.items())]
+    frontier = [
+        _State(e, [], [0.0] * (m + 1), 1.0, anchors[e]) for e in sorted(anchors, key=visit_order)
+    ]
     for depth in range(1, hops + 1):
         nxt: dict[str, list[_State]] = defaultdict(list)
         for state in frontier:
@@ -291,9 +308,9 @@ def aligned_paths(
                 if depth < hops and other not in on_path:
                     nxt[other].append(_State(other, path, row, weight, state.conf))
         frontier = []
-        for entity in sorted(nxt):
+        for entity in sorted(nxt, key=visit_order):
             states = sorted(
-                nxt[entity], key=lambda s: (-s.row[m], -s.weight, [f.id for f in s.path])
+                nxt[entity], key=lambda s: (-s.row[m], -s.weight, [f.order_key for f in s.path])
             )
             frontier.extend(states[:PATHS_PER_ENTITY])
         if not frontier:
@@ -369,11 +386,12 @@ def fuse(
 
 
 def order_key(c: Candidate) -> tuple:
-    """Best score first; then current, newest, facts before messages, then id: stable."""
+    """Best score first; then current, newest, facts before messages, then what they say:
+    stable across processes and stores (never a random id)."""
     when = c.when
     recency = when.timestamp() if when is not None else 0.0
     current = c.fact is not None and c.fact.is_current
-    return (-round(c.score, 9), not current, -recency, c.fact is None, c.key)
+    return (-round(c.score, 9), not current, -recency, c.fact is None, c.tie)
 
 
 def diversify(cands: list[Candidate], recipe: Recipe, limit: int) -> list[Candidate]:

@@ -89,6 +89,6 @@ def rank_links(
             found[entity.id] = (entity, best / 100.0)
         elif cos >= threshold:
             found[entity.id] = (entity, float(cos))
-    ranked = sorted(found.values(), key=lambda t: (-t[1], t[0].id))
+    ranked = sorted(found.values(), key=lambda t: (-t[1], t[0].order_key))
     exact = [t for t in ranked if t[1] >= 1.0]
     return exact + [t for t in ranked if t[1] < 1.0][: max(k, 0)]

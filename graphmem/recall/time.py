@@ -73,7 +73,7 @@ def previous_values(facts: list[Fact], before: str, about: set[str]) -> tuple[li
     return ordered, later | {a.id for a in anchors}
 
 
-def _latest_first(f: Fact) -> tuple[bool, float, str]:
+def _latest_first(f: Fact) -> tuple:
     """Newest end (or start) first; a fact with no world time at all (an imported one) last."""
     when = f.invalid_at or f.valid_at
-    return (when is None, -when.timestamp() if when else 0.0, f.id)
+    return (when is None, -when.timestamp() if when else 0.0, f.order_key)
