@@ -248,6 +248,8 @@ def test_a_gendered_kin_word_picks_the_child_the_graph_says_it_is(query, child):
         ],
         user_id="w",
     )
-    top = memory.search(query, user_id="w", limit=3)["results"][0]
+    top, second = memory.search(query, user_id="w", limit=3)["results"][:2]
     assert child in (top["source"], top["target"]), (query, top["memory"])
+    # the graph decides, not a near-tie of embeddings: the other child is clearly below
+    assert second["score"] <= top["score"] - 0.05, (query, second["memory"])
     memory.close()
