@@ -70,3 +70,30 @@ def test_seed_search_takes_a_separate_full_text_query_for_episodes(memory):
     assert [f.id for f, _ in split.facts_text] == [f.id for f, _ in plain.facts_text]
     assert [e.content for e, _ in split.episodes_text] == ["Painting all weekend."]
     assert [e.content for e, _ in plain.episodes_text] == ["I live in Lisbon."]
+
+
+def test_being_about_the_asker_does_not_lift_a_fact_that_shares_nothing_with_the_question():
+    # "Ana is User's sister" is about the asker but says nothing of work: it must not outrank
+    # the asker's own message that answers (both are about the asker, on one scale).
+    from tests.conftest import make_memory
+
+    for query in ("where am i working these days", "Where do I work now?", "Where am I working now?"):
+        memory = make_memory()
+        memory.add(
+            [
+                {"role": "user", "content": "My sister is Ana."},
+                {"role": "user", "content": "My dog is called Rex."},
+            ],
+            user_id="sam",
+        )
+        memory.add(
+            [{"role": "user", "content": "big news: I started at Octopus Energy as an engineer"}],
+            user_id="sam",
+            infer=False,
+        )
+        hits = memory.search(query, user_id="sam", limit=10)["results"]
+        order = [h["memory"] for h in hits]
+        said = next(i for i, m in enumerate(order) if "Octopus" in m)
+        sister = next(i for i, m in enumerate(order) if "sister" in m)
+        assert said < sister, (query, order)
+        memory.close()

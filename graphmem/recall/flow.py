@@ -28,6 +28,7 @@ from graphmem.recall.rank import (
     diversify,
     fuse,
     lexical,
+    message_about,
     message_answer,
     order_key,
     term_weights,
@@ -183,12 +184,12 @@ class Retriever:
 
         cands = [c for c in pool.values() if shown(c.fact or c.episode)]  # type: ignore[arg-type]
         self._score(cands, analysis.terms, words, anchor_names, analysis.user_key)
-        by_name = {normalize_key(names[i]): c for i, c in anchors.items()}
+        by_name = {names[i]: c for i, c in anchors.items()}
         for c in cands:  # what the question is about, without a walk (same at hops=0)
             if c.fact is not None:
                 c.about = max(anchors.get(c.fact.source_id, 0), anchors.get(c.fact.target_id, 0))
             elif c.episode is not None:
-                c.about = by_name.get(normalize_key(c.episode.name or ""), 0.0)
+                c.about = message_about(c.episode, by_name, analysis.user_key)
         fuse(cands, recipe, relational=bool(words and anchors), weights=WEIGHTS, now=now)
         _facts_over_their_messages(cands)
         for c in cands:  # the score a user sees is the score thresholds and order use

@@ -40,7 +40,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 
 from graphmem.models import Episode, Fact
-from graphmem.normalize import normalize_key
+from graphmem.normalize import normalize_key, stand_in
 from graphmem.recall.analyze import (
     KIN_WORDS,
     fact_terms,
@@ -55,6 +55,8 @@ from graphmem.recall.analyze import (
 MESSAGE_ANSWER = 0.9  # a message that answers, relative to a fact that answers as well
 HUB_DAMPING = 1.0  # specificity 1 / (1 + HUB_DAMPING * ln degree)
 HUB_SHARE = 0.25  # how much of a path's answer score specificity can take away
+ASKER = normalize_key(stand_in("user"))  # the name a user who never said one is stored under
+ABOUT_SHARE = 0.25  # how much of a non-relational score hinges on being about the anchor
 PATHS_PER_ENTITY = 3  # partial paths kept per entity and depth in the aligned walk
 
 # Relations the vocabulary names from both ends ("mother" and "son" are both PARENT_OF): for
@@ -323,6 +325,23 @@ def message_answer(
     return MESSAGE_ANSWER * held / len(words)
 
 
+def message_about(episode: Episode, anchors: Mapping[str, float], user_key: str | None) -> float:
+    """The link confidence of the anchor a message is about: its speaker, or an anchor its
+    text names; for a first-person question (`user_key` set) the asker's own turns are about
+    the asker, as the asker's facts are ("Where do I work?" over "I started at Octopus")."""
+    speaker = normalize_key(episode.name or "")
+    text_terms = terms_of(episode.content)
+    askers = {user_key, ASKER} if user_key is not None else set()
+    asks = episode.role == "user" and speaker in {"", *askers}
+    about = 0.0
+    for name, conf in anchors.items():
+        key = normalize_key(name)
+        named = bool(terms_of(name)) and terms_of(name) <= text_terms
+        if key == speaker or named or (asks and key in askers):
+            about = max(about, conf)
+    return about
+
+
 # -- fusion ------------------------------------------------------------------------------------
 def term_weights(terms: frozenset[str], items: Sequence[frozenset[str]]) -> dict[str, float]:
     """IDF of each query term over the candidates (one user's, so no other user's data moves
@@ -358,8 +377,8 @@ def fuse(
             sem = max(0.0, min(1.0, c.similarity or 0.0))
             if relational:
                 c.score = 0.7 * c.answer + 0.2 * sem + 0.1 * c.lexical
-            else:
-                c.score = 0.5 * sem + 0.3 * c.lexical + 0.2 * c.about
+            else:  # what it is about scales what it shares with the question, adds nothing
+                c.score = (0.6 * sem + 0.4 * c.lexical) * (1 - ABOUT_SHARE + ABOUT_SHARE * c.about)
     if recipe.recency_half_life_days:
         for c in cands:
             when = c.when
