@@ -77,7 +77,11 @@ def test_being_about_the_asker_does_not_lift_a_fact_that_shares_nothing_with_the
     # the asker's own message that answers (both are about the asker, on one scale).
     from tests.conftest import make_memory
 
-    for query in ("where am i working these days", "Where do I work now?", "Where am I working now?"):
+    for query in (
+        "where am i working these days",
+        "Where do I work now?",
+        "Where am I working now?",
+    ):
         memory = make_memory()
         memory.add(
             [
