@@ -33,6 +33,7 @@ from graphmem.recall.rank import (
     order_key,
     term_weights,
 )
+from graphmem.recall.residual import answer_the_rest, chain_ends, residual_terms
 from graphmem.recall.seeds import find_seeds
 from graphmem.recall.time import previous_values, visible
 from graphmem.recall.walk import walk
@@ -190,6 +191,9 @@ class Retriever:
                 c.about = max(anchors.get(c.fact.source_id, 0), anchors.get(c.fact.target_id, 0))
             elif c.episode is not None:
                 c.about = message_about(c.episode, by_name, analysis.user_key)
+        if words and anchors:  # what the chain leaves to ask ("when is my sister's baby due")
+            residual = residual_terms(analysis, words, anchor_names)
+            answer_the_rest(cands, residual, chain_ends(aligned, anchors))
         fuse(cands, recipe, relational=bool(words and anchors), weights=WEIGHTS, now=now)
         _facts_over_their_messages(cands)
         for c in cands:  # the score a user sees is the score thresholds and order use
@@ -275,7 +279,9 @@ def _is_message(c: Candidate) -> bool:
 def _facts_over_their_messages(cands: list[Candidate]) -> None:
     """A fact that answers at least as well as the message it came from takes the message's
     score when that is higher: the fact comes first, and the message is then dropped as
-    covered (no near-duplicate pair at the top)."""
+    covered (no near-duplicate pair at the top). Answering means a path answer, or for a
+    question without one, holding as much of the question's terms: "Jonas is User's husband"
+    does not take the score of "he turns 40 on Feb 2" for "When is Jonas's birthday?"."""
     messages = {c.episode.id: c for c in cands if c.episode is not None}
     if not messages:
         return
@@ -284,7 +290,10 @@ def _facts_over_their_messages(cands: list[Candidate]) -> None:
             continue
         for eid in c.fact.episodes:
             msg = messages.get(eid)
-            if msg is not None and c.answer >= msg.answer and msg.score > c.score:
+            if msg is None or msg.score <= c.score or c.answer < msg.answer:
+                continue
+            # it must answer: by its path, or (no path) by holding the question's terms as well
+            if c.answer > 0 or (c.lexical > 0 and c.lexical >= msg.lexical):
                 c.score = msg.score
 
 
