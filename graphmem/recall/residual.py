@@ -9,8 +9,9 @@ So, when a question has residual terms (content terms that are neither the ancho
 its relational words, nor its time expression) and a path takes its relational words:
 
 - an item about the chain's end (a message it speaks or that names it; a fact off the path that
-  touches it) answers by the path's score times the IDF-weighted share of the residual terms it
-  holds (a message times MESSAGE_ANSWER, as elsewhere);
+  touches it) that holds a residual term answers by the path's score times (1/2 + 1/2 the
+  IDF-weighted share of the residual terms it holds); a message times MESSAGE_ANSWER, as
+  elsewhere;
 - once something about that end holds residual terms, the bridge facts that hold none of them
   (and the messages they were read from) keep half their answer: a message that literally
   answers beats a fact that does not.
@@ -29,6 +30,7 @@ from graphmem.recall.analyze import Analysis, stem, terms_of
 from graphmem.recall.rank import MESSAGE_ANSWER, Candidate, lexical, term_weights
 
 STRONG_PATH = 0.5  # a path scoring at least this (of 1) takes the question's relational words
+SHARE_WEIGHT = 0.5  # holding any residual term answers half; the IDF share of them the rest
 BRIDGE_KEEPS = 0.5  # the share of its answer a bridge fact keeps when its end answers instead
 
 
@@ -89,9 +91,9 @@ def answer_the_rest(
             if c.fact is not None:
                 if c.fact.id in path_ids or entity not in (c.fact.source_id, c.fact.target_id):
                     continue
-                gain = score * share
+                gain = score * (1 - SHARE_WEIGHT + SHARE_WEIGHT * share)
             elif c.episode is not None and _names(c.episode.name, c.episode.content, name):
-                gain = MESSAGE_ANSWER * score * share
+                gain = MESSAGE_ANSWER * score * (1 - SHARE_WEIGHT + SHARE_WEIGHT * share)
             else:
                 continue
             if gain > c.answer:
