@@ -20,11 +20,12 @@ precision M/h, halved unless the last relation takes the last word (the answer h
 Scores. answer = alignment x link confidence x (0.75 + 0.25 specificity); sem = cosine(query,
 item) clipped to [0, 1]; lex = IDF-weighted share of the query's content terms the item holds
 (stemmed; IDF over the candidates); about = link confidence of the anchor a fact touches or a
-message's speaker is. Default recipe ("answers"): a question with anchors and relational words
-scores 0.7 answer + 0.2 sem + 0.1 lex; any other question 0.5 sem + 0.3 lex + 0.2 about. A
-message answers when it is by or about an anchor, by the share of relational words it holds,
-times 0.9 (a fact that answers equally comes first). All weights sum to 1, so a score is in [0,
-1] and means the same for every query of a user: thresholds work (docs/retrieval.md).
+message is about (`message_about`). Default recipe ("answers"): a question with anchors and
+relational words scores 0.7 answer + 0.2 sem + 0.1 lex; any other question (0.6 sem + 0.4 lex)
+x (0.75 + 0.25 about): being about the anchor scales what an item shares with the question and
+adds nothing alone. A message answers when it is by or about an anchor, by the share of
+relational words it holds, times 0.9 (a fact that answers equally comes first). Every score is
+in [0, 1] and means the same for every query of a user: thresholds work (docs/retrieval.md).
 """
 
 from __future__ import annotations
