@@ -25,6 +25,8 @@ from graphmem.recall.rank import (
     RECIPES,
     Candidate,
     aligned_paths,
+    asker_keys,
+    asker_turn,
     diversify,
     fuse,
     lexical,
@@ -185,16 +187,32 @@ class Retriever:
 
         cands = [c for c in pool.values() if shown(c.fact or c.episode)]  # type: ignore[arg-type]
         self._score(cands, analysis.terms, words, anchor_names, analysis.user_key)
-        by_name = {names[i]: c for i, c in anchors.items()}
-        for c in cands:  # what the question is about, without a walk (same at hops=0)
+        # what the question is about, without a walk (same at hops=0): the entities it names,
+        # and for "I/my/me" the asker (whose facts and own turns are about the asker)
+        askers = asker_keys(analysis.user_key)
+        asker = {i: c for i, c in anchors.items() if normalize_key(names[i]) in askers}
+        named = {i: c for i, c in anchors.items() if i not in asker}
+        by_name = {names[i]: c for i, c in named.items()}
+        for c in cands:
             if c.fact is not None:
-                c.about = max(anchors.get(c.fact.source_id, 0), anchors.get(c.fact.target_id, 0))
+                ends = (c.fact.source_id, c.fact.target_id)
+                c.about = max(named.get(e, 0.0) for e in ends)
+                c.asker = max(asker.get(e, 0.0) for e in ends)
             elif c.episode is not None:
-                c.about = message_about(c.episode, by_name, analysis.user_key)
+                c.about = message_about(c.episode, by_name)
+                if asker and asker_turn(c.episode, analysis.user_key):
+                    c.asker = max(asker.values())
         if words and anchors:  # what the chain leaves to ask ("when is my sister's baby due")
             residual = residual_terms(analysis, words, anchor_names)
             answer_the_rest(cands, residual, chain_ends(aligned, anchors))
-        fuse(cands, recipe, relational=bool(words and anchors), weights=WEIGHTS, now=now)
+        fuse(
+            cands,
+            recipe,
+            relational=bool(words and anchors),
+            weights=WEIGHTS,
+            now=now,
+            first_person=bool(asker),
+        )
         _facts_over_their_messages(cands)
         for c in cands:  # the score a user sees is the score thresholds and order use
             c.score = round(max(0.0, min(1.0, c.score)), 6)
