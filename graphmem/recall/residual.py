@@ -45,6 +45,8 @@ def residual_terms(
     expression = analysis.time.expression
     if expression is not None:
         taken |= terms_of(expression.text)
+    if analysis.time.before_entity:  # "before joining Trey Research": a time cue
+        taken |= terms_of(analysis.time.before_entity)
     return frozenset(analysis.terms - taken)
 
 
@@ -82,12 +84,18 @@ def answer_the_rest(
         return
     item_terms = [c.terms() for c in cands]
     weights = term_weights(residual, item_terms)
+    # the end's own name is not the rest of the question ("Ivan works at Trey Research" holds
+    # "Trey Research" because it touches the end, not because it answers)
+    rest = {
+        e: {t: w for t, w in weights.items() if t not in terms_of(n)}
+        for e, (_, n, _) in ends.items()
+    }
     answered: set[str] = set()
     for c, held in zip(cands, item_terms, strict=True):
-        share = lexical(weights, held)
-        if share <= 0:
-            continue
         for entity, (score, name, path_ids) in ends.items():
+            share = lexical(rest[entity], held)
+            if share <= 0:
+                continue
             if c.fact is not None:
                 if c.fact.id in path_ids or entity not in (c.fact.source_id, c.fact.target_id):
                     continue
