@@ -25,13 +25,17 @@ from graphmem.recall.rank import (
     RECIPES,
     Candidate,
     aligned_paths,
+    asker_keys,
+    asker_turn,
     diversify,
     fuse,
     lexical,
+    message_about,
     message_answer,
     order_key,
     term_weights,
 )
+from graphmem.recall.residual import answer_the_rest, chain_ends, residual_terms
 from graphmem.recall.seeds import find_seeds
 from graphmem.recall.time import previous_values, visible
 from graphmem.recall.walk import walk
@@ -185,13 +189,32 @@ class Retriever:
 
         cands = [c for c in pool.values() if shown(c.fact or c.episode)]  # type: ignore[arg-type]
         self._score(cands, analysis.terms, words, anchor_names, analysis.user_key)
-        by_name = {normalize_key(names[i]): c for i, c in anchors.items()}
-        for c in cands:  # what the question is about, without a walk (same at hops=0)
+        # what the question is about, without a walk (same at hops=0): the entities it names,
+        # and for "I/my/me" the asker (whose facts and own turns are about the asker)
+        askers = asker_keys(analysis.user_key)
+        asker = {i: c for i, c in anchors.items() if normalize_key(names[i]) in askers}
+        named = {i: c for i, c in anchors.items() if i not in asker}
+        by_name = {names[i]: c for i, c in named.items()}
+        for c in cands:
             if c.fact is not None:
-                c.about = max(anchors.get(c.fact.source_id, 0), anchors.get(c.fact.target_id, 0))
+                ends = (c.fact.source_id, c.fact.target_id)
+                c.about = max(named.get(e, 0.0) for e in ends)
+                c.asker = max(asker.get(e, 0.0) for e in ends)
             elif c.episode is not None:
-                c.about = by_name.get(normalize_key(c.episode.name or ""), 0.0)
-        fuse(cands, recipe, relational=bool(words and anchors), weights=WEIGHTS, now=now)
+                c.about = message_about(c.episode, by_name)
+                if asker and asker_turn(c.episode, analysis.user_key):
+                    c.asker = max(asker.values())
+        if words and anchors:  # what the chain leaves to ask ("when is my sister's baby due")
+            residual = residual_terms(analysis, words, anchor_names)
+            answer_the_rest(cands, residual, chain_ends(aligned, anchors))
+        fuse(
+            cands,
+            recipe,
+            relational=bool(words and anchors),
+            weights=WEIGHTS,
+            now=now,
+            first_person=bool(asker),
+        )
         _facts_over_their_messages(cands)
         for c in cands:  # the score a user sees is the score thresholds and order use
             c.score = round(max(0.0, min(1.0, c.score)), 6)
@@ -276,7 +299,9 @@ def _is_message(c: Candidate) -> bool:
 def _facts_over_their_messages(cands: list[Candidate]) -> None:
     """A fact that answers at least as well as the message it came from takes the message's
     score when that is higher: the fact comes first, and the message is then dropped as
-    covered (no near-duplicate pair at the top)."""
+    covered (no near-duplicate pair at the top). Answering means a path answer, or for a
+    question without one, holding as much of the question's terms: "Jonas is User's husband"
+    does not take the score of "he turns 40 on Feb 2" for "When is Jonas's birthday?"."""
     messages = {c.episode.id: c for c in cands if c.episode is not None}
     if not messages:
         return
@@ -285,7 +310,10 @@ def _facts_over_their_messages(cands: list[Candidate]) -> None:
             continue
         for eid in c.fact.episodes:
             msg = messages.get(eid)
-            if msg is not None and c.answer >= msg.answer and msg.score > c.score:
+            if msg is None or msg.score <= c.score or c.answer < msg.answer:
+                continue
+            # it must answer: by its path, or (no path) by holding the question's terms as well
+            if c.answer > 0 or (c.lexical > 0 and c.lexical >= msg.lexical):
                 c.score = msg.score
 
 

@@ -20,11 +20,14 @@ precision M/h, halved unless the last relation takes the last word (the answer h
 Scores. answer = alignment x link confidence x (0.75 + 0.25 specificity); sem = cosine(query,
 item) clipped to [0, 1]; lex = IDF-weighted share of the query's content terms the item holds
 (stemmed; IDF over the candidates); about = link confidence of the anchor a fact touches or a
-message's speaker is. Default recipe ("answers"): a question with anchors and relational words
-scores 0.7 answer + 0.2 sem + 0.1 lex; any other question 0.5 sem + 0.3 lex + 0.2 about. A
-message answers when it is by or about an anchor, by the share of relational words it holds,
-times 0.9 (a fact that answers equally comes first). All weights sum to 1, so a score is in [0,
-1] and means the same for every query of a user: thresholds work (docs/retrieval.md).
+message is about (`message_about`); asker = the same for the asking user in an "I/my/me"
+question (its facts and its own turns). Default recipe ("answers"): a question with anchors
+and relational words scores 0.7 answer + 0.2 sem + 0.1 lex; any other question 0.5 sem + 0.3
+lex + 0.2 about (a name the question says is shared), times (0.75 + 0.25 asker) in a
+first-person question: being about the asker scales what an item shares and adds nothing
+alone. A message answers when it is by or about an anchor, by the share of relational words it
+holds, times 0.9 (a fact that answers equally comes first). Every score is
+in [0, 1] and means the same for every query of a user: thresholds work (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 
 from graphmem.models import Episode, Fact
-from graphmem.normalize import normalize_key
+from graphmem.normalize import normalize_key, stand_in
 from graphmem.recall.analyze import (
     KIN_WORDS,
     fact_terms,
@@ -55,6 +58,8 @@ from graphmem.recall.analyze import (
 MESSAGE_ANSWER = 0.9  # a message that answers, relative to a fact that answers as well
 HUB_DAMPING = 1.0  # specificity 1 / (1 + HUB_DAMPING * ln degree)
 HUB_SHARE = 0.25  # how much of a path's answer score specificity can take away
+ASKER = normalize_key(stand_in("user"))  # the name a user who never said one is stored under
+ASKER_SHARE = 0.25  # how much of a first-person score hinges on being about the asker
 PATHS_PER_ENTITY = 3  # partial paths kept per entity and depth in the aligned walk
 
 # Relations the vocabulary names from both ends ("mother" and "son" are both PARENT_OF): for
@@ -105,7 +110,8 @@ class Candidate:
     ranks: dict[str, int] = field(default_factory=dict)
     path: list[Fact] = field(default_factory=list)
     answer: float = 0.0
-    about: float = 0.0  # link confidence of the anchor the item is about (0: none)
+    about: float = 0.0  # link confidence of the named anchor the item is about (0: none)
+    asker: float = 0.0  # for "I/my/me" questions: link confidence of the asker it is about
     lexical: float = 0.0
     score: float = 0.0
 
@@ -340,6 +346,31 @@ def message_answer(
     return MESSAGE_ANSWER * held / len(words)
 
 
+def message_about(episode: Episode, anchors: Mapping[str, float]) -> float:
+    """The link confidence of the anchor a message is about: its speaker, or an anchor its
+    text names."""
+    speaker = normalize_key(episode.name or "")
+    text_terms = terms_of(episode.content)
+    about = 0.0
+    for name, conf in anchors.items():
+        named = bool(terms_of(name)) and terms_of(name) <= text_terms
+        if normalize_key(name) == speaker or named:
+            about = max(about, conf)
+    return about
+
+
+def asker_keys(user_key: str | None) -> frozenset[str]:
+    """The keys the asking user's entity is stored under: the user id and the stand-in a user
+    who never said a name gets ("User")."""
+    return frozenset((user_key, ASKER)) if user_key is not None else frozenset()
+
+
+def asker_turn(episode: Episode, user_key: str | None) -> bool:
+    """Whether a message is the asking user's own turn (role user, no other name)."""
+    speaker = normalize_key(episode.name or "")
+    return episode.role == "user" and speaker in {"", *asker_keys(user_key)}
+
+
 # -- fusion ------------------------------------------------------------------------------------
 def term_weights(terms: frozenset[str], items: Sequence[frozenset[str]]) -> dict[str, float]:
     """IDF of each query term over the candidates (one user's, so no other user's data moves
@@ -362,6 +393,7 @@ def fuse(
     *,
     relational: bool,
     weights: dict[str, float],
+    first_person: bool = False,
     now: datetime,
 ) -> None:
     """Set every candidate's score in [0, 1] by the recipe."""
@@ -377,6 +409,8 @@ def fuse(
                 c.score = 0.7 * c.answer + 0.2 * sem + 0.1 * c.lexical
             else:
                 c.score = 0.5 * sem + 0.3 * c.lexical + 0.2 * c.about
+                if first_person:  # being about the asker scales what it shares, adds nothing
+                    c.score *= 1 - ASKER_SHARE + ASKER_SHARE * c.asker
     if recipe.recency_half_life_days:
         for c in cands:
             when = c.when
