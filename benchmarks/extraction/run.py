@@ -32,6 +32,8 @@ from graphmem.normalize import to_utc
 from graphmem.resolve.base import Decision
 
 DATA = Path(__file__).resolve().parent / "data" / "chat.json"
+SPLIT = Path(__file__).resolve().parent / "data" / "split.json"
+SPLITS = ("tune", "heldout")
 CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"
 MODES = ("before", "after")
 
@@ -161,7 +163,7 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
 
 
 COLUMNS = [
-    ("mode", "mode"),
+    ("mode", "mode and split"),
     ("adds", "adds"),
     ("written", "facts written"),
     ("precision", "triple precision"),
@@ -176,6 +178,12 @@ COLUMNS = [
 ]
 
 
+def persona_splits(path: Path) -> dict[str, str]:
+    """Persona speaker -> split name, from the committed split file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {speaker: name for name in SPLITS for speaker in data[name]}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks.extraction",
@@ -185,6 +193,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--limit", type=int, default=None, help="messages per persona")
+    ap.add_argument(
+        "--split",
+        choices=("all", *SPLITS),
+        default="all",
+        help="personas of one split (data/split.json: tune on 'tune', report 'heldout')",
+    )
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--offline", action="store_true", help="recorded replies only")
     ap.add_argument(
@@ -197,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     data = json.loads(args.data.read_text(encoding="utf-8"))
+    split_of = persona_splits(SPLIT)
     recorded_only = frozenset({"extract"}) if args.replay else frozenset()
     cache = ReplyCache(args.cache, offline=args.offline, recorded_only=recorded_only)
     rows: list[dict] = []
@@ -206,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     for persona in data["personas"]:
         if gone:
             break
+        if args.split != "all" and split_of.get(persona["speaker"]) != args.split:
+            continue
         for i, message in enumerate(persona["messages"][: args.limit]):
             try:  # interleaved: a cut-short run still compares like with like
                 done = [run_message(persona, message, i, mode, cache) for mode in modes]
@@ -217,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
                 gone = True
                 break
             for row in done:
+                row["split"] = split_of.get(persona["speaker"], "?")
                 rows.append(row)
                 print(
                     f"[{time.perf_counter() - started:7.0f}s] {row['mode']:6} {row['speaker']}: "
@@ -225,13 +243,18 @@ def main(argv: list[str] | None = None) -> None:
                     f"({row['seconds']}s)",
                     flush=True,
                 )
-    summary = {m: summarize([r for r in rows if r["mode"] == m]) for m in modes}
+    splits = [s for s in ("all", *SPLITS) if args.split in ("all", s)]
+    summary = {
+        f"{m} {s}": summarize([r for r in rows if r["mode"] == m and s in ("all", r["split"])])
+        for m in modes
+        for s in splits
+    }
     model = rows[0] and cache.entries and next(iter(cache.entries.values()))["model"]
     print()
     print(
         table(
             [c for _, c in COLUMNS],
-            [[m] + [summary[m][k] for k, _ in COLUMNS[1:]] for m in modes],
+            [[m] + [summary[m][k] for k, _ in COLUMNS[1:]] for m in summary],
             title=f"model {model}; {len(rows) // max(len(modes), 1)} messages",
         )
     )
