@@ -35,7 +35,8 @@ DATA = Path(__file__).resolve().parent / "data" / "chat.json"
 SPLIT = Path(__file__).resolve().parent / "data" / "split.json"
 SPLITS = ("tune", "heldout")
 CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"
-MODES = ("before", "after")
+# before: no guards; structural: grounding + decision guards (no label check); after: all.
+MODES = ("before", "structural", "after")
 
 
 def build_memory(mode: str, now: datetime, cache: ReplyCache) -> Memory:
@@ -52,6 +53,8 @@ def build_memory(mode: str, now: datetime, cache: ReplyCache) -> Memory:
     if mode == "before":
         mem.extractor.grounding = False  # type: ignore[attr-defined]
         mem._pipeline.guards = None
+    elif mode == "structural":
+        mem.extractor.labels = False  # type: ignore[attr-defined]
     return mem
 
 
@@ -146,6 +149,7 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
             setattr(total, k, getattr(total, k) + v)
     n = max(len(rows), 1)
     grounding = sum(1 for r in rows for x in r["refusals"] if x.startswith("grounding"))
+    labels = sum(1 for r in rows for x in r["refusals"] if x.startswith("label"))
     return {
         "adds": len(rows),
         "written": total.predicted,
@@ -155,7 +159,8 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
         "wrong_invalidations": total.wrong_invalidations,
         "impossible_applied": sum(len(r["impossible"]) for r in rows),
         "grounding_refusals": grounding,
-        "decision_refusals": sum(len(r["refusals"]) for r in rows) - grounding,
+        "label_refusals": labels,
+        "decision_refusals": sum(len(r["refusals"]) for r in rows) - grounding - labels,
         "errors": sum(len(r["errors"]) for r in rows),
         "calls_per_add": sum(r["llm_calls"] for r in rows) / n,
         "tokens_per_add": sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows) / n,
@@ -172,6 +177,7 @@ COLUMNS = [
     ("wrong_invalidations", "wrong invalidations"),
     ("impossible_applied", "impossible decisions applied"),
     ("grounding_refusals", "grounding refusals"),
+    ("label_refusals", "label refusals"),
     ("decision_refusals", "decision refusals"),
     ("calls_per_add", "LLM calls / add"),
     ("tokens_per_add", "tokens / add"),
