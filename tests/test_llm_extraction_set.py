@@ -1,7 +1,9 @@
 """The labelled extraction set (benchmarks/extraction) replayed from its own gold labels
 through the fake server: a model that answers exactly what each message states loses nothing
-to the guards (every gold triple written, nothing refused but the invented ends, every labelled
-end applied). The real-model measurement itself is slow and stays out of CI."""
+to the structural guards (every gold triple written, nothing refused but the invented ends,
+every labelled end applied) and only the listed triples to the label guard (labels the message
+implies without a word that states them). The real-model measurement itself is slow and stays
+out of CI."""
 
 from __future__ import annotations
 
@@ -60,6 +62,16 @@ def test_the_labelled_set_has_enough_varied_messages():
     assert sum(1 for m in messages if m.get("ends")) >= 6  # moves, job changes, break-ups
 
 
+# Gold triples (first spelling) whose label no word of the message states: "is a pediatrician
+# in Vancouver" implies, but does not say, where Meera lives; "runs a bakery" is not OWNS.
+# The label guard refuses them: the price of precision, counted here so it cannot grow unseen.
+LABEL_LOSSES = {
+    "Priya": {"Meera|WORKS_AS|pediatrician", "Meera|LIVES_IN|Vancouver"},
+    "Marco": {"Luca|OWNS|bakery", "Luca|LIVES_IN|Turin"},
+    "Ines": {"Ines|COLLEAGUE_OF|Joana"},
+}
+
+
 @pytest.mark.parametrize("persona", LABELS["personas"], ids=lambda p: p["speaker"])
 def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
     with FakeOpenAIServer(default=gold_answer) as server:
@@ -71,9 +83,19 @@ def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
             run_message(persona, m, i, "after", cache) for i, m in enumerate(persona["messages"])
         ]
     summary = summarize(rows)
-    assert summary["recall"] == 1.0 and summary["precision"] in (1.0, None)
+    losses = LABEL_LOSSES.get(persona["speaker"], set())
+    gold = sum(len(m["gold"]) for m in persona["messages"])
+    assert summary["recall"] == (gold - len(losses)) / gold
+    assert summary["precision"] in (1.0, None)
     assert summary["wrong_invalidations"] == 0 and summary["impossible_applied"] == 0
     assert summary["grounding_refusals"] == 0 and summary["decision_refusals"] == 0
+    refused = {
+        x.split(": ")[1].replace(" -", "|").replace("-> ", "|")
+        for r in rows
+        for x in r["refusals"]
+        if x.startswith("label")
+    }
+    assert refused == losses
     ends = summary["ends_done"].split("/")
     assert ends[0] == ends[1]
 

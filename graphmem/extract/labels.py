@@ -18,6 +18,9 @@ both deterministic and read off the relation vocabulary:
   (ALLERGIC_TO, PLAYS_IN) needs the words of its own name in the message. An unsupported label
   is refused: the fact is dropped, not guessed.
 
+The cue words are English: a message with no common English word, or a relation whose names
+or sentence are in another script, is not label-checked (it is left to the structural guards).
+
 What it cannot see: a label whose cue word is in the message but says something else about
 other words of it. The check is on words, not parses; it only removes or relabels.
 """
@@ -25,6 +28,7 @@ other words of it. The check is on words, not parses; it only removes or relabel
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -66,7 +70,7 @@ _VERB_CUES: dict[str, str] = {
     "HAS_PET": "pet adopt rescue",
     "VISITED": "visit trip travel went go going fly flying flew vacation holiday tour been",
     "GREW_UP_IN": "grew grow raised childhood",
-    "LOCATED_IN": "located based in",
+    "LOCATED_IN": "located based in move relocate office headquarters",
     "GRADUATED_FROM": "graduate graduated degree alumnus alumna alum finished",
     "ROOMMATE_OF": "share",
     "NEIGHBOR_OF": "next door",
@@ -81,6 +85,11 @@ _VERB_CUES: dict[str, str] = {
 # Contractions split by `words` ("I'm" -> "i", "m"), and the forms of "be" as one word.
 _CONTRACTED = {"m": "be", "s": "be", "re": "be", "ve": "have", "d": "would", "ll": "will"}
 _CONTRACTED.update(dict.fromkeys("am is are was were be been being".split(), "be"))
+# Common English words: a message with none of them is not read as English.
+_ENGLISH = frozenset(
+    "the is are was were i my me we our you your he she his her it its they their and of to "
+    "at with have has had this that just for from".split()
+)
 # Words of a relation name that say nothing by themselves (HAS_PET -> "pet").
 _PARTICLES = frozenset("of to in at on for with by the a an from has have had".split())
 # A role word with one of these before it is not a current relation ("my ex-wife Ana").
@@ -177,6 +186,8 @@ class LabelGuard:
         self, rel: ExtractedRelation, text: str, speaker: str
     ) -> tuple[ExtractedRelation | None, str | None]:
         """(the relation to keep, or None; why it was changed or refused, or None)."""
+        if not _english(text, (rel.source, rel.target, rel.fact)):
+            return rel, None
         fixed = self._role(rel, text, speaker)
         if fixed is not None:
             return fixed
@@ -219,7 +230,9 @@ class LabelGuard:
                 either_way or source_is_other == role.named_is_source
             ):
                 return rel, None
-            src, dst = (other, speaker) if role.named_is_source else (speaker, other)
+            # Symmetric relations read from the speaker, as the prompt's examples do.
+            named_first = role.named_is_source and not either_way
+            src, dst = (other, speaker) if named_first else (speaker, other)
             fixed = rel.model_copy(
                 update={
                     "source": src,
@@ -238,6 +251,18 @@ class LabelGuard:
                 f"the speaker's {role.word}"
             )
         return None
+
+
+def _english(text: str, parts: tuple[str, ...]) -> bool:
+    """Whether the cue words can read this: an English message, and a relation written in
+    Latin script (names and sentence)."""
+    if not set(words(text)) & _ENGLISH:
+        return False
+    return all(
+        not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN")
+        for part in parts
+        for ch in part
+    )
 
 
 def _names(introduced: str, name: str) -> bool:

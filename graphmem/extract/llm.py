@@ -223,7 +223,7 @@ def ground(
     context: ExtractionContext,
     labels: LabelGuard | None = None,
 ) -> Extraction:
-    """Keep the relations the new messages state (LabelGuard, then GroundingGuard); the others
+    """Keep the relations the new messages state (GroundingGuard, then LabelGuard); the others
     become refusals, and so does a label corrected by a role word. Entities none of the kept
     relations use and the messages never name are dropped too."""
     said = {ep.id: Said(ep.content, _speaker(ep, context), ep.role) for ep in episodes}
@@ -236,22 +236,22 @@ def ground(
         aliases=aliases,
     )
     kept, refusals = [], list(extraction.refusals)
-    for proposed in extraction.relations:
-        message = said.get(proposed.episode_id or "")
-        rel: ExtractedRelation | None = proposed
-        if labels is not None and message is not None:
-            rel, why = labels.check(proposed, message.text, message.speaker)
-            if why:
-                refusals.append(f"label: {_triple(proposed)}: {why}")
-                log.info("extraction: label of %s: %s", _triple(proposed), why)
-            if rel is None:
-                continue
+    for rel in extraction.relations:
+        message = said.get(rel.episode_id or "")
         why = guard.refuse(rel, message)
-        if why is None:
-            kept.append(rel)
+        if why is not None:
+            refusals.append(f"grounding: {_triple(rel)}: {why}")
+            log.info("extraction: refused %s: %s", _triple(rel), why)
             continue
-        refusals.append(f"grounding: {_triple(rel)}: {why}")
-        log.info("extraction: refused %s: %s", _triple(rel), why)
+        if labels is not None and message is not None:
+            checked, why = labels.check(rel, message.text, message.speaker)
+            if why:
+                refusals.append(f"label: {_triple(rel)}: {why}")
+                log.info("extraction: label of %s: %s", _triple(rel), why)
+            if checked is None:
+                continue
+            rel = checked
+        kept.append(rel)
     used = {normalize_key(n) for r in kept for n in (r.source, r.target)}
     entities = [
         e
