@@ -170,6 +170,14 @@ def test_former_and_late_relatives_are_not_relabelled():
     assert why is None and kept is not None  # CHILD_OF is PARENT_OF turned round: right
 
 
+def test_a_second_role_word_keeps_its_own_label():
+    text = "My boss Tom is also my neighbour."
+    kept, why = check("NEIGHBOR_OF", text, "Sam", "Tom", "Sam")
+    assert why is None and kept is not None and kept.relation == "NEIGHBOR_OF"
+    kept, why = check("FRIEND_OF", text, "Sam", "Tom", "Sam")  # no word says friend
+    assert kept is not None and kept.relation == "MANAGES" and why and "relabelled" in why
+
+
 def test_messages_the_cue_words_cannot_read_are_left_to_the_other_guards():
     kept, why = check("LIVES_IN", "Vivo en Madrid con mi esposa.", "Sam", "Madrid", "Sam")
     assert why is None and kept is not None

@@ -123,6 +123,10 @@ def _role_words() -> dict[str, tuple[str, bool]]:
 
 
 ROLES = _role_words()
+ROLE_STEMS: dict[str, frozenset[str]] = {
+    relation: frozenset(stem(w) for w, (r, _) in ROLES.items() if r == relation)
+    for relation in {r for r, _ in ROLES.values()}
+}
 
 
 def _cue_table() -> dict[str, frozenset[str]]:
@@ -230,6 +234,10 @@ class LabelGuard:
                 either_way or source_is_other == role.named_is_source
             ):
                 return rel, None
+            # "My boss Tom is also my neighbour": another role word states the other label.
+            others = stems(text) - {stem(role.word)}
+            if relation != role.relation and others & ROLE_STEMS.get(relation, frozenset()):
+                return None
             # Symmetric relations read from the speaker, as the prompt's examples do.
             named_first = role.named_is_source and not either_way
             src, dst = (other, speaker) if named_first else (speaker, other)
