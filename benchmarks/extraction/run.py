@@ -1,17 +1,21 @@
 """Measure LLM extraction and update decisions on the labelled chat set, before vs after the
-guards (grounding of extracted relations, checks on resolver decisions).
+guards (grounding of extracted relations, labels checked against the message, checks on
+resolver decisions).
 
     export OPENAI_BASE_URL=http://127.0.0.1:8088/v1 OPENAI_API_KEY=local \\
            GRAPHMEM_LLM_MODEL=qwen2.5-coder-0.5b-instruct GRAPHMEM_LLM__TIMEOUT=600
-    python -m benchmarks.extraction                     # both modes, every message
+    python -m benchmarks.extraction                     # every mode, every message
+    python -m benchmarks.extraction --split heldout     # the held-out personas only
     python -m benchmarks.extraction --offline           # replay recorded replies only
 
 Every message is measured on its own, from the same state: a fresh in-memory store seeded
 with its persona's stored facts, and the persona's earlier messages stored as context (not
-extracted). "before" runs the same prompts with the guards off, "after" with them on; replies
-are recorded by request (cache.py), so both modes share the extraction call of a message and
-differ only where the guards change what happens. Slow with a local CPU model (tens of seconds
-per call): not part of CI.
+extracted). "before" runs the same prompts with the guards off, "structural" with the
+grounding and decision guards on, "after" with the label guard too; replies are recorded by
+request (cache.py), so the modes share the extraction call of a message and differ only where
+the guards change what happens. The personas are split into a tuning and a held-out set
+(data/split.json); the table reports both. Slow with a local CPU model (tens of seconds per
+call): not part of CI.
 """
 
 from __future__ import annotations
