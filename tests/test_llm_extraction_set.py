@@ -129,3 +129,37 @@ def test_recorded_real_model_answers_apply_no_impossible_decision(monkeypatch, t
     assert before["impossible_applied"] > 0 and before["wrong_invalidations"] > 0
     assert after["impossible_applied"] == 0 and after["wrong_invalidations"] == 0
     assert after["grounding_refusals"] > 0
+
+
+def test_recorded_wrong_labels_are_refused_or_corrected(monkeypatch, tmp_path):
+    """The 0.5B model's recorded replies for the tuning personas (data/split.json): with the
+    structural guards alone its wrong labels are written ("My colleague Sara" -> Omar
+    MARRIED_TO Sara, ending his marriage); with the label guard every written fact is right
+    and none is wrongly ended."""
+    from benchmarks.extraction.cache import MissingReply
+    from benchmarks.extraction.run import SPLIT, persona_splits
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never called
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
+    replies = tmp_path / "replies.jsonl"
+    replies.write_bytes(REPLIES.read_bytes())
+    cache = ReplyCache(replies, offline=True)
+    split = persona_splits(SPLIT)
+    tuning = [p for p in LABELS["personas"] if split[p["speaker"]] == "tune"]
+    try:
+        rows = {
+            mode: [
+                run_message(p, m, i, mode, cache)
+                for p in tuning
+                for i, m in enumerate(p["messages"])
+            ]
+            for mode in ("structural", "after")
+        }
+    except MissingReply:
+        pytest.skip("the prompts changed since the replies were recorded")
+    structural, after = summarize(rows["structural"]), summarize(rows["after"])
+    assert structural["precision"] < 0.5 and structural["wrong_invalidations"] > 0
+    assert after["precision"] == 1.0 and after["written"] >= 3
+    assert after["wrong_invalidations"] == 0 and after["impossible_applied"] == 0
+    assert after["label_refusals"] > 0
