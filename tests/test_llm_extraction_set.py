@@ -103,18 +103,23 @@ def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
 REPLIES = DATA.parent / "replies-qwen2.5-coder-0.5b.jsonl"
 
 
+def recorded(monkeypatch, tmp_path) -> ReplyCache:
+    """The 0.5B model's recorded replies, offline (the endpoint is never called)."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
+    replies = tmp_path / "replies.jsonl"
+    replies.write_bytes(REPLIES.read_bytes())
+    return ReplyCache(replies, offline=True)
+
+
 def test_recorded_real_model_answers_apply_no_impossible_decision(monkeypatch, tmp_path):
     """The 0.5B model's recorded replies (docs/llm.md) replayed offline for the first persona:
     without guards they end Sam's stored facts as "duplicates"; with them nothing impossible
     is applied. Skipped once the prompts change (the recorded requests no longer match)."""
     from benchmarks.extraction.cache import MissingReply
 
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never called
-    monkeypatch.setenv("OPENAI_API_KEY", "x")
-    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
-    replies = tmp_path / "replies.jsonl"
-    replies.write_bytes(REPLIES.read_bytes())
-    cache = ReplyCache(replies, offline=True)
+    cache = recorded(monkeypatch, tmp_path)
     persona = LABELS["personas"][0]
     try:
         rows = {
@@ -139,12 +144,7 @@ def test_recorded_wrong_labels_are_refused_or_corrected(monkeypatch, tmp_path):
     from benchmarks.extraction.cache import MissingReply
     from benchmarks.extraction.run import SPLIT, persona_splits
 
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never called
-    monkeypatch.setenv("OPENAI_API_KEY", "x")
-    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
-    replies = tmp_path / "replies.jsonl"
-    replies.write_bytes(REPLIES.read_bytes())
-    cache = ReplyCache(replies, offline=True)
+    cache = recorded(monkeypatch, tmp_path)
     split = persona_splits(SPLIT)
     tuning = [p for p in LABELS["personas"] if split[p["speaker"]] == "tune"]
     try:
