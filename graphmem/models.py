@@ -382,6 +382,10 @@ class ExtractedEntity(BaseModel):
     type: str = "Entity"
 
 
+# How an extracted negation with no concrete target names it ("I don't have pets": target "").
+NO_TARGET = frozenset({"", "*"})
+
+
 class ExtractedRelation(BaseModel):
     """One relation as an extractor proposes it, before resolution.
 

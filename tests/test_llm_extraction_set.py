@@ -1,7 +1,9 @@
 """The labelled extraction set (benchmarks/extraction) replayed from its own gold labels
 through the fake server: a model that answers exactly what each message states loses nothing
-to the guards (every gold triple written, nothing refused but the invented ends, every labelled
-end applied). The real-model measurement itself is slow and stays out of CI."""
+to the structural guards (every gold triple written, nothing refused but the invented ends,
+every labelled end applied) and only the listed triples to the label guard (labels the message
+implies without a word that states them). The real-model measurement itself is slow and stays
+out of CI."""
 
 from __future__ import annotations
 
@@ -60,6 +62,16 @@ def test_the_labelled_set_has_enough_varied_messages():
     assert sum(1 for m in messages if m.get("ends")) >= 6  # moves, job changes, break-ups
 
 
+# Gold triples (first spelling) whose label no word of the message states: "is a pediatrician
+# in Vancouver" implies, but does not say, where Meera lives; "runs a bakery" is not OWNS.
+# The label guard refuses them: the price of precision, counted here so it cannot grow unseen.
+LABEL_LOSSES = {
+    "Priya": {"Meera|WORKS_AS|pediatrician", "Meera|LIVES_IN|Vancouver"},
+    "Marco": {"Luca|OWNS|bakery", "Luca|LIVES_IN|Turin"},
+    "Ines": {"Ines|COLLEAGUE_OF|Joana"},
+}
+
+
 @pytest.mark.parametrize("persona", LABELS["personas"], ids=lambda p: p["speaker"])
 def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
     with FakeOpenAIServer(default=gold_answer) as server:
@@ -71,14 +83,34 @@ def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
             run_message(persona, m, i, "after", cache) for i, m in enumerate(persona["messages"])
         ]
     summary = summarize(rows)
-    assert summary["recall"] == 1.0 and summary["precision"] in (1.0, None)
+    losses = LABEL_LOSSES.get(persona["speaker"], set())
+    gold = sum(len(m["gold"]) for m in persona["messages"])
+    assert summary["recall"] == (gold - len(losses)) / gold
+    assert summary["precision"] in (1.0, None)
     assert summary["wrong_invalidations"] == 0 and summary["impossible_applied"] == 0
     assert summary["grounding_refusals"] == 0 and summary["decision_refusals"] == 0
+    refused = {
+        x.split(": ")[1].replace(" -", "|").replace("-> ", "|")
+        for r in rows
+        for x in r["refusals"]
+        if x.startswith("label")
+    }
+    assert refused == losses
     ends = summary["ends_done"].split("/")
     assert ends[0] == ends[1]
 
 
 REPLIES = DATA.parent / "replies-qwen2.5-coder-0.5b.jsonl"
+
+
+def recorded(monkeypatch, tmp_path) -> ReplyCache:
+    """The 0.5B model's recorded replies, offline (the endpoint is never called)."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
+    replies = tmp_path / "replies.jsonl"
+    replies.write_bytes(REPLIES.read_bytes())
+    return ReplyCache(replies, offline=True)
 
 
 def test_recorded_real_model_answers_apply_no_impossible_decision(monkeypatch, tmp_path):
@@ -87,12 +119,7 @@ def test_recorded_real_model_answers_apply_no_impossible_decision(monkeypatch, t
     is applied. Skipped once the prompts change (the recorded requests no longer match)."""
     from benchmarks.extraction.cache import MissingReply
 
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never called
-    monkeypatch.setenv("OPENAI_API_KEY", "x")
-    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
-    replies = tmp_path / "replies.jsonl"
-    replies.write_bytes(REPLIES.read_bytes())
-    cache = ReplyCache(replies, offline=True)
+    cache = recorded(monkeypatch, tmp_path)
     persona = LABELS["personas"][0]
     try:
         rows = {
@@ -107,3 +134,32 @@ def test_recorded_real_model_answers_apply_no_impossible_decision(monkeypatch, t
     assert before["impossible_applied"] > 0 and before["wrong_invalidations"] > 0
     assert after["impossible_applied"] == 0 and after["wrong_invalidations"] == 0
     assert after["grounding_refusals"] > 0
+
+
+def test_recorded_wrong_labels_are_refused_or_corrected(monkeypatch, tmp_path):
+    """The 0.5B model's recorded replies for the tuning personas (data/split.json): with the
+    structural guards alone its wrong labels are written ("My colleague Sara" -> Omar
+    MARRIED_TO Sara, ending his marriage); with the label guard every written fact is right
+    and none is wrongly ended."""
+    from benchmarks.extraction.cache import MissingReply
+    from benchmarks.extraction.run import SPLIT, persona_splits
+
+    cache = recorded(monkeypatch, tmp_path)
+    split = persona_splits(SPLIT)
+    tuning = [p for p in LABELS["personas"] if split[p["speaker"]] == "tune"]
+    try:
+        rows = {
+            mode: [
+                run_message(p, m, i, mode, cache)
+                for p in tuning
+                for i, m in enumerate(p["messages"])
+            ]
+            for mode in ("structural", "after")
+        }
+    except MissingReply:
+        pytest.skip("the prompts changed since the replies were recorded")
+    structural, after = summarize(rows["structural"]), summarize(rows["after"])
+    assert structural["precision"] < 0.5 and structural["wrong_invalidations"] > 0
+    assert after["precision"] == 1.0 and after["written"] >= 3
+    assert after["wrong_invalidations"] == 0 and after["impossible_applied"] == 0
+    assert after["label_refusals"] > 0

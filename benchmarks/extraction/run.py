@@ -1,17 +1,21 @@
 """Measure LLM extraction and update decisions on the labelled chat set, before vs after the
-guards (grounding of extracted relations, checks on resolver decisions).
+guards (grounding of extracted relations, labels checked against the message, checks on
+resolver decisions).
 
     export OPENAI_BASE_URL=http://127.0.0.1:8088/v1 OPENAI_API_KEY=local \\
            GRAPHMEM_LLM_MODEL=qwen2.5-coder-0.5b-instruct GRAPHMEM_LLM__TIMEOUT=600
-    python -m benchmarks.extraction                     # both modes, every message
+    python -m benchmarks.extraction                     # every mode, every message
+    python -m benchmarks.extraction --split heldout     # the held-out personas only
     python -m benchmarks.extraction --offline           # replay recorded replies only
 
 Every message is measured on its own, from the same state: a fresh in-memory store seeded
 with its persona's stored facts, and the persona's earlier messages stored as context (not
-extracted). "before" runs the same prompts with the guards off, "after" with them on; replies
-are recorded by request (cache.py), so both modes share the extraction call of a message and
-differ only where the guards change what happens. Slow with a local CPU model (tens of seconds
-per call): not part of CI.
+extracted). "before" runs the same prompts with the guards off, "structural" with the
+grounding and decision guards on, "after" with the label guard too; replies are recorded by
+request (cache.py), so the modes share the extraction call of a message and differ only where
+the guards change what happens. The personas are split into a tuning and a held-out set
+(data/split.json); the table reports both. Slow with a local CPU model (tens of seconds per
+call): not part of CI.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from graphmem.ingest.flags import Decision
 from graphmem.normalize import to_utc
 
 DATA = Path(__file__).resolve().parent / "data" / "chat.json"
+SPLIT = Path(__file__).resolve().parent / "data" / "split.json"
+SPLITS = ("tune", "heldout")
 CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"
-MODES = ("before", "after")
+# before: no guards; structural: grounding + decision guards (no label check); after: all.
+MODES = ("before", "structural", "after")
 
 
 def build_memory(mode: str, now: datetime, cache: ReplyCache) -> Memory:
@@ -50,6 +57,8 @@ def build_memory(mode: str, now: datetime, cache: ReplyCache) -> Memory:
     if mode == "before":
         mem.extractor.grounding = False  # type: ignore[attr-defined]
         mem._ingest.guards = None
+    elif mode == "structural":
+        mem.extractor.labels = False  # type: ignore[attr-defined]
     return mem
 
 
@@ -144,6 +153,7 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
             setattr(total, k, getattr(total, k) + v)
     n = max(len(rows), 1)
     grounding = sum(1 for r in rows for x in r["refusals"] if x.startswith("grounding"))
+    labels = sum(1 for r in rows for x in r["refusals"] if x.startswith("label"))
     return {
         "adds": len(rows),
         "written": total.predicted,
@@ -153,7 +163,8 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
         "wrong_invalidations": total.wrong_invalidations,
         "impossible_applied": sum(len(r["impossible"]) for r in rows),
         "grounding_refusals": grounding,
-        "decision_refusals": sum(len(r["refusals"]) for r in rows) - grounding,
+        "label_refusals": labels,
+        "decision_refusals": sum(len(r["refusals"]) for r in rows) - grounding - labels,
         "errors": sum(len(r["errors"]) for r in rows),
         "calls_per_add": sum(r["llm_calls"] for r in rows) / n,
         "tokens_per_add": sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows) / n,
@@ -161,7 +172,7 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
 
 
 COLUMNS = [
-    ("mode", "mode"),
+    ("mode", "mode and split"),
     ("adds", "adds"),
     ("written", "facts written"),
     ("precision", "triple precision"),
@@ -170,10 +181,17 @@ COLUMNS = [
     ("wrong_invalidations", "wrong invalidations"),
     ("impossible_applied", "impossible decisions applied"),
     ("grounding_refusals", "grounding refusals"),
+    ("label_refusals", "label refusals"),
     ("decision_refusals", "decision refusals"),
     ("calls_per_add", "LLM calls / add"),
     ("tokens_per_add", "tokens / add"),
 ]
+
+
+def persona_splits(path: Path) -> dict[str, str]:
+    """Persona speaker -> split name, from the committed split file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {speaker: name for name in SPLITS for speaker in data[name]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -185,6 +203,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--limit", type=int, default=None, help="messages per persona")
+    ap.add_argument(
+        "--split",
+        choices=("all", *SPLITS),
+        default="all",
+        help="personas of one split (data/split.json: tune on 'tune', report 'heldout')",
+    )
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--offline", action="store_true", help="recorded replies only")
     ap.add_argument(
@@ -197,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     data = json.loads(args.data.read_text(encoding="utf-8"))
+    split_of = persona_splits(SPLIT)
     recorded_only = frozenset({"extract"}) if args.replay else frozenset()
     cache = ReplyCache(args.cache, offline=args.offline, recorded_only=recorded_only)
     rows: list[dict] = []
@@ -206,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     for persona in data["personas"]:
         if gone:
             break
+        if args.split != "all" and split_of.get(persona["speaker"]) != args.split:
+            continue
         for i, message in enumerate(persona["messages"][: args.limit]):
             try:  # interleaved: a cut-short run still compares like with like
                 done = [run_message(persona, message, i, mode, cache) for mode in modes]
@@ -217,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
                 gone = True
                 break
             for row in done:
+                row["split"] = split_of.get(persona["speaker"], "?")
                 rows.append(row)
                 print(
                     f"[{time.perf_counter() - started:7.0f}s] {row['mode']:6} {row['speaker']}: "
@@ -225,13 +253,18 @@ def main(argv: list[str] | None = None) -> None:
                     f"({row['seconds']}s)",
                     flush=True,
                 )
-    summary = {m: summarize([r for r in rows if r["mode"] == m]) for m in modes}
+    splits = [s for s in ("all", *SPLITS) if args.split in ("all", s)]
+    summary = {
+        f"{m} {s}": summarize([r for r in rows if r["mode"] == m and s in ("all", r["split"])])
+        for m in modes
+        for s in splits
+    }
     model = rows[0] and cache.entries and next(iter(cache.entries.values()))["model"]
     print()
     print(
         table(
             [c for _, c in COLUMNS],
-            [[m] + [summary[m][k] for k, _ in COLUMNS[1:]] for m in modes],
+            [[m] + [summary[m][k] for k, _ in COLUMNS[1:]] for m in summary],
             title=f"model {model}; {len(rows) // max(len(modes), 1)} messages",
         )
     )

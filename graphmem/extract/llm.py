@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from graphmem.errors import ExtractionError, InputError, LLMError
 from graphmem.extract.base import ExtractionContext, Extractor
+from graphmem.extract.grounding import GroundingGuard, Said
+from graphmem.extract.labels import LabelGuard
 from graphmem.extract.prompts import (
     PROMPT_VERSION,
     ExtractionOutput,
@@ -23,7 +25,6 @@ from graphmem.extract.prompts import (
     RelationOut,
     build_messages,
 )
-from graphmem.ingest.decide.guards import GroundingGuard, Said
 from graphmem.models import Episode, ExtractedEntity, ExtractedRelation, Extraction, Usage
 from graphmem.normalize import (
     DEFAULT_TYPE,
@@ -54,13 +55,21 @@ class LLMExtractor(Extractor):
     prompt_version = PROMPT_VERSION
 
     def __init__(
-        self, client: LLMClient, ontology: Ontology | None = None, *, grounding: bool = True
+        self,
+        client: LLMClient,
+        ontology: Ontology | None = None,
+        *,
+        grounding: bool = True,
+        labels: bool = True,
     ) -> None:
         self.client = client
         self.ontology = ontology
         # Refuse relations the new messages do not state (see resolve/guards.py). Off only to
         # measure what the guard prevents.
         self.grounding = grounding
+        # Refuse (or correct by the message's role word) labels the message does not state
+        # (see extract/labels.py); applied with grounding.
+        self.labels = labels
 
     def build_messages(
         self, episodes: list[Episode], context: ExtractionContext
@@ -112,7 +121,8 @@ class LLMExtractor(Extractor):
             raise err from exc
         extraction = self.sanitize(output, episodes)
         if self.grounding:
-            extraction = ground(extraction, episodes, context)
+            labels = LabelGuard(self.ontology) if self.labels else None
+            extraction = ground(extraction, episodes, context, labels)
         return extraction, usage
 
     # ---------------------------------------------------------------- sanitising
@@ -208,10 +218,14 @@ class LLMExtractor(Extractor):
 
 
 def ground(
-    extraction: Extraction, episodes: list[Episode], context: ExtractionContext
+    extraction: Extraction,
+    episodes: list[Episode],
+    context: ExtractionContext,
+    labels: LabelGuard | None = None,
 ) -> Extraction:
-    """Keep the relations the new messages state (GroundingGuard); the others become refusals.
-    Entities none of the kept relations use and the messages never name are dropped too."""
+    """Keep the relations the new messages state (GroundingGuard, then LabelGuard); the others
+    become refusals, and so does a label corrected by a role word. Entities none of the kept
+    relations use and the messages never name are dropped too."""
     said = {ep.id: Said(ep.content, _speaker(ep, context), ep.role) for ep in episodes}
     known_names = {e.name for e in context.known_entities}
     aliases = {normalize_key(e.name): list(e.aliases) for e in context.known_entities}
@@ -223,12 +237,21 @@ def ground(
     )
     kept, refusals = [], list(extraction.refusals)
     for rel in extraction.relations:
-        why = guard.refuse(rel, said.get(rel.episode_id or ""))
-        if why is None:
-            kept.append(rel)
+        message = said.get(rel.episode_id or "")
+        why = guard.refuse(rel, message)
+        if why is not None:
+            refusals.append(f"grounding: {_triple(rel)}: {why}")
+            log.info("extraction: refused %s: %s", _triple(rel), why)
             continue
-        refusals.append(f"grounding: {rel.source} -{rel.relation}-> {rel.target}: {why}")
-        log.info("extraction: refused %s -%s-> %s: %s", rel.source, rel.relation, rel.target, why)
+        if labels is not None and message is not None:
+            checked, why = labels.check(rel, message.text, message.speaker)
+            if why:
+                refusals.append(f"label: {_triple(rel)}: {why}")
+                log.info("extraction: label of %s: %s", _triple(rel), why)
+            if checked is None:
+                continue
+            rel = checked
+        kept.append(rel)
     used = {normalize_key(n) for r in kept for n in (r.source, r.target)}
     entities = [
         e
@@ -236,6 +259,10 @@ def ground(
         if normalize_key(e.name) in used or any(guard.grounded(e.name, m) for m in said.values())
     ]
     return Extraction(entities=entities, relations=kept, refusals=refusals)
+
+
+def _triple(rel: ExtractedRelation) -> str:
+    return f"{rel.source} -{rel.relation}-> {rel.target}"
 
 
 def parse_time(text: str | None) -> datetime | None:

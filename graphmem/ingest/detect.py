@@ -18,14 +18,13 @@ from rapidfuzz import fuzz
 from graphmem import ontology
 from graphmem.ingest.entities import EntityMatch, names_compatible
 from graphmem.ingest.flags import Flag, ProposedFact
-from graphmem.models import Entity, Fact
+from graphmem.models import NO_TARGET, Entity, Fact
 from graphmem.normalize import normalize_key
 from graphmem.store.base import GraphStore
 
 SYMMETRIC_RELATIONS = ontology.symmetric()
 RELATION_SIMILARITY = 85.0
 NAME_SIMILARITY = 90.0  # token-set ratio of two target names that may be one thing
-NO_TARGET = frozenset({"", "*"})  # how a negation with no concrete target names it
 
 
 @dataclass
