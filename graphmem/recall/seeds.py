@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
-from graphmem.models import Entity, Scope
+from graphmem.models import Entity, Episode, Fact, Scope
 from graphmem.recall.analyze import Analysis
 from graphmem.store.base import GraphStore, SeedHits
 
 FUZZY_LINK = 88.0
+Item = TypeVar("Item", Fact, Episode)
 
 
 @dataclass
@@ -52,16 +54,40 @@ def find_seeds(
         scope,
         analysis.query,
         vector,
-        vector_k=cfg.vector_k,
-        text_k=cfg.bm25_k,
+        vector_k=cfg.vector_k + 1,  # one more than kept: see settle()
+        text_k=cfg.bm25_k + 1,
         include_invalid=include_invalid,
         episodes=episodes,
         episode_query=analysis.message_query,
+    )
+    found = SeedHits(
+        facts_vector=settle(found.facts_vector, cfg.vector_k),
+        facts_text=settle(found.facts_text, cfg.bm25_k),
+        episodes_vector=settle(found.episodes_vector, cfg.vector_k),
+        episodes_text=settle(found.episodes_text, cfg.bm25_k),
     )
     linked = rank_links(
         analysis.keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold
     )
     return Seeds(vector, linked, found)
+
+
+def settle(items: Sequence[tuple[Item, float]], k: int) -> list[tuple[Item, float]]:
+    """The best k of a store's list of k + 1, in an order that does not depend on random ids.
+
+    Stores break equal scores by id, and ids are random: which of several equal items made the
+    cut, and their order, would change from one run of the same input to the next (and so
+    would every score computed over the candidate set). Equal scores are ordered by what the
+    items say (order_key), and a group of equal scores that straddles the k-th place is left
+    out whole, so the list is the same in every run and on both stores.
+    """
+    ordered = sorted(items, key=lambda pair: (-pair[1], pair[0].order_key))
+    if len(ordered) <= k:
+        return ordered
+    edge = ordered[k][1]
+    if k > 0 and ordered[k - 1][1] == edge:
+        return [pair for pair in ordered[:k] if pair[1] != edge]
+    return ordered[:k]
 
 
 def near_k(k: int) -> int:
