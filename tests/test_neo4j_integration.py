@@ -119,6 +119,8 @@ SAMPLE = {
     "batch": 10,
     "terms": ["x"],
     "term_queries": ['+part:p0 +text:"x"'],
+    "episode_terms": ["x"],
+    "episode_term_queries": ['+part:p0 +text:"x"'],
     "part": "p0",
     "prune_from": 10000,
     "max_fetch": 10000,
