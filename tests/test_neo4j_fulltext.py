@@ -1,16 +1,15 @@
-"""Fact full-text on Neo4j through the Lucene index graphmem_fact_text (skipped unless
-NEO4J_URI is set): partition-first, inert to Lucene syntax, ranked by the embedded store's
-BM25 over the partition's own statistics.
+"""Full text on Neo4j through the Lucene indexes graphmem_fact_text (facts) and
+graphmem_episode_text (messages), skipped unless NEO4J_URI is set: partition-first, inert to
+Lucene syntax, ranked by the embedded store's BM25 over the partition's own statistics.
 
 What a user relies on: another user's data never changes their results or scores (hard
 partition), nothing typed into a search is Lucene syntax, and both stores rank the same facts
-in the same order. Scores are checked against the BM25 definition computed here in Python
-(graphmem/store/neo4j/fulltext.py states it; FTS5's bm25()).
+in the same order. Scores are checked against the BM25 definition in Python
+(graphmem.store.sqlite.fts.bm25; FTS5's bm25()). Facts and messages (episodes) alike.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ import pytest
 
 from graphmem.models import Invalidation, Scope
 from graphmem.store.neo4j import Neo4jStore, fulltext
-from graphmem.store.sqlite import SQLiteStore
+from graphmem.store.sqlite import SQLiteStore, fts
 from tests.contract.builders import (
     ALICE,
     BOB,
@@ -61,14 +60,26 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def store() -> Iterator[Neo4jStore]:
-    s = Neo4jStore(
+def _open() -> Neo4jStore:
+    return Neo4jStore(
         uri=os.environ["NEO4J_URI"],
         user=os.environ.get("NEO4J_USER", "neo4j"),
         password=os.environ.get("NEO4J_PASSWORD", ""),
         database=os.environ.get("NEO4J_DATABASE"),
     )
+
+
+def _assert_same(before: dict, search, queries: list[str]) -> None:
+    """`search(query)` returns what `before[query]` holds: the same ids and scores."""
+    for query in queries:
+        after = search(query)
+        assert ids(after) == ids(before[query]), query
+        assert scores(after) == pytest.approx(scores(before[query]), rel=1e-9), query
+
+
+@pytest.fixture
+def store() -> Iterator[Neo4jStore]:
+    s = _open()
     s.reset()
     s.setup(DIMS)
     yield s
@@ -91,23 +102,17 @@ def _world(store, scope: Scope, sentences=SENTENCES, prefix: str = "") -> dict[s
 
 
 def _reference_bm25(docs: dict[str, list[str]], query: str) -> list[tuple[str, float]]:
-    """BM25 as both stores define it (FTS5's bm25(): k1 1.2, b 0.75, idf floored at 1e-6),
-    over `docs` (id -> tokens), best first, ties by id."""
+    """BM25 as both stores define it (graphmem.store.sqlite.fts.bm25, FTS5's bm25()) over
+    `docs` (id -> tokens), best first, ties by id: the documents holding a query token."""
     n = len(docs)
     avgdl = sum(len(d) for d in docs.values()) / n
     terms = fulltext.query_tokens(query)
     held = {t: sum(1 for d in docs.values() if t in d) for t in terms}
-    out = []
-    for doc_id, doc in docs.items():
-        score, hit = 0.0, False
-        for t in terms:
-            tf = doc.count(t)
-            if tf:
-                hit = True
-                idf = max(1e-6, math.log((n - held[t] + 0.5) / (held[t] + 0.5)))
-                score += idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * len(doc) / avgdl))
-        if hit:
-            out.append((doc_id, score))
+    out = [
+        (doc_id, fts.bm25(doc, terms, rows=n, avgdl=avgdl, holding=held))
+        for doc_id, doc in docs.items()
+        if any(t in doc for t in terms)
+    ]
     return sorted(out, key=lambda p: (-p[1], p[0]))
 
 
@@ -142,22 +147,22 @@ def test_another_users_data_never_changes_a_users_ranking(store):
         assert ids(seeds.facts_text) == ids(before[query])
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "*:*",
-        "part:* OR text:*",
-        '"river',
-        "river\\",
-        "river) OR (part:*",
-        "+text:acme -ana",
-        "acme~2 ana^10",
-        "[a TO z]",
-        "ana AND NOT acme",
-        "/.*/",
-        'text:"works" part:p00',
-    ],
-)
+LUCENE_SYNTAX = [
+    "*:*",
+    "part:* OR text:*",
+    '"river',
+    "river\\",
+    "river) OR (part:*",
+    "+text:acme -ana",
+    "acme~2 ana^10",
+    "[a TO z]",
+    "ana AND NOT acme",
+    "/.*/",
+    'text:"works" part:p00',
+]
+
+
+@pytest.mark.parametrize("query", LUCENE_SYNTAX)
 def test_lucene_syntax_in_a_query_is_inert(store, query):
     _world(store, ALICE)
     _world(store, BOB, [("Zed", "WORKS_AT", "Acme", "Zed works at Acme text part")])
@@ -247,18 +252,10 @@ def test_a_database_written_before_the_index_is_indexed_at_setup(store):
         session.run("MATCH (ref:FactRef) REMOVE ref.text, ref.doc, ref.doc_len, ref.part").consume()
         session.run("MATCH (v:PartitionVersion) REMOVE v.fact_docs, v.fact_terms").consume()
         session.run("DROP INDEX graphmem_fact_text").consume()
-    upgraded = Neo4jStore(
-        uri=os.environ["NEO4J_URI"],
-        user=os.environ.get("NEO4J_USER", "neo4j"),
-        password=os.environ.get("NEO4J_PASSWORD", ""),
-        database=os.environ.get("NEO4J_DATABASE"),
-    )
+    upgraded = _open()
     try:
         upgraded.setup(DIMS)
-        for query in QUERIES:
-            after = upgraded.search_facts_text(ALICE, query, 20)
-            assert ids(after) == ids(before[query]), query
-            assert scores(after) == pytest.approx(scores(before[query]), rel=1e-9), query
+        _assert_same(before, lambda q: upgraded.search_facts_text(ALICE, q, 20), QUERIES)
     finally:
         upgraded.close()
 
@@ -336,22 +333,7 @@ def test_seed_search_searches_messages_with_the_episode_query(store):
     )
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "*:*",
-        "part:* OR text:*",
-        '"river',
-        "river\\",
-        "river) OR (part:*",
-        "+text:acme -lisbon",
-        "acme~2 lisbon^10",
-        "[a TO z]",
-        "lisbon AND NOT acme",
-        "/.*/",
-        'text:"the" part:p00',
-    ],
-)
+@pytest.mark.parametrize("query", LUCENE_SYNTAX)
 def test_lucene_syntax_in_a_message_query_is_inert(store, query):
     docs = _message_docs(_messages(store, ALICE))
     _messages(store, BOB, ["Zed works at Acme text part the river"])
@@ -438,18 +420,10 @@ def test_messages_written_before_the_index_are_indexed_at_setup(store):
         session.run(
             "CREATE FULLTEXT INDEX graphmem_episode_content FOR (ep:Episode) ON EACH [ep.content]"
         ).consume()
-    upgraded = Neo4jStore(
-        uri=os.environ["NEO4J_URI"],
-        user=os.environ.get("NEO4J_USER", "neo4j"),
-        password=os.environ.get("NEO4J_PASSWORD", ""),
-        database=os.environ.get("NEO4J_DATABASE"),
-    )
+    upgraded = _open()
     try:
         upgraded.setup(DIMS)
-        for query in MESSAGE_QUERIES:
-            after = upgraded.search_episodes_text(ALICE, query, 20)
-            assert ids(after) == ids(before[query]), query
-            assert scores(after) == pytest.approx(scores(before[query]), rel=1e-9), query
+        _assert_same(before, lambda q: upgraded.search_episodes_text(ALICE, q, 20), MESSAGE_QUERIES)
         names = {row["name"] for row in upgraded._indexes().values()}
         assert "graphmem_episode_text" in names and "graphmem_episode_content" not in names
     finally:
