@@ -270,6 +270,7 @@ MESSAGES = [
     "Met Carla at the café in Lisbon",
     "",
     "王小明在阿克米工作",
+    "river river river, Acme Acme",  # repeats side by side: each one counts
 ]
 MESSAGE_QUERIES = [*QUERIES, "王小明在哪里工作", "zoltan"]
 

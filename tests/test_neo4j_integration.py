@@ -122,6 +122,7 @@ SAMPLE = {
     "episode_terms": ["x"],
     "episode_term_queries": ['+part:p0 +text:"x"'],
     "part": "p0",
+    "sep": " ",
     "prune_from": 10000,
     "max_fetch": 10000,
     "rare_share": 0.05,

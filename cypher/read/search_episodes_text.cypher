@@ -15,7 +15,7 @@
 // Parameters: $partition, $agent_id, $run_id,
 //             $terms (LIST<STRING>, distinct query tokens), $term_queries (LIST<STRING>,
 //             the Lucene query of each token), $prune_from (INTEGER), $rare_share (FLOAT),
-//             $k (INTEGER).
+//             $sep (STRING, " ": the token separator of `text`), $k (INTEGER).
 OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
 WITH coalesce(v.episode_docs, 0) AS n, coalesce(v.episode_terms, 0) AS total
 WITH n, CASE WHEN n > 0 AND total > 0 THEN toFloat(total) / n ELSE 1.0 END AS avgdl,
@@ -76,12 +76,15 @@ UNWIND candidates AS ep
 WITH DISTINCT n, avgdl, stats, ep
 WHERE ($agent_id IS NULL OR ep.agent_id = $agent_id)
   AND ($run_id IS NULL OR ep.run_id = $run_id)
-WITH ep, avgdl, stats, coalesce(ep.doc, []) AS doc
-WITH ep, reduce(total = 0.0, s IN stats |
-       total
-       + s.idf
-       * (size([t IN doc WHERE t = s.term]) * 2.2)
-       / (size([t IN doc WHERE t = s.term]) + 1.2 * (1.0 - 0.75 + 0.75 * size(doc) / avgdl))
+WITH ep, avgdl, stats, coalesce(ep.doc_len, 0) AS len,
+     $sep + replace(coalesce(ep.text, $sep), $sep, $sep + $sep) + $sep AS padded
+WITH ep, avgdl, len,
+     [s IN stats | {
+       idf: s.idf,
+       tf: (size(padded) - size(replace(padded, $sep + s.term + $sep, $sep))) / (size(s.term) + 1)
+     }] AS held
+WITH ep, reduce(total = 0.0, h IN held |
+       total + h.idf * (h.tf * 2.2) / (h.tf + 1.2 * (1.0 - 0.75 + 0.75 * len / avgdl))
      ) AS score
 ORDER BY score DESC, ep.id ASC
 LIMIT $k

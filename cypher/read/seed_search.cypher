@@ -26,7 +26,8 @@
 //             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0, per vector list),
 //             $limit (INTEGER >= 0, per text list), $terms (LIST<STRING>, distinct query
 //             tokens for the fact BM25), $term_queries (LIST<STRING>, their Lucene queries),
-//             $prune_from, $rare_share (the fact BM25's pruning rule),
+//             $prune_from, $rare_share (the BM25's pruning rule), $sep (the token
+//             separator of `text`, one space),
 //             $episode_terms, $episode_term_queries (the same for the message BM25: the
 //             tokens of the episode query, empty when messages are not searched),
 //             $fetch (INTEGER >= 0, or null: no episode vector search),
@@ -149,12 +150,15 @@ CALL () {
   WHERE ($agent_id IS NULL OR ref.agent_id = $agent_id)
     AND ($run_id IS NULL OR ref.run_id = $run_id)
     AND ($include_invalid OR (ref.invalid_at IS NULL AND ref.expired_at IS NULL))
-  WITH ref, avgdl, stats, coalesce(ref.doc, []) AS doc
-  WITH ref, reduce(total = 0.0, s IN stats |
-         total
-         + s.idf
-         * (size([t IN doc WHERE t = s.term]) * 2.2)
-         / (size([t IN doc WHERE t = s.term]) + 1.2 * (1.0 - 0.75 + 0.75 * size(doc) / avgdl))
+  WITH ref, avgdl, stats, coalesce(ref.doc_len, 0) AS len,
+       $sep + replace(coalesce(ref.text, $sep), $sep, $sep + $sep) + $sep AS padded
+  WITH ref, avgdl, len,
+       [s IN stats | {
+         idf: s.idf,
+         tf: (size(padded) - size(replace(padded, $sep + s.term + $sep, $sep))) / (size(s.term) + 1)
+       }] AS held
+  WITH ref, reduce(total = 0.0, h IN held |
+         total + h.idf * (h.tf * 2.2) / (h.tf + 1.2 * (1.0 - 0.75 + 0.75 * len / avgdl))
        ) AS score
   ORDER BY score DESC, ref.id ASC
   LIMIT $limit
@@ -271,12 +275,15 @@ CALL () {
   WITH DISTINCT n, avgdl, stats, ep
   WHERE ($agent_id IS NULL OR ep.agent_id = $agent_id)
     AND ($run_id IS NULL OR ep.run_id = $run_id)
-  WITH ep, avgdl, stats, coalesce(ep.doc, []) AS doc
-  WITH ep, reduce(total = 0.0, s IN stats |
-         total
-         + s.idf
-         * (size([t IN doc WHERE t = s.term]) * 2.2)
-         / (size([t IN doc WHERE t = s.term]) + 1.2 * (1.0 - 0.75 + 0.75 * size(doc) / avgdl))
+  WITH ep, avgdl, stats, coalesce(ep.doc_len, 0) AS len,
+       $sep + replace(coalesce(ep.text, $sep), $sep, $sep + $sep) + $sep AS padded
+  WITH ep, avgdl, len,
+       [s IN stats | {
+         idf: s.idf,
+         tf: (size(padded) - size(replace(padded, $sep + s.term + $sep, $sep))) / (size(s.term) + 1)
+       }] AS held
+  WITH ep, reduce(total = 0.0, h IN held |
+         total + h.idf * (h.tf * 2.2) / (h.tf + 1.2 * (1.0 - 0.75 + 0.75 * len / avgdl))
        ) AS score
   ORDER BY score DESC, ep.id ASC
   LIMIT $limit

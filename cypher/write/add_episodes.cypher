@@ -2,7 +2,7 @@
 // retrying an add after a timeout is harmless; an id that belongs to another partition is
 // not touched either and is counted out, so the store refuses the batch.
 // A new episode also gets its full-text document (`text`, the store's tokens of its content
-// joined by spaces for Lucene, `doc` the same as a list for BM25, `doc_len` tokens) and its
+// joined by spaces, read by Lucene and by the BM25; `doc_len`, its tokens) and its
 // partition's token (`part`) for the index graphmem_episode_text, and the partition's
 // message counters (PartitionVersion.episode_docs and .episode_terms, the BM25 statistics of
 // read/search_episodes_text.cypher) move on by the episodes created here, once each (an
@@ -12,7 +12,7 @@
 // count.
 // Parameters: $rows: LIST<MAP> with id, partition, user_id, agent_id, run_id, role, name,
 //   content, reference_time (DATETIME), created_at (DATETIME), status, error, infer,
-//   metadata_json, embedding (LIST<FLOAT>|null), text, doc, doc_len, part.
+//   metadata_json, embedding (LIST<FLOAT>|null), text, doc_len, part.
 UNWIND $rows AS row
 MERGE (ep:Episode {id: row.id})
 ON CREATE SET
@@ -31,7 +31,6 @@ ON CREATE SET
   ep.metadata_json = row.metadata_json,
   ep.embedding = row.embedding,
   ep.text = row.text,
-  ep.doc = row.doc,
   ep.doc_len = row.doc_len,
   ep.part = row.part,
   ep.uncounted = true

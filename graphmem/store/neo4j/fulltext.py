@@ -9,8 +9,8 @@ facts holding a token (its scores use index-wide statistics, i.e. every user's d
 score is computed in Cypher (cypher/read/search_facts_text.cypher and
 search_episodes_text.cypher, one scoring body) from per-partition counters kept by the writes
 (PartitionVersion.fact_docs / fact_terms and episode_docs / episode_terms). So the Lucene
-index must hold exactly graphmem's tokens: each indexed node's `text` (with `doc`, the same
-as a list, and `doc_len`) is the document's tokens joined by spaces under Lucene's whitespace
+index must hold exactly graphmem's tokens: each indexed node's `text` (with `doc_len`, its
+token count) is the document's tokens joined by spaces under Lucene's whitespace
 analyzer (no second tokenizer that could disagree with the embedded store's), and `part` is
 one token naming the partition, matched with `+part:<token>` inside Lucene.
 
@@ -61,12 +61,17 @@ def episode_document(content: str) -> list[str]:
     return document(content)
 
 
+#: What joins a document's tokens in `text` (the whitespace analyzer splits on it; the BM25
+#: in Cypher counts a token's occurrences between separators).
+SEPARATOR = " "
+
+
 def indexed(doc: list[str], partition: str) -> dict[str, Any]:
-    """The full-text properties of an indexed node (registry node or episode): `text` for
-    Lucene, `doc` and `doc_len` for the BM25 in Cypher, `part` the partition's token."""
+    """The full-text properties of an indexed node (registry node or episode): `text` (the
+    tokens joined by single spaces: Lucene's terms, and where the BM25 in Cypher counts a
+    token's occurrences), `doc_len` (the document's length), `part` the partition's token."""
     return {
-        "text": " ".join(doc),
-        "doc": doc,
+        "text": SEPARATOR.join(doc),
         "doc_len": len(doc),
         "part": partition_token(partition),
     }
@@ -104,4 +109,5 @@ def search_params(partition: str, query: str) -> dict[str, Any]:
         "term_queries": [term_query(partition, t) for t in tokens],
         "prune_from": PRUNE_COMMON_TOKENS_FROM,
         "rare_share": RARE_SHARE,
+        "sep": SEPARATOR,
     }
