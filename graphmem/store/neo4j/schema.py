@@ -37,7 +37,7 @@ class _TextKind(NamedTuple):
     """What the one-time full-text backfill of one kind of document runs."""
 
     pending: str  # statement: a batch of nodes without `text`, with their document's parts
-    store: str  # statement: write their text, doc, doc_len and part
+    store: str  # statement: write their text, doc_len and part
     count: str  # statement: every partition's counters of this kind counted afresh
     document: Callable[[dict[str, Any]], list[str]]  # a pending row -> its tokens
 
