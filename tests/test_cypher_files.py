@@ -36,7 +36,7 @@ ALL_NAMES = STORE_NAMES + BROWSER_NAMES
 # The only string literals a statement the store runs may contain: names of our own indexes
 # and fixed configuration words. Everything else that varies is a $parameter.
 ALLOWED_LITERALS = {
-    "graphmem_episode_content",
+    "graphmem_episode_text",
     "graphmem_entity_embedding",
     "graphmem_episode_embedding",
     "graphmem_fact_embedding",
@@ -237,7 +237,11 @@ BATCHED_PARTS = [
     ("read/seed_search", "read/search_facts_vector", {"fetch": "fact_fetch"}),
     ("read/seed_search", "read/search_facts_text", {"k": "limit"}),
     ("read/seed_search", "read/search_episodes_vector", {}),
-    ("read/seed_search", "read/search_episodes_text", {"k": "limit"}),
+    (
+        "read/seed_search",
+        "read/search_episodes_text",
+        {"k": "limit", "terms": "episode_terms", "term_queries": "episode_term_queries"},
+    ),
 ]
 
 
@@ -261,6 +265,29 @@ def test_batched_reads_contain_the_single_statements(batched, single, renames):
     assert body in combined, f"{batched} no longer contains the logic of {single}"
     for projection in re.findall(r"\w+ \{[^{}]*\.id,[^{}]*\}", returned):
         assert _squeeze(projection) in combined, f"{batched}: {single} returns {projection}"
+
+
+def _scoring_body(name: str) -> str:
+    """A text search's body: from reading the partition's counters to its LIMIT."""
+    code = _squeeze(_code_and_literals(cypher_loader.load(name))[0])
+    return code[code.index("OPTIONAL MATCH") : code.index("LIMIT $k")]
+
+
+def test_fact_and_message_text_search_score_with_one_body():
+    """Messages are found and scored exactly as facts are (partition-first BM25, the same
+    pruning): the message statement is the fact statement's body over the message index and
+    counters, less the facts' validity filter. Only what they return differs."""
+    body = _scoring_body("read/search_facts_text")
+    body = body.replace(
+        "AND($include_invalid OR(ref.invalid_at IS NULL AND ref.expired_at IS NULL))", ""
+    )
+    body = re.sub(r"\bref\b", "ep", body.replace("fact_docs", "episode_docs"))
+    body = body.replace("fact_terms", "episode_terms")
+    _, literals = _code_and_literals(cypher_loader.load("read/search_facts_text"))
+    assert set(literals) == {"graphmem_fact_text"}
+    _, literals = _code_and_literals(cypher_loader.load("read/search_episodes_text"))
+    assert set(literals) == {"graphmem_episode_text"}
+    assert body == _scoring_body("read/search_episodes_text")
 
 
 def _returned_lists(code: str) -> dict[str, str]:

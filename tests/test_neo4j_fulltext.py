@@ -1,25 +1,36 @@
-"""Fact full-text on Neo4j through the Lucene index graphmem_fact_text (skipped unless
-NEO4J_URI is set): partition-first, inert to Lucene syntax, ranked by the embedded store's
-BM25 over the partition's own statistics.
+"""Full text on Neo4j through the Lucene indexes graphmem_fact_text (facts) and
+graphmem_episode_text (messages), skipped unless NEO4J_URI is set: partition-first, inert to
+Lucene syntax, ranked by the embedded store's BM25 over the partition's own statistics.
 
 What a user relies on: another user's data never changes their results or scores (hard
 partition), nothing typed into a search is Lucene syntax, and both stores rank the same facts
-in the same order. Scores are checked against the BM25 definition computed here in Python
-(graphmem/store/neo4j/fulltext.py states it; FTS5's bm25()).
+in the same order. Scores are checked against the BM25 definition in Python
+(graphmem.store.sqlite.fts.bm25; FTS5's bm25()). Facts and messages (episodes) alike.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from graphmem.models import Invalidation, Scope
 from graphmem.store.neo4j import Neo4jStore, fulltext
-from graphmem.store.sqlite import SQLiteStore
-from tests.contract.builders import ALICE, BOB, DIMS, at, entity, fact, ids, scores, write
+from graphmem.store.sqlite import SQLiteStore, fts
+from tests.contract.builders import (
+    ALICE,
+    BOB,
+    DIMS,
+    at,
+    entity,
+    episode,
+    fact,
+    ids,
+    scores,
+    write,
+)
 
 pytestmark = [
     pytest.mark.neo4j,
@@ -49,14 +60,26 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def store() -> Iterator[Neo4jStore]:
-    s = Neo4jStore(
+def _open() -> Neo4jStore:
+    return Neo4jStore(
         uri=os.environ["NEO4J_URI"],
         user=os.environ.get("NEO4J_USER", "neo4j"),
         password=os.environ.get("NEO4J_PASSWORD", ""),
         database=os.environ.get("NEO4J_DATABASE"),
     )
+
+
+def _assert_same(before: dict, search, queries: list[str]) -> None:
+    """`search(query)` returns what `before[query]` holds: the same ids and scores."""
+    for query in queries:
+        after = search(query)
+        assert ids(after) == ids(before[query]), query
+        assert scores(after) == pytest.approx(scores(before[query]), rel=1e-9), query
+
+
+@pytest.fixture
+def store() -> Iterator[Neo4jStore]:
+    s = _open()
     s.reset()
     s.setup(DIMS)
     yield s
@@ -79,23 +102,17 @@ def _world(store, scope: Scope, sentences=SENTENCES, prefix: str = "") -> dict[s
 
 
 def _reference_bm25(docs: dict[str, list[str]], query: str) -> list[tuple[str, float]]:
-    """BM25 as both stores define it (FTS5's bm25(): k1 1.2, b 0.75, idf floored at 1e-6),
-    over `docs` (id -> tokens), best first, ties by id."""
+    """BM25 as both stores define it (graphmem.store.sqlite.fts.bm25, FTS5's bm25()) over
+    `docs` (id -> tokens), best first, ties by id: the documents holding a query token."""
     n = len(docs)
     avgdl = sum(len(d) for d in docs.values()) / n
     terms = fulltext.query_tokens(query)
     held = {t: sum(1 for d in docs.values() if t in d) for t in terms}
-    out = []
-    for doc_id, doc in docs.items():
-        score, hit = 0.0, False
-        for t in terms:
-            tf = doc.count(t)
-            if tf:
-                hit = True
-                idf = max(1e-6, math.log((n - held[t] + 0.5) / (held[t] + 0.5)))
-                score += idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * len(doc) / avgdl))
-        if hit:
-            out.append((doc_id, score))
+    out = [
+        (doc_id, fts.bm25(doc, terms, rows=n, avgdl=avgdl, holding=held))
+        for doc_id, doc in docs.items()
+        if any(t in doc for t in terms)
+    ]
     return sorted(out, key=lambda p: (-p[1], p[0]))
 
 
@@ -130,22 +147,22 @@ def test_another_users_data_never_changes_a_users_ranking(store):
         assert ids(seeds.facts_text) == ids(before[query])
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "*:*",
-        "part:* OR text:*",
-        '"river',
-        "river\\",
-        "river) OR (part:*",
-        "+text:acme -ana",
-        "acme~2 ana^10",
-        "[a TO z]",
-        "ana AND NOT acme",
-        "/.*/",
-        'text:"works" part:p00',
-    ],
-)
+LUCENE_SYNTAX = [
+    "*:*",
+    "part:* OR text:*",
+    '"river',
+    "river\\",
+    "river) OR (part:*",
+    "+text:acme -ana",
+    "acme~2 ana^10",
+    "[a TO z]",
+    "ana AND NOT acme",
+    "/.*/",
+    'text:"works" part:p00',
+]
+
+
+@pytest.mark.parametrize("query", LUCENE_SYNTAX)
 def test_lucene_syntax_in_a_query_is_inert(store, query):
     _world(store, ALICE)
     _world(store, BOB, [("Zed", "WORKS_AT", "Acme", "Zed works at Acme text part")])
@@ -235,17 +252,199 @@ def test_a_database_written_before_the_index_is_indexed_at_setup(store):
         session.run("MATCH (ref:FactRef) REMOVE ref.text, ref.doc, ref.doc_len, ref.part").consume()
         session.run("MATCH (v:PartitionVersion) REMOVE v.fact_docs, v.fact_terms").consume()
         session.run("DROP INDEX graphmem_fact_text").consume()
-    upgraded = Neo4jStore(
-        uri=os.environ["NEO4J_URI"],
-        user=os.environ.get("NEO4J_USER", "neo4j"),
-        password=os.environ.get("NEO4J_PASSWORD", ""),
-        database=os.environ.get("NEO4J_DATABASE"),
-    )
+    upgraded = _open()
     try:
         upgraded.setup(DIMS)
-        for query in QUERIES:
-            after = upgraded.search_facts_text(ALICE, query, 20)
-            assert ids(after) == ids(before[query]), query
-            assert scores(after) == pytest.approx(scores(before[query]), rel=1e-9), query
+        _assert_same(before, lambda q: upgraded.search_facts_text(ALICE, q, 20), QUERIES)
     finally:
         upgraded.close()
+
+
+# -- messages (episodes): the same partition-first BM25 over graphmem_episode_text -----------
+MESSAGES = [
+    "I started at Acme last week as a data engineer",
+    "We moved to Lisbon, near the river, the river is lovely",
+    "Bruno from Acme works on the data platform",
+    "Kayaking on the river this weekend?",
+    "The Acme office is in Porto",
+    "Met Carla at the café in Lisbon",
+    "",
+    "王小明在阿克米工作",
+    "river river river, Acme Acme",  # repeats side by side: each one counts
+]
+MESSAGE_QUERIES = [*QUERIES, "王小明在哪里工作", "zoltan"]
+
+
+def _messages(store, scope: Scope, contents=MESSAGES, prefix: str = "") -> dict[str, str]:
+    """Episodes of `contents` in `scope` (spoken by "Zoltan", a name that is not indexed: a
+    message is found by its content, as on the embedded store); returns id by content."""
+    episodes = [
+        episode(scope, text, minute=i, id=f"{prefix}{scope.partition}:m{i}", name="Zoltan")
+        for i, text in enumerate(contents)
+    ]
+    store.add_episodes(episodes)
+    return {e.content: e.id for e in episodes}
+
+
+def _message_docs(by_content: dict[str, str]) -> dict[str, list[str]]:
+    return {i: fulltext.episode_document(text) for text, i in by_content.items()}
+
+
+def _expected(docs: dict[str, list[str]], query: str) -> tuple[list[str], list[float]]:
+    expected = _reference_bm25(docs, query)
+    return [i for i, _ in expected], [s for _, s in expected]
+
+
+def test_message_scores_are_the_reference_bm25_over_the_partition(store):
+    docs = _message_docs(_messages(store, ALICE))
+    for query in MESSAGE_QUERIES:
+        expected_ids, expected_scores = _expected(docs, query)
+        hits = store.search_episodes_text(ALICE, query, 20)
+        assert ids(hits) == expected_ids, query
+        assert scores(hits) == pytest.approx(expected_scores, rel=1e-9), query
+    assert store.search_episodes_text(ALICE, "zoltan", 20) == []
+
+
+def test_another_users_messages_never_change_a_users_message_ranking(store):
+    _messages(store, ALICE)
+    before = {q: store.search_episodes_text(ALICE, q, 20) for q in MESSAGE_QUERIES}
+    crowd = [f"P{i} from Acme, near the river in Lisbon, data data" for i in range(60)]
+    _messages(store, BOB, crowd)
+    vector = [1.0] + [0.0] * (DIMS - 1)
+    for query in MESSAGE_QUERIES:
+        after = store.search_episodes_text(ALICE, query, 20)
+        assert ids(after) == ids(before[query]), query
+        assert scores(after) == scores(before[query]), query
+        assert all(e.partition == ALICE.partition for e, _ in after)
+        seeds = store.seed_search(ALICE, query, vector, vector_k=0, text_k=20)
+        assert ids(seeds.episodes_text) == ids(before[query]), query
+        assert scores(seeds.episodes_text) == scores(before[query]), query
+
+
+def test_seed_search_searches_messages_with_the_episode_query(store):
+    by_content = _messages(store, ALICE)
+    vector = [1.0] + [0.0] * (DIMS - 1)
+    seeds = store.seed_search(
+        ALICE, "kayaking", vector, vector_k=0, text_k=5, episode_query="Porto office"
+    )
+    assert ids(seeds.episodes_text) == [by_content["The Acme office is in Porto"]]
+    assert seeds.facts_text == []
+    assert store.seed_search(ALICE, "Porto", vector, vector_k=0, text_k=5, episodes=False) == (
+        store.seed_search(ALICE, "?!", vector, vector_k=0, text_k=5)
+    )
+
+
+@pytest.mark.parametrize("query", LUCENE_SYNTAX)
+def test_lucene_syntax_in_a_message_query_is_inert(store, query):
+    docs = _message_docs(_messages(store, ALICE))
+    _messages(store, BOB, ["Zed works at Acme text part the river"])
+    hits = store.search_episodes_text(ALICE, query, 50)
+    assert all(e.partition == ALICE.partition for e, _ in hits)
+    assert ids(hits) == _expected(docs, query)[0]
+    token = fulltext.partition_token(BOB.partition)
+    assert store.search_episodes_text(ALICE, f"{token} part:{token}", 10) == []
+
+
+def test_messages_in_the_same_order_as_the_embedded_store(store, tmp_path):
+    reference = SQLiteStore(str(tmp_path / "ref.db"))
+    reference.setup(DIMS)
+    try:
+        for s in (store, reference):
+            _messages(s, ALICE)
+            _messages(s, BOB, ["Acme Acme Acme river"])
+        for query in MESSAGE_QUERIES:
+            mine = store.search_episodes_text(ALICE, query, 20)
+            theirs = reference.search_episodes_text(ALICE, query, 20)
+            assert ids(mine) == ids(theirs), query
+            assert scores(mine) == pytest.approx(scores(theirs), rel=1e-6), query
+    finally:
+        reference.close()
+
+
+def test_message_statistics_follow_every_write_and_delete(store):
+    agent = Scope(user_id=ALICE.user_id, agent_id="helper")
+    by_content = _messages(store, ALICE)
+    # A retried add (same ids, one repeated inside the batch) changes nothing.
+    again = [episode(ALICE, text, id=i) for text, i in list(by_content.items())[:3]]
+    store.add_episodes([*again, again[0]])
+    narrowed = _messages(store, agent, ["The river in Porto", "Acme again"], prefix="n")
+    docs = _message_docs({**by_content, **narrowed})
+
+    def check(query: str = "river Lisbon Acme Porto") -> None:
+        expected_ids, expected_scores = _expected(docs, query)
+        hits = store.search_episodes_text(ALICE, query, 50)
+        assert ids(hits) == expected_ids
+        assert scores(hits) == pytest.approx(expected_scores, rel=1e-9)
+        # Narrowing picks which messages come back; the partition's statistics score them.
+        mine = store.search_episodes_text(agent, query, 50)
+        assert ids(mine) == [i for i in expected_ids if i in narrowed.values()]
+        wanted = dict(zip(expected_ids, expected_scores, strict=True))
+        assert scores(mine) == pytest.approx([wanted[i] for i in ids(mine)], rel=1e-9)
+
+    check()
+    gone = by_content["We moved to Lisbon, near the river, the river is lovely"]
+    store.purge(ALICE.partition, [], [gone])
+    del docs[gone]
+    check()
+    store.delete_scope(agent)
+    for i in narrowed.values():
+        del docs[i]
+    check()
+    store.delete_scope(ALICE)
+    assert store.search_episodes_text(ALICE, "river", 10) == []
+    fresh = _messages(store, ALICE, ["river Lisbon", "Acme"], prefix="again")
+    docs = _message_docs(fresh)
+    check()
+
+
+def test_common_words_are_left_out_of_a_large_partitions_messages(store, monkeypatch):
+    monkeypatch.setattr(fulltext, "PRUNE_COMMON_TOKENS_FROM", 5)
+    crowd = [f"P{i} works at Acme" for i in range(30)]
+    by_content = _messages(store, ALICE, [*crowd, "Ana likes kayaking"])
+    assert ids(store.search_episodes_text(ALICE, "who works at acme kayaking", 50)) == [
+        by_content["Ana likes kayaking"]
+    ]
+    assert len(store.search_episodes_text(ALICE, "works acme", 50)) == 30
+
+
+def test_messages_written_before_the_index_are_indexed_at_setup(store):
+    """Messages stored by an earlier version (no document, no counters, the old content
+    index) are found with the same scores once a store sets up on that database, and the
+    old index, which nothing reads any more, is dropped."""
+    _messages(store, ALICE)
+    _messages(store, BOB, ["Acme Acme river"])
+    before = {q: store.search_episodes_text(ALICE, q, 20) for q in MESSAGE_QUERIES}
+    with store._driver.session(database=store._database) as session:
+        session.run("MATCH (ep:Episode) REMOVE ep.text, ep.doc, ep.doc_len, ep.part").consume()
+        session.run("MATCH (v:PartitionVersion) REMOVE v.episode_docs, v.episode_terms").consume()
+        session.run("DROP INDEX graphmem_episode_text").consume()
+        session.run(
+            "CREATE FULLTEXT INDEX graphmem_episode_content FOR (ep:Episode) ON EACH [ep.content]"
+        ).consume()
+    upgraded = _open()
+    try:
+        upgraded.setup(DIMS)
+        _assert_same(before, lambda q: upgraded.search_episodes_text(ALICE, q, 20), MESSAGE_QUERIES)
+        names = {row["name"] for row in upgraded._indexes().values()}
+        assert "graphmem_episode_text" in names and "graphmem_episode_content" not in names
+    finally:
+        upgraded.close()
+
+
+def test_concurrent_adds_to_one_partition_count_every_message(store):
+    """Writers adding messages to one user at once each move the counters (the counter node
+    is locked before it is read): the scores are those of all the messages."""
+    contents = [f"message {i} about the river" if i % 3 else f"Acme note {i}" for i in range(24)]
+    chunks = [contents[i::4] for i in range(4)]
+
+    def add(chunk: list[str]) -> None:
+        for text in chunk:
+            store.add_episodes([episode(ALICE, text, id=f"c:{text}")])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(add, chunks))
+    docs = {f"c:{text}": fulltext.episode_document(text) for text in contents}
+    expected_ids, expected_scores = _expected(docs, "acme river")
+    hits = store.search_episodes_text(ALICE, "acme river", 50)
+    assert ids(hits) == expected_ids
+    assert scores(hits) == pytest.approx(expected_scores, rel=1e-9)

@@ -39,7 +39,7 @@ from graphmem.models import (
 from graphmem.normalize import normalize_key, normalize_relation, normalize_type
 from graphmem.store import cypher_loader
 from graphmem.store.base import SeedHits
-from graphmem.store.neo4j import Neo4jStore, browse_query, cypher_string_literal, lucene_query
+from graphmem.store.neo4j import Neo4jStore, browse_query, cypher_string_literal, fulltext
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 ALICE = Scope(user_id="alice")
@@ -589,8 +589,9 @@ def test_seed_search_is_one_statement_with_the_single_methods_values(store, driv
         assert sent[key] == facts_text[key], key
     assert sent["limit"] == facts_text["k"] == episodes_text["k"] == 4
     assert sent["fetch"] == episodes_vector["fetch"] and sent["k"] == episodes_vector["k"]
-    assert sent["query"] == episodes_text["query"]
-    assert sent["terms"] and sent["query"]
+    assert sent["episode_terms"] == episodes_text["terms"]
+    assert sent["episode_term_queries"] == episodes_text["term_queries"]
+    assert sent["terms"] and sent["episode_terms"]
     _assert_parameters_complete(driver)
 
 
@@ -606,9 +607,9 @@ def test_seed_search_skips_what_the_single_methods_skip(driver):
     s.seed_search(ALICE, "Ana", [0.0, 0.0], vector_k=5, text_k=5)
     assert driver.runs[-1][3]["fetch"] == 0
     s.seed_search(ALICE, "Ana", v, vector_k=5, text_k=5, episodes=False)
-    assert driver.runs[-1][3]["fetch"] is None and driver.runs[-1][3]["query"] is None
+    assert driver.runs[-1][3]["fetch"] is None and driver.runs[-1][3]["episode_terms"] == []
     s.seed_search(ALICE, "?!*", v, vector_k=5, text_k=5)  # no words: no text parts
-    assert driver.runs[-1][3]["terms"] == [] and driver.runs[-1][3]["query"] is None
+    assert driver.runs[-1][3]["terms"] == [] and driver.runs[-1][3]["episode_terms"] == []
     s.seed_search(ALICE, "Ana", [9.0], vector_k=0, text_k=5)  # no vector parts
     sent = driver.runs[-1][3]
     assert (sent["k"], sent["vector"], sent["fetch"]) == (0, None, None)
@@ -773,14 +774,19 @@ def test_find_by_key_normalises_keys_and_alias_keys_are_stored(store, driver):
     assert driver.runs[-1][3]["keys"] == ["bob"]
 
 
-def test_text_search_terms_and_lucene_query_are_inert():
-    assert lucene_query('Ana AND "Acme" OR col:x* NOT (y) ^2 ~ \\ /re/') == (
-        "ana OR and OR acme OR or OR col OR x OR not OR y OR 2 OR re"
-    )
-    assert lucene_query("?!* ()") == ""
-    # Han characters are indexed one by one by Lucene's standard tokenizer: one term each.
-    assert lucene_query("王小明在哪里工作?") == "王 OR 小 OR 明 OR 在 OR 哪 OR 里 OR 工 OR 作"
-    assert lucene_query("서울 카페") == "서울 OR 카페"  # Hangul words stay words
+def test_text_search_terms_and_lucene_queries_are_inert():
+    """Facts and messages are searched by graphmem's own tokens, one quoted Lucene term each,
+    restricted to the partition's token: nothing typed reaches Lucene as syntax."""
+    params = fulltext.search_params("u:alice", 'Ana AND "Acme" OR col:x* NOT (y) ^2 ~ \\ /re/')
+    assert params["terms"] == ["ana", "and", "acme", "or", "col", "x", "not", "y", "2", "re"]
+    part = fulltext.partition_token("u:alice")
+    assert part.isalnum()
+    assert params["term_queries"] == [f'+part:{part} +text:"{t}"' for t in params["terms"]]
+    assert fulltext.search_params("u:alice", "?!* ()")["terms"] == []
+    # CJK runs are searched by bigrams, as the embedded store does; diacritics folded.
+    cjk = fulltext.query_tokens("王小明在哪里工作?")
+    assert cjk == ["王小", "小明", "明在", "在哪", "哪里", "里工", "工作"]
+    assert fulltext.query_tokens("서울 카페 Café") == ["서울", "카페", "cafe"]
 
 
 def test_setup_refuses_other_dimensions_once_vectors_exist(driver):

@@ -3,11 +3,16 @@
 // statistics, so one user's data never changes another user's ranking (hard partition):
 // N and the total document length are counters on the partition's PartitionVersion node
 // (kept by the writes), df is counted from the partition's hits. The document of a fact is
-// its registry node's `doc` (tokens of sentence + source + target, graphmem.text), found
-// through the Lucene index graphmem_fact_text with one query per token, each
-// `+part:<partition token> +text:"<token>"` (built and escaped by the store; the partition
-// restricts what Lucene matches, and every hit is checked against $partition again).
-// Lucene's own scores are not used.
+// its registry node's `text` (tokens of sentence + source + target, graphmem.text, joined
+// by single spaces) and `doc_len` (their number), found through the Lucene index
+// graphmem_fact_text with one query per token, each `+part:<partition token>
+// +text:"<token>"` (built and escaped by the store; the partition restricts what Lucene
+// matches, and every hit is checked against $partition again). Lucene's own scores are not
+// used. A token's frequency in a document is counted in Cypher by string functions (Java's,
+// not an interpreted loop over a token list, which cost 30x on long messages): with every
+// separator $sep (one space) doubled and one more at both ends, "<sep><token><sep>" occurs
+// once per occurrence of the token, never overlapping; replace() turns each occurrence into
+// one $sep, so the count is the length it removes over the token's length plus one.
 // As on the embedded store, a partition of $prune_from facts or more leaves out tokens held
 // by many of its facts (BM25 gives them an idf near 0, yet they would be read and scored
 // thousands of times): counted in the partition, up to a cap, first at $rare_share of its
@@ -18,7 +23,7 @@
 // Parameters: $partition, $agent_id, $run_id, $include_invalid,
 //             $terms (LIST<STRING>, distinct query tokens), $term_queries (LIST<STRING>,
 //             the Lucene query of each token), $prune_from (INTEGER), $rare_share (FLOAT),
-//             $k, $with_embeddings.
+//             $sep (STRING, " ": the token separator of `text`), $k, $with_embeddings.
 OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
 WITH coalesce(v.fact_docs, 0) AS n, coalesce(v.fact_terms, 0) AS total
 WITH n, CASE WHEN n > 0 AND total > 0 THEN toFloat(total) / n ELSE 1.0 END AS avgdl,
@@ -80,12 +85,15 @@ WITH DISTINCT n, avgdl, stats, ref
 WHERE ($agent_id IS NULL OR ref.agent_id = $agent_id)
   AND ($run_id IS NULL OR ref.run_id = $run_id)
   AND ($include_invalid OR (ref.invalid_at IS NULL AND ref.expired_at IS NULL))
-WITH ref, avgdl, stats, coalesce(ref.doc, []) AS doc
-WITH ref, reduce(total = 0.0, s IN stats |
-       total
-       + s.idf
-       * (size([t IN doc WHERE t = s.term]) * 2.2)
-       / (size([t IN doc WHERE t = s.term]) + 1.2 * (1.0 - 0.75 + 0.75 * size(doc) / avgdl))
+WITH ref, avgdl, stats, coalesce(ref.doc_len, 0) AS len,
+     $sep + replace(coalesce(ref.text, $sep), $sep, $sep + $sep) + $sep AS padded
+WITH ref, avgdl, len,
+     [s IN stats | {
+       idf: s.idf,
+       tf: (size(padded) - size(replace(padded, $sep + s.term + $sep, $sep))) / (size(s.term) + 1)
+     }] AS held
+WITH ref, reduce(total = 0.0, h IN held |
+       total + h.idf * (h.tf * 2.2) / (h.tf + 1.2 * (1.0 - 0.75 + 0.75 * len / avgdl))
      ) AS score
 ORDER BY score DESC, ref.id ASC
 LIMIT $k

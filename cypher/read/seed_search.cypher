@@ -18,15 +18,18 @@
 //   yet, or a zero vector), so only the exact scan runs, as in search_episodes_vector_scan.
 //   The part is nested in an outer guard because its collect() of index hits yields a row
 //   (and so the fallback scan) even when the index was not called.
-// - episodes by text: when $query is not null (and $limit > 0).
+// - episodes by text: when $episode_terms is not empty and $limit > 0 (the query of the
+//   message part may differ from the facts', so its tokens are parameters of their own).
 // Returns facts_vector, facts_text: [{fact, relation, source_id, source, target_id, target,
 // score}]; episodes_vector, episodes_text: [{episode, score}]; each best first. No vectors.
 // Parameters: $partition, $agent_id, $run_id, $include_invalid (BOOLEAN),
 //             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0, per vector list),
 //             $limit (INTEGER >= 0, per text list), $terms (LIST<STRING>, distinct query
 //             tokens for the fact BM25), $term_queries (LIST<STRING>, their Lucene queries),
-//             $prune_from, $rare_share (the fact BM25's pruning rule),
-//             $query (Lucene query for episodes, or null),
+//             $prune_from, $rare_share (the BM25's pruning rule), $sep (the token
+//             separator of `text`, one space),
+//             $episode_terms, $episode_term_queries (the same for the message BM25: the
+//             tokens of the episode query, empty when messages are not searched),
 //             $fetch (INTEGER >= 0, or null: no episode vector search),
 //             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan),
 //             $max_fetch (INTEGER: the most hits asked of the fact vector index).
@@ -147,12 +150,15 @@ CALL () {
   WHERE ($agent_id IS NULL OR ref.agent_id = $agent_id)
     AND ($run_id IS NULL OR ref.run_id = $run_id)
     AND ($include_invalid OR (ref.invalid_at IS NULL AND ref.expired_at IS NULL))
-  WITH ref, avgdl, stats, coalesce(ref.doc, []) AS doc
-  WITH ref, reduce(total = 0.0, s IN stats |
-         total
-         + s.idf
-         * (size([t IN doc WHERE t = s.term]) * 2.2)
-         / (size([t IN doc WHERE t = s.term]) + 1.2 * (1.0 - 0.75 + 0.75 * size(doc) / avgdl))
+  WITH ref, avgdl, stats, coalesce(ref.doc_len, 0) AS len,
+       $sep + replace(coalesce(ref.text, $sep), $sep, $sep + $sep) + $sep AS padded
+  WITH ref, avgdl, len,
+       [s IN stats | {
+         idf: s.idf,
+         tf: (size(padded) - size(replace(padded, $sep + s.term + $sep, $sep))) / (size(s.term) + 1)
+       }] AS held
+  WITH ref, reduce(total = 0.0, h IN held |
+         total + h.idf * (h.tf * 2.2) / (h.tf + 1.2 * (1.0 - 0.75 + 0.75 * len / avgdl))
        ) AS score
   ORDER BY score DESC, ref.id ASC
   LIMIT $limit
@@ -208,13 +214,77 @@ CALL () {
   RETURN coalesce(head(collect(found)), []) AS episodes_vector
 }
 CALL () {
-  UNWIND CASE WHEN $query IS NOT NULL AND $limit > 0 THEN [true] ELSE [] END AS wanted
-  CALL db.index.fulltext.queryNodes('graphmem_episode_content', $query)
-  YIELD node, score
-  WHERE node.partition = $partition
-    AND ($agent_id IS NULL OR node.agent_id = $agent_id)
-    AND ($run_id IS NULL OR node.run_id = $run_id)
-  WITH node AS ep, score
+  UNWIND CASE WHEN size($episode_terms) > 0 AND $limit > 0 THEN [true] ELSE [] END AS wanted
+  OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
+  WITH coalesce(v.episode_docs, 0) AS n, coalesce(v.episode_terms, 0) AS total
+  WITH n, CASE WHEN n > 0 AND total > 0 THEN toFloat(total) / n ELSE 1.0 END AS avgdl,
+       n >= $prune_from AS prune,
+       CASE WHEN ceil($rare_share * n) >= 1 THEN toInteger(ceil($rare_share * n)) ELSE 1 END
+         AS rare_cap,
+       CASE WHEN n >= 2 THEN toInteger(ceil(n / 2.0)) ELSE 1 END AS half
+  CALL (prune, rare_cap) {
+    UNWIND CASE WHEN prune THEN range(0, size($episode_terms) - 1) ELSE [] END AS i
+    CALL (i, rare_cap) {
+      CALL db.index.fulltext.queryNodes('graphmem_episode_text', $episode_term_queries[i], {limit: rare_cap})
+      YIELD node
+      RETURN count(node) AS held
+    }
+    RETURN collect({i: i, held: held}) AS first
+  }
+  WITH n, avgdl, prune, half, first, [c IN first WHERE 0 < c.held < rare_cap | c.i] AS rare,
+       rare_cap
+  CALL (prune, rare, first, rare_cap, half) {
+    UNWIND CASE WHEN prune AND size(rare) = 0 THEN first ELSE [] END AS c
+    CALL (c, rare_cap, half) {
+      UNWIND CASE WHEN c.held >= rare_cap THEN [true] ELSE [] END AS common
+      CALL db.index.fulltext.queryNodes('graphmem_episode_text', $episode_term_queries[c.i], {limit: half})
+      YIELD node
+      RETURN count(node) AS held
+    }
+    RETURN collect({i: c.i, held: CASE WHEN c.held >= rare_cap THEN held ELSE c.held END})
+      AS second
+  }
+  WITH n, avgdl, [c IN second WHERE c.held > 0] AS present,
+       CASE WHEN NOT prune THEN range(0, size($episode_terms) - 1)
+            WHEN size(rare) > 0 THEN rare
+            ELSE [c IN second WHERE 0 < c.held < half | c.i]
+       END AS kept
+  WITH n, avgdl,
+       CASE WHEN size(kept) > 0 OR size(present) = 0 THEN kept
+            ELSE [reduce(best = head(present), c IN present |
+                    CASE WHEN c.held < best.held
+                           OR (c.held = best.held AND $episode_terms[c.i] < $episode_terms[best.i])
+                         THEN c ELSE best END).i]
+       END AS kept
+  UNWIND kept AS i
+  CALL (i) {
+    CALL db.index.fulltext.queryNodes('graphmem_episode_text', $episode_term_queries[i])
+    YIELD node
+    WHERE node.partition = $partition
+    RETURN collect(node) AS hits
+  }
+  WITH n, avgdl, collect({term: $episode_terms[i], df: size(hits)}) AS stats, collect(hits) AS lists
+  WITH n, avgdl,
+       [s IN stats | {
+         term: s.term,
+         idf: CASE WHEN log((n - s.df + 0.5) / (s.df + 0.5)) > 0
+                   THEN log((n - s.df + 0.5) / (s.df + 0.5)) ELSE 0.000001 END
+       }] AS stats,
+       reduce(all = [], hits IN lists | all + hits) AS candidates
+  UNWIND candidates AS ep
+  WITH DISTINCT n, avgdl, stats, ep
+  WHERE ($agent_id IS NULL OR ep.agent_id = $agent_id)
+    AND ($run_id IS NULL OR ep.run_id = $run_id)
+  WITH ep, avgdl, stats, coalesce(ep.doc_len, 0) AS len,
+       $sep + replace(coalesce(ep.text, $sep), $sep, $sep + $sep) + $sep AS padded
+  WITH ep, avgdl, len,
+       [s IN stats | {
+         idf: s.idf,
+         tf: (size(padded) - size(replace(padded, $sep + s.term + $sep, $sep))) / (size(s.term) + 1)
+       }] AS held
+  WITH ep, reduce(total = 0.0, h IN held |
+         total + h.idf * (h.tf * 2.2) / (h.tf + 1.2 * (1.0 - 0.75 + 0.75 * len / avgdl))
+       ) AS score
   ORDER BY score DESC, ep.id ASC
   LIMIT $limit
   RETURN collect({

@@ -1,6 +1,6 @@
 // Registry nodes written before the fact full-text index (no `text` yet), with what the store
 // needs to compute their document: the sentence and both ends' names. Read in batches by
-// the store's one-time backfill (Neo4jStore._backfill_fact_text), which writes them back
+// the store's one-time backfill (Neo4jStore._backfill_text), which writes them back
 // with schema/set_fact_text.
 // Parameters: $batch (INTEGER).
 MATCH (ref:FactRef)

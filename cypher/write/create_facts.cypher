@@ -11,12 +11,12 @@
 // vector index covers every fact, whatever its type; see read/search_facts_vector.cypher). The store compares `created` with
 // the number of rows and rolls back when an endpoint is missing from the partition.
 // The registry node also carries the fact's full-text document (`text`, the store's tokens
-// joined by spaces for Lucene, `doc` the same as a list for BM25, `doc_len` tokens) and the partition's token (`part`) for the fact
-// full-text index, and the partition's counters (PartitionVersion.fact_docs and
+// joined by spaces, read by Lucene and by the BM25; `doc_len`, its tokens) and the
+// partition's token (`part`) for the fact full-text index, and the partition's counters (PartitionVersion.fact_docs and
 // .fact_terms, the BM25 statistics of read/search_facts_text.cypher) move on by the created
 // facts; the transaction already holds the counter node's lock (claim_partition_version).
 // Parameters: $partition, $part (the partition's full-text token),
-//   $rows: LIST<MAP> with source_id, target_id, text, doc, doc_len and props
+//   $rows: LIST<MAP> with source_id, target_id, text, doc_len and props
 //   (MAP: id, partition, user_id, agent_id, run_id, fact, embedding, valid_at, invalid_at,
 //   created_at, expired_at, episodes, confidence, invalidated_by, metadata_json, terms).
 UNWIND $rows AS row
@@ -31,7 +31,7 @@ CREATE (:FactRef {
   agent_id: row.props.agent_id, run_id: row.props.run_id,
   invalid_at: row.props.invalid_at, expired_at: row.props.expired_at,
   embedding: row.props.embedding,
-  text: row.text, doc: row.doc, doc_len: row.doc_len, part: $part
+  text: row.text, doc_len: row.doc_len, part: $part
 })
 WITH count(r) AS created, sum(row.doc_len) AS terms
 MERGE (v:PartitionVersion {partition: $partition})

@@ -1,6 +1,7 @@
 // Forget for good (graphmem.forget has the rule; GraphStore.purge the contract): the facts
 // $fact_ids with their registry nodes, the episodes $episode_ids (DETACH: their mentions go
-// with them; their vector and full-text entries with the node), the removed episodes' ids
+// with them; their vector and full-text entries with the node; the partition's fact and
+// message BM25 counters move back by what was removed), the removed episodes' ids
 // dropped from the provenance of facts that stay, then the entities the removed facts or
 // episodes touched that no fact and no mention holds any more.
 // Parameters: $partition, $fact_ids (LIST<STRING>), $episode_ids (LIST<STRING>).
@@ -17,9 +18,9 @@ CALL () {
   MATCH (ep:Episode)
   WHERE ep.id IN $episode_ids AND ep.partition = $partition
   OPTIONAL MATCH (ep)-[:MENTIONS]->(e:Entity)
-  WITH ep, collect(e.id) AS mentioned
+  WITH ep, collect(e.id) AS mentioned, coalesce(ep.doc_len, 0) AS len
   DETACH DELETE ep
-  RETURN count(ep) AS episodes, collect(mentioned) AS mention_ends
+  RETURN count(ep) AS episodes, collect(mentioned) AS mention_ends, sum(len) AS episode_terms
 }
 CALL () {
   MATCH (:Entity {partition: $partition})-[r]->(:Entity)
@@ -28,12 +29,14 @@ CALL () {
   SET r.episodes = [x IN r.episodes WHERE NOT x IN $episode_ids]
   RETURN count(r) AS relinked
 }
-CALL (facts, fact_terms) {
+CALL (facts, fact_terms, episodes, episode_terms) {
   // The partition's full-text counters move back: lock the node first (write, then read).
   OPTIONAL MATCH (v:PartitionVersion {partition: $partition})
   SET v.locked = true
   WITH v
-  SET v.fact_docs = v.fact_docs - facts, v.fact_terms = v.fact_terms - fact_terms
+  SET v.fact_docs = v.fact_docs - facts, v.fact_terms = v.fact_terms - fact_terms,
+      v.episode_docs = v.episode_docs - episodes,
+      v.episode_terms = v.episode_terms - episode_terms
   REMOVE v.locked
   RETURN count(v) AS counted
 }

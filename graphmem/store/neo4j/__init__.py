@@ -14,7 +14,7 @@ are re-exported for the tests and tools that used the single module.
 from graphmem.browse import browse_query, cypher_string_literal
 from graphmem.store.neo4j.schema import BASE_SCHEMA, UNQUANTIZED, VECTOR_INDEXES
 from graphmem.store.neo4j.store import Neo4jStore
-from graphmem.store.neo4j.values import _py_dt, lucene_query, query_terms, text_terms
+from graphmem.store.neo4j.values import _py_dt, query_terms, text_terms
 
 __all__ = [
     "BASE_SCHEMA",
@@ -24,7 +24,6 @@ __all__ = [
     "_py_dt",
     "browse_query",
     "cypher_string_literal",
-    "lucene_query",
     "query_terms",
     "text_terms",
 ]

@@ -1,12 +1,16 @@
-"""Fact full-text on Neo4j: the documents and Lucene queries behind the graphmem_fact_text index.
+"""Full text on Neo4j: the documents and Lucene queries behind the graphmem_fact_text index
+(facts, on their :FactRef registry nodes) and the graphmem_episode_text index (messages, on
+the :Episode nodes).
 
 Both stores rank full-text hits by one BM25 definition (FTS5's bm25(): k1 1.2, b 0.75,
 idf = max(1e-6, ln((N - n + 0.5) / (n + 0.5)))) over the partition's own statistics, so one
 user's data never changes another user's ranking. On Neo4j, Lucene only FINDS a partition's
 facts holding a token (its scores use index-wide statistics, i.e. every user's data); the
-score is computed in Cypher (cypher/read/search_facts_text.cypher) from per-partition
-counters kept by the writes. So the Lucene index must hold exactly graphmem's tokens: each
-registry node's `text` is the document's tokens joined by spaces under Lucene's whitespace
+score is computed in Cypher (cypher/read/search_facts_text.cypher and
+search_episodes_text.cypher, one scoring body) from per-partition counters kept by the writes
+(PartitionVersion.fact_docs / fact_terms and episode_docs / episode_terms). So the Lucene
+index must hold exactly graphmem's tokens: each indexed node's `text` (with `doc_len`, its
+token count) is the document's tokens joined by spaces under Lucene's whitespace
 analyzer (no second tokenizer that could disagree with the embedded store's), and `part` is
 one token naming the partition, matched with `+part:<token>` inside Lucene.
 
@@ -23,9 +27,10 @@ from typing import Any
 
 from graphmem.text import fts_query_terms, fts_terms
 
-#: Partitions of this many facts or more leave out query tokens too common to score, and
-#: RARE_SHARE of the partition's facts is the "rare" cut: the embedded store's rule
-#: (graphmem/store/sqlite: PRUNE_COMMON_TOKENS_FROM, RARE_SHARE), so both keep the same tokens.
+#: Partitions of this many facts (messages) or more leave out query tokens too common to
+#: score, and RARE_SHARE of the partition's facts (messages) is the "rare" cut: the embedded
+#: store's rule (graphmem/store/sqlite: PRUNE_COMMON_TOKENS_FROM, RARE_SHARE), so both keep
+#: the same tokens.
 PRUNE_COMMON_TOKENS_FROM = 10_000
 RARE_SHARE = 0.05
 
@@ -39,10 +44,37 @@ def _fold(token: str) -> str:
     return unicodedata.normalize("NFC", stripped) or token
 
 
+def document(text: str) -> list[str]:
+    """The folded index tokens of a text, repeats kept (term frequency counts)."""
+    return [_fold(t) for t in fts_terms(text)]
+
+
 def fact_document(fact: str, source: str, target: str) -> list[str]:
     """The tokens a fact is found by: its sentence and the names at both ends when it was
-    written (the embedded store's document), repeats kept (term frequency counts)."""
-    return [_fold(t) for t in fts_terms(f"{fact} {source} {target}")]
+    written (the embedded store's document)."""
+    return document(f"{fact} {source} {target}")
+
+
+def episode_document(content: str) -> list[str]:
+    """The tokens a message is found by: its content alone, as the embedded store indexes it
+    (graphmem/store/sqlite/writes.py: fts.doc_tokens(ep.content); not the speaker's name)."""
+    return document(content)
+
+
+#: What joins a document's tokens in `text` (the whitespace analyzer splits on it; the BM25
+#: in Cypher counts a token's occurrences between separators).
+SEPARATOR = " "
+
+
+def indexed(doc: list[str], partition: str) -> dict[str, Any]:
+    """The full-text properties of an indexed node (registry node or episode): `text` (the
+    tokens joined by single spaces: Lucene's terms, and where the BM25 in Cypher counts a
+    token's occurrences), `doc_len` (the document's length), `part` the partition's token."""
+    return {
+        "text": SEPARATOR.join(doc),
+        "doc_len": len(doc),
+        "part": partition_token(partition),
+    }
 
 
 def query_tokens(query: str) -> list[str]:
@@ -68,12 +100,14 @@ def term_query(partition: str, token: str) -> str:
 
 
 def search_params(partition: str, query: str) -> dict[str, Any]:
-    """The parameters of read/search_facts_text.cypher (and seed_search's text part) for a
-    query: its tokens, the Lucene query of each, and the pruning rule's constants."""
+    """The parameters of read/search_facts_text.cypher and read/search_episodes_text.cypher
+    (and seed_search's text parts) for a query: its tokens, the Lucene query of each, and the
+    pruning rule's constants."""
     tokens = query_tokens(query)
     return {
         "terms": tokens,
         "term_queries": [term_query(partition, t) for t in tokens],
         "prune_from": PRUNE_COMMON_TOKENS_FROM,
         "rare_share": RARE_SHARE,
+        "sep": SEPARATOR,
     }

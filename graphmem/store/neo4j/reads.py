@@ -29,7 +29,6 @@ from graphmem.store.neo4j.values import (
     _in_order,
     _normalized_keys,
     _unique,
-    lucene_query,
 )
 
 
@@ -72,12 +71,12 @@ class ReadsMixin(SchemaMixin):
         return [_episode(r) for r in rows]
 
     def search_episodes_text(self, scope: Scope, query: str, k: int) -> list[tuple[Episode, float]]:
-        lucene = lucene_query(query or "")
-        if not lucene or k <= 0:
+        text = fulltext.search_params(scope.partition, query or "")
+        if not text["terms"] or k <= 0:
             return []
-        self._ensure_base_schema()
+        self._ensure_base_schema()  # the message full-text index
         params = {
-            "query": lucene,
+            **text,
             "partition": scope.partition,
             "agent_id": scope.agent_id,
             "run_id": scope.run_id,
@@ -370,16 +369,16 @@ class ReadsMixin(SchemaMixin):
         none when every part is skipped."""
         vector_k, text_k = max(int(vector_k), 0), max(int(text_k), 0)
         fact_text = fulltext.search_params(scope.partition, (query or "") if text_k else "")
-        terms = fact_text["terms"]
-        text = episode_query or query or ""
-        lucene = (lucene_query(text) or None) if episodes and text_k else None
+        text = (episode_query or query or "") if episodes and text_k else ""
+        episode_text = fulltext.search_params(scope.partition, text)
+        terms = fact_text["terms"] or episode_text["terms"]
         query_vector = self._vector(vector, "seed search") if vector_k else None
         fetch = None
         if episodes and query_vector is not None:
             fetch = self._fetch(query_vector, vector_k)
-        if query_vector is None and not terms and lucene is None:
+        if query_vector is None and not terms:
             return SeedHits()
-        if lucene is not None or terms:
+        if terms:
             self._ensure_base_schema()  # the full-text indexes, as the single searches
         params = {
             "partition": scope.partition,
@@ -390,7 +389,8 @@ class ReadsMixin(SchemaMixin):
             "k": vector_k,
             "limit": text_k,
             **fact_text,
-            "query": lucene,
+            "episode_terms": episode_text["terms"],
+            "episode_term_queries": episode_text["term_queries"],
             "fetch": fetch,
             "fact_fetch": self._fetch(query_vector, vector_k) if query_vector is not None else 0,
             "max_fetch": MAX_FETCH,

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from graphmem.errors import StoreError
 from graphmem.store.neo4j import fulltext
@@ -23,10 +24,40 @@ BASE_SCHEMA = {
     "graphmem_fact_ref_partition": "schema/index_fact_ref_partition",
     "graphmem_episode_partition": "schema/index_episode_partition",
     "graphmem_episode_status": "schema/index_episode_status",
-    "graphmem_episode_content": "schema/fulltext_episode_content",
     "graphmem_entity_name": "schema/fulltext_entity_name",
     "graphmem_fact_ref_memory": "schema/index_fact_ref_memory",
     "graphmem_fact_text": "schema/fulltext_fact_text",
+    "graphmem_episode_text": "schema/fulltext_episode_text",
+}
+#: Indexes of earlier versions that nothing reads any more: dropped at setup when found.
+RETIRED = {"graphmem_episode_content": "schema/drop_fulltext_episode_content"}
+
+
+class _TextKind(NamedTuple):
+    """What the one-time full-text backfill of one kind of document runs."""
+
+    pending: str  # statement: a batch of nodes without `text`, with their document's parts
+    store: str  # statement: write their text, doc_len and part
+    count: str  # statement: every partition's counters of this kind counted afresh
+    document: Callable[[dict[str, Any]], list[str]]  # a pending row -> its tokens
+
+
+#: index name -> the backfill that fills it on a database written before it existed
+TEXT_KINDS = {
+    "graphmem_fact_text": _TextKind(
+        "schema/fact_text_pending",
+        "schema/set_fact_text",
+        "schema/count_fact_text",
+        lambda row: fulltext.fact_document(
+            row["fact"] or "", row["source"] or "", row["target"] or ""
+        ),
+    ),
+    "graphmem_episode_text": _TextKind(
+        "schema/episode_text_pending",
+        "schema/set_episode_text",
+        "schema/count_episode_text",
+        lambda row: fulltext.episode_document(row["content"] or ""),
+    ),
 }
 #: Vector indexes whose scores are used as they are, so they are created unquantized (and
 #: rebuilt when found quantized, Neo4j's default since 5.23).
@@ -76,8 +107,12 @@ class SchemaMixin(Connection):
                 self._schema("schema/await_indexes", {"timeout": self._index_timeout})
             if "graphmem_fact_ref_memory" not in existing:  # a store older than memory ids
                 self._backfill_memory_ids()
-            if "graphmem_fact_text" not in existing:  # a store older than the fact text index
-                self._backfill_fact_text()
+            for index_name, kind in TEXT_KINDS.items():
+                if index_name not in existing:  # a store older than this full-text index
+                    self._backfill_text(kind)
+            for index_name, drop in RETIRED.items():
+                if index_name in existing:
+                    self._schema(drop)
             self._base_ready = True
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -123,35 +158,21 @@ class SchemaMixin(Connection):
             self._schema("schema/await_indexes", {"timeout": self._index_timeout})
         self._dims = dims
 
-    def _backfill_fact_text(self) -> None:
-        """Facts stored before the fact full-text index get their document, partition token
-        and length (computed here, with the tokenizer new writes use), then every
-        partition's BM25 counters are counted afresh. A no-op on a new database."""
+    def _backfill_text(self, kind: _TextKind) -> None:
+        """Facts (or messages) stored before their full-text index get their document,
+        partition token and length (computed here, with the tokenizer new writes use), then
+        every partition's BM25 counters of that kind are counted afresh. A no-op on a new
+        database."""
         while True:
-            rows = self._read(
-                "schema/fact_text_pending", {"batch": 2000}, "finding facts without full text"
-            )
+            rows = self._read(kind.pending, {"batch": 2000}, "finding documents without full text")
             if not rows:
                 break
-            updates = []
-            for row in rows:
-                document = fulltext.fact_document(
-                    row["fact"] or "", row["source"] or "", row["target"] or ""
-                )
-                updates.append(
-                    {
-                        "id": row["id"],
-                        "text": " ".join(document),
-                        "doc": document,
-                        "doc_len": len(document),
-                        "part": fulltext.partition_token(row["partition"]),
-                    }
-                )
-            self._write(
-                "indexing older facts' full text",
-                [("schema/set_fact_text", {"rows": updates}, None)],
-            )
-        self._write("counting full-text statistics", [("schema/count_fact_text", {}, None)])
+            updates = [
+                {"id": row["id"], **fulltext.indexed(kind.document(row), row["partition"])}
+                for row in rows
+            ]
+            self._write("indexing older full text", [(kind.store, {"rows": updates}, None)])
+        self._write("counting full-text statistics", [(kind.count, {}, None)])
 
     def _backfill_memory_ids(self) -> None:
         """Facts stored before memory ids become their own memories (a no-op once done)."""

@@ -4,7 +4,6 @@ JSON metadata, full-text terms, and the statements' rows turned back into models
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from graphmem.models import (
 )
 from graphmem.normalize import is_valid_relation, is_valid_type, normalize_key
 from graphmem.store import cypher_loader
-from graphmem.text import MAX_QUERY_TERMS, fts_query_terms, fts_terms
+from graphmem.text import fts_query_terms, fts_terms
 
 #: Labels with a meaning of their own: an entity type with one of these names keeps only
 #: :Entity (its `type` property still says what it is), so no entity can pose as an episode.
@@ -33,13 +32,6 @@ HOPS_PER_QUERY = 4
 MAX_DIMS = 4096
 #: LIMIT used when a caller asks for no limit.
 NO_LIMIT = 2**62
-# MAX_QUERY_TERMS (graphmem.text): query tokens kept for full-text search, here and in Lucene
-# queries (Lucene's clause limit is far above it).
-
-_WORD = re.compile(r"\w+")
-# Characters Lucene's standard tokenizer (UAX#29) emits one by one: Han and hiragana.
-_IDEOGRAPHS = "\u3040-\u309f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
-_LUCENE_PIECE = re.compile(f"[{_IDEOGRAPHS}]|[^{_IDEOGRAPHS}]+")
 
 
 #: A statement: its name, or a template's name with the identifiers that fill it.
@@ -69,24 +61,6 @@ def query_terms(text: str) -> list[str]:
     """Distinct query tokens (CJK runs as bigrams), at most MAX_QUERY_TERMS:
     graphmem.text.fts_query_terms."""
     return fts_query_terms(text)
-
-
-def lucene_query(text: str) -> str:
-    """A Lucene query matching any word of `text`, safe to hand to db.index.fulltext.*.
-
-    Only runs of word characters survive, lowercased (the index's analyzer lowercases too,
-    and lowercase and/or/not are plain terms), so no Lucene syntax (quotes, fields, ranges,
-    wildcards, operators) can reach the parser. Han and hiragana characters, which Lucene's
-    standard tokenizer indexes one by one, become one term each, so a Chinese question
-    matches by character whatever the parser does with multi-token terms. Empty when there
-    is no word."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
-        for piece in _LUCENE_PIECE.findall(word):
-            seen.setdefault(piece, None)
-            if len(seen) >= MAX_QUERY_TERMS:
-                return " OR ".join(seen)
-    return " OR ".join(seen)
 
 
 def _check_relation(relation: str) -> str:

@@ -66,6 +66,7 @@ class WritesMixin(ReadsMixin):
                     "embedding": (
                         None if vector is None else self._vector(vector, "episode embedding")
                     ),
+                    **fulltext.indexed(fulltext.episode_document(ep.content), ep.partition),
                 }
             )
 
@@ -129,9 +130,7 @@ class WritesMixin(ReadsMixin):
             "source_id": fact.source_id,
             "target_id": fact.target_id,
             "relation": _check_relation(fact.relation),
-            "text": " ".join(document),
-            "doc": document,
-            "doc_len": len(document),
+            **fulltext.indexed(document, partition),
             "props": {
                 "id": fact.id,
                 "partition": fact.partition,
