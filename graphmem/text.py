@@ -28,6 +28,12 @@ __all__ = ["MAX_QUERY_TERMS", "fts_query_terms", "fts_terms", "split_words"]
 #: Distinct query tokens kept for a full-text search.
 MAX_QUERY_TERMS = 64
 
+# Both stores keep the same query tokens (store/sqlite/fts.py `informative`, the Neo4j full-text
+# Cypher): in a partition of PRUNE_COMMON_TOKENS_FROM rows of a kind or more, tokens too common
+# to score are left out, RARE_SHARE of its rows being the "rare" cut.
+PRUNE_COMMON_TOKENS_FROM = 10_000
+RARE_SHARE = 0.05
+
 _WORD = re.compile(r"[^\W_]+")
 # Han (incl. extensions and compatibility), hiragana, katakana, Hangul syllables: scripts written
 # without spaces between words, so a "word" would be a whole clause.

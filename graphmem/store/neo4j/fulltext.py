@@ -25,14 +25,7 @@ import hashlib
 import unicodedata
 from typing import Any
 
-from graphmem.text import fts_query_terms, fts_terms
-
-#: Partitions of this many facts (messages) or more leave out query tokens too common to
-#: score, and RARE_SHARE of the partition's facts (messages) is the "rare" cut: the embedded
-#: store's rule (graphmem/store/sqlite: PRUNE_COMMON_TOKENS_FROM, RARE_SHARE), so both keep
-#: the same tokens.
-PRUNE_COMMON_TOKENS_FROM = 10_000
-RARE_SHARE = 0.05
+from graphmem.text import PRUNE_COMMON_TOKENS_FROM, RARE_SHARE, fts_query_terms, fts_terms
 
 
 def _fold(token: str) -> str:

@@ -35,7 +35,7 @@ import math
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 
-from graphmem.text import fts_query_terms, fts_terms
+from graphmem.text import PRUNE_COMMON_TOKENS_FROM, RARE_SHARE, fts_query_terms, fts_terms
 
 K1 = 1.2
 B = 0.75
@@ -43,10 +43,6 @@ IDF_FLOOR = 1e-6  # FTS5's: a term in half the rows or more still counts, barely
 TOKENIZE = "unicode61 remove_diacritics 2"
 KINDS = ("facts", "episodes")  # the row tables that have full text
 
-# Below this many indexed rows every query token is matched; above it, tokens too common to
-# score are left out (see informative).
-PRUNE_COMMON_TOKENS_FROM = 10_000
-RARE_SHARE = 0.05  # of an index's rows: see informative
 
 REGISTRY = """CREATE TABLE IF NOT EXISTS fts_partitions (
     id INTEGER PRIMARY KEY, partition TEXT NOT NULL UNIQUE)"""
