@@ -315,6 +315,7 @@ class _Writes(SQLiteBase):
                 patch.appends.append(
                     (seq, fact.id, fact.embedding, fact.agent_id, fact.run_id, current)
                 )
+                patch.ends[seq] = (fact.source_id, fact.target_id)
         fts.index_rows(conn, FACTS, partition, texts)
 
     @staticmethod
