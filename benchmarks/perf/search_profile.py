@@ -45,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--queries", type=int, default=60)
     p.add_argument("--batch", type=int, default=100, help="facts per write when building")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--vectors",
+        choices=["random", "real"],
+        default="random",
+        help="when building: random unit vectors (fast, as --grow bulk) or the embedder's own "
+        "(entity names, fact sentences, episodes: the walk then follows real similarities)",
+    )
     p.add_argument("--cprofile", type=int, default=0, help="cProfile lines shown (0: none)")
     args = p.parse_args(argv)
 
@@ -54,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = builder.facts(args.size)
     if memory.store.counts(f"u:{USER}")["facts"] == 0:
         start = time.perf_counter()
-        CrowdLoader(memory.store, embedder.dims, args.seed).add_user(USER, rows, args.batch)
+        real = embedder if args.vectors == "real" else None
+        CrowdLoader(memory.store, embedder.dims, args.seed, real).add_user(USER, rows, args.batch)
         print(f"built {args.size:,} facts in {time.perf_counter() - start:.0f} s")
     queries = builder.queries(args.queries, random.Random(args.seed + 1))
 

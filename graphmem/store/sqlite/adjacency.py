@@ -37,6 +37,12 @@ class Adjacency:
         self._starts = np.zeros(1, dtype=np.int64)
         self._rows = np.empty(0, dtype=np.int64)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held, roughly (arrays, CSR, and ~100 bytes per entity id in the maps)."""
+        arrays = self.src.nbytes + self.tgt.nbytes + self._starts.nbytes + self._rows.nbytes
+        return int(arrays) + 100 * len(self.entity_ids)
+
     def _code(self, entity_id: str) -> int:
         code = self.codes.get(entity_id)
         if code is None:

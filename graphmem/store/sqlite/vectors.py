@@ -91,7 +91,8 @@ class _VectorIndex:
 
     @property
     def nbytes(self) -> int:
-        return int(self._buf.nbytes) + 80 * self.n
+        held = int(self._buf.nbytes) + 80 * self.n
+        return held + (self.adjacency.nbytes if self.adjacency is not None else 0)
 
     def append(
         self,
