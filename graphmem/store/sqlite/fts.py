@@ -215,9 +215,10 @@ def informative(conn: sqlite3.Connection, name: str, rows: int, tokens: list[str
     more ("at", "works" in "who works at Reta Group?") still costs thousands of joined
     rows (54 ms at 48k facts, 3.4 ms with "reta" alone) while the rare term decides the
     top: with one in the query, the common ones are dropped. Small partitions keep every
-    token some row holds (under CHECK_PRESENCE_FROM rows, every token). Counting stops at the cut (LIMIT), so a common word costs at most that many
-    index steps. If every token is very common, the rarest one stays. The table is the
-    partition's own, so only its rows decide.
+    token some row holds (under CHECK_PRESENCE_FROM rows, every token). Counting stops at
+    the cut (LIMIT), so a common word costs at most that many index steps. If every token
+    is very common, the rarest one stays. The table is the partition's own, so only its rows
+    decide.
     """
     if rows < PRUNE_COMMON_TOKENS_FROM:
         if rows < CHECK_PRESENCE_FROM:
