@@ -40,7 +40,9 @@ STAGES: tuple[tuple[str, str, str, str | None], ...] = (
 
 # (label, owner, attribute, rows an argument holds): rows handled per search.
 COUNTS: tuple[tuple[str, str, str, Callable[..., int]], ...] = (
-    ("walk rows read (all hops)", "expand", "_follow", lambda vias, *_, **__: len(vias)),
+    # rows a hop chooses among (SQL rows, or cached-adjacency rows; counted again when a tie
+    # at the fan-out cut makes the cached walk re-sort by id)
+    ("walk fan-out candidates (all hops)", "expand", "_follow", lambda vias, *_, **__: len(vias)),
     ("rows hydrated", "store", "_by_seq", lambda _conn, _kind, seqs, *a, **k: len(seqs)),
 )
 
