@@ -32,8 +32,11 @@ POOL = 4096  # distinct random vectors reused across the crowd
 class CrowdLoader:
     """Writes GraphBuilder users straight into a store (see the module docstring)."""
 
-    def __init__(self, store, dims: int, seed: int) -> None:
+    def __init__(self, store, dims: int, seed: int, embedder=None) -> None:
         self.store = store
+        # With an embedder, rows get their real vectors (entity names, fact sentences, episode
+        # text), so similarity-driven work (which facts a walk follows) is as on a real graph.
+        self.embedder = embedder
         rng = np.random.default_rng(seed)
         pool = rng.standard_normal((POOL, dims)).astype(np.float32)
         pool /= np.linalg.norm(pool, axis=1, keepdims=True)
@@ -45,6 +48,11 @@ class CrowdLoader:
     def _vector(self) -> list[float]:
         self.n += 1
         return self.pool[self.n % POOL]
+
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        if self.embedder is None or not texts:
+            return [self._vector() for _ in texts]
+        return [list(map(float, v)) for v in self.embedder.embed(texts)]
 
     def add_user(self, user_id: str, rows: list[dict[str, Any]], batch: int) -> None:
         """Write `rows` (GraphBuilder facts) for the user, `batch` facts per transaction; may
@@ -62,7 +70,7 @@ class CrowdLoader:
                 reference_time=self.now,
                 created_at=self.now,
             )
-            self.store.add_episodes([episode], [self._vector()])
+            self.store.add_episodes([episode], self._vectors([episode.content]))
             unseen = {r[end] for r in chunk for end in ("source", "target")} - set(entities)
             # names the engine stored meanwhile (perf's single-message adds) are reused
             by_key = {normalize_key(n): n for n in unseen}
@@ -82,11 +90,13 @@ class CrowdLoader:
                             name=name,
                             key=normalize_key(name),
                             type=kind,
-                            embedding=self._vector(),
                             created_at=self.now,
                             updated_at=self.now,
                         )
                         new.append(entities[name])
+            for e, v in zip(new, self._vectors([e.name for e in new]), strict=True):
+                e.embedding = v
+            fact_vectors = self._vectors([r["fact"] for r in chunk])
             facts = [
                 Fact(
                     partition=scope.partition,
@@ -97,11 +107,11 @@ class CrowdLoader:
                     target_id=entities[r["target"]].id,
                     target=r["target"],
                     fact=r["fact"],
-                    embedding=self._vector(),
+                    embedding=v,
                     created_at=self.now,
                     episodes=[episode.id],
                 )
-                for r in chunk
+                for r, v in zip(chunk, fact_vectors, strict=True)
             ]
             self.store.apply(
                 WriteBatch(

@@ -2,12 +2,14 @@
 
     python -m benchmarks.perf.search_profile --size 100000 --db /tmp/p100k.db   # builds once
     python -m benchmarks.perf.search_profile --size 1000 --db /tmp/p1k.db
+    python -m benchmarks.perf.search_profile --size 1000 --db /tmp/p1k.db --cprofile 40
 
 The user's graph is GraphBuilder(seed)'s first SIZE facts written by the crowd's bulk loader
 (benchmarks.perf.crowd: store write API, random vectors, one JSON episode per --batch facts, as
 `perf --grow bulk`), built only when the file holds no facts for the user. Times are CPU time
 (time.process_time), which a busy shared machine distorts less than wall time: the search p50,
-the query-embedding p50 (the floor), then cProfile's cumulative view of the same queries.
+the query-embedding p50 (the floor), the per-stage CPU time of the same queries
+(benchmarks.perf.stages), and with --cprofile N cProfile's cumulative view (N lines).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from benchmarks.common.engine import build_embedder, build_memory
 from benchmarks.perf.crowd import CrowdLoader
 from benchmarks.perf.run import USER, GraphBuilder
+from benchmarks.perf.stages import StageTimer, print_table
 
 
 def _cpu_ms(fn, items) -> list[float]:
@@ -42,7 +45,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--queries", type=int, default=60)
     p.add_argument("--batch", type=int, default=100, help="facts per write when building")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--top", type=int, default=40, help="profile lines shown")
+    p.add_argument(
+        "--vectors",
+        choices=["random", "real"],
+        default="random",
+        help="when building: random unit vectors (fast, as --grow bulk) or the embedder's own "
+        "(entity names, fact sentences, episodes: the walk then follows real similarities)",
+    )
+    p.add_argument("--cprofile", type=int, default=0, help="cProfile lines shown (0: none)")
     args = p.parse_args(argv)
 
     embedder = build_embedder("sentence-transformers", threads=1)
@@ -51,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = builder.facts(args.size)
     if memory.store.counts(f"u:{USER}")["facts"] == 0:
         start = time.perf_counter()
-        CrowdLoader(memory.store, embedder.dims, args.seed).add_user(USER, rows, args.batch)
+        real = embedder if args.vectors == "real" else None
+        CrowdLoader(memory.store, embedder.dims, args.seed, real).add_user(USER, rows, args.batch)
         print(f"built {args.size:,} facts in {time.perf_counter() - start:.0f} s")
     queries = builder.queries(args.queries, random.Random(args.seed + 1))
 
@@ -65,11 +76,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{args.size:,} facts: search CPU p50 {cpu:.1f} ms, query embedding CPU p50 "
         f"{floor:.1f} ms ({cpu / floor:.2f}x)"
     )
-    profile = cProfile.Profile(time.process_time)
-    profile.runcall(lambda: [search(q) for q in queries])
-    out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)
-    print(out.getvalue())
+    stages = StageTimer(memory)
+    stages.run(search, queries)
+    print_table(args.size, stages.table(), stages.counts)
+    if args.cprofile:
+        profile = cProfile.Profile(time.process_time)
+        profile.runcall(lambda: [search(q) for q in queries])
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.cprofile)
+        print(out.getvalue())
     memory.close()
 
 

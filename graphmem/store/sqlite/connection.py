@@ -324,7 +324,11 @@ class SQLiteBase(GraphStore):
     def _load_index(
         self, conn: sqlite3.Connection, kind: str, partition: str, version: int
     ) -> _VectorIndex:
-        extra = {ENTITIES: "", FACTS: ", agent_id, run_id, current", EPISODES: ", agent_id, run_id"}
+        extra = {
+            ENTITIES: "",
+            FACTS: ", agent_id, run_id, current, source_id, target_id",
+            EPISODES: ", agent_id, run_id",
+        }
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: this can be 100k rows
         # No ORDER BY: SQLite would sort the blobs too; sorting the tuples here is far cheaper.
@@ -335,7 +339,13 @@ class SQLiteBase(GraphStore):
         ).fetchall()
         dims = self._dims or (len(rows[0][2]) // 4 if rows else 1)
         rows = sorted((r for r in rows if len(r[2]) == 4 * dims), key=lambda r: r[0])
-        index = _VectorIndex(version, dims, scoped=kind != ENTITIES, tracks_current=kind == FACTS)
+        index = _VectorIndex(
+            version,
+            dims,
+            scoped=kind != ENTITIES,
+            tracks_current=kind == FACTS,
+            tracks_ends=kind == FACTS,
+        )
         if rows:
             cols = list(zip(*rows, strict=True))
             matrix = np.frombuffer(b"".join(cols[2]), dtype=np.float32).reshape(len(rows), dims)
@@ -346,6 +356,8 @@ class SQLiteBase(GraphStore):
                 agents=cols[3] if kind != ENTITIES else (),
                 runs=cols[4] if kind != ENTITIES else (),
                 current=cols[5] if kind == FACTS else (),
+                sources=cols[6] if kind == FACTS else (),
+                targets=cols[7] if kind == FACTS else (),
             )
         return index
 

@@ -268,9 +268,12 @@ class _Reads(SQLiteBase):
             return []
 
         def read(conn: sqlite3.Connection) -> list[Fact]:
+            # `+partition`: look the ids up in the unique id index. With a plain `partition = ?`
+            # SQLite chose a (partition, ...) index and scanned the whole partition: every add
+            # reads its facts back by id (Memory._memory_ids), 0.6 s at 100k facts.
             rows = conn.execute(
                 f"""SELECT {_cols(_FACT_FIELDS)}, embedding FROM facts
-                    WHERE partition = ? AND id {_IN_JSON}""",
+                    WHERE +partition = ? AND id {_IN_JSON}""",
                 (partition, _ids(ids)),
             ).fetchall()
             return self._in_order({f.id: f for f in self._facts(rows, with_embeddings)}, ids)

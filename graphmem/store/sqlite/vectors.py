@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphmem.models import Scope
+from graphmem.store.sqlite.adjacency import Adjacency
 
 
 def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -62,7 +63,15 @@ class _VectorIndex:
     spare capacity, so appending this process's own new rows costs O(new rows), not a copy.
     """
 
-    def __init__(self, version: int, dims: int, *, scoped: bool, tracks_current: bool) -> None:
+    def __init__(
+        self,
+        version: int,
+        dims: int,
+        *,
+        scoped: bool,
+        tracks_current: bool,
+        tracks_ends: bool = False,
+    ) -> None:
         self.version = version
         self.dims = dims
         self.n = 0
@@ -72,6 +81,9 @@ class _VectorIndex:
         self.agents = _Codes() if scoped else None
         self.runs = _Codes() if scoped else None
         self.current = np.empty(0, dtype=bool) if tracks_current else None
+        # Facts: which entities each row joins, so a walk never reads a hub's rows from disk.
+        self.adjacency = Adjacency() if tracks_ends else None
+        self._scores: tuple[bytes, np.ndarray] | None = None  # the last query's cosines
 
     @property
     def matrix(self) -> np.ndarray:
@@ -79,7 +91,8 @@ class _VectorIndex:
 
     @property
     def nbytes(self) -> int:
-        return int(self._buf.nbytes) + 80 * self.n
+        held = int(self._buf.nbytes) + 80 * self.n
+        return held + (self.adjacency.nbytes if self.adjacency is not None else 0)
 
     def append(
         self,
@@ -89,8 +102,11 @@ class _VectorIndex:
         agents: Sequence[str | None] = (),
         runs: Sequence[str | None] = (),
         current: Sequence[bool] = (),
+        sources: Sequence[str] = (),
+        targets: Sequence[str] = (),
     ) -> bool:
-        """Add rows (seqs ascending, after every seq held); False when that order would break."""
+        """Add rows (seqs ascending, after every seq held); False when that order would break
+        (or, for facts, when a row's entities are not given)."""
         k = len(seqs)
         if k == 0:
             return True
@@ -98,6 +114,9 @@ class _VectorIndex:
             a >= b for a, b in zip(seqs, seqs[1:], strict=False)
         ):
             return False
+        if self.adjacency is not None and not (len(sources) == len(targets) == k):
+            return False
+        self._scores = None
         if self.n + k > len(self._buf):
             grown = np.empty((max(self.n + k, 2 * len(self._buf), 64), self.dims), np.float32)
             grown[: self.n] = self._buf[: self.n]
@@ -111,6 +130,8 @@ class _VectorIndex:
             self.runs.extend(runs)
         if self.current is not None:
             self.current = np.concatenate([self.current, np.asarray(current, dtype=bool)])
+        if self.adjacency is not None:
+            self.adjacency.extend(sources, targets)
         return True
 
     def rows_of(self, seqs: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +146,7 @@ class _VectorIndex:
         pos, found = self.rows_of([seq])
         if not found[0]:
             return False
+        self._scores = None
         self._buf[pos[0]] = _unit_rows(np.asarray([vector], dtype=np.float32))[0]
         return True
 
@@ -135,6 +157,7 @@ class _VectorIndex:
             return
         keep = np.ones(self.n, dtype=bool)
         keep[pos[found]] = False
+        self._scores = None
         self._buf = self._buf[: self.n][keep]
         self.n = int(keep.sum())
         self.seqs = self.seqs[keep]
@@ -144,6 +167,8 @@ class _VectorIndex:
             self.runs.keep(keep)
         if self.current is not None:
             self.current = self.current[keep]
+        if self.adjacency is not None:
+            self.adjacency.keep(keep)
 
     def end(self, seqs: Sequence[int]) -> None:
         """Mark facts no longer current (rows without an embedding are simply not held)."""
@@ -173,7 +198,7 @@ class _VectorIndex:
         candidates = np.flatnonzero(mask)
         if k <= 0 or candidates.size == 0:
             return []
-        scores = np.clip(_matvec(self.matrix, query), -1.0, 1.0)[candidates]
+        scores = self.scores(query)[candidates]
         if candidates.size > k:
             kth = np.partition(scores, candidates.size - k)[candidates.size - k]
             keep = np.flatnonzero(scores >= kth)
@@ -182,6 +207,17 @@ class _VectorIndex:
             range(candidates.size), key=lambda i: (-float(scores[i]), self.ids[candidates[i]])
         )[:k]
         return [(int(self.seqs[candidates[i]]), float(scores[i])) for i in order]
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of every row to the query, clipped to [-1, 1]; kept for the last query, so a
+        search's vector list and its walk scan the matrix once. (A row's value is the same
+        bits whether computed alone or in the whole matrix: einsum reduces each row alike.)"""
+        key = query.tobytes()
+        memo = self._scores
+        if memo is None or memo[0] != key:
+            memo = (key, np.clip(_matvec(self.matrix, query), -1.0, 1.0))
+            self._scores = memo
+        return memo[1]
 
     def similarities(self, seqs: Sequence[int], query: np.ndarray) -> np.ndarray:
         """Cosine of each given row to the query; 0.0 for rows without an embedding."""
@@ -206,6 +242,8 @@ class _Patch:
     )
     # Rows whose vector is set, new or not (entity upserts): (seq, id, vector).
     upserts: list[tuple[int, str, Sequence[float]]] = field(default_factory=list)
+    # Facts: seq -> (source_id, target_id) of each appended row, for the adjacency.
+    ends: dict[int, tuple[str, str]] = field(default_factory=dict)
     ended: list[int] = field(default_factory=list)  # facts no longer current
     removed: list[int] = field(default_factory=list)  # rows deleted
 
@@ -218,7 +256,9 @@ class _Patch:
         if rows:
             seqs, ids, vectors, agents, runs, current = zip(*rows, strict=True)
             matrix = np.asarray(vectors, dtype=np.float32).reshape(len(rows), index.dims)
-            if not index.append(seqs, ids, matrix, agents, runs, current):
+            sources = [self.ends[seq][0] for seq in seqs if seq in self.ends]
+            targets = [self.ends[seq][1] for seq in seqs if seq in self.ends]
+            if not index.append(seqs, ids, matrix, agents, runs, current, sources, targets):
                 return False
         index.end(self.ended)
         index.remove(self.removed)

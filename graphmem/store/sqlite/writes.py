@@ -315,6 +315,7 @@ class _Writes(SQLiteBase):
                 patch.appends.append(
                     (seq, fact.id, fact.embedding, fact.agent_id, fact.run_id, current)
                 )
+                patch.ends[seq] = (fact.source_id, fact.target_id)
         fts.index_rows(conn, FACTS, partition, texts)
 
     @staticmethod
@@ -433,8 +434,11 @@ class _Writes(SQLiteBase):
             return [
                 r[0]
                 for r in conn.execute(
-                    f"SELECT seq FROM {table} WHERE partition = ? AND id {_IN_JSON}",
-                    (partition, ids),
+                    # json_each first: id look-ups (a plain `partition = ?` scanned a partition's
+                    # facts through a (partition, ...) index)
+                    f"""SELECT t.seq FROM json_each(?) j CROSS JOIN {table} t ON t.id = j.value
+                        WHERE t.partition = ?""",
+                    (ids, partition),
                 )
             ]
 
@@ -444,22 +448,22 @@ class _Writes(SQLiteBase):
             touched = {
                 r[0]
                 for r in conn.execute(
-                    f"""SELECT source_id FROM facts WHERE partition = ? AND id {_IN_JSON}
-                        UNION SELECT target_id FROM facts WHERE partition = ? AND id {_IN_JSON}
+                    f"""SELECT source_id FROM facts WHERE +partition = ? AND id {_IN_JSON}
+                        UNION SELECT target_id FROM facts WHERE +partition = ? AND id {_IN_JSON}
                         UNION SELECT entity_id FROM mentions
                           WHERE partition = ? AND episode_id {_IN_JSON}""",
                     (partition, facts, partition, facts, partition, episodes),
                 )
             }
             fts.unindex(
-                conn, FACTS, partition, f"partition = ? AND id {_IN_JSON}", [partition, facts]
+                conn, FACTS, partition, f"+partition = ? AND id {_IN_JSON}", [partition, facts]
             )
             conn.execute(
                 f"DELETE FROM fact_episodes WHERE partition = ? AND fact_id {_IN_JSON}",
                 (partition, facts),
             )
             removed_facts = conn.execute(
-                f"DELETE FROM facts WHERE partition = ? AND id {_IN_JSON}", (partition, facts)
+                f"DELETE FROM facts WHERE +partition = ? AND id {_IN_JSON}", (partition, facts)
             ).rowcount
             # Facts that rested on a removed message as well as on others lose that link.
             for row in conn.execute(
