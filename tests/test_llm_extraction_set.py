@@ -68,7 +68,6 @@ def test_the_labelled_set_has_enough_varied_messages():
 LABEL_LOSSES = {
     "Priya": {"Meera|WORKS_AS|pediatrician", "Meera|LIVES_IN|Vancouver"},
     "Marco": {"Luca|OWNS|bakery", "Luca|LIVES_IN|Turin"},
-    "Ines": {"Ines|COLLEAGUE_OF|Joana"},
 }
 
 

@@ -152,8 +152,12 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
         for k, v in r["score"].items():
             setattr(total, k, getattr(total, k) + v)
     n = max(len(rows), 1)
-    grounding = sum(1 for r in rows for x in r["refusals"] if x.startswith("grounding"))
-    labels = sum(1 for r in rows for x in r["refusals"] if x.startswith("label"))
+
+    def refused(kind: str) -> int:
+        return sum(1 for r in rows for x in r["refusals"] if x.startswith(f"{kind}:"))
+
+    grounding, labels = refused("grounding"), refused("label")
+    types, modality = refused("type"), refused("modality")
     return {
         "adds": len(rows),
         "written": total.predicted,
@@ -164,7 +168,13 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
         "impossible_applied": sum(len(r["impossible"]) for r in rows),
         "grounding_refusals": grounding,
         "label_refusals": labels,
-        "decision_refusals": sum(len(r["refusals"]) for r in rows) - grounding - labels,
+        "type_refusals": types,
+        "modality_refusals": modality,
+        "decision_refusals": sum(len(r["refusals"]) for r in rows)
+        - grounding
+        - labels
+        - types
+        - modality,
         "errors": sum(len(r["errors"]) for r in rows),
         "calls_per_add": sum(r["llm_calls"] for r in rows) / n,
         "tokens_per_add": sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows) / n,
@@ -182,6 +192,8 @@ COLUMNS = [
     ("impossible_applied", "impossible decisions applied"),
     ("grounding_refusals", "grounding refusals"),
     ("label_refusals", "label refusals"),
+    ("type_refusals", "type refusals"),
+    ("modality_refusals", "modality refusals"),
     ("decision_refusals", "decision refusals"),
     ("calls_per_add", "LLM calls / add"),
     ("tokens_per_add", "tokens / add"),
