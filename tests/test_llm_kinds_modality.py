@@ -249,6 +249,7 @@ def test_the_hedge_is_read_in_the_clause_that_names_the_fact():
     assert hedge("I moved to Kyoto in may") is None  # the month, lower-cased
     assert hedge("I may move to Kyoto") == "may"
     assert hedge("Hana just got a job at Sony") is None
+    assert hedge("It was founded in 2012, I think") == "i think"
 
 
 def test_a_relation_that_names_the_offer_states_what_was_said():

@@ -11,7 +11,8 @@ resolver decisions).
 Every message is measured on its own, from the same state: a fresh in-memory store seeded
 with its persona's stored facts, and the persona's earlier messages stored as context (not
 extracted). "before" runs the same prompts with the guards off, "structural" with the
-grounding and decision guards on, "after" with the label guard too; replies are recorded by
+grounding, endpoint-kind and decision guards on, "after" with the label and modality guards
+too (refusals are counted per guard); replies are recorded by
 request (cache.py), so the modes share the extraction call of a message and differ only where
 the guards change what happens. The personas are split into a tuning and a held-out set
 (data/split.json); the table reports both. Slow with a local CPU model (tens of seconds per
@@ -39,7 +40,8 @@ DATA = Path(__file__).resolve().parent / "data" / "chat.json"
 SPLIT = Path(__file__).resolve().parent / "data" / "split.json"
 SPLITS = ("tune", "heldout")
 CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"
-# before: no guards; structural: grounding + decision guards (no label check); after: all.
+# before: no guards; structural: grounding, endpoint kinds, decisions; after: also labels and
+# modality (extract/labels.py, extract/modality.py).
 MODES = ("before", "structural", "after")
 
 

@@ -12,9 +12,13 @@ both deterministic and read off the relation vocabulary:
   direction). A relation between the speaker and that person under another label, or the wrong
   way round, is relabelled to what the role word says, with a sentence built from the message's
   own words ("Sara is Omar's colleague."); "my ex-wife", "my late father" are left alone.
+  "my mom" with no name counts too (the model names her "Aiko's mom"), and "partner" is a
+  romantic partner only unqualified ("my partner at the firm" is a colleague).
 - Cue words. Every vocabulary relation has words that state it (its name, its role words, verbs
   such as "moved" for LIVES_IN, job titles for WORKS_AT); at least one must occur in the
-  message, compared by Snowball stem ("moving" ~ "move"). A relation outside the vocabulary
+  message, compared by Snowball stem ("moving" ~ "move"); a role word counts only for a
+  relation with the speaker ("My manager Tom is leaving Globex" does not state `Tom MANAGES
+  Globex`). A relation outside the vocabulary
   (ALLERGIC_TO, PLAYS_IN) needs the words of its own name in the message. An unsupported label
   is refused: the fact is dropped, not guessed.
 

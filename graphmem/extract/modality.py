@@ -5,7 +5,7 @@ move to Berlin" as `LIVES_IN Berlin`, "I'm thinking of quitting" as the end of a
 current facts, the one-valued ones then end true ones (Mateo's real job, the real home). The
 check is on words, like the label guard: the clause of the message that names the relation's
 far end (its target, else its source) must not be hedged by a modal ("might", "could",
-"would"), a plan or wish ("thinking of", "planning to", "hoping to", "want to"), a condition
+"would"), doubt ("I think", "probably"), a plan or wish ("thinking of", "planning to", "hoping to", "want to"), a condition
 ("if", "unless") or an unaccepted offer or application ("job offer", "applied", "interview").
 A relation a role word states ("my brother Luis might visit": Luis is still the brother) is
 not hedged by the rest of the sentence (the caller exempts those), and neither is a relation
@@ -55,6 +55,12 @@ _HEDGES = tuple(
         "wants to",
         "wanted to",
         "wish",
+        "i think",
+        "i guess",
+        "i believe",
+        "i suppose",
+        "not sure",
+        "probably",
         "dream of",
         "dreams of",
         "someday",
