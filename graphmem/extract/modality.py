@@ -5,8 +5,9 @@ move to Berlin" as `LIVES_IN Berlin`, "I'm thinking of quitting" as the end of a
 current facts, the one-valued ones then end true ones (Mateo's real job, the real home). The
 check is on words, like the label guard: the clause of the message that names the relation's
 far end (its target, else its source) must not be hedged by a modal ("might", "could",
-"would"), doubt ("I think", "probably"), a plan or wish ("thinking of", "planning to", "hoping to", "want to"), a condition
-("if", "unless") or an unaccepted offer or application ("job offer", "applied", "interview").
+"would"), doubt ("I think", "probably"), a plan or wish ("thinking of", "planning to",
+"hoping to", "want to"), a condition ("if", "unless") or an unaccepted offer or application
+("job offer", "applied", "interview").
 A relation a role word states ("my brother Luis might visit": Luis is still the brother) is
 not hedged by the rest of the sentence (the caller exempts those), and neither is a relation
 whose own name says the hedge (`OFFERED_JOB_IN`, `PLANS_TO_MOVE_TO`): that is what was said.
