@@ -182,6 +182,7 @@ def test_qualified_partners_are_not_romantic():
     assert plain_partners("my business partner Bo") == "my business colleague Bo"
     assert plain_partners("my tennis partner Bo") == "my tennis associate Bo"
     assert plain_partners("My partner Lin is a nurse.") == "My partner Lin is a nurse."
+    assert plain_partners("a business partnership") == "a business partnership"
     [role] = introduced_roles("My friend from work, Ana Silva, left.")
     assert (role.name, role.relation) == ("Ana Silva", "FRIEND_OF")
     [role] = introduced_roles("My mom is a teacher.")
@@ -250,6 +251,8 @@ def test_the_hedge_is_read_in_the_clause_that_names_the_fact():
     assert hedge("I may move to Kyoto") == "may"
     assert hedge("Hana just got a job at Sony") is None
     assert hedge("It was founded in 2012, I think") == "i think"
+    assert hedge("I wanted to let you know that I joined Google") is None
+    assert hedge("I want to move to Google") == "want to"
 
 
 def test_a_relation_that_names_the_offer_states_what_was_said():

@@ -112,7 +112,7 @@ _ACTIVITY_PARTNER = frozenset(
     "tennis squash padel dance dancing lab study training sparring climbing running chess "
     "research writing project sales trading gym hiking cycling".split()
 )
-_PARTNER = re.compile(r"\b([A-Za-z-]+\s+)?partner(s?)(\s+(?:at|from|for)\b)?", re.I)
+_PARTNER = re.compile(r"\b([A-Za-z-]+\s+)?partner(s?)\b(\s+(?:at|from|for)\b)?", re.I)
 
 
 @lru_cache(maxsize=16384)

@@ -65,7 +65,6 @@ _HEDGES = tuple(
         "dream of",
         "dreams of",
         "someday",
-        "one day",
         "applied",
         "applying",
         "apply",
@@ -75,6 +74,7 @@ _HEDGES = tuple(
         "interviewing",
     )
 )
+_TELLING = frozenset("tell let say share mention ask update thank remind announce".split())
 # An offer hedges unless the clause accepts it ("accepted an offer from Shopify").
 _OFFERS = frozenset({"offer", "offers", "offered"})
 _ACCEPTED = frozenset({"accept", "accepted", "accepts", "accepting", "took", "take", "signed"})
@@ -94,12 +94,14 @@ def clauses(text: str) -> list[str]:
 
 
 def hedge(clause: str) -> str | None:
-    """The hedge word(s) of a clause, or None when it states something as so."""
+    """The hedge word(s) of a clause, or None when it states something as so. A hedge on
+    telling ("I wanted to let you know ...", "I'd like to tell you ...") hedges nothing."""
     tokens = words(clause)
     for h in _HEDGES:
         n = len(h)
-        if any(tuple(tokens[i : i + n]) == h for i in range(len(tokens) - n + 1)):
-            return " ".join(h).replace("d like", "'d like").replace("d love", "'d love")
+        for i in range(len(tokens) - n + 1):
+            if tuple(tokens[i : i + n]) == h and not set(tokens[i + n : i + n + 2]) & _TELLING:
+                return " ".join(h).replace("d like", "'d like").replace("d love", "'d love")
     if set(tokens) & _OFFERS and not set(tokens) & _ACCEPTED:
         return "offer"
     if _MAY.search(clause):
