@@ -39,6 +39,30 @@ MAX_DESCRIPTION_CHARS = 300
 # ---------------------------------------------------------------- the vocabulary
 
 
+Kind = Literal["person", "animal", "organization", "place"]
+
+# Entity type names (casefolded) by the kind of thing they name. A type outside these (the
+# default "Entity", "Product", "Event", "Occupation", ...) has no kind: it is never refused.
+KINDS: dict[str, Kind] = {
+    **dict.fromkeys("person human individual people user man woman".split(), "person"),
+    **dict.fromkeys("animal pet dog cat bird horse".split(), "animal"),
+    **dict.fromkeys(
+        "organization organisation company business employer institution school university "
+        "college hospital team club band firm agency startup corporation".split(),
+        "organization",
+    ),
+    **dict.fromkeys(
+        "place location city country town village region state province area "
+        "neighborhood neighbourhood address gpe continent island".split(),
+        "place",
+    ),
+}
+PERSON: frozenset[Kind] = frozenset({"person"})
+BEING: frozenset[Kind] = frozenset({"person", "animal"})
+SITE: frozenset[Kind] = frozenset({"place", "organization"})
+NO_KIND: frozenset[Kind] = frozenset()  # a value or a title: no person, pet, place or firm
+
+
 class Relation(BaseModel):
     """One relation of the vocabulary. `one` names the end that has one value at a time:
     "source" (a person LIVES_IN one place), "target" (a person has one manager: MANAGES), or
@@ -56,74 +80,87 @@ class Relation(BaseModel):
     synonyms: tuple[str, ...] = ()
     hint: str = ""
     prompt: bool = False
+    # Kinds of entity each end may be (see KINDS); None: any. An end whose kind is known and
+    # not listed makes the relation impossible ("Sam WORKS_AS Luis", "Tom MANAGES Globex").
+    source_kinds: frozenset[Kind] | None = None
+    target_kinds: frozenset[Kind] | None = None
 
 
 def _rel(name: str, **kw: Any) -> Relation:
     return Relation(name=name, **kw)
 
 
+def _people(name: str, **kw: Any) -> Relation:
+    """A relation between two people."""
+    return Relation(name=name, source_kinds=PERSON, target_kinds=PERSON, **kw)
+
+
 # Prompt order first (the extraction prompt names these, in this order), then the rest.
 VOCABULARY: dict[str, Relation] = {
     r.name: r
     for r in (
-        _rel("LIVES_IN", one="source", prompt=True),
-        _rel("WORKS_AT", one="source", prompt=True),
+        _rel("LIVES_IN", one="source", prompt=True, source_kinds=BEING, target_kinds=SITE),
+        _rel("WORKS_AT", one="source", prompt=True, source_kinds=PERSON, target_kinds=SITE),
         _rel(
             "WORKS_AS",
             one="source",
             synonyms=("HAS_JOB_TITLE",),
             hint="person -> job title",
             prompt=True,
+            source_kinds=PERSON,
+            target_kinds=NO_KIND,
         ),
-        _rel("STUDIES_AT", one="source", prompt=True),
-        _rel("BORN_IN", one="source", prompt=True),
-        _rel("FROM", prompt=True),
-        _rel("MARRIED_TO", one="source", symmetric=True, synonyms=("SPOUSE_OF",), prompt=True),
-        _rel(
+        _rel("STUDIES_AT", one="source", prompt=True, source_kinds=PERSON, target_kinds=SITE),
+        _rel("BORN_IN", one="source", prompt=True, source_kinds=BEING, target_kinds=SITE),
+        _rel("FROM", prompt=True, target_kinds=SITE),
+        _people("MARRIED_TO", one="source", symmetric=True, synonyms=("SPOUSE_OF",), prompt=True),
+        _people(
             "PARTNER_OF",
             one="source",
             symmetric=True,
             synonyms=("DATING", "ENGAGED_TO", "BOYFRIEND_OF", "GIRLFRIEND_OF"),
             prompt=True,
         ),
-        _rel("SIBLING_OF", symmetric=True, synonyms=("BROTHER_OF", "SISTER_OF"), prompt=True),
+        _people("SIBLING_OF", symmetric=True, synonyms=("BROTHER_OF", "SISTER_OF"), prompt=True),
         _rel(
             "PARENT_OF",
             inverse="CHILD_OF",
             synonyms=("MOTHER_OF", "FATHER_OF"),
             hint="parent -> child",
             prompt=True,
+            source_kinds=BEING,
+            target_kinds=BEING,
         ),
-        _rel("FRIEND_OF", symmetric=True, prompt=True),
-        _rel("COLLEAGUE_OF", symmetric=True, synonyms=("COWORKER_OF",), prompt=True),
-        _rel(
+        _people("FRIEND_OF", symmetric=True, prompt=True),
+        _people("COLLEAGUE_OF", symmetric=True, synonyms=("COWORKER_OF",), prompt=True),
+        _people(
             "MANAGES",
             one="target",
             inverse="MANAGED_BY",
             hint="manager -> the person managed",
             prompt=True,
         ),
-        _rel("LIKES", prompt=True),
-        _rel("DISLIKES", prompt=True),
-        _rel("HAS_PET", prompt=True),
-        _rel("VISITED", prompt=True),
-        _rel("REPORTS_TO", one="source"),
-        _rel("BORN_ON", one="source"),
-        _rel("HAS_AGE", one="source", synonyms=("AGE",)),
-        _rel("NATIONALITY", one="source"),
-        _rel("FAVORITE_COLOR", one="source"),
-        _rel("GREW_UP_IN"),
+        _rel("LIKES", prompt=True, source_kinds=BEING),
+        _rel("DISLIKES", prompt=True, source_kinds=BEING),
+        _rel("HAS_PET", prompt=True, source_kinds=PERSON, target_kinds=frozenset({"animal"})),
+        _rel("VISITED", prompt=True, source_kinds=BEING),
+        _people("REPORTS_TO", one="source"),
+        _rel("BORN_ON", one="source", source_kinds=BEING, target_kinds=NO_KIND),
+        _rel("HAS_AGE", one="source", synonyms=("AGE",), target_kinds=NO_KIND),
+        _rel("NATIONALITY", one="source", source_kinds=PERSON),
+        _rel("FAVORITE_COLOR", one="source", target_kinds=NO_KIND),
+        _rel("GREW_UP_IN", source_kinds=BEING, target_kinds=SITE),
         _rel("LOCATED_IN"),
-        _rel("STUDIES"),
-        _rel("GRADUATED_FROM"),
-        _rel("GRANDPARENT_OF", inverse="GRANDCHILD_OF"),
-        _rel("COUSIN_OF", symmetric=True),
-        _rel("RELATIVE_OF", symmetric=True),
-        _rel("ROOMMATE_OF", symmetric=True, synonyms=("FLATMATE_OF", "HOUSEMATE_OF")),
-        _rel("NEIGHBOR_OF", symmetric=True, synonyms=("NEIGHBOUR_OF",)),
-        _rel("LIVES_WITH", symmetric=True),
-        _rel("KNOWS", symmetric=True),
-        _rel("MENTORS", inverse="MENTORED_BY"),
+        _rel("STUDIES", source_kinds=PERSON),
+        _rel("GRADUATED_FROM", source_kinds=PERSON, target_kinds=SITE),
+        _people("GRANDPARENT_OF", inverse="GRANDCHILD_OF"),
+        _people("COUSIN_OF", symmetric=True),
+        _people("RELATIVE_OF", symmetric=True),
+        _people("ROOMMATE_OF", symmetric=True, synonyms=("FLATMATE_OF", "HOUSEMATE_OF")),
+        _people("NEIGHBOR_OF", symmetric=True, synonyms=("NEIGHBOUR_OF",)),
+        _rel("LIVES_WITH", symmetric=True, source_kinds=BEING, target_kinds=BEING),
+        _people("KNOWS", symmetric=True),
+        _people("MENTORS", inverse="MENTORED_BY"),
     )
 }
 RELATIONS = tuple(VOCABULARY)
@@ -163,6 +200,40 @@ def inverse_of(relation: str) -> str | None:
     REPORTS_TO is not claimed: they differ in cardinality), or None."""
     rel = VOCABULARY.get(relation)
     return rel.inverse if rel else None
+
+
+def kind_of(entity_type: str | None, name: str) -> Kind | None:
+    """The kind of thing an entity is, from its type, or None when that is not known. A type
+    is only believed for a proper name: a name written without a capital in a script that has
+    them is a common noun ("nurse" typed Person, "architect" typed Organization)."""
+    kind = KINDS.get((entity_type or "").casefold())
+    if kind is None:
+        return None
+    cased = [ch for ch in name if ch.isalpha() and ch.lower() != ch.upper()]
+    if cased and not any(ch.isupper() for ch in cased):
+        return None
+    return kind
+
+
+def wrong_kinds(relation: str, source: Kind | None, target: Kind | None) -> str | None:
+    """Why a vocabulary relation cannot join entities of these kinds (None: it can, or a kind
+    is unknown, or the relation is not in the vocabulary). Synonyms and inverse names are read
+    as their vocabulary relation ("Ana CHILD_OF Globex" is "Globex PARENT_OF Ana")."""
+    name, swap = canonical(relation)
+    rel = VOCABULARY.get(name)
+    if rel is None:
+        return None
+    if swap:
+        source, target = target, source
+    for end, kind, allowed in (
+        ("source", source, rel.source_kinds),
+        ("target", target, rel.target_kinds),
+    ):
+        if kind is not None and allowed is not None and kind not in allowed:
+            wanted = " or ".join(sorted(allowed)) or "a value or a title"
+            article = "an" if kind[0] in "aeiou" else "a"
+            return f"the {end} of {name} is {article} {kind} ({wanted} expected)"
+    return None
 
 
 def prompt_relations() -> str:

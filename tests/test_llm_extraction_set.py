@@ -68,7 +68,6 @@ def test_the_labelled_set_has_enough_varied_messages():
 LABEL_LOSSES = {
     "Priya": {"Meera|WORKS_AS|pediatrician", "Meera|LIVES_IN|Vancouver"},
     "Marco": {"Luca|OWNS|bakery", "Luca|LIVES_IN|Turin"},
-    "Ines": {"Ines|COLLEAGUE_OF|Joana"},
 }
 
 
@@ -103,34 +102,54 @@ def test_gold_answers_pass_the_guards(persona, monkeypatch, tmp_path):
 REPLIES = DATA.parent / "replies-qwen2.5-coder-0.5b.jsonl"
 
 
-def recorded(monkeypatch, tmp_path) -> ReplyCache:
-    """The 0.5B model's recorded replies, offline (the endpoint is never called)."""
+def recorded(monkeypatch, tmp_path, model="qwen2.5-coder-0.5b-instruct") -> ReplyCache:
+    """A model's recorded replies (0.5B by default), offline (the endpoint is never
+    called)."""
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "x")
-    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
+    monkeypatch.setenv("GRAPHMEM_LLM_MODEL", model)
+    if "1.5b" in model:  # recorded in JSON mode (json_schema silenced it: docs/llm.md)
+        monkeypatch.setenv("GRAPHMEM_LLM__STRUCTURED_OUTPUT", "json_object")
     replies = tmp_path / "replies.jsonl"
-    replies.write_bytes(REPLIES.read_bytes())
+    replies.write_bytes(
+        (DATA.parent / f"replies-{model.removesuffix('-instruct')}.jsonl").read_bytes()
+    )
     return ReplyCache(replies, offline=True)
+
+
+def replayed(cache: ReplyCache, personas: list[dict], modes: tuple[str, ...]) -> list[dict]:
+    """summarize() of each mode over the personas' messages, replayed from recorded replies;
+    skipped once the prompts change (the recorded requests no longer match)."""
+    from benchmarks.extraction.cache import MissingReply
+
+    try:
+        return [
+            summarize(
+                [
+                    run_message(p, m, i, mode, cache)
+                    for p in personas
+                    for i, m in enumerate(p["messages"])
+                ]
+            )
+            for mode in modes
+        ]
+    except MissingReply:
+        pytest.skip("the prompts changed since the replies were recorded")
+
+
+def split_personas(name: str) -> list[dict]:
+    from benchmarks.extraction.run import SPLIT, persona_splits
+
+    split = persona_splits(SPLIT)
+    return [p for p in LABELS["personas"] if split[p["speaker"]] == name]
 
 
 def test_recorded_real_model_answers_apply_no_impossible_decision(monkeypatch, tmp_path):
     """The 0.5B model's recorded replies (docs/llm.md) replayed offline for the first persona:
     without guards they end Sam's stored facts as "duplicates"; with them nothing impossible
-    is applied. Skipped once the prompts change (the recorded requests no longer match)."""
-    from benchmarks.extraction.cache import MissingReply
-
+    is applied."""
     cache = recorded(monkeypatch, tmp_path)
-    persona = LABELS["personas"][0]
-    try:
-        rows = {
-            mode: [
-                run_message(persona, m, i, mode, cache) for i, m in enumerate(persona["messages"])
-            ]
-            for mode in ("before", "after")
-        }
-    except MissingReply:
-        pytest.skip("the prompts changed since the replies were recorded")
-    before, after = summarize(rows["before"]), summarize(rows["after"])
+    before, after = replayed(cache, LABELS["personas"][:1], ("before", "after"))
     assert before["impossible_applied"] > 0 and before["wrong_invalidations"] > 0
     assert after["impossible_applied"] == 0 and after["wrong_invalidations"] == 0
     assert after["grounding_refusals"] > 0
@@ -141,25 +160,21 @@ def test_recorded_wrong_labels_are_refused_or_corrected(monkeypatch, tmp_path):
     structural guards alone its wrong labels are written ("My colleague Sara" -> Omar
     MARRIED_TO Sara, ending his marriage); with the label guard every written fact is right
     and none is wrongly ended."""
-    from benchmarks.extraction.cache import MissingReply
-    from benchmarks.extraction.run import SPLIT, persona_splits
-
     cache = recorded(monkeypatch, tmp_path)
-    split = persona_splits(SPLIT)
-    tuning = [p for p in LABELS["personas"] if split[p["speaker"]] == "tune"]
-    try:
-        rows = {
-            mode: [
-                run_message(p, m, i, mode, cache)
-                for p in tuning
-                for i, m in enumerate(p["messages"])
-            ]
-            for mode in ("structural", "after")
-        }
-    except MissingReply:
-        pytest.skip("the prompts changed since the replies were recorded")
-    structural, after = summarize(rows["structural"]), summarize(rows["after"])
+    structural, after = replayed(cache, split_personas("tune"), ("structural", "after"))
     assert structural["precision"] < 0.5 and structural["wrong_invalidations"] > 0
     assert after["precision"] == 1.0 and after["written"] >= 3
     assert after["wrong_invalidations"] == 0 and after["impossible_applied"] == 0
     assert after["label_refusals"] > 0
+
+
+def test_the_1_5b_models_held_out_answers_meet_the_precision_target(monkeypatch, tmp_path):
+    """The 1.5B model's recorded held-out replies (docs/llm.md), offline: after the guards
+    at least 9 in 10 written facts are right, nothing impossible is applied and no stored
+    fact is wrongly ended; without them a third are right and stored facts are ended."""
+    cache = recorded(monkeypatch, tmp_path, "qwen2.5-coder-1.5b-instruct")
+    before, after = replayed(cache, split_personas("heldout"), ("before", "after"))
+    assert before["precision"] < 0.5 and before["wrong_invalidations"] > 0
+    assert after["precision"] >= 0.9 and after["written"] >= 10
+    assert after["wrong_invalidations"] == 0 and after["impossible_applied"] == 0
+    assert after["modality_refusals"] > 0 and after["label_refusals"] > 0

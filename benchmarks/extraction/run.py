@@ -11,7 +11,8 @@ resolver decisions).
 Every message is measured on its own, from the same state: a fresh in-memory store seeded
 with its persona's stored facts, and the persona's earlier messages stored as context (not
 extracted). "before" runs the same prompts with the guards off, "structural" with the
-grounding and decision guards on, "after" with the label guard too; replies are recorded by
+grounding, endpoint-kind and decision guards on, "after" with the label and modality guards
+too (refusals are counted per guard); replies are recorded by
 request (cache.py), so the modes share the extraction call of a message and differ only where
 the guards change what happens. The personas are split into a tuning and a held-out set
 (data/split.json); the table reports both. Slow with a local CPU model (tens of seconds per
@@ -39,7 +40,8 @@ DATA = Path(__file__).resolve().parent / "data" / "chat.json"
 SPLIT = Path(__file__).resolve().parent / "data" / "split.json"
 SPLITS = ("tune", "heldout")
 CACHE = Path.home() / ".cache" / "graphmem-bench" / "extraction-replies.jsonl"
-# before: no guards; structural: grounding + decision guards (no label check); after: all.
+# before: no guards; structural: grounding, endpoint kinds, decisions; after: also labels and
+# modality (extract/labels.py, extract/modality.py).
 MODES = ("before", "structural", "after")
 
 
@@ -152,8 +154,12 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
         for k, v in r["score"].items():
             setattr(total, k, getattr(total, k) + v)
     n = max(len(rows), 1)
-    grounding = sum(1 for r in rows for x in r["refusals"] if x.startswith("grounding"))
-    labels = sum(1 for r in rows for x in r["refusals"] if x.startswith("label"))
+
+    def refused(kind: str) -> int:
+        return sum(1 for r in rows for x in r["refusals"] if x.startswith(f"{kind}:"))
+
+    grounding, labels = refused("grounding"), refused("label")
+    types, modality = refused("type"), refused("modality")
     return {
         "adds": len(rows),
         "written": total.predicted,
@@ -164,7 +170,13 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
         "impossible_applied": sum(len(r["impossible"]) for r in rows),
         "grounding_refusals": grounding,
         "label_refusals": labels,
-        "decision_refusals": sum(len(r["refusals"]) for r in rows) - grounding - labels,
+        "type_refusals": types,
+        "modality_refusals": modality,
+        "decision_refusals": sum(len(r["refusals"]) for r in rows)
+        - grounding
+        - labels
+        - types
+        - modality,
         "errors": sum(len(r["errors"]) for r in rows),
         "calls_per_add": sum(r["llm_calls"] for r in rows) / n,
         "tokens_per_add": sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows) / n,
@@ -182,6 +194,8 @@ COLUMNS = [
     ("impossible_applied", "impossible decisions applied"),
     ("grounding_refusals", "grounding refusals"),
     ("label_refusals", "label refusals"),
+    ("type_refusals", "type refusals"),
+    ("modality_refusals", "modality refusals"),
     ("decision_refusals", "decision refusals"),
     ("calls_per_add", "LLM calls / add"),
     ("tokens_per_add", "tokens / add"),

@@ -12,9 +12,13 @@ both deterministic and read off the relation vocabulary:
   direction). A relation between the speaker and that person under another label, or the wrong
   way round, is relabelled to what the role word says, with a sentence built from the message's
   own words ("Sara is Omar's colleague."); "my ex-wife", "my late father" are left alone.
+  "my mom" with no name counts too (the model names her "Aiko's mom"), and "partner" is a
+  romantic partner only unqualified ("my partner at the firm" is a colleague).
 - Cue words. Every vocabulary relation has words that state it (its name, its role words, verbs
   such as "moved" for LIVES_IN, job titles for WORKS_AT); at least one must occur in the
-  message, compared by Snowball stem ("moving" ~ "move"). A relation outside the vocabulary
+  message, compared by Snowball stem ("moving" ~ "move"); a role word counts only for a
+  relation with the speaker ("My manager Tom is leaving Globex" does not state `Tom MANAGES
+  Globex`). A relation outside the vocabulary
   (ALLERGIC_TO, PLAYS_IN) needs the words of its own name in the message. An unsupported label
   is refused: the fact is dropped, not guessed.
 
@@ -97,9 +101,18 @@ _NOT_CURRENT = frozenset("ex former late old previous deceased".split())
 # "my colleague Sara", "our son Karim", "My best friend, Sofia": a possessive, up to two
 # modifiers, a role word, then a capitalised name (case matters, so not re.IGNORECASE).
 _ROLE_INTRO = re.compile(
-    r"\b(?:[Mm]y|[Oo]ur)\s+((?:[a-z][\w-]*\s+){0,2}?)([a-z][\w-]*)\s*,?\s+"
-    r"((?!I\b)[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)*)"
+    r"\b(?:[Mm]y|[Oo]ur)\s+((?:[a-z][\w-]*\s+){0,2}?)([a-z][\w-]*)"
+    r"(?:\s+(?:at|from|in)\s+(?:[\w'.-]+\s+){0,2}?[\w'.-]+\s*,)?"  # "my friend from work, Ana"
+    r"\s*,?\s+((?!I\b)[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)*)"
 )
+
+# "partner" qualified as a work or activity partner; group 3 a following preposition.
+_WORK_PARTNER = frozenset("business law legal founding managing senior junior equity".split())
+_ACTIVITY_PARTNER = frozenset(
+    "tennis squash padel dance dancing lab study training sparring climbing running chess "
+    "research writing project sales trading gym hiking cycling".split()
+)
+_PARTNER = re.compile(r"\b([A-Za-z-]+\s+)?partner(s?)\b(\s+(?:at|from|for)\b)?", re.I)
 
 
 @lru_cache(maxsize=16384)
@@ -128,6 +141,13 @@ ROLE_STEMS: dict[str, frozenset[str]] = {
     for relation in {r for r, _ in ROLES.values()}
 }
 
+# "my mom", "our little brother": a role word of the lexicon with no name after it.
+_UNNAMED_ROLE = re.compile(
+    r"\b(?:[Mm]y|[Oo]ur)\s+((?:[a-z][\w-]*\s+){0,2}?)("
+    + "|".join(sorted(map(re.escape, ROLES), key=len, reverse=True))
+    + r")\b(?![\w-])(?!\s*,?\s+[A-Z])"
+)
+
 
 def _cue_table() -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
@@ -154,25 +174,76 @@ CUES = _cue_table()
 
 @dataclass(frozen=True)
 class Role:
-    """A person the message introduces by their role to the speaker ("my colleague Sara")."""
+    """A person the message introduces by their role to the speaker: "my colleague Sara"
+    (named), or "my mom" with no name after it (`named` False: the model names that person
+    with the role word, "Aiko's mom", "Mom")."""
 
     name: str
     word: str
     relation: str
     named_is_source: bool
+    named: bool = True
+    span: tuple[int, int] = (0, 0)  # where the role word is in the text
+
+    def fits(self, other: str) -> bool:
+        """Whether an endpoint name is this person."""
+        if self.named:
+            return _names(self.name, other)
+        return any(ROLES.get(w) == (self.relation, self.named_is_source) for w in words(other))
+
+
+def _current(modifiers: str, word: str) -> tuple[str, bool] | None:
+    """The role a role word states, unless it is not a current one ("my ex-wife", "my late
+    father")."""
+    mods = set(re.split(r"[\s-]+", modifiers.casefold()))
+    role = ROLES.get(word) or ROLES.get(word.rsplit("-", 1)[-1])
+    if word.startswith("ex-") or mods & _NOT_CURRENT:
+        return None
+    return role
 
 
 def introduced_roles(text: str) -> list[Role]:
-    """The people a message introduces as "my <role> Name" (role words of the lexicon)."""
+    """The people a message introduces as "my <role> Name", then those it calls "my <role>"
+    with no name (role words of the lexicon)."""
+    text = plain_partners(text)
     found: list[Role] = []
     for match in _ROLE_INTRO.finditer(text):
-        modifiers = set(re.split(r"[\s-]+", match.group(1).casefold()))
+        role = _current(match.group(1), match.group(2).casefold())
+        if role is not None:
+            word = match.group(2).casefold()
+            found.append(Role(match.group(3), word, *role, span=match.span(2)))
+    for match in _UNNAMED_ROLE.finditer(text):
         word = match.group(2).casefold()
-        role = ROLES.get(word) or ROLES.get(word.rsplit("-", 1)[-1])
-        if word.startswith("ex-") or modifiers & _NOT_CURRENT or role is None:
-            continue
-        found.append(Role(match.group(3), word, role[0], role[1]))
+        role = _current(match.group(1), word)
+        if role is not None and not any(r.word == word for r in found):
+            found.append(Role(word, word, *role, named=False, span=match.span(2)))
     return found
+
+
+def without_roles(text: str) -> str:
+    """The text without the role words that introduce someone to the speaker: "manager" in
+    "My manager Tom is leaving Globex" says who manages the speaker, so it cannot state that
+    Tom MANAGES Globex."""
+    for role in sorted(introduced_roles(text), key=lambda r: r.span, reverse=True):
+        start, end = role.span
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def plain_partners(text: str) -> str:
+    """The text with "partner" rewritten where it is not a romantic partner: "my partner at
+    the firm", "my business partner" (a colleague), "my tennis partner" (no relation the
+    vocabulary names). Only an unqualified "partner" states PARTNER_OF."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        modifier = (match.group(1) or "").strip().casefold()
+        at_work = bool(match.group(3)) or modifier in _WORK_PARTNER
+        if not (at_work or modifier in _ACTIVITY_PARTNER):
+            return match.group(0)
+        word = "colleague" if at_work else "associate"
+        return f"{match.group(1) or ''}{word}{match.group(2)}{match.group(3) or ''}"
+
+    return _PARTNER.sub(rewrite, text)
 
 
 class LabelGuard:
@@ -192,14 +263,25 @@ class LabelGuard:
         """(the relation to keep, or None; why it was changed or refused, or None)."""
         if not _english(text, (rel.source, rel.target, rel.fact)):
             return rel, None
+        text = plain_partners(text)
         fixed = self._role(rel, text, speaker)
         if fixed is not None:
             return fixed
+        me = normalize_key(speaker)
+        if me not in (normalize_key(rel.source), normalize_key(rel.target)):
+            text = without_roles(text)  # role words relate people to the speaker only
         why = self.unsupported(rel.relation, text)
         return (None, why) if why else (rel, None)
 
+    def stated_by_role(self, rel: ExtractedRelation, text: str, speaker: str) -> bool:
+        """Whether a role word of the message ("my brother Luis", "my mom") states exactly
+        this relation between the speaker and that person."""
+        found = self._role(rel, plain_partners(text), speaker)
+        return found is not None and found[0] is rel and found[1] is None
+
     def unsupported(self, relation: str, text: str) -> str | None:
         """Why the message does not state `relation` (no cue word of it), or None."""
+        text = plain_partners(text)
         name, _ = canonical(normalize_relation(relation))
         own = set(_name_words(relation)) or {stem(w) for w in relation.casefold().split("_")}
         cues = CUES.get(name, frozenset()) | self._extra.get(name, frozenset())
@@ -225,7 +307,7 @@ class LabelGuard:
             return None
         other = rel.target if ends[0] == me else rel.source
         for role in introduced_roles(text):
-            if not _names(role.name, other):
+            if not role.fits(other):
                 continue
             relation, swap = canonical(normalize_relation(rel.relation))
             source_is_other = (ends[0] != me) != swap
@@ -246,7 +328,9 @@ class LabelGuard:
                     "source": src,
                     "relation": role.relation,
                     "target": dst,
-                    "fact": f"{other} is {_possessive(speaker)} {role.word}.",
+                    "fact": f"{other} is {_possessive(speaker)} {role.word}."
+                    if role.named
+                    else f"{other} is the {role.word} of {speaker}.",
                     "source_type": None,
                     "target_type": None,
                     "valid_at": None,

@@ -18,6 +18,7 @@ from graphmem.errors import ExtractionError, InputError, LLMError
 from graphmem.extract.base import ExtractionContext, Extractor
 from graphmem.extract.grounding import GroundingGuard, Said
 from graphmem.extract.labels import LabelGuard
+from graphmem.extract.modality import hedged
 from graphmem.extract.prompts import (
     PROMPT_VERSION,
     ExtractionOutput,
@@ -35,7 +36,7 @@ from graphmem.normalize import (
     normalize_type,
     to_utc,
 )
-from graphmem.ontology import Ontology
+from graphmem.ontology import Kind, Ontology, kind_of, wrong_kinds
 
 if TYPE_CHECKING:
     from graphmem.llm.client import LLMClient
@@ -223,9 +224,11 @@ def ground(
     context: ExtractionContext,
     labels: LabelGuard | None = None,
 ) -> Extraction:
-    """Keep the relations the new messages state (GroundingGuard, then LabelGuard); the others
-    become refusals, and so does a label corrected by a role word. Entities none of the kept
-    relations use and the messages never name are dropped too."""
+    """Keep the relations the new messages state: grounded (GroundingGuard), between entities
+    of kinds the relation can join (the vocabulary's endpoint kinds), under a label the
+    message states (LabelGuard) and not only planned, offered or supposed (modality); the
+    others become refusals, and so does a label corrected by a role word. Entities none of
+    the kept relations use and the messages never name are dropped too."""
     said = {ep.id: Said(ep.content, _speaker(ep, context), ep.role) for ep in episodes}
     known_names = {e.name for e in context.known_entities}
     aliases = {normalize_key(e.name): list(e.aliases) for e in context.known_entities}
@@ -235,22 +238,37 @@ def ground(
         context_names=known_names | {a for e in context.known_entities for a in e.aliases},
         aliases=aliases,
     )
+    kinds = entity_kinds(extraction, context, [m.speaker for m in said.values()])
     kept, refusals = [], list(extraction.refusals)
+
+    def refuse(kind: str, rel: ExtractedRelation, why: str) -> None:
+        refusals.append(f"{kind}: {_triple(rel)}: {why}")
+        log.info("extraction: %s refused %s: %s", kind, _triple(rel), why)
+
     for rel in extraction.relations:
         message = said.get(rel.episode_id or "")
         why = guard.refuse(rel, message)
         if why is not None:
-            refusals.append(f"grounding: {_triple(rel)}: {why}")
-            log.info("extraction: refused %s: %s", _triple(rel), why)
+            refuse("grounding", rel, why)
             continue
         if labels is not None and message is not None:
             checked, why = labels.check(rel, message.text, message.speaker)
             if why:
-                refusals.append(f"label: {_triple(rel)}: {why}")
-                log.info("extraction: label of %s: %s", _triple(rel), why)
+                refuse("label", rel, why)
             if checked is None:
                 continue
             rel = checked
+        why = wrong_kinds(
+            rel.relation, kinds.get(normalize_key(rel.source)), kinds.get(normalize_key(rel.target))
+        )
+        if why is not None:
+            refuse("type", rel, why)
+            continue
+        if labels is not None and message is not None:
+            why = hedged(rel, message.text)
+            if why and not labels.stated_by_role(rel, message.text, message.speaker):
+                refuse("modality", rel, why)
+                continue
         kept.append(rel)
     used = {normalize_key(n) for r in kept for n in (r.source, r.target)}
     entities = [
@@ -259,6 +277,21 @@ def ground(
         if normalize_key(e.name) in used or any(guard.grounded(e.name, m) for m in said.values())
     ]
     return Extraction(entities=entities, relations=kept, refusals=refusals)
+
+
+def entity_kinds(
+    extraction: Extraction, context: ExtractionContext, speakers: list[str]
+) -> dict[str, Kind]:
+    """Entity key -> the kind of thing it is, where known: the speakers are people; else the
+    type this extraction gives it, else the type it is stored with."""
+    found: dict[str, Kind] = {}
+    for entity in (*context.known_entities, *extraction.entities):
+        kind = kind_of(entity.type, entity.name)
+        if kind is not None:
+            found[normalize_key(entity.name)] = kind
+    for name in speakers:
+        found[normalize_key(name)] = "person"
+    return found
 
 
 def _triple(rel: ExtractedRelation) -> str:
