@@ -52,7 +52,13 @@ CALL () {
       AND ($agent_id IS NULL OR node.agent_id = $agent_id)
       AND ($run_id IS NULL OR node.run_id = $run_id)
       AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
-    RETURN collect({ref: node, score: 2.0 * score - 1.0}) AS hits
+    WITH node, score
+    ORDER BY score DESC, node.id ASC
+    LIMIT 2 * $k
+    RETURN collect({
+      ref: node,
+      score: 2.0 * coalesce(vector.similarity.cosine(node.embedding, $vector), 0.5) - 1.0
+    }) AS hits
   }
   CALL (hits) {
     UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
