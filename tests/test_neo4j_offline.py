@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -88,8 +89,17 @@ HOSTILE_TYPES = [
 
 # -- a fake driver ---------------------------------------------------------------------------
 class FakeResult:
+    """The part of neo4j.Result the store uses: keys(), then records (tuples) in key order."""
+
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self._rows = rows
+        self._keys = list(dict.fromkeys(k for row in rows for k in row))
+
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter([tuple(row.get(k) for k in self._keys) for row in self._rows])
 
     def data(self) -> list[dict[str, Any]]:
         return list(self._rows)

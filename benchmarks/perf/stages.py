@@ -148,7 +148,8 @@ def instrument_neo4j(rec: Recorder) -> None:
         rows = data(self, *a, **kw)
         wall = time.perf_counter() - start
         summary = self.consume()
-        server = ((summary.result_available_after or 0) + (summary.result_consumed_after or 0)) / 1000
+        server = (summary.result_available_after or 0) + (summary.result_consumed_after or 0)
+        server /= 1000
         name = getattr(self, "_graphmem_name", "?")
         rec.add(f"    stmt {name}", wall)
         rec.add(f"    server {name}", server)
@@ -166,7 +167,10 @@ def db_hits(store: Any, samples: dict[str, tuple[str, dict[str, Any]]]) -> dict[
 
     out = {}
     for name, (query, params) in sorted(samples.items()):
-        text = query.replace("CYPHER 5", "CYPHER 5 PROFILE", 1) if query.startswith("CYPHER 5") else "PROFILE " + query
+        if query.startswith("CYPHER 5"):
+            text = query.replace("CYPHER 5", "CYPHER 5 PROFILE", 1)
+        else:
+            text = "PROFILE " + query
         with store._driver.session(database=store._database) as session:
             tx = session.begin_transaction()
             try:

@@ -27,8 +27,14 @@ CALL () {
 CALL () {
   UNWIND CASE WHEN $fetch > 0 THEN [true] ELSE [] END AS indexed
   CALL db.index.vector.queryNodes('graphmem_entity_embedding', $fetch, $vector)
-  YIELD node
+  YIELD node, score
   WHERE node.partition = $partition
+  WITH node, score
+  ORDER BY score DESC, node.id ASC
+  WITH collect(node) AS nodes, collect(score) AS scores
+  UNWIND range(0, size(nodes) - 1) AS i
+  WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
+  WHERE i < 2 * $k OR close
   WITH collect(node) AS hits
   CALL (hits) {
     UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive

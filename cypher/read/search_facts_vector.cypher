@@ -39,7 +39,10 @@ CALL () {
     AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
   WITH node, score
   ORDER BY score DESC, node.id ASC
-  LIMIT 2 * $k
+  WITH collect(node) AS nodes, collect(score) AS scores
+  UNWIND range(0, size(nodes) - 1) AS i
+  WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
+  WHERE i < 2 * $k OR close
   RETURN collect({
     ref: node,
     score: 2.0 * coalesce(vector.similarity.cosine(node.embedding, $vector), 0.5) - 1.0

@@ -54,7 +54,10 @@ CALL () {
       AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
     WITH node, score
     ORDER BY score DESC, node.id ASC
-    LIMIT 2 * $k
+    WITH collect(node) AS nodes, collect(score) AS scores
+    UNWIND range(0, size(nodes) - 1) AS i
+    WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
+    WHERE i < 2 * $k OR close
     RETURN collect({
       ref: node,
       score: 2.0 * coalesce(vector.similarity.cosine(node.embedding, $vector), 0.5) - 1.0
@@ -190,10 +193,16 @@ CALL () {
   CALL () {
     UNWIND CASE WHEN $fetch > 0 THEN [true] ELSE [] END AS indexed
     CALL db.index.vector.queryNodes('graphmem_episode_embedding', $fetch, $vector)
-    YIELD node
+    YIELD node, score
     WHERE node.partition = $partition
       AND ($agent_id IS NULL OR node.agent_id = $agent_id)
       AND ($run_id IS NULL OR node.run_id = $run_id)
+    WITH node, score
+    ORDER BY score DESC, node.id ASC
+    WITH collect(node) AS nodes, collect(score) AS scores
+    UNWIND range(0, size(nodes) - 1) AS i
+    WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
+    WHERE i < 2 * $k OR close
     WITH collect(node) AS hits
     CALL (hits) {
       UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
