@@ -192,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--grow", choices=("add_facts", "bulk"), default="add_facts")
     p.add_argument("--dbhits", action="store_true")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Neo4j: measure the graph a perf run left (the user's facts are not rewritten)",
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -199,14 +204,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     for store in args.stores.split(","):
         path = os.path.join(tempfile.mkdtemp(prefix="graphmem-stages-"), "s.db")
         memory = build_memory(embedder=embedder, store=store, path=path, extractor="rules")
-        if store == "neo4j":
+        if store == "neo4j" and not args.reuse:
             memory.delete_all(user_id=USER)
         builder, rng, current = GraphBuilder(args.seed), random.Random(args.seed), 0
         bulk = CrowdLoader(memory.store, embedder.dims, args.seed)
         for size in sizes:
             while current < size:
                 rows = builder.facts(min(args.batch, size - current))
-                if args.grow == "bulk":
+                if args.reuse and store == "neo4j":
+                    pass
+                elif args.grow == "bulk":
                     bulk.add_user(USER, rows, args.batch)
                 else:
                     memory.add_facts(rows, user_id=USER)

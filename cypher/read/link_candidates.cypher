@@ -12,7 +12,8 @@
 // $k = 0). Skipped parts get zero input rows: the procedure is not called, nothing is scanned.
 // Returns by_key: [{entity}] ordered by (created_at, id); near: [{entity, score}] best first.
 // Parameters: $partition, $keys (LIST<STRING>, normalised keys; [] skips the look-up),
-//             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0), $fetch (INTEGER >= 0).
+//             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0), $fetch (INTEGER >= 0),
+//             $rescore (INTEGER >= $k: index hits re-scored exactly).
 CALL () {
   UNWIND CASE WHEN size($keys) > 0 THEN [true] ELSE [] END AS wanted
   MATCH (e:Entity {partition: $partition})
@@ -31,10 +32,7 @@ CALL () {
   WHERE node.partition = $partition
   WITH node, score
   ORDER BY score DESC, node.id ASC
-  WITH collect(node) AS nodes, collect(score) AS scores
-  UNWIND range(0, size(nodes) - 1) AS i
-  WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
-  WHERE i < 2 * $k OR close
+  LIMIT $rescore
   WITH collect(node) AS hits
   CALL (hits) {
     UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive

@@ -4,20 +4,18 @@
 // partition entity outside the global top $fetch scores below all of them); otherwise the
 // partition is small relative to the database and we compute the exact answer over its
 // entities instead. The index is int8-quantized (its scores are off by up to 0.05), so only
-// its best 2 x $k hits in the partition are re-scored (reading a 384-number vector property
-// costs about as much as the index query per 100 reads; 2 x k held the exact top k in every
-// measured query), with vector.similarity.cosine (normalised by
+// its best $rescore hits in the partition (2 x k + 20, see search_facts_vector) are re-scored
+// (not every hit: reading each 384-number vector property again is the cost), with
+// vector.similarity.cosine (normalised by
 // Neo4j to (1 + cos) / 2) and mapped back to the cosine in [-1, 1]; no vector leaves the server.
-// Parameters: $vector (LIST<FLOAT>), $fetch (INTEGER >= $k), $k, $partition.
+// Parameters: $vector (LIST<FLOAT>), $fetch (INTEGER >= $k), $k, $rescore (INTEGER >= $k),
+//             $partition.
 CALL db.index.vector.queryNodes('graphmem_entity_embedding', $fetch, $vector)
 YIELD node, score
 WHERE node.partition = $partition
 WITH node, score
 ORDER BY score DESC, node.id ASC
-WITH collect(node) AS nodes, collect(score) AS scores
-UNWIND range(0, size(nodes) - 1) AS i
-WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
-WHERE i < 2 * $k OR close
+LIMIT $rescore
 WITH collect(node) AS hits
 CALL (hits) {
   UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive

@@ -3,11 +3,12 @@
 // $k survive they are the scope's true top-$k (any scope episode outside the global top
 // $fetch scores below all of them); otherwise the scope is small relative to the database
 // and we compute the exact answer over the scope's episodes instead. The index is
-// int8-quantized (scores off by up to 0.05): the scope's best 2 x $k hits by its score are
-// re-scored (not every hit: reading each vector property again is the cost), with
+// int8-quantized (scores off by up to 0.05): the scope's best $rescore hits by its score
+// (2 x k + 20, see search_facts_vector) are re-scored (not every hit: reading each vector property again is the cost), with
 // vector.similarity.cosine, which Neo4j normalises to [0, 1] as (1 + cos) / 2, and
 // mapped back to the cosine in [-1, 1]. Only scores leave the server, never vectors.
-// Parameters: $vector (LIST<FLOAT>), $fetch (INTEGER >= $k), $k, $partition, $agent_id, $run_id.
+// Parameters: $vector (LIST<FLOAT>), $fetch (INTEGER >= $k), $k, $rescore (INTEGER >= $k),
+//             $partition, $agent_id, $run_id.
 CALL db.index.vector.queryNodes('graphmem_episode_embedding', $fetch, $vector)
 YIELD node, score
 WHERE node.partition = $partition
@@ -15,10 +16,7 @@ WHERE node.partition = $partition
   AND ($run_id IS NULL OR node.run_id = $run_id)
 WITH node, score
 ORDER BY score DESC, node.id ASC
-WITH collect(node) AS nodes, collect(score) AS scores
-UNWIND range(0, size(nodes) - 1) AS i
-WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
-WHERE i < 2 * $k OR close
+LIMIT $rescore
 WITH collect(node) AS hits
 CALL (hits) {
   UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive

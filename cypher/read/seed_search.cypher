@@ -32,7 +32,8 @@
 //             tokens of the episode query, empty when messages are not searched),
 //             $fetch (INTEGER >= 0, or null: no episode vector search),
 //             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan),
-//             $max_fetch (INTEGER: the most hits asked of the fact vector index).
+//             $max_fetch (INTEGER: the most hits asked of the fact vector index),
+//             $rescore (INTEGER >= $k: index hits re-scored exactly, facts and episodes).
 CALL () {
   UNWIND CASE WHEN $k > 0 THEN [true] ELSE [] END AS wanted
   CALL () {
@@ -54,10 +55,7 @@ CALL () {
       AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
     WITH node, score
     ORDER BY score DESC, node.id ASC
-    WITH collect(node) AS nodes, collect(score) AS scores
-    UNWIND range(0, size(nodes) - 1) AS i
-    WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
-    WHERE i < 2 * $k OR close
+    LIMIT $rescore
     RETURN collect({
       ref: node,
       score: 2.0 * coalesce(vector.similarity.cosine(node.embedding, $vector), 0.5) - 1.0
@@ -199,10 +197,7 @@ CALL () {
       AND ($run_id IS NULL OR node.run_id = $run_id)
     WITH node, score
     ORDER BY score DESC, node.id ASC
-    WITH collect(node) AS nodes, collect(score) AS scores
-    UNWIND range(0, size(nodes) - 1) AS i
-    WITH nodes[i] AS node, i, scores[i] >= scores[$k - 1] - $margin AS close
-    WHERE i < 2 * $k OR close
+    LIMIT $rescore
     WITH collect(node) AS hits
     CALL (hits) {
       UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive

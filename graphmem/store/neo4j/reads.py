@@ -18,7 +18,7 @@ from graphmem.store import cypher_loader
 from graphmem.store.base import SeedHits, detection_probes
 from graphmem.store.metadata_filter import Clauses, neo4j_param
 from graphmem.store.neo4j import fulltext
-from graphmem.store.neo4j.connection import MAX_FETCH, RESCORE_MARGIN
+from graphmem.store.neo4j.connection import MAX_FETCH
 from graphmem.store.neo4j.schema import SchemaMixin
 from graphmem.store.neo4j.values import (
     HOPS_PER_QUERY,
@@ -245,7 +245,7 @@ class ReadsMixin(SchemaMixin):
             "vector": query_vector,
             "k": int(k),
             "fetch": self._fetch(query_vector, k),
-            "margin": RESCORE_MARGIN,
+            "rescore": self._rescore(k),
             "max_fetch": MAX_FETCH,
             "with_embeddings": False,
         }
@@ -346,7 +346,7 @@ class ReadsMixin(SchemaMixin):
             "vector": query_vector,
             "k": k,
             "fetch": self._fetch(query_vector, k) if query_vector is not None else 0,
-            "margin": RESCORE_MARGIN,
+            "rescore": self._rescore(k),
         }
         rows = self._read("read/link_candidates", params, "linking entities")
         row = rows[0] if rows else {}
@@ -396,7 +396,7 @@ class ReadsMixin(SchemaMixin):
             "episode_term_queries": episode_text["term_queries"],
             "fetch": fetch,
             "fact_fetch": self._fetch(query_vector, vector_k) if query_vector is not None else 0,
-            "margin": RESCORE_MARGIN,
+            "rescore": self._rescore(vector_k),
             "max_fetch": MAX_FETCH,
         }
         rows = self._read("read/seed_search", params, "searching (seeds)")
