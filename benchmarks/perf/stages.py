@@ -141,21 +141,19 @@ def instrument_neo4j(rec: Recorder) -> None:
         return result
 
     TransactionBase.run = run_counted
-    data = Result.data
+    iterate = Result.__iter__
 
-    def data_timed(self: Any, *a: Any, **kw: Any) -> Any:
+    def iterate_timed(self: Any) -> Any:
         start = time.perf_counter()
-        rows = data(self, *a, **kw)
+        yield from iterate(self)
         wall = time.perf_counter() - start
         summary = self.consume()
         server = (summary.result_available_after or 0) + (summary.result_consumed_after or 0)
-        server /= 1000
         name = getattr(self, "_graphmem_name", "?")
         rec.add(f"    stmt {name}", wall)
-        rec.add(f"    server {name}", server)
-        return rows
+        rec.add(f"    server {name}", server / 1000)
 
-    Result.data = data_timed
+    Result.__iter__ = iterate_timed
 
 
 def db_hits(store: Any, samples: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, int]:
