@@ -108,8 +108,9 @@ def _statement_names() -> dict[str, str]:
     return names
 
 
-def instrument_neo4j(rec: Recorder) -> None:
-    """Class-level hooks on the driver: transactions, statements, server time per statement."""
+def instrument_neo4j(active: Callable[[], Recorder]) -> None:
+    """Class-level hooks on the driver (once per process): transactions, statements and the
+    server's time per statement, reported to the recorder `active()` returns."""
     from neo4j import Result, Session
     from neo4j._sync.work.transaction import TransactionBase
 
@@ -128,7 +129,7 @@ def instrument_neo4j(rec: Recorder) -> None:
             try:
                 return _orig(self, *a, **kw)
             finally:
-                rec.add(f"  tx {_k}", time.perf_counter() - start)
+                active().add(f"  tx {_k}", time.perf_counter() - start)
 
         setattr(Session, kind, counted)
 
@@ -137,7 +138,8 @@ def instrument_neo4j(rec: Recorder) -> None:
     def run_counted(self: Any, query: Any, parameters: Any = None, **kw: Any) -> Any:
         result = run(self, query, parameters, **kw)
         result._graphmem_name = name_of(str(query))
-        rec.samples.setdefault(result._graphmem_name, (str(query), dict(parameters or {})))
+        sample = (str(query), dict(parameters or {}))
+        active().samples.setdefault(result._graphmem_name, sample)
         return result
 
     TransactionBase.run = run_counted
@@ -150,8 +152,8 @@ def instrument_neo4j(rec: Recorder) -> None:
         summary = self.consume()
         server = (summary.result_available_after or 0) + (summary.result_consumed_after or 0)
         name = getattr(self, "_graphmem_name", "?")
-        rec.add(f"    stmt {name}", wall)
-        rec.add(f"    server {name}", server / 1000)
+        active().add(f"    stmt {name}", wall)
+        active().add(f"    server {name}", server / 1000)
 
     Result.__iter__ = iterate_timed
 
@@ -246,8 +248,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         memory.close()
 
 
-_HOOKED: dict[int, Recorder] = {}
-_ACTIVE: list[Recorder] = []
+_ACTIVE: list[Recorder] = []  # the recorder of the operation being measured
+_DRIVER_HOOKED: list[bool] = []
 
 
 def _hook(rec: Recorder, memory: Any, store: str) -> None:
@@ -258,10 +260,9 @@ def _hook(rec: Recorder, memory: Any, store: str) -> None:
             rec.wrap(memory.store, name, f"store.{name}")
     for name in ("embed", "embed_one"):
         rec.wrap(memory.embedder, name, f"embedder.{name}")
-    if store == "neo4j" and not _HOOKED:
-        proxy = _Proxy()
-        instrument_neo4j(proxy)  # type: ignore[arg-type]
-        _HOOKED[0] = rec
+    if store == "neo4j" and not _DRIVER_HOOKED:
+        _DRIVER_HOOKED.append(True)
+        instrument_neo4j(lambda: _ACTIVE[0])
 
 
 def _unhook(memory: Any) -> None:
@@ -269,17 +270,6 @@ def _unhook(memory: Any) -> None:
         for name in list(vars(obj)):
             if name in _STORE_METHODS or name in ("embed", "embed_one"):
                 delattr(obj, name)
-
-
-class _Proxy:
-    """Forwards driver events to the recorder of the operation being measured."""
-
-    @property
-    def samples(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        return _ACTIVE[0].samples
-
-    def add(self, label: str, seconds: float) -> None:
-        _ACTIVE[0].add(label, seconds)
 
 
 if __name__ == "__main__":
