@@ -121,7 +121,8 @@ def test_the_store_holds_no_cypher():
     and no Cypher clause appears in the store's source."""
     runs = [line.strip() for line in STORE_SOURCE.splitlines() if ".run(" in line]
     assert runs and all(
-        line.startswith(("rows = tx.run(query,", "return tx.run(query,")) for line in runs
+        line.startswith(("rows = rows_of(tx.run(query,", "return rows_of(tx.run(query,"))
+        for line in runs
     ), runs
     for pattern in (
         r"\bMATCH\s*\(",

@@ -125,6 +125,7 @@ SAMPLE = {
     "sep": " ",
     "prune_from": 10000,
     "max_fetch": 10000,
+    "rescore": 40,
     "rare_share": 0.05,
     "query": "x",
     "include_invalid": False,
@@ -277,6 +278,7 @@ def test_fact_vector_index_agrees_with_the_exact_scan(store):
                 k=k,
                 fetch=0,
                 max_fetch=10_000,
+                rescore=2 * k + 20,
                 with_embeddings=False,
             )
             assert [f.id for f, _ in indexed] == [r["fact"]["id"] for r in scan]

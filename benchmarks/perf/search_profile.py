@@ -9,7 +9,7 @@ The user's graph is GraphBuilder(seed)'s first SIZE facts written by the crowd's
 `perf --grow bulk`), built only when the file holds no facts for the user. Times are CPU time
 (time.process_time), which a busy shared machine distorts less than wall time: the search p50,
 the query-embedding p50 (the floor), the per-stage CPU time of the same queries
-(benchmarks.perf.stages), and with --cprofile N cProfile's cumulative view (N lines).
+(benchmarks.perf.recall_stages), and with --cprofile N cProfile's cumulative view (N lines).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 
 from benchmarks.common.engine import build_embedder, build_memory
 from benchmarks.perf.crowd import CrowdLoader
+from benchmarks.perf.recall_stages import StageTimer, print_table
 from benchmarks.perf.run import USER, GraphBuilder
-from benchmarks.perf.stages import StageTimer, print_table
 
 
 def _cpu_ms(fn, items) -> list[float]:

@@ -1,158 +1,276 @@
-"""Per-stage CPU time of memory.search: which steps of the recall flow grow with the partition.
+"""Where one search and one add spend their time, per stage, on each store.
 
-cProfile's per-call overhead inflates a search two- to threefold and most of it lands on the
-many small Python calls of ranking, so its shares mislead. Here a few named functions are
-wrapped instead (a timer around each call, nothing else), and each search's time is split
-into the stages below; the `of which` rows are inside the stage above them. Times are CPU
-time (time.process_time), the least distorted measure on a shared machine.
+    python -m benchmarks.perf.stages --sizes 1000,10000 --stores sqlite,neo4j
+
+Grows perf's user (GraphBuilder facts, through `add_facts` or the crowd's bulk loader), then
+times `--queries` searches and `--adds` single-message adds with every store method, every
+embedder call and (on Neo4j) every driver transaction and statement recorded: counts, wall
+time, and the server's own time for each statement (`result_available_after` +
+`result_consumed_after` from the result summary). What is left of a search or an add is
+graphmem's Python (planning, ranking, models). `--dbhits` also runs each read statement seen
+once more under PROFILE and sums the plan's database hits.
+
+Counts, not wall times, are what to compare on a shared machine; shares of one run next.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
+import os
+import random
 import statistics
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from functools import partial
+from contextlib import contextmanager
 from typing import Any
 
-# (stage, owner path, attribute, parent stage or None). Owners are modules or the Memory's
-# store/embedder objects, resolved in `_owners`; a stage with a parent is an "of which" row.
-# An attribute ending in "()" makes readers: the readers it returns are timed.
-STAGES: tuple[tuple[str, str, str, str | None], ...] = (
-    ("analyze", "flow", "analyze", None),
-    ("query embedding", "embedder", "embed_one", None),
-    ("entity linking", "store", "link_candidates", None),
-    ("first-stage lists", "store", "seed_search", None),
-    ("vector top-k (3 scans)", "vectors._VectorIndex", "top_k", "first-stage lists"),
-    ("full-text terms", "fts", "informative", "first-stage lists"),
-    ("full-text lists (2)", "store", "_text_reader()", "first-stage lists"),
-    ("walk", "flow", "walk", None),
-    ("hops over the cached adjacency", "expand", "_walk_held", "walk"),
-    ("hops over SQL reads", "expand", "_walk_sql", "walk"),
-    ("path selection (best_paths)", "walk", "best_paths", "walk"),
-    ("aligned paths", "flow", "aligned_paths", None),
-    ("fuse + diversify", "flow", "fuse", None),
-    ("context", "flow", "build_context", None),
-    ("hydration (_by_seq)", "store", "_by_seq", "*"),
-)
+from benchmarks.common.engine import build_embedder, build_memory
+from benchmarks.perf.crowd import CrowdLoader
+from benchmarks.perf.run import USER, GraphBuilder
+from graphmem.store.base import GraphStore
 
-# (label, owner, attribute, rows an argument holds): rows handled per search.
-COUNTS: tuple[tuple[str, str, str, Callable[..., int]], ...] = (
-    # rows a hop chooses among (SQL rows, or cached-adjacency rows; counted again when a tie
-    # at the fan-out cut makes the cached walk re-sort by id)
-    ("walk fan-out candidates (all hops)", "expand", "_follow", lambda vias, *_, **__: len(vias)),
-    ("rows hydrated", "store", "_by_seq", lambda _conn, _kind, seqs, *a, **k: len(seqs)),
+#: The operations measured; a store method called inside another (e.g. by a helper) counts
+#: only at the outermost level.
+_STORE_METHODS = sorted(
+    name
+    for name in dir(GraphStore)
+    if not name.startswith("_") and callable(getattr(GraphStore, name))
 )
 
 
-class StageTimer:
-    """Wraps the STAGES' functions while active; `per_search()` gives CPU ms per search."""
+class Recorder:
+    """Counts and times per label for the current operation (one search or one add)."""
 
-    def __init__(self, memory: Any) -> None:
-        from graphmem.recall import flow, walk
-        from graphmem.store.sqlite import expand, fts, vectors
+    def __init__(self) -> None:
+        self.ops: list[dict[str, list[float]]] = []
+        self.current: dict[str, list[float]] | None = None
+        self.depth = 0
+        self.samples: dict[str, tuple[str, dict[str, Any]]] = {}
 
-        self._owners: dict[str, Any] = {
-            "flow": flow,
-            "walk": walk,
-            "fts": fts,
-            "expand": expand,
-            "vectors._VectorIndex": vectors._VectorIndex,
-            "store": memory.store,
-            "embedder": memory.embedder,
-        }
-        self.totals: dict[str, list[float]] = defaultdict(list)
-        self._current: dict[str, float] = defaultdict(float)
-        self._counted: dict[str, int] = defaultdict(int)
-        self.counts: dict[str, list[int]] = defaultdict(list)
+    @contextmanager
+    def op(self) -> Iterator[None]:
+        self.current = defaultdict(list)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.current["total"].append(time.perf_counter() - start)
+            self.ops.append(self.current)
+            self.current = None
 
-    def _wrap(self, name: str, fn: Callable[..., Any], factory: bool = False) -> Callable[..., Any]:
-        current = self._current
-        if factory:  # time what the callable it returns does, not the making of it
-            return lambda *a, **k: self._wrap(name, fn(*a, **k))
+    def add(self, label: str, seconds: float) -> None:
+        if self.current is not None:
+            self.current[label].append(seconds)
 
+    def wrap(self, obj: Any, name: str, label: str) -> None:
+        fn = getattr(obj, name)
+
+        @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.process_time()
+            outer = self.depth == 0
+            self.depth += 1
+            start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                current[name] += time.process_time() - start
+                self.depth -= 1
+                if outer:
+                    self.add(label, time.perf_counter() - start)
 
-        return timed
+        setattr(obj, name, timed)
 
-    def _counter(self, name: str, fn: Callable[..., Any], rows: Callable[..., int]) -> Any:
-        counted = self._counted
-
-        def counting(*args: Any, **kwargs: Any) -> Any:
-            counted[name] += rows(*args, **kwargs)
-            return fn(*args, **kwargs)
-
-        return counting
-
-    @contextmanager
-    def active(self) -> Iterator[StageTimer]:
-        wrappers = [
-            (name, owner, attr.removesuffix("()"), partial(self._wrap, factory=attr.endswith("()")))
-            for name, owner, attr, _ in STAGES
-        ]
-        wrappers += [
-            (name, owner, attr, lambda n, f, r=rows: self._counter(n, f, r))
-            for name, owner, attr, rows in COUNTS
-        ]
-        with ExitStack() as stack:
-            for name, owner, attr, wrap in wrappers:
-                target = self._owners[owner]
-                if not hasattr(target, attr):
-                    continue
-                if isinstance(target, type) or not hasattr(type(target), attr):
-                    stack.callback(setattr, target, attr, getattr(target, attr))
-                elif attr not in vars(target):  # shadow the class's method, remove it after
-                    stack.callback(delattr, target, attr)
-                setattr(target, attr, wrap(name, getattr(target, attr)))
-            yield self
-
-    def run(self, search: Callable[[str], Any], queries: Sequence[str]) -> None:
-        with self.active():
-            for q in queries:
-                self._current.clear()
-                self._counted.clear()
-                start = time.process_time()
-                search(q)
-                self.totals["whole search"].append((time.process_time() - start) * 1000)
-                for name, _, _, _ in STAGES:
-                    self.totals[name].append(self._current.get(name, 0.0) * 1000)
-                for name, *_ in COUNTS:
-                    self.counts[name].append(self._counted.get(name, 0))
-
-    def table(self) -> list[tuple[str, float, float]]:
-        """(stage, mean ms, share of the whole search) rows, `of which` rows indented; the
-        whole search's median is returned beside them by `median`."""
-        whole = statistics.mean(self.totals["whole search"])
-        rows = [("whole search (mean)", whole, 1.0)]
-        top = 0.0
-        for name, _, _, parent in STAGES:
-            ms = statistics.mean(self.totals[name])
-            label = name if parent is None else f"  of which {name}"
-            if parent is None:
-                top += ms
-            rows.append((label, ms, ms / whole if whole else 0.0))
-        rows.append(("rest (flow glue, scoring, gc)", whole - top, (whole - top) / whole))
+    def table(self) -> list[tuple[str, float, float, float]]:
+        """(label, calls per op, ms per op median, share of total)."""
+        labels = sorted({k for op in self.ops for k in op}, key=lambda k: (k != "total", k))
+        total = statistics.median(sum(op["total"]) for op in self.ops) or 1e-9
+        rows = []
+        for label in labels:
+            calls = statistics.mean(len(op.get(label, [])) for op in self.ops)
+            ms = statistics.median(sum(op.get(label, [])) for op in self.ops)
+            rows.append((label, calls, ms * 1000, ms / total))
         return rows
 
-    @property
-    def median(self) -> float:
-        return statistics.median(self.totals["whole search"])
+
+def _statement_names() -> dict[str, str]:
+    from graphmem.store import cypher_loader
+
+    names = {}
+    root = cypher_loader.cypher_dir()
+    for path in root.rglob("*.cypher"):
+        name = str(path.relative_to(root).with_suffix(""))
+        try:
+            names[cypher_loader.statement(name)] = name
+        except Exception:  # templates (create_facts) need render()
+            continue
+    return names
 
 
-def print_table(
-    size: int, rows: list[tuple[str, float, float]], counts: dict[str, list[int]]
-) -> None:
-    print(f"\nstages at {size:,} facts (CPU ms, mean per search)")
-    print(f"| {'stage':<44} | {'ms':>7} | {'share':>6} |")
-    print(f"|{'-' * 46}|{'-' * 9}|{'-' * 8}|")
-    for label, ms, share in rows:
-        print(f"| {label:<44} | {ms:7.2f} | {share:6.1%} |")
-    for name, values in counts.items():
-        print(f"{name}: mean {statistics.mean(values):,.0f}, max {max(values):,} per search")
+def instrument_neo4j(active: Callable[[], Recorder]) -> None:
+    """Class-level hooks on the driver (once per process): transactions, statements and the
+    server's time per statement, reported to the recorder `active()` returns."""
+    from neo4j import Result, Session
+    from neo4j._sync.work.transaction import TransactionBase
+
+    names = _statement_names()
+
+    def name_of(query: str) -> str:
+        if query in names:
+            return names[query]
+        return "write/create_facts" if "__RELATION__" in query or "FactRef" in query else "?"
+
+    for kind in ("execute_read", "execute_write"):
+        original = getattr(Session, kind)
+
+        def counted(self: Any, *a: Any, _orig: Callable = original, _k: str = kind, **kw: Any):
+            start = time.perf_counter()
+            try:
+                return _orig(self, *a, **kw)
+            finally:
+                active().add(f"  tx {_k}", time.perf_counter() - start)
+
+        setattr(Session, kind, counted)
+
+    run = TransactionBase.run
+
+    def run_counted(self: Any, query: Any, parameters: Any = None, **kw: Any) -> Any:
+        result = run(self, query, parameters, **kw)
+        result._graphmem_name = name_of(str(query))
+        sample = (str(query), dict(parameters or {}))
+        active().samples.setdefault(result._graphmem_name, sample)
+        return result
+
+    TransactionBase.run = run_counted
+    iterate = Result.__iter__
+
+    def iterate_timed(self: Any) -> Any:
+        start = time.perf_counter()
+        yield from iterate(self)
+        wall = time.perf_counter() - start
+        summary = self.consume()
+        server = (summary.result_available_after or 0) + (summary.result_consumed_after or 0)
+        name = getattr(self, "_graphmem_name", "?")
+        active().add(f"    stmt {name}", wall)
+        active().add(f"    server {name}", server / 1000)
+
+    Result.__iter__ = iterate_timed
+
+
+def db_hits(store: Any, samples: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, int]:
+    """Each statement once more under PROFILE, rolled back: the plan's database hits."""
+
+    def hits(plan: Any) -> int:
+        own = int((plan.get("args") or {}).get("DbHits", 0) or plan.get("dbHits", 0) or 0)
+        return own + sum(hits(c) for c in plan.get("children") or [])
+
+    out = {}
+    for name, (query, params) in sorted(samples.items()):
+        if query.startswith("CYPHER 5"):
+            text = query.replace("CYPHER 5", "CYPHER 5 PROFILE", 1)
+        else:
+            text = "PROFILE " + query
+        with store._driver.session(database=store._database) as session:
+            tx = session.begin_transaction()
+            try:
+                result = tx.run(text, params)
+                result.data()
+                profile = result.consume().profile
+                out[name] = hits(profile) if profile else -1
+            finally:
+                tx.rollback()
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--sizes", default="1000,10000")
+    p.add_argument("--stores", default="sqlite,neo4j")
+    p.add_argument("--queries", type=int, default=30)
+    p.add_argument("--adds", type=int, default=15)
+    p.add_argument("--batch", type=int, default=100)
+    p.add_argument("--grow", choices=("add_facts", "bulk"), default="add_facts")
+    p.add_argument("--dbhits", action="store_true")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Neo4j: measure the graph a perf run left (the user's facts are not rewritten)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    embedder = build_embedder("sentence-transformers", threads=1)
+    for store in args.stores.split(","):
+        path = os.path.join(tempfile.mkdtemp(prefix="graphmem-stages-"), "s.db")
+        memory = build_memory(embedder=embedder, store=store, path=path, extractor="rules")
+        if store == "neo4j" and not args.reuse:
+            memory.delete_all(user_id=USER)
+        builder, rng, current = GraphBuilder(args.seed), random.Random(args.seed), 0
+        bulk = CrowdLoader(memory.store, embedder.dims, args.seed)
+        for size in sizes:
+            while current < size:
+                rows = builder.facts(min(args.batch, size - current))
+                if args.reuse and store == "neo4j":
+                    pass
+                elif args.grow == "bulk":
+                    bulk.add_user(USER, rows, args.batch)
+                else:
+                    memory.add_facts(rows, user_id=USER)
+                current += len(rows)
+            queries = builder.queries(args.queries, rng)
+            for q in queries[:5]:
+                memory.search(q, user_id=USER)  # warm-up
+            for kind in ("search", "add"):
+                rec = Recorder()
+                _hook(rec, memory, store)
+                if kind == "search":
+                    for q in queries:
+                        with rec.op():
+                            memory.search(q, user_id=USER)
+                else:
+                    for speaker, text in builder.messages(args.adds, rng):
+                        with rec.op():
+                            memory.add(
+                                [{"role": "user", "name": speaker, "content": text}],
+                                user_id=USER,
+                                timestamp="2024-06-01T12:00:00Z",
+                            )
+                _unhook(memory)
+                print(f"\n{store} {current:,} facts, {kind} ({len(rec.ops)} ops)")
+                print(f"{'stage':58} {'calls':>6} {'ms p50':>8} {'share':>6}")
+                for label, calls, ms, share in rec.table():
+                    print(f"{label:58} {calls:6.2f} {ms:8.1f} {share:6.0%}")
+                if args.dbhits and store == "neo4j":
+                    reads = {k: v for k, v in rec.samples.items() if k.startswith("read/")}
+                    for name, n in db_hits(memory.store, reads).items():
+                        print(f"  db hits {name}: {n:,}")
+        memory.close()
+
+
+_ACTIVE: list[Recorder] = []  # the recorder of the operation being measured
+_DRIVER_HOOKED: list[bool] = []
+
+
+def _hook(rec: Recorder, memory: Any, store: str) -> None:
+    """Time the store's and embedder's methods on these instances; route driver events."""
+    _ACTIVE[:] = [rec]
+    for name in _STORE_METHODS:
+        if hasattr(memory.store, name):
+            rec.wrap(memory.store, name, f"store.{name}")
+    for name in ("embed", "embed_one"):
+        rec.wrap(memory.embedder, name, f"embedder.{name}")
+    if store == "neo4j" and not _DRIVER_HOOKED:
+        _DRIVER_HOOKED.append(True)
+        instrument_neo4j(lambda: _ACTIVE[0])
+
+
+def _unhook(memory: Any) -> None:
+    for obj in (memory.store, memory.embedder):
+        for name in list(vars(obj)):
+            if name in _STORE_METHODS or name in ("embed", "embed_one"):
+                delattr(obj, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,8 @@
 // $k = 0). Skipped parts get zero input rows: the procedure is not called, nothing is scanned.
 // Returns by_key: [{entity}] ordered by (created_at, id); near: [{entity, score}] best first.
 // Parameters: $partition, $keys (LIST<STRING>, normalised keys; [] skips the look-up),
-//             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0), $fetch (INTEGER >= 0).
+//             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0), $fetch (INTEGER >= 0),
+//             $rescore (INTEGER >= $k: index hits re-scored exactly).
 CALL () {
   UNWIND CASE WHEN size($keys) > 0 THEN [true] ELSE [] END AS wanted
   MATCH (e:Entity {partition: $partition})
@@ -27,8 +28,11 @@ CALL () {
 CALL () {
   UNWIND CASE WHEN $fetch > 0 THEN [true] ELSE [] END AS indexed
   CALL db.index.vector.queryNodes('graphmem_entity_embedding', $fetch, $vector)
-  YIELD node
+  YIELD node, score
   WHERE node.partition = $partition
+  WITH node, score
+  ORDER BY score DESC, node.id ASC
+  LIMIT $rescore
   WITH collect(node) AS hits
   CALL (hits) {
     UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive

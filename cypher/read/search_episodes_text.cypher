@@ -64,16 +64,14 @@ CALL (i) {
   WHERE node.partition = $partition
   RETURN collect(node) AS hits
 }
-WITH n, avgdl, collect({term: $terms[i], df: size(hits)}) AS stats, collect(hits) AS lists
-WITH n, avgdl,
-     [s IN stats | {
-       term: s.term,
-       idf: CASE WHEN log((n - s.df + 0.5) / (s.df + 0.5)) > 0
-                 THEN log((n - s.df + 0.5) / (s.df + 0.5)) ELSE 0.000001 END
-     }] AS stats,
-     reduce(all = [], hits IN lists | all + hits) AS candidates
-UNWIND candidates AS ep
-WITH DISTINCT n, avgdl, stats, ep
+WITH n, avgdl, i, size(hits) AS df, hits
+WITH avgdl, i, hits,
+     CASE WHEN log((n - df + 0.5) / (df + 0.5)) > 0
+          THEN log((n - df + 0.5) / (df + 0.5)) ELSE 0.000001 END AS idf
+UNWIND hits AS ep
+WITH avgdl, i, idf, ep
+ORDER BY ep.id ASC, i ASC
+WITH avgdl, ep, collect({term: $terms[i], idf: idf}) AS stats
 WHERE ($agent_id IS NULL OR ep.agent_id = $agent_id)
   AND ($run_id IS NULL OR ep.run_id = $run_id)
 WITH ep, avgdl, stats, coalesce(ep.doc_len, 0) AS len,

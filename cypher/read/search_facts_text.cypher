@@ -12,7 +12,11 @@
 // not an interpreted loop over a token list, which cost 30x on long messages): with every
 // separator $sep (one space) doubled and one more at both ends, "<sep><token><sep>" occurs
 // once per occurrence of the token, never overlapping; replace() turns each occurrence into
-// one $sep, so the count is the length it removes over the token's length plus one.
+// one $sep, so the count is the length it removes over the token's length plus one. It is
+// counted only for the tokens whose Lucene hits hold the document (each hit list is turned
+// into (document, token) pairs, grouped by document in token order): a token a document
+// does not hold adds 0.0 to its score, so the sum is the same, and a long message is not
+// scanned once per query word it lacks (a message query carries some 30 word forms).
 // As on the embedded store, a partition of $prune_from facts or more leaves out tokens held
 // by many of its facts (BM25 gives them an idf near 0, yet they would be read and scored
 // thousands of times): counted in the partition, up to a cap, first at $rare_share of its
@@ -72,16 +76,14 @@ CALL (i) {
   WHERE node.partition = $partition
   RETURN collect(node) AS hits
 }
-WITH n, avgdl, collect({term: $terms[i], df: size(hits)}) AS stats, collect(hits) AS lists
-WITH n, avgdl,
-     [s IN stats | {
-       term: s.term,
-       idf: CASE WHEN log((n - s.df + 0.5) / (s.df + 0.5)) > 0
-                 THEN log((n - s.df + 0.5) / (s.df + 0.5)) ELSE 0.000001 END
-     }] AS stats,
-     reduce(all = [], hits IN lists | all + hits) AS candidates
-UNWIND candidates AS ref
-WITH DISTINCT n, avgdl, stats, ref
+WITH n, avgdl, i, size(hits) AS df, hits
+WITH avgdl, i, hits,
+     CASE WHEN log((n - df + 0.5) / (df + 0.5)) > 0
+          THEN log((n - df + 0.5) / (df + 0.5)) ELSE 0.000001 END AS idf
+UNWIND hits AS ref
+WITH avgdl, i, idf, ref
+ORDER BY ref.id ASC, i ASC
+WITH avgdl, ref, collect({term: $terms[i], idf: idf}) AS stats
 WHERE ($agent_id IS NULL OR ref.agent_id = $agent_id)
   AND ($run_id IS NULL OR ref.run_id = $run_id)
   AND ($include_invalid OR (ref.invalid_at IS NULL AND ref.expired_at IS NULL))

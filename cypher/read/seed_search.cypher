@@ -32,7 +32,8 @@
 //             tokens of the episode query, empty when messages are not searched),
 //             $fetch (INTEGER >= 0, or null: no episode vector search),
 //             $fact_fetch (INTEGER >= 0: top hits asked of the fact vector index, 0: scan),
-//             $max_fetch (INTEGER: the most hits asked of the fact vector index).
+//             $max_fetch (INTEGER: the most hits asked of the fact vector index),
+//             $rescore (INTEGER >= $k: index hits re-scored exactly, facts and episodes).
 CALL () {
   UNWIND CASE WHEN $k > 0 THEN [true] ELSE [] END AS wanted
   CALL () {
@@ -52,7 +53,13 @@ CALL () {
       AND ($agent_id IS NULL OR node.agent_id = $agent_id)
       AND ($run_id IS NULL OR node.run_id = $run_id)
       AND ($include_invalid OR (node.invalid_at IS NULL AND node.expired_at IS NULL))
-    RETURN collect({ref: node, score: 2.0 * score - 1.0}) AS hits
+    WITH node, score
+    ORDER BY score DESC, node.id ASC
+    LIMIT $rescore
+    RETURN collect({
+      ref: node,
+      score: 2.0 * coalesce(vector.similarity.cosine(node.embedding, $vector), 0.5) - 1.0
+    }) AS hits
   }
   CALL (hits) {
     UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
@@ -137,16 +144,14 @@ CALL () {
     WHERE node.partition = $partition
     RETURN collect(node) AS hits
   }
-  WITH n, avgdl, collect({term: $terms[i], df: size(hits)}) AS stats, collect(hits) AS lists
-  WITH n, avgdl,
-       [s IN stats | {
-         term: s.term,
-         idf: CASE WHEN log((n - s.df + 0.5) / (s.df + 0.5)) > 0
-                   THEN log((n - s.df + 0.5) / (s.df + 0.5)) ELSE 0.000001 END
-       }] AS stats,
-       reduce(all = [], hits IN lists | all + hits) AS candidates
-  UNWIND candidates AS ref
-  WITH DISTINCT n, avgdl, stats, ref
+  WITH n, avgdl, i, size(hits) AS df, hits
+  WITH avgdl, i, hits,
+       CASE WHEN log((n - df + 0.5) / (df + 0.5)) > 0
+            THEN log((n - df + 0.5) / (df + 0.5)) ELSE 0.000001 END AS idf
+  UNWIND hits AS ref
+  WITH avgdl, i, idf, ref
+  ORDER BY ref.id ASC, i ASC
+  WITH avgdl, ref, collect({term: $terms[i], idf: idf}) AS stats
   WHERE ($agent_id IS NULL OR ref.agent_id = $agent_id)
     AND ($run_id IS NULL OR ref.run_id = $run_id)
     AND ($include_invalid OR (ref.invalid_at IS NULL AND ref.expired_at IS NULL))
@@ -184,10 +189,13 @@ CALL () {
   CALL () {
     UNWIND CASE WHEN $fetch > 0 THEN [true] ELSE [] END AS indexed
     CALL db.index.vector.queryNodes('graphmem_episode_embedding', $fetch, $vector)
-    YIELD node
+    YIELD node, score
     WHERE node.partition = $partition
       AND ($agent_id IS NULL OR node.agent_id = $agent_id)
       AND ($run_id IS NULL OR node.run_id = $run_id)
+    WITH node, score
+    ORDER BY score DESC, node.id ASC
+    LIMIT $rescore
     WITH collect(node) AS hits
     CALL (hits) {
       UNWIND CASE WHEN size(hits) < $k THEN [true] ELSE [] END AS exhaustive
@@ -263,16 +271,14 @@ CALL () {
     WHERE node.partition = $partition
     RETURN collect(node) AS hits
   }
-  WITH n, avgdl, collect({term: $episode_terms[i], df: size(hits)}) AS stats, collect(hits) AS lists
-  WITH n, avgdl,
-       [s IN stats | {
-         term: s.term,
-         idf: CASE WHEN log((n - s.df + 0.5) / (s.df + 0.5)) > 0
-                   THEN log((n - s.df + 0.5) / (s.df + 0.5)) ELSE 0.000001 END
-       }] AS stats,
-       reduce(all = [], hits IN lists | all + hits) AS candidates
-  UNWIND candidates AS ep
-  WITH DISTINCT n, avgdl, stats, ep
+  WITH n, avgdl, i, size(hits) AS df, hits
+  WITH avgdl, i, hits,
+       CASE WHEN log((n - df + 0.5) / (df + 0.5)) > 0
+            THEN log((n - df + 0.5) / (df + 0.5)) ELSE 0.000001 END AS idf
+  UNWIND hits AS ep
+  WITH avgdl, i, idf, ep
+  ORDER BY ep.id ASC, i ASC
+  WITH avgdl, ep, collect({term: $episode_terms[i], idf: idf}) AS stats
   WHERE ($agent_id IS NULL OR ep.agent_id = $agent_id)
     AND ($run_id IS NULL OR ep.run_id = $run_id)
   WITH ep, avgdl, stats, coalesce(ep.doc_len, 0) AS len,

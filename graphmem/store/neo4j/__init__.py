@@ -12,13 +12,13 @@ are re-exported for the tests and tools that used the single module.
 """
 
 from graphmem.browse import browse_query, cypher_string_literal
-from graphmem.store.neo4j.schema import BASE_SCHEMA, UNQUANTIZED, VECTOR_INDEXES
+from graphmem.store.neo4j.schema import BASE_SCHEMA, QUANTIZED, VECTOR_INDEXES
 from graphmem.store.neo4j.store import Neo4jStore
 from graphmem.store.neo4j.values import _py_dt, query_terms, text_terms
 
 __all__ = [
     "BASE_SCHEMA",
-    "UNQUANTIZED",
+    "QUANTIZED",
     "VECTOR_INDEXES",
     "Neo4jStore",
     "_py_dt",

@@ -29,6 +29,7 @@ from graphmem.store.neo4j.values import (
     _in_order,
     _normalized_keys,
     _unique,
+    rows_of,
 )
 
 
@@ -244,6 +245,7 @@ class ReadsMixin(SchemaMixin):
             "vector": query_vector,
             "k": int(k),
             "fetch": self._fetch(query_vector, k),
+            "rescore": self._rescore(k),
             "max_fetch": MAX_FETCH,
             "with_embeddings": False,
         }
@@ -311,7 +313,7 @@ class ReadsMixin(SchemaMixin):
                     "visited_ids": visited,
                     "found_ids": list(found),
                 }
-                rows = tx.run(query, params).data()
+                rows = rows_of(tx.run(query, params))
                 if not rows:
                     break
                 for item in rows[0]["facts"] or []:
@@ -344,6 +346,7 @@ class ReadsMixin(SchemaMixin):
             "vector": query_vector,
             "k": k,
             "fetch": self._fetch(query_vector, k) if query_vector is not None else 0,
+            "rescore": self._rescore(k),
         }
         rows = self._read("read/link_candidates", params, "linking entities")
         row = rows[0] if rows else {}
@@ -393,6 +396,7 @@ class ReadsMixin(SchemaMixin):
             "episode_term_queries": episode_text["term_queries"],
             "fetch": fetch,
             "fact_fetch": self._fetch(query_vector, vector_k) if query_vector is not None else 0,
+            "rescore": self._rescore(vector_k),
             "max_fetch": MAX_FETCH,
         }
         rows = self._read("read/seed_search", params, "searching (seeds)")

@@ -59,9 +59,10 @@ TEXT_KINDS = {
         lambda row: fulltext.episode_document(row["content"] or ""),
     ),
 }
-#: Vector indexes whose scores are used as they are, so they are created unquantized (and
-#: rebuilt when found quantized, Neo4j's default since 5.23).
-UNQUANTIZED = ("graphmem_fact_embedding",)
+#: Vector indexes rebuilt when found unquantized: graphmem created the fact index unquantized
+#: before its search re-scored hits exactly, and on Neo4j 5.26 that index answered 5-10x
+#: slower than a quantized one (Neo4j's default) once written by many small transactions.
+QUANTIZED = ("graphmem_fact_embedding",)
 #: index name -> (create statement, drop statement)
 VECTOR_INDEXES = {
     "graphmem_entity_embedding": (
@@ -133,19 +134,18 @@ class SchemaMixin(Connection):
                         "data was written with, or delete the data first"
                     )
         existing: dict[str, Any] = {}
-        exact: dict[str, bool] = {}
+        unquantized: dict[str, bool] = {}
         for index_name, index in self._indexes().items():
             config = (index.get("options") or {}).get("indexConfig") or {}
             existing[index_name] = config.get("vector.dimensions")
-            exact[index_name] = config.get("vector.quantization.enabled") is False
+            unquantized[index_name] = config.get("vector.quantization.enabled") is False
         changed = False
         for index_name, (create, drop) in VECTOR_INDEXES.items():
-            # The fact index must be unquantized (its scores are used as they are).
-            stale = index_name in UNQUANTIZED and not exact.get(index_name, False)
+            stale = index_name in QUANTIZED and unquantized.get(index_name, False)
             if index_name in existing and existing[index_name] == dims and not stale:
                 continue
             if index_name in existing:
-                # Another dimension but no vectors stored (checked above), or a quantized
+                # Another dimension but no vectors stored (checked above), or an unquantized
                 # fact index (an index holds no data of its own): rebuild it.
                 self._schema(drop)
             self._schema(create, {"dims": dims})
