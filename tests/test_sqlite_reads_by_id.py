@@ -5,24 +5,9 @@ from __future__ import annotations
 
 from graphmem.store.sqlite import SQLiteStore
 from tests.contract.builders import ALICE, DIMS, axis, entity, fact, write
+from tests.sqlite_steps import vm_steps as _vm_steps
 
 FACTS = 1500
-
-
-def _vm_steps(store: SQLiteStore, call) -> int:
-    """SQLite virtual-machine instructions executed by `call` (counted every 100)."""
-    steps = [0]
-
-    def tick() -> int:
-        steps[0] += 100
-        return 0
-
-    store._conn.set_progress_handler(tick, 100)
-    try:
-        call()
-    finally:
-        store._conn.set_progress_handler(None, 100)
-    return steps[0]
 
 
 def test_get_facts_by_id_does_not_scan_the_partition(tmp_path):

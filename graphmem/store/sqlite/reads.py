@@ -27,6 +27,8 @@ from graphmem.store.sqlite.schema import (
     _cols,
     _ids,
 )
+from graphmem.store.sqlite.text_top_k import TextQuery
+from graphmem.store.sqlite.text_top_k import text_top_k as _text_top_k
 
 
 class _Reads(SQLiteBase):
@@ -79,9 +81,6 @@ class _Reads(SQLiteBase):
         tokens = fts.query_tokens(query)
         if not tokens or k <= 0:
             return lambda conn: []
-        fields, build = (
-            (_FACT_FIELDS, self._fact) if kind == FACTS else (_EPISODE_FIELDS, self._episode)
-        )
         where, params = self._narrowing(scope, "t")
         if current_only:
             where += " AND t.current"
@@ -95,21 +94,10 @@ class _Reads(SQLiteBase):
             if not useful:
                 return []
             # The table holds this partition's rows only, so bm25() ranks by its statistics.
-            # The top k are chosen on (seq, id, score) alone, then only they are read in full:
-            # sorting whole rows read every match's text (a message can be 17k characters; 52
-            # -> 20 ms CPU for 100 long matches at 100k facts).
-            rows = conn.execute(
-                f"""WITH hits AS (
-                      SELECT t.seq AS seq, t.id AS id, -bm25({name}) AS score
-                      FROM {name} JOIN {kind} t ON t.seq = {name}.rowid
-                      WHERE {name} MATCH ? AND {where}
-                      ORDER BY score DESC, t.id LIMIT ?)
-                    SELECT {_cols(fields, "t")}, hits.score AS score
-                    FROM hits JOIN {kind} t ON t.seq = hits.seq
-                    ORDER BY hits.score DESC, hits.id""",
-                [fts.match_expression(useful), *params, k],
-            ).fetchall()
-            return [(build(r), float(r["score"])) for r in rows]
+            match = fts.match_expression(useful)
+            hits = _text_top_k(conn, TextQuery(name, kind, match, where, params), k)
+            models = self._by_seq(conn, kind, [seq for seq, _, _ in hits])
+            return [(models[seq], score) for seq, _, score in hits if seq in models]
 
         return read
 

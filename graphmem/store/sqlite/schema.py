@@ -205,14 +205,6 @@ def _blob(vector: Sequence[float] | None) -> bytes | None:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
-def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """matrix @ vector on the calling thread. numpy's `@` hands a matrix-vector product to
-    OpenBLAS's thread pool; on a busy 2-core machine (the embedder's threads, other processes)
-    a 10k x 384 scan then waited ~6 ms for a descheduled worker instead of taking 0.5 ms.
-    einsum without `optimize` never calls BLAS and has no pool to wait for."""
-    return np.einsum("ij,j->i", matrix, vector)
-
-
 def _values(fields: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
     """A row as model field values: times parsed, JSON decoded, `seq` and extras dropped.
     (A search reads ~400 rows, so this is kept lean: positions are worked out once per

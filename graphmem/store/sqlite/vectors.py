@@ -12,11 +12,16 @@ from graphmem.store.sqlite.adjacency import Adjacency
 
 
 def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """matrix @ vector on the calling thread. numpy's `@` hands a matrix-vector product to
-    OpenBLAS's thread pool; on a busy 2-core machine (the embedder's threads, other processes)
-    a 10k x 384 scan then waited ~6 ms for a descheduled worker instead of taking 0.5 ms.
-    einsum without `optimize` never calls BLAS and has no pool to wait for."""
-    return np.einsum("ij,j->i", matrix, vector)
+    """matrix @ vector on the calling thread, one row at a time.
+
+    numpy's `@` hands a matrix-vector product to OpenBLAS's thread pool (sgemv); on a busy
+    2-core machine (the embedder's threads, other processes) a 10k x 384 scan then waited ~6 ms
+    for a descheduled worker instead of taking 0.5 ms, and on one thread sgemv took 11.7 ms for
+    100k x 384. `np.vecdot` takes one dot product per row (OpenBLAS's sdot: single-threaded
+    below 10,000 elements, so no pool to wait for): 100k x 384 in 5.6 ms CPU against 6.8 ms for
+    einsum, which was used before (benchmarks on this machine, docs/benchmarks.md). A row's
+    value is the same bits whether computed alone, gathered, or in the whole matrix."""
+    return np.vecdot(matrix, vector)
 
 
 # -- vector index -----------------------------------------------------------------------------
@@ -211,7 +216,7 @@ class _VectorIndex:
     def scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine of every row to the query, clipped to [-1, 1]; kept for the last query, so a
         search's vector list and its walk scan the matrix once. (A row's value is the same
-        bits whether computed alone or in the whole matrix: einsum reduces each row alike.)"""
+        bits whether computed alone or in the whole matrix: see _matvec.)"""
         key = query.tobytes()
         memo = self._scores
         if memo is None or memo[0] != key:
