@@ -19,18 +19,19 @@ from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
 from graphmem.models import Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key, stand_in
-from graphmem.recall.analyze import analyze, relational_words
+from graphmem.recall.analyze import analyze, relational_words, terms_of
 from graphmem.recall.context import TOKEN_APPROXIMATION, build_context
 from graphmem.recall.rank import (
     RECIPES,
     Candidate,
+    about_scores,
     aligned_paths,
     asker_keys,
     asker_turn,
+    asking_share,
     diversify,
     fuse,
     lexical,
-    message_about,
     message_answer,
     order_key,
     term_weights,
@@ -94,6 +95,8 @@ class Retriever:
         hops = cfg.hops if options.hops is None else options.hops
 
         def shown(item: Fact | Episode) -> bool:
+            if isinstance(item, Episode) and window is not None:
+                return True  # a message said outside the window may report it: scored lower
             return visible(item, as_of, window, history)
 
         # 2 seeds
@@ -175,11 +178,16 @@ class Retriever:
         for fid, (score, path) in aligned.items():
             pool[fid].answer = score
             pool[fid].path = path
+        # Items are scored as answers only when the graph holds a chain the question's
+        # relational words take (or a value before X): otherwise its words ("kids", "dog" in
+        # a chit-chat question) would make every message by the named person an answer.
+        chained = bool(aligned)
 
         # 5 time: "before X" answers are the values that held just before X
         if qt.before_entity:
             previous, naming = previous_values(facts, qt.before_entity, set(anchors))
             add("temporal", [(f, sims.get(f.id)) for f in previous])
+            chained = chained or bool(previous)
             for i, f in enumerate(previous):  # the value just before X answers; older ones less
                 cand = pool[f.id]
                 cand.answer = max(cand.answer, 1.0) if i == 0 else 0.6 * cand.answer
@@ -188,29 +196,37 @@ class Retriever:
                     pool[fid].answer *= 0.5
 
         cands = [c for c in pool.values() if shown(c.fact or c.episode)]  # type: ignore[arg-type]
-        self._score(cands, analysis.terms, words, anchor_names, analysis.user_key)
+        # The anchors' names count once, through `about` (weighted by how few items they
+        # name), not again as terms every message of the named speaker holds.
+        named_terms = frozenset().union(*(terms_of(n) for n in anchor_names))
+        self._score(
+            cands,
+            analysis.terms - named_terms or analysis.terms,
+            words,
+            anchor_names,
+            analysis.user_key,
+        )
         # what the question is about, without a walk (same at hops=0): the entities it names,
         # and for "I/my/me" the asker (whose facts and own turns are about the asker)
         askers = asker_keys(analysis.user_key)
         asker = {i: c for i, c in anchors.items() if normalize_key(names[i]) in askers}
         named = {i: c for i, c in anchors.items() if i not in asker}
-        by_name = {names[i]: c for i, c in named.items()}
+        about_scores(cands, {i: (names[i], c) for i, c in named.items()})
         for c in cands:
             if c.fact is not None:
-                ends = (c.fact.source_id, c.fact.target_id)
-                c.about = max(named.get(e, 0.0) for e in ends)
-                c.asker = max(asker.get(e, 0.0) for e in ends)
+                c.asker = max(asker.get(e, 0.0) for e in (c.fact.source_id, c.fact.target_id))
             elif c.episode is not None:
-                c.about = message_about(c.episode, by_name)
                 if asker and asker_turn(c.episode, analysis.user_key):
                     c.asker = max(asker.values())
+                c.asks = asking_share(c.episode.content)
+                c.in_window = visible(c.episode, as_of, window, history)
         if words and anchors:  # what the chain leaves to ask ("when is my sister's baby due")
             residual = residual_terms(analysis, words, anchor_names)
             answer_the_rest(cands, residual, chain_ends(aligned, anchors))
         fuse(
             cands,
             recipe,
-            relational=bool(words and anchors),
+            relational=chained,
             weights=WEIGHTS,
             now=now,
             first_person=bool(asker),
