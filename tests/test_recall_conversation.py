@@ -81,3 +81,23 @@ def test_relational_words_without_a_chain_in_the_graph_do_not_favour_the_named_s
     )
     top = _top(memory, "What does Ana want to teach her kids by adopting a rescue dog?", k=2)
     assert any("responsibility" in m for m in top), top
+
+
+def test_a_when_question_gets_a_fact_whose_sentence_says_when(memory):
+    # Mem0's loop puts only `memory` into the prompt: a fact hit for "when" must carry its date
+    memory.add_facts(
+        [
+            {
+                "source": "Maya",
+                "relation": "WORKS_AT",
+                "target": "Toronto General",
+                "valid_at": "2024-09-03",
+            }
+        ],
+        user_id="u",
+    )
+    when = memory.search("When did Maya start at Toronto General?", user_id="u", limit=1)
+    assert when["results"][0]["memory"].endswith("[since 2024-09-03]")
+    assert when["context"].count("2024-09-03") == 1  # not dated twice in the context
+    where = memory.search("Where does Maya work?", user_id="u", limit=1)
+    assert "2024-09-03" not in where["results"][0]["memory"]

@@ -20,7 +20,7 @@ from graphmem.embed.base import Embedder
 from graphmem.models import Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key, stand_in
 from graphmem.recall.analyze import analyze, relational_words, terms_of
-from graphmem.recall.context import TOKEN_APPROXIMATION, build_context
+from graphmem.recall.context import TOKEN_APPROXIMATION, build_context, held
 from graphmem.recall.rank import (
     RECIPES,
     Candidate,
@@ -242,11 +242,12 @@ class Retriever:
 
         # 6 context
         budget = options.token_budget or cfg.token_budget
-        context, fitted = build_context((_to_hit(c) for c in cands), budget)
+        dated = analysis.answer_type == "time"
+        context, fitted = build_context((_to_hit(c, dated) for c in cands), budget)
         if options.token_budget is not None:
             results = fitted[: options.limit]
         else:
-            results = [_to_hit(c) for c in cands[: options.limit]]
+            results = [_to_hit(c, dated) for c in cands[: options.limit]]
         return SearchResult(
             results=results,
             context=context,
@@ -282,8 +283,8 @@ class Retriever:
                 c.similarity = floor[_is_fact] if c.fact is not None else floor[_is_message]
         item_terms = [c.terms() for c in cands]
         weights = term_weights(terms, item_terms)
-        for c, held in zip(cands, item_terms, strict=True):
-            c.lexical = lexical(weights, held)
+        for c, holds in zip(cands, item_terms, strict=True):
+            c.lexical = lexical(weights, holds)
             if c.episode is not None:
                 c.answer = message_answer(c.episode, words, anchor_names, user_key)
                 if normalize_key(c.episode.name or "") in anchor_keys:
@@ -353,7 +354,11 @@ def _drop_covered_messages(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def _to_hit(c: Candidate) -> Hit:
+def _to_hit(c: Candidate, dated: bool = False) -> Hit:
+    """The hit a user sees. `dated`: the question asks when, so a fact's sentence carries
+    when it held ("maya works at Toronto General. [since 2024-09-03]"), as a message's
+    carries when it was said: an agent that reads only `memory`, as Mem0's loop does, would
+    otherwise get a sentence without the date it asked for."""
     score = c.score
     if c.fact is None:
         ep = c.episode
@@ -380,7 +385,7 @@ def _to_hit(c: Candidate) -> Hit:
     f = c.fact
     return Hit(
         id=f.id,
-        memory=f.fact,
+        memory=f.fact + held(f.valid_at, f.invalid_at) if dated else f.fact,
         source=f.source,
         relation=f.relation,
         target=f.target,
