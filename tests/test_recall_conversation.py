@@ -101,3 +101,14 @@ def test_a_when_question_gets_a_fact_whose_sentence_says_when(memory):
     assert when["context"].count("2024-09-03") == 1  # not dated twice in the context
     where = memory.search("Where does Maya work?", user_id="u", limit=1)
     assert "2024-09-03" not in where["results"][0]["memory"]
+
+
+def test_a_message_said_after_a_date_the_question_names_may_report_it(memory):
+    _chat(memory)
+    said = datetime(2024, 4, 10, 9, 0, tzinfo=UTC)
+    _talk(memory, [("Bob", "Last week I adopted a grey cat called Miso.")], when=said)
+    top = _top(memory, "What did Bob adopt before April 5, 2024?", k=3)
+    assert any("Miso" in m for m in top), top
+    # an as_of the caller passes is a hard cut: what was known then
+    then = memory.search("What did Bob adopt?", user_id="u", limit=10, as_of="2024-04-05")
+    assert not any("Miso" in r["memory"] for r in then["results"])

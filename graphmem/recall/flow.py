@@ -94,9 +94,14 @@ class Retriever:
         fetch_invalid = history or as_of is not None or window is not None
         hops = cfg.hops if options.hops is None else options.hops
 
+        # A time the question names ("in March", "before August 11") does not hide messages:
+        # one said after it may report it ("last month I ..."); it is scored lower instead.
+        # An `as_of` the caller passes is a hard cut: what was known then.
+        asked_time = options.as_of is None and (window is not None or as_of is not None)
+
         def shown(item: Fact | Episode) -> bool:
-            if isinstance(item, Episode) and window is not None:
-                return True  # a message said outside the window may report it: scored lower
+            if isinstance(item, Episode) and asked_time:
+                return True
             return visible(item, as_of, window, history)
 
         # 2 seeds
