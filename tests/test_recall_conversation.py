@@ -112,3 +112,27 @@ def test_a_message_said_after_a_date_the_question_names_may_report_it(memory):
     # an as_of the caller passes is a hard cut: what was known then
     then = memory.search("What did Bob adopt?", user_id="u", limit=10, as_of="2024-04-05")
     assert not any("Miso" in r["memory"] for r in then["results"])
+
+
+def test_the_verb_of_a_before_clause_is_not_asked_about_the_previous_value(memory):
+    # "before joining Globex" is the time cue; "joining" is not the rest of the question, so
+    # "Carl joined Yoyodyne" (about the previous employer) must not outrank Ana's own job there.
+    rows = [
+        ("Ana", "WORKS_AT", "Yoyodyne", "Ana has worked at Yoyodyne since 2019.", "2019-10-01",
+         "2022-09-19"),
+        ("Ana", "WORKS_AT", "Globex", "Ana joined Globex in September 2022.", "2022-09-19", None),
+        ("Carl", "PARENT_OF", "Ana", "Carl is Ana's father.", None, None),
+        ("Carl", "WORKS_AT", "Yoyodyne", "Carl joined Yoyodyne in May 2022.", "2022-05-16", None),
+        ("Rui", "WORKS_AT", "Yoyodyne", "Rui joined Yoyodyne in 2024.", "2024-02-20", None),
+    ]  # fmt: skip
+    memory.add_facts(
+        [
+            {"source": s, "relation": r, "target": t, "fact": f, "valid_at": v, "invalid_at": i}
+            for s, r, t, f, v, i in rows
+        ],
+        user_id="u",
+    )
+    hits = memory.search("Where did Ana work before joining Globex?", user_id="u", limit=3)
+    assert hits["results"][0]["memory"] == "Ana has worked at Yoyodyne since 2019.", [
+        h["memory"] for h in hits["results"]
+    ]
