@@ -201,12 +201,15 @@ class Retriever:
                     pool[fid].answer *= 0.5
 
         cands = [c for c in pool.values() if shown(c.fact or c.episode)]  # type: ignore[arg-type]
-        # The anchors' names count once, through `about` (weighted by how few items they
-        # name), not again as terms every message of the named speaker holds.
-        named_terms = frozenset().union(*(terms_of(n) for n in anchor_names))
+        # The anchors' names count once: through `about` (weighted by how few items they
+        # name) in the flat recipe, not again as terms every message of the named speaker
+        # holds. The answers recipe has no `about`: there they stay terms.
+        terms = analysis.terms
+        if not chained:
+            terms = terms - frozenset().union(*(terms_of(n) for n in anchor_names)) or terms
         self._score(
             cands,
-            analysis.terms - named_terms or analysis.terms,
+            terms,
             words,
             anchor_names,
             analysis.user_key,
