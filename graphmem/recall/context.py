@@ -25,16 +25,24 @@ def _day(value: datetime | None) -> str:
     return value.date().isoformat() if value else "?"
 
 
+def held(valid_at: datetime | None, invalid_at: datetime | None) -> str:
+    """When a fact held, as the context prints it: " [since 2024-09-03]", " [2021-05-01 to
+    2024-07-01; no longer true]", or "" when no time is known."""
+    if invalid_at is not None:
+        return f" [{_day(valid_at)} to {_day(invalid_at)}; no longer true]"
+    if valid_at is not None:
+        return f" [since {_day(valid_at)}]"
+    return ""
+
+
 def format_hit(hit: Hit | PathStep) -> str:
     """One context line: the sentence and when it held (a path step too, so an ended step
-    of a path never reads as current)."""
+    of a path never reads as current). A hit whose sentence already says it (the answer to a
+    "when" question, see recall.flow) is not dated twice."""
     if hit.relation == "SAID":
         return f"- {hit.memory}"
-    if hit.invalid_at is not None:
-        span = f" [{_day(hit.valid_at)} to {_day(hit.invalid_at)}; no longer true]"
-    elif hit.valid_at is not None:
-        span = f" [since {_day(hit.valid_at)}]"
-    else:
+    span = held(hit.valid_at, hit.invalid_at)
+    if span and hit.memory.endswith(span):
         span = ""
     return f"- {hit.memory}{span}"
 

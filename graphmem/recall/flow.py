@@ -19,18 +19,19 @@ from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
 from graphmem.models import Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key, stand_in
-from graphmem.recall.analyze import analyze, relational_words
-from graphmem.recall.context import TOKEN_APPROXIMATION, build_context
+from graphmem.recall.analyze import analyze, relational_words, terms_of
+from graphmem.recall.context import TOKEN_APPROXIMATION, build_context, held
 from graphmem.recall.rank import (
     RECIPES,
     Candidate,
+    about_scores,
     aligned_paths,
     asker_keys,
     asker_turn,
+    asking_share,
     diversify,
     fuse,
     lexical,
-    message_about,
     message_answer,
     order_key,
     term_weights,
@@ -93,7 +94,14 @@ class Retriever:
         fetch_invalid = history or as_of is not None or window is not None
         hops = cfg.hops if options.hops is None else options.hops
 
+        # A time the question names ("in March", "before August 11") does not hide messages:
+        # one said after it may report it ("last month I ..."); it is scored lower instead.
+        # An `as_of` the caller passes is a hard cut: what was known then.
+        asked_time = options.as_of is None and (window is not None or as_of is not None)
+
         def shown(item: Fact | Episode) -> bool:
+            if isinstance(item, Episode) and asked_time:
+                return True
             return visible(item, as_of, window, history)
 
         # 2 seeds
@@ -175,11 +183,16 @@ class Retriever:
         for fid, (score, path) in aligned.items():
             pool[fid].answer = score
             pool[fid].path = path
+        # Items are scored as answers only when the graph holds a chain the question's
+        # relational words take (or a value before X): otherwise its words ("kids", "dog" in
+        # a chit-chat question) would make every message by the named person an answer.
+        chained = bool(aligned)
 
         # 5 time: "before X" answers are the values that held just before X
         if qt.before_entity:
             previous, naming = previous_values(facts, qt.before_entity, set(anchors))
             add("temporal", [(f, sims.get(f.id)) for f in previous])
+            chained = chained or bool(previous)
             for i, f in enumerate(previous):  # the value just before X answers; older ones less
                 cand = pool[f.id]
                 cand.answer = max(cand.answer, 1.0) if i == 0 else 0.6 * cand.answer
@@ -188,29 +201,40 @@ class Retriever:
                     pool[fid].answer *= 0.5
 
         cands = [c for c in pool.values() if shown(c.fact or c.episode)]  # type: ignore[arg-type]
-        self._score(cands, analysis.terms, words, anchor_names, analysis.user_key)
+        # The anchors' names count once: through `about` (weighted by how few items they
+        # name) in the flat recipe, not again as terms every message of the named speaker
+        # holds. The answers recipe has no `about`: there they stay terms.
+        terms = analysis.terms
+        if not chained:
+            terms = terms - frozenset().union(*(terms_of(n) for n in anchor_names)) or terms
+        self._score(
+            cands,
+            terms,
+            words,
+            anchor_names,
+            analysis.user_key,
+        )
         # what the question is about, without a walk (same at hops=0): the entities it names,
         # and for "I/my/me" the asker (whose facts and own turns are about the asker)
         askers = asker_keys(analysis.user_key)
         asker = {i: c for i, c in anchors.items() if normalize_key(names[i]) in askers}
         named = {i: c for i, c in anchors.items() if i not in asker}
-        by_name = {names[i]: c for i, c in named.items()}
+        about_scores(cands, {i: (names[i], c) for i, c in named.items()})
         for c in cands:
             if c.fact is not None:
-                ends = (c.fact.source_id, c.fact.target_id)
-                c.about = max(named.get(e, 0.0) for e in ends)
-                c.asker = max(asker.get(e, 0.0) for e in ends)
+                c.asker = max(asker.get(e, 0.0) for e in (c.fact.source_id, c.fact.target_id))
             elif c.episode is not None:
-                c.about = message_about(c.episode, by_name)
                 if asker and asker_turn(c.episode, analysis.user_key):
                     c.asker = max(asker.values())
+                c.asks = asking_share(c.episode.content)
+                c.in_window = visible(c.episode, as_of, window, history)
         if words and anchors:  # what the chain leaves to ask ("when is my sister's baby due")
             residual = residual_terms(analysis, words, anchor_names)
             answer_the_rest(cands, residual, chain_ends(aligned, anchors))
         fuse(
             cands,
             recipe,
-            relational=bool(words and anchors),
+            relational=chained,
             weights=WEIGHTS,
             now=now,
             first_person=bool(asker),
@@ -226,11 +250,12 @@ class Retriever:
 
         # 6 context
         budget = options.token_budget or cfg.token_budget
-        context, fitted = build_context((_to_hit(c) for c in cands), budget)
+        dated = analysis.answer_type == "time"
+        context, fitted = build_context((_to_hit(c, dated) for c in cands), budget)
         if options.token_budget is not None:
             results = fitted[: options.limit]
         else:
-            results = [_to_hit(c) for c in cands[: options.limit]]
+            results = [_to_hit(c, dated) for c in cands[: options.limit]]
         return SearchResult(
             results=results,
             context=context,
@@ -266,8 +291,8 @@ class Retriever:
                 c.similarity = floor[_is_fact] if c.fact is not None else floor[_is_message]
         item_terms = [c.terms() for c in cands]
         weights = term_weights(terms, item_terms)
-        for c, held in zip(cands, item_terms, strict=True):
-            c.lexical = lexical(weights, held)
+        for c, holds in zip(cands, item_terms, strict=True):
+            c.lexical = lexical(weights, holds)
             if c.episode is not None:
                 c.answer = message_answer(c.episode, words, anchor_names, user_key)
                 if normalize_key(c.episode.name or "") in anchor_keys:
@@ -337,7 +362,11 @@ def _drop_covered_messages(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def _to_hit(c: Candidate) -> Hit:
+def _to_hit(c: Candidate, dated: bool = False) -> Hit:
+    """The hit a user sees. `dated`: the question asks when, so a fact's sentence carries
+    when it held ("maya works at Toronto General. [since 2024-09-03]"), as a message's
+    carries when it was said: an agent that reads only `memory`, as Mem0's loop does, would
+    otherwise get a sentence without the date it asked for."""
     score = c.score
     if c.fact is None:
         ep = c.episode
@@ -364,7 +393,7 @@ def _to_hit(c: Candidate) -> Hit:
     f = c.fact
     return Hit(
         id=f.id,
-        memory=f.fact,
+        memory=f.fact + held(f.valid_at, f.invalid_at) if dated else f.fact,
         source=f.source,
         relation=f.relation,
         target=f.target,

@@ -19,15 +19,18 @@ precision M/h, halved unless the last relation takes the last word (the answer h
 
 Scores. answer = alignment x link confidence x (0.75 + 0.25 specificity); sem = cosine(query,
 item) clipped to [0, 1]; lex = IDF-weighted share of the query's content terms the item holds
-(stemmed; IDF over the candidates); about = link confidence of the anchor a fact touches or a
-message is about (`message_about`); asker = the same for the asking user in an "I/my/me"
-question (its facts and its own turns). Default recipe ("answers"): a question with anchors
-and relational words scores 0.7 answer + 0.2 sem + 0.1 lex; any other question 0.5 sem + 0.3
-lex + 0.2 about (a name the question says is shared), times (0.75 + 0.25 asker) in a
-first-person question: being about the asker scales what an item shares and adds nothing
-alone. A message answers when it is by or about an anchor, by the share of relational words it
-holds, times 0.9 (a fact that answers equally comes first). Every score is
-in [0, 1] and means the same for every query of a user: thresholds work (docs/retrieval.md).
+(stemmed; IDF over the candidates; the anchors' names are left to `about`); about = link
+confidence of the anchor a fact touches or a message is about, times the anchor's specificity
+among the candidates (`about_scores`); asker = the same for the asking user in an "I/my/me"
+question (its facts and its own turns). Default recipe ("answers"): a question whose
+relational words a chain in the graph takes scores 0.7 answer + 0.2 sem + 0.1 lex; any other
+question 0.5 sem + 0.3 lex + 0.2 about (a name the question says is shared), times (0.75 +
+0.25 asker) in a first-person question: being about the asker scales what an item shares and
+adds nothing alone. A message that only asks keeps 1 - 0.3 of its score (ASKING), one said
+outside the window a question names 0.8 (OUTSIDE_WINDOW). A message answers when it is by or
+about an anchor, by the share of relational words it holds, times 0.9 (a fact that answers
+equally comes first). Every score is in [0, 1] and means the same for every query of a user:
+thresholds work (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ HUB_SHARE = 0.25  # how much of a path's answer score specificity can take away
 ASKER = normalize_key(stand_in("user"))  # the name a user who never said one is stored under
 ASKER_SHARE = 0.25  # how much of a first-person score hinges on being about the asker
 PATHS_PER_ENTITY = 3  # partial paths kept per entity and depth in the aligned walk
+ASKING = 0.3  # how much of a message's score hinges on it not only asking (asking_share)
+OUTSIDE_WINDOW = 0.8  # a message said outside the asked window (it may report or plan it)
 
 # Relations the vocabulary names from both ends ("mother" and "son" are both PARENT_OF): for
 # those, which end the question's word names matters.
@@ -113,6 +118,8 @@ class Candidate:
     about: float = 0.0  # link confidence of the named anchor the item is about (0: none)
     asker: float = 0.0  # for "I/my/me" questions: link confidence of the asker it is about
     lexical: float = 0.0
+    asks: float = 0.0  # a message: the share of its sentences that are questions
+    in_window: bool = True  # a message: said inside the window the question names
     score: float = 0.0
 
     @property
@@ -346,17 +353,51 @@ def message_answer(
     return MESSAGE_ANSWER * held / len(words)
 
 
-def message_about(episode: Episode, anchors: Mapping[str, float]) -> float:
-    """The link confidence of the anchor a message is about: its speaker, or an anchor its
-    text names."""
-    speaker = normalize_key(episode.name or "")
-    text_terms = terms_of(episode.content)
-    about = 0.0
-    for name, conf in anchors.items():
-        named = bool(terms_of(name)) and terms_of(name) <= text_terms
-        if normalize_key(name) == speaker or named:
-            about = max(about, conf)
-    return about
+def _message_names(episode: Episode, name: str) -> bool:
+    """Whether a message is about a named entity: its speaker, or its text names it."""
+    if normalize_key(name) == normalize_key(episode.name or ""):
+        return True
+    return bool(terms_of(name)) and terms_of(name) <= terms_of(episode.content)
+
+
+def about_scores(cands: Sequence[Candidate], named: Mapping[str, tuple[str, float]]) -> None:
+    """Set each candidate's `about`: the link confidence of the named anchor it is about (a
+    fact touching it; a message it speaks or that names it), times that anchor's specificity
+    among the candidates, 1 - the share of them about it.
+
+    A name is a term the question shares with an item, and like any term it says little when
+    most candidates hold it: in a conversation between two people, half of all messages are
+    by the named speaker, and a flat bonus for them put the named speaker's small talk above
+    the other speaker's turn that answers (LoCoMo category 5 asks about one speaker what the
+    other said). A name only a few items carry (a friend, a CJK name MiniLM and the terms
+    read poorly) keeps nearly its whole weight. `named`: entity id -> (name, confidence).
+    """
+    if not cands or not named:
+        return
+    holders: dict[str, list[int]] = {}
+    for aid, (name, _) in named.items():
+        holders[aid] = [
+            i
+            for i, c in enumerate(cands)
+            if (c.fact is not None and aid in (c.fact.source_id, c.fact.target_id))
+            or (c.episode is not None and _message_names(c.episode, name))
+        ]
+    for aid, held in holders.items():
+        conf = named[aid][1] * (1.0 - len(held) / len(cands))
+        for i in held:
+            cands[i].about = max(cands[i].about, conf)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def asking_share(text: str) -> float:
+    """The share of a message's sentences that are questions ("Wow! What got you into
+    running?": 1/2). A turn that asks restates a question; it rarely answers one."""
+    parts = [p for p in _SENTENCE_END.split(text.strip()) if p]
+    if not parts:
+        return 0.0
+    return sum(1 for p in parts if p.endswith("?")) / len(parts)
 
 
 def asker_keys(user_key: str | None) -> frozenset[str]:
@@ -411,6 +452,10 @@ def fuse(
                 c.score = 0.5 * sem + 0.3 * c.lexical + 0.2 * c.about
                 if first_person:  # being about the asker scales what it shares, adds nothing
                     c.score *= 1 - ASKER_SHARE + ASKER_SHARE * c.asker
+    for c in cands:  # messages that only ask, or were said outside the asked window
+        c.score *= 1.0 - ASKING * c.asks
+        if not c.in_window:
+            c.score *= OUTSIDE_WINDOW
     if recipe.recency_half_life_days:
         for c in cands:
             when = c.when

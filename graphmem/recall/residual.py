@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from graphmem.models import Fact
 from graphmem.normalize import normalize_key
-from graphmem.recall.analyze import Analysis, stem, terms_of
+from graphmem.recall.analyze import Analysis, stem, terms_of, words_of
 from graphmem.recall.rank import MESSAGE_ANSWER, Candidate, lexical, term_weights
 
 STRONG_PATH = 0.5  # a path scoring at least this (of 1) takes the question's relational words
@@ -47,7 +47,25 @@ def residual_terms(
         taken |= terms_of(expression.text)
     if analysis.time.before_entity:  # "before joining Trey Research": a time cue
         taken |= terms_of(analysis.time.before_entity)
+        taken |= _before_clause(analysis.words, analysis.time.before_entity)
     return frozenset(analysis.terms - taken)
+
+
+def _before_clause(words: Sequence[str], entity: str) -> frozenset[str]:
+    """The terms of "before <...> X" up to X's name ("joining" in "before joining Globex"):
+    the clause says when, so its verb is not asked about the previous value's end (else
+    "Carl joined Yoyodyne" answered "where did Ana work before joining Globex")."""
+    name = words_of(entity)
+    if not name:
+        return frozenset()
+    for i, w in enumerate(words):
+        if w != "before":
+            continue
+        rest = list(words[i + 1 :])
+        for j in range(len(rest) - len(name) + 1):
+            if rest[j : j + len(name)] == name:
+                return terms_of(" ".join(rest[:j]))
+    return frozenset()
 
 
 def chain_ends(
