@@ -96,30 +96,93 @@ class QueryTime(BaseModel):
 # ------------------------------------------------------------------ calendar helpers
 
 _MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
 }
 _MONTH_ABBR = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-    "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 _WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
     "sunday": 6,
 }
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "couple": 2, "a couple": 2, "a couple of": 2,
-    "couple of": 2, "few": 3, "a few": 3, "several": 3,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "couple": 2,
+    "a couple": 2,
+    "a couple of": 2,
+    "couple of": 2,
+    "few": 3,
+    "a few": 3,
+    "several": 3,
 }
 
 FULL_MONTH_PATTERN = "|".join(_MONTHS)
 MONTH_PATTERN = "|".join([*_MONTHS, "sept", *(k for k in _MONTH_ABBR if k != "sept")])
 WEEKDAY_PATTERN = "|".join(_WEEKDAYS)
-_WEEKDAY_ABBR = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3,
-                 "thurs": 3, "fri": 4, "sat": 5, "sun": 6}
+_WEEKDAY_ABBR = {
+    "mon": 0,
+    "tue": 1,
+    "tues": 1,
+    "wed": 2,
+    "weds": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+}
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}  # northern hemisphere
 NUMBER_PATTERN = (
     r"(?:a\s+couple(?:\s+of)?|couple(?:\s+of)?|a\s+few|few|several|an?|one|two|three|four|five|"
@@ -130,7 +193,7 @@ UNIT_PATTERN = r"(?:minute|min|hour|hr|day|week|fortnight|month|year|yr|decade)"
 
 
 def parse_count(text: str) -> int | None:
-    """"3" -> 3, "two" -> 2, "a couple of" -> 2, "a few"/"several" -> 3; None otherwise."""
+    """ "3" -> 3, "two" -> 2, "a couple of" -> 2, "a few"/"several" -> 3; None otherwise."""
     key = re.sub(r"\s+", " ", text.strip().casefold())
     if key.isdigit():
         return int(key)
@@ -208,13 +271,13 @@ def format_when(start: datetime, granularity: str) -> str:
 
 # ------------------------------------------------------------------ parse_loose_datetime
 
+
 def _clock_re(p: str) -> str:
     """A clock with a colon ("13:56", "1:56 pm") or an am/pm ("1 pm"); group names prefixed."""
     return (
         rf"(?P<{p}h>\d{{1,2}})(?::(?P<{p}mi>\d{{2}})(?::(?P<{p}se>\d{{2}}))?"
         rf"(?:\s*(?P<{p}ampm>[ap]\.?\s?m\.?))?|\s*(?P<{p}ampm2>[ap]\.?\s?m\.?))"
     )
-
 
 
 _DATE_WORDS = (
@@ -225,9 +288,13 @@ _DATE_WORDS = (
     r"|(?P<m3>" + MONTH_PATTERN + r")\.?,?\s+(?P<y3>\d{4}))"
 )
 _LOOSE = re.compile(
-    r"(?:" + _clock_re("a") + r"\s*(?:on\s+|,\s*)?)?"
+    r"(?:"
+    + _clock_re("a")
+    + r"\s*(?:on\s+|,\s*)?)?"
     + _DATE_WORDS
-    + r"(?:\s*(?:,|at|@)?\s*" + _clock_re("b") + r")?",
+    + r"(?:\s*(?:,|at|@)?\s*"
+    + _clock_re("b")
+    + r")?",
     re.IGNORECASE,
 )
 _YEAR_MONTH = re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})")
@@ -310,20 +377,41 @@ _PREP_WORDS = (
 _ORD = r"(?:st|nd|rd|th)?"
 _WEAK_PREPS = {"to", "and", "through", "of"}
 _MODE_OF_PREP: dict[str, Mode] = {
-    "since": "since", "as of": "since", "starting": "since",
-    "starting in": "since", "starting on": "since", "starting from": "since",
-    "beginning": "since", "beginning in": "since", "beginning on": "since",
-    "until": "until", "till": "until", "til": "until", "by": "until", "through": "until",
-    "before": "before", "prior to": "before", "after": "after",
+    "since": "since",
+    "as of": "since",
+    "starting": "since",
+    "starting in": "since",
+    "starting on": "since",
+    "starting from": "since",
+    "beginning": "since",
+    "beginning in": "since",
+    "beginning on": "since",
+    "until": "until",
+    "till": "until",
+    "til": "until",
+    "by": "until",
+    "through": "until",
+    "before": "before",
+    "prior to": "before",
+    "after": "after",
 }
 
 
 class _Cand:
     __slots__ = ("start", "end", "gran", "lo", "hi", "prep", "weak", "year_only", "mode")
 
-    def __init__(self, lo: int, hi: int, start: datetime, end: datetime, gran: str,
-                 prep: str | None, weak: bool = False, year_only: bool = False,
-                 mode: Mode | None = None) -> None:
+    def __init__(
+        self,
+        lo: int,
+        hi: int,
+        start: datetime,
+        end: datetime,
+        gran: str,
+        prep: str | None,
+        weak: bool = False,
+        year_only: bool = False,
+        mode: Mode | None = None,
+    ) -> None:
         self.lo, self.hi, self.start, self.end, self.gran = lo, hi, start, end, gran
         self.prep, self.weak, self.year_only, self.mode = prep, weak, year_only, mode
 
@@ -393,9 +481,17 @@ def _h_year(m: re.Match[str], ref: datetime, prep: str | None):
 
 
 _REL_DAYS = {
-    "today": 0, "tonight": 0, "this morning": 0, "this afternoon": 0, "this evening": 0,
-    "earlier today": 0, "yesterday": -1, "last night": -1, "the day before yesterday": -2,
-    "tomorrow": 1, "the day after tomorrow": 2,
+    "today": 0,
+    "tonight": 0,
+    "this morning": 0,
+    "this afternoon": 0,
+    "this evening": 0,
+    "earlier today": 0,
+    "yesterday": -1,
+    "last night": -1,
+    "the day before yesterday": -2,
+    "tomorrow": 1,
+    "the day after tomorrow": 2,
 }
 
 
@@ -506,45 +602,175 @@ def _h_past_n(m: re.Match[str], ref: datetime, prep: str | None):
 # that must all occur near a match, so a pattern only runs where it can match. A preposition
 # before a match ("in", "since", ...) is read separately by _PREP_BEFORE.
 _PATTERN_TABLE: list[tuple[re.Pattern[str], Callable[..., Any], str, str]] = [
-    (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
-                r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-])",
-                re.I), _h_iso_day, "", "d"),
-    (re.compile(r"\b(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})\b(?!/)", re.I), _h_iso_day, "",
-     "d"),
+    (
+        re.compile(
+            r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+            r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-])",
+            re.I,
+        ),
+        _h_iso_day,
+        "",
+        "d",
+    ),
+    (re.compile(r"\b(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})\b(?!/)", re.I), _h_iso_day, "", "d"),
     (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})\b(?![-/]\d)", re.I), _h_iso_month, "", "d"),
-    (re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"(?:\s+of)?\s+(?P<mon>"
-                + MONTH_PATTERN + r")\b\.?,?\s+(?P<y>\d{4})\b", re.I), _h_dmy, "", "dm"),
-    (re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
-                + _ORD + r",?\s+(?P<y>\d{4})\b", re.I), _h_dmy, "", "dm"),
-    (re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?,?\s+(?:of\s+)?(?P<y>\d{4})\b",
-                re.I), _h_my, "", "dm"),
-    (re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"(?:\s+of)?\s+(?P<mon>"
-                + MONTH_PATTERN + r")\b\.?", re.I), _h_dm, "", "dm"),
-    (re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
-                + _ORD + r"\b(?!\s*(?:[:%.,]\s*\d|\d))", re.I), _h_dm, "", "dm"),
-    (re.compile(r"\b(?:(?P<rel>last|this|next|early|late|mid)[\s-]+)?(?P<mon>"
-                + FULL_MONTH_PATTERN + r")\b", re.I), _h_rel_month, "", "m"),
-    (re.compile(r"\b(?:(?:early|late|mid)[\s-]+)?(?P<y>1[89]\d\d|20\d\d|2100)\b"
-                r"(?![/.]\d|-\d\d(?!\d)|\s*(?:%|:\d))", re.I), _h_year, "year", "d"),
-    (re.compile(r"\b(?P<w>the\s+day\s+before\s+yesterday|the\s+day\s+after\s+tomorrow|"
-                r"yesterday|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening)|"
-                r"last\s+night|earlier\s+today)\b", re.I), _h_rel_day, "", "r"),
-    (re.compile(r"\b(?P<rel>last|this\s+past|this\s+coming|past|this|next)\s+(?P<wd>"
-                + WEEKDAY_PATTERN + r"|" + "|".join(_WEEKDAY_ABBR) + r")\b\.?", re.I),
-     _h_weekday, "", "w"),
-    (re.compile(r"\b(?:(?P<rel>last|this|next|past|this\s+past|early|late|mid)[\s-]+)?"
-                r"(?:the\s+)?(?P<season>spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?"
-                r"(?P<y>\d{4}))?\b", re.I), _h_season, "", "s"),
-    (re.compile(r"\b(?:the\s+)?(?P<rel>last|this|next|past|previous|coming|earlier\s+this)\s+"
-                r"(?P<unit>week|weekend|month|year)\b", re.I), _h_rel_period, "", "u"),
-    (re.compile(r"\b(?P<n>" + NUMBER_PATTERN + r")\s+(?P<unit>" + UNIT_PATTERN
-                + r")s?\s+ago\b", re.I), _h_ago, "", "a"),
-    (re.compile(r"\b(?:for|over|in|during|within|throughout)\s+the\s+(?:past|last)\s+(?P<n>"
-                + NUMBER_PATTERN + r")\s+(?P<unit>" + UNIT_PATTERN + r")s?\b", re.I),
-     _h_past_n, "since", "u"),
-    (re.compile(r"\bfor\s+(?:about\s+|almost\s+|over\s+|nearly\s+|around\s+)?(?P<n>"
-                + NUMBER_PATTERN + r")\s+(?P<unit>day|week|month|year|yr|decade)s?\b"
-                r"(?!\s+ago)", re.I), _h_past_n, "duration", "u"),
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?P<d>\d{1,2})"
+            + _ORD
+            + r"(?:\s+of)?\s+(?P<mon>"
+            + MONTH_PATTERN
+            + r")\b\.?,?\s+(?P<y>\d{4})\b",
+            re.I,
+        ),
+        _h_dmy,
+        "",
+        "dm",
+    ),
+    (
+        re.compile(
+            r"\b(?P<mon>"
+            + MONTH_PATTERN
+            + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
+            + _ORD
+            + r",?\s+(?P<y>\d{4})\b",
+            re.I,
+        ),
+        _h_dmy,
+        "",
+        "dm",
+    ),
+    (
+        re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?,?\s+(?:of\s+)?(?P<y>\d{4})\b", re.I),
+        _h_my,
+        "",
+        "dm",
+    ),
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?P<d>\d{1,2})"
+            + _ORD
+            + r"(?:\s+of)?\s+(?P<mon>"
+            + MONTH_PATTERN
+            + r")\b\.?",
+            re.I,
+        ),
+        _h_dm,
+        "",
+        "dm",
+    ),
+    (
+        re.compile(
+            r"\b(?P<mon>"
+            + MONTH_PATTERN
+            + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
+            + _ORD
+            + r"\b(?!\s*(?:[:%.,]\s*\d|\d))",
+            re.I,
+        ),
+        _h_dm,
+        "",
+        "dm",
+    ),
+    (
+        re.compile(
+            r"\b(?:(?P<rel>last|this|next|early|late|mid)[\s-]+)?(?P<mon>"
+            + FULL_MONTH_PATTERN
+            + r")\b",
+            re.I,
+        ),
+        _h_rel_month,
+        "",
+        "m",
+    ),
+    (
+        re.compile(
+            r"\b(?:(?:early|late|mid)[\s-]+)?(?P<y>1[89]\d\d|20\d\d|2100)\b"
+            r"(?![/.]\d|-\d\d(?!\d)|\s*(?:%|:\d))",
+            re.I,
+        ),
+        _h_year,
+        "year",
+        "d",
+    ),
+    (
+        re.compile(
+            r"\b(?P<w>the\s+day\s+before\s+yesterday|the\s+day\s+after\s+tomorrow|"
+            r"yesterday|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening)|"
+            r"last\s+night|earlier\s+today)\b",
+            re.I,
+        ),
+        _h_rel_day,
+        "",
+        "r",
+    ),
+    (
+        re.compile(
+            r"\b(?P<rel>last|this\s+past|this\s+coming|past|this|next)\s+(?P<wd>"
+            + WEEKDAY_PATTERN
+            + r"|"
+            + "|".join(_WEEKDAY_ABBR)
+            + r")\b\.?",
+            re.I,
+        ),
+        _h_weekday,
+        "",
+        "w",
+    ),
+    (
+        re.compile(
+            r"\b(?:(?P<rel>last|this|next|past|this\s+past|early|late|mid)[\s-]+)?"
+            r"(?:the\s+)?(?P<season>spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?"
+            r"(?P<y>\d{4}))?\b",
+            re.I,
+        ),
+        _h_season,
+        "",
+        "s",
+    ),
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?P<rel>last|this|next|past|previous|coming|earlier\s+this)\s+"
+            r"(?P<unit>week|weekend|month|year)\b",
+            re.I,
+        ),
+        _h_rel_period,
+        "",
+        "u",
+    ),
+    (
+        re.compile(
+            r"\b(?P<n>" + NUMBER_PATTERN + r")\s+(?P<unit>" + UNIT_PATTERN + r")s?\s+ago\b", re.I
+        ),
+        _h_ago,
+        "",
+        "a",
+    ),
+    (
+        re.compile(
+            r"\b(?:for|over|in|during|within|throughout)\s+the\s+(?:past|last)\s+(?P<n>"
+            + NUMBER_PATTERN
+            + r")\s+(?P<unit>"
+            + UNIT_PATTERN
+            + r")s?\b",
+            re.I,
+        ),
+        _h_past_n,
+        "since",
+        "u",
+    ),
+    (
+        re.compile(
+            r"\bfor\s+(?:about\s+|almost\s+|over\s+|nearly\s+|around\s+)?(?P<n>"
+            + NUMBER_PATTERN
+            + r")\s+(?P<unit>day|week|month|year|yr|decade)s?\b"
+            r"(?!\s+ago)",
+            re.I,
+        ),
+        _h_past_n,
+        "duration",
+        "u",
+    ),
 ]
 _PATTERNS = [(p, h, kind, frozenset(needs)) for p, h, kind, needs in _PATTERN_TABLE]
 _PREP_BEFORE = re.compile(r"\b(?P<prep>" + _PREP_WORDS + r"|the\s+year)\s+$", re.I)
@@ -599,8 +825,15 @@ def _candidates(text: str, ref: datetime) -> list[_Cand]:
     return out
 
 
-def _matches(pattern: re.Pattern[str], handler: Callable[..., Any], kind: str, text: str,
-             lo: int, hi: int, ref: datetime) -> list[_Cand]:
+def _matches(
+    pattern: re.Pattern[str],
+    handler: Callable[..., Any],
+    kind: str,
+    text: str,
+    lo: int,
+    hi: int,
+    ref: datetime,
+) -> list[_Cand]:
     out: list[_Cand] = []
     for m in pattern.finditer(text, lo, hi):
         before = _PREP_BEFORE.search(text, max(0, m.start() - 24), m.start())
@@ -635,9 +868,15 @@ def _select(cands: list[_Cand]) -> list[_Cand]:
 
 def _to_span(text: str, c: _Cand, ref: datetime, mode: Mode) -> TimeSpan:
     end = ref if mode == "since" and ref > c.start else c.end
-    return TimeSpan(start=c.start, end=end, granularity=c.gran, mode=mode,  # type: ignore[arg-type]
-                    text=text[c.lo:c.hi], span=(c.lo, c.hi),
-                    ends_at=c.start if mode == "until" else None)
+    return TimeSpan(
+        start=c.start,
+        end=end,
+        granularity=c.gran,
+        mode=mode,  # type: ignore[arg-type]
+        text=text[c.lo : c.hi],
+        span=(c.lo, c.hi),
+        ends_at=c.start if mode == "until" else None,
+    )
 
 
 def find_time_expressions(text: str, reference_time: datetime) -> list[TimeSpan]:
@@ -653,22 +892,29 @@ def find_time_expressions(text: str, reference_time: datetime) -> list[TimeSpan]
         c = chosen[i]
         nxt = chosen[i + 1] if i + 1 < len(chosen) else None
         if nxt is not None and nxt.mode is None and c.mode is None:
-            gap = text[c.hi:nxt.lo]
+            gap = text[c.hi : nxt.lo]
             joined = _RANGE_GAP.fullmatch(gap) is not None
             dash = _DASH_GAP.fullmatch(gap) is not None
             range_word = nxt.prep in ("to", "until", "till", "through", "and") or (
-                gap.strip().casefold() in ("-", "–", "—", "to", "until", "till", "through",
-                                           "thru", "and"))
+                gap.strip().casefold()
+                in ("-", "–", "—", "to", "until", "till", "through", "thru", "and")
+            )
             opens = c.prep in ("from", "between") or (c.year_only and nxt.year_only and dash)
             if joined and range_word and opens and nxt.end > c.start:
                 if c.prep == "between" and not (nxt.prep == "and" or gap.strip() == "and"):
                     pass
                 else:
-                    spans.append(TimeSpan(
-                        start=c.start, end=nxt.end,
-                        granularity=min(c.gran, nxt.gran, key=_GRAN_RANK.__getitem__),  # type: ignore[arg-type]
-                        mode="range", text=text[c.lo:nxt.hi], span=(c.lo, nxt.hi),
-                        ends_at=nxt.start))
+                    spans.append(
+                        TimeSpan(
+                            start=c.start,
+                            end=nxt.end,
+                            granularity=min(c.gran, nxt.gran, key=_GRAN_RANK.__getitem__),  # type: ignore[arg-type]
+                            mode="range",
+                            text=text[c.lo : nxt.hi],
+                            span=(c.lo, nxt.hi),
+                            ends_at=nxt.start,
+                        )
+                    )
                     i += 2
                     continue
         if c.weak:
@@ -714,20 +960,118 @@ _PAST_STATE = re.compile(
 _BEFORE = re.compile(r"\b(?:before|prior\s+to)\s+", re.I)
 _Q_TOKEN = re.compile(r"[^\W_]+(?:['’.&-][^\W_]+)*|[^\w\s]")
 _Q_SKIP = {
-    "he", "she", "they", "we", "i", "you", "it", "his", "her", "their", "my", "your",
-    "moving", "moved", "move", "moves", "relocating", "relocated", "joining", "joined", "join",
-    "joins", "working", "worked", "work", "works", "living", "lived", "live", "lives", "starting",
-    "started", "start", "going", "went", "studying", "studied", "leaving", "left", "at", "to",
-    "for", "in", "with", "from", "getting", "got", "a", "job", "the", "marrying", "married",
-    "dating", "meeting", "met", "becoming", "became", "settling", "settled", "back",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "it",
+    "his",
+    "her",
+    "their",
+    "my",
+    "your",
+    "moving",
+    "moved",
+    "move",
+    "moves",
+    "relocating",
+    "relocated",
+    "joining",
+    "joined",
+    "join",
+    "joins",
+    "working",
+    "worked",
+    "work",
+    "works",
+    "living",
+    "lived",
+    "live",
+    "lives",
+    "starting",
+    "started",
+    "start",
+    "going",
+    "went",
+    "studying",
+    "studied",
+    "leaving",
+    "left",
+    "at",
+    "to",
+    "for",
+    "in",
+    "with",
+    "from",
+    "getting",
+    "got",
+    "a",
+    "job",
+    "the",
+    "marrying",
+    "married",
+    "dating",
+    "meeting",
+    "met",
+    "becoming",
+    "became",
+    "settling",
+    "settled",
+    "back",
 }
 _Q_STOP = {
-    "that", "this", "then", "now", "today", "yesterday", "tomorrow", "them", "him", "me", "us",
-    "what", "when", "where", "who", "which", "how", "why", "and", "or", "but", "is", "was",
-    "did", "does", "do", "anything", "everything", "something", "i",
+    "that",
+    "this",
+    "then",
+    "now",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "them",
+    "him",
+    "me",
+    "us",
+    "what",
+    "when",
+    "where",
+    "who",
+    "which",
+    "how",
+    "why",
+    "and",
+    "or",
+    "but",
+    "is",
+    "was",
+    "did",
+    "does",
+    "do",
+    "anything",
+    "everything",
+    "something",
+    "i",
 }
-_NAME_JOIN = {"of", "de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le",
-              "van", "von", "der", "den", "&"}
+_NAME_JOIN = {
+    "of",
+    "de",
+    "da",
+    "do",
+    "dos",
+    "das",
+    "del",
+    "della",
+    "di",
+    "du",
+    "la",
+    "le",
+    "van",
+    "von",
+    "der",
+    "den",
+    "&",
+}
 
 
 def _before_entity(query: str, spans: list[TimeSpan]) -> str | None:
@@ -751,14 +1095,20 @@ def _before_entity(query: str, spans: list[TimeSpan]) -> str | None:
             first = word[0]
             is_word = first.isalpha() or (name and first.isdigit())
             low = word.casefold()
-            if is_word and low not in _Q_STOP and low not in _Q_SKIP and (
-                not cased or not first.islower()
+            if (
+                is_word
+                and low not in _Q_STOP
+                and low not in _Q_SKIP
+                and (not cased or not first.islower())
             ):
                 name.append(word if cased else word[:1].upper() + word[1:])
                 i += 1
                 continue
-            if name and low in _NAME_JOIN and i + 1 < len(tokens) and (
-                not tokens[i + 1][0][0].islower()
+            if (
+                name
+                and low in _NAME_JOIN
+                and i + 1 < len(tokens)
+                and (not tokens[i + 1][0][0].islower())
             ):
                 name.append(word)
                 i += 1

@@ -221,7 +221,9 @@ class FakeOpenAIServer:
         forget_endpoint(self.base_url)
         self._stop.clear()
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            daemon=True,
             name="fake-openai",
         )
         self._thread.start()
@@ -311,9 +313,7 @@ class FakeOpenAIServer:
             item = self._script.popleft() if self._script else _NOTHING
         if item is _NOTHING:
             if self.default is None:
-                return http_error(
-                    500, "fake server: no scripted response left", should_retry=False
-                )
+                return http_error(500, "fake server: no scripted response left", should_retry=False)
             item = self.default
         if callable(item) and not isinstance(item, (Reply, BaseModel)):
             try:
@@ -386,12 +386,16 @@ class FakeOpenAIServer:
             )
             data.append({"object": "embedding", "index": i, "embedding": embedding})
         tokens = sum(_tokens(t) for t in texts)
-        return 200, {
-            "object": "list",
-            "data": data,
-            "model": body.get("model") or "fake-embedding",
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        }, {}
+        return (
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model") or "fake-embedding",
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+            {},
+        )
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -409,12 +413,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path.rstrip("/").split("?")[0].endswith("/models"):
-            self._send(200, {"object": "list", "data": [
-                {"id": self.fake.model, "object": "model", "created": 0, "owned_by": "fake"}
-            ]}, {})
+            self._send(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": self.fake.model, "object": "model", "created": 0, "owned_by": "fake"}
+                    ],
+                },
+                {},
+            )
         else:
-            self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}},
-                       {})
+            self._send(
+                404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}, {}
+            )
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("content-length") or 0)
@@ -422,8 +434,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
-            self._send(400, {"error": {"message": "request body is not JSON",
-                                       "type": "invalid_request_error"}}, {})
+            self._send(
+                400,
+                {"error": {"message": "request body is not JSON", "type": "invalid_request_error"}},
+                {},
+            )
             return
         path = self.path.split("?")[0].rstrip("/")
         if path.endswith("/chat/completions"):
@@ -432,8 +447,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.endswith("/embeddings"):
             self._send(*self.fake._embeddings(body))
         else:
-            self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}},
-                       {})
+            self._send(
+                404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}, {}
+            )
 
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")

@@ -70,9 +70,7 @@ def _reference(candidates: list[Candidate], stored: list[Fact]):
 
 
 def _summary(flags):
-    return [
-        (f.kind, f.new.ref, {k: v.id for k, v in f.existing.items()}, f.detail) for f in flags
-    ]
+    return [(f.kind, f.new.ref, {k: v.id for k, v in f.existing.items()}, f.detail) for f in flags]
 
 
 def _read_like_a_store(stored: list[Fact], new: list[Fact]) -> list[Fact]:
@@ -100,14 +98,30 @@ def test_indexed_detection_equals_a_full_scan(stored, new):
 
 def test_a_move_reads_the_movers_facts_not_the_citys():
     lisbon_residents = [
-        Fact(partition="u:x", source_id=f"p{i}", source=f"P{i}", relation="LIVES_IN",
-             target_id="lisbon", target="Lisbon", fact=f"P{i} lives in Lisbon.",
-             embedding=_vector(0), created_at=T0)
+        Fact(
+            partition="u:x",
+            source_id=f"p{i}",
+            source=f"P{i}",
+            relation="LIVES_IN",
+            target_id="lisbon",
+            target="Lisbon",
+            fact=f"P{i} lives in Lisbon.",
+            embedding=_vector(0),
+            created_at=T0,
+        )
         for i in range(50)
     ]
-    move = Fact(partition="u:x", source_id="p0", source="P0", relation="LIVES_IN",
-                target_id="porto", target="Porto", fact="P0 lives in Porto.",
-                embedding=_vector(1), created_at=T0)
+    move = Fact(
+        partition="u:x",
+        source_id="p0",
+        source="P0",
+        relation="LIVES_IN",
+        target_id="porto",
+        target="Porto",
+        fact="P0 lives in Porto.",
+        embedding=_vector(1),
+        created_at=T0,
+    )
     read = _read_like_a_store(lisbon_residents, [move])
     assert [f.source_id for f in read] == ["p0"]
     flags = DETECTOR.detect([Candidate(ref="N1", fact=move)], read)

@@ -24,8 +24,13 @@ T0 = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
 
 def episode(content: str, *, name: str | None = "Ana", role: str = "user", when=T0) -> Episode:
     return Episode(
-        partition="u:ana", user_id="ana", role=role, name=name, content=content,
-        reference_time=when, created_at=when,
+        partition="u:ana",
+        user_id="ana",
+        role=role,
+        name=name,
+        content=content,
+        reference_time=when,
+        created_at=when,
     )
 
 
@@ -35,9 +40,17 @@ def context(episodes, **kwargs) -> ExtractionContext:
 
 
 def rel(source, relation, target, message=0, **extra):
-    return {"source": source, "relation": relation, "target": target,
-            "fact": extra.pop("fact", f"{source} {relation} {target}."),
-            "valid_at": None, "invalid_at": None, "negated": False, "message": message, **extra}
+    return {
+        "source": source,
+        "relation": relation,
+        "target": target,
+        "fact": extra.pop("fact", f"{source} {relation} {target}."),
+        "valid_at": None,
+        "invalid_at": None,
+        "negated": False,
+        "message": message,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -57,12 +70,20 @@ def extractor(server, ontology=None, **config) -> LLMExtractor:
 
 def test_one_call_maps_message_index_to_episode_ids(server):
     eps = [episode("I live in Lisbon."), episode("I work at Acme.", name="Ben")]
-    server.push({
-        "entities": [{"name": "Ana", "type": "person"}, {"name": "Lisbon", "type": "Place"},
-                     {"name": "Ben", "type": "Person"}, {"name": "Acme", "type": "organization"}],
-        "relations": [rel("Ana", "lives_in", "Lisbon", 0, valid_at="2024-05-01"),
-                      rel("Ben", "WORKS AT", "Acme", 1)],
-    })
+    server.push(
+        {
+            "entities": [
+                {"name": "Ana", "type": "person"},
+                {"name": "Lisbon", "type": "Place"},
+                {"name": "Ben", "type": "Person"},
+                {"name": "Acme", "type": "organization"},
+            ],
+            "relations": [
+                rel("Ana", "lives_in", "Lisbon", 0, valid_at="2024-05-01"),
+                rel("Ben", "WORKS AT", "Acme", 1),
+            ],
+        }
+    )
     extraction, usage = extractor(server).extract(eps, context(eps))
     assert server.calls == 1 and usage.llm_calls == 1
     assert [(r.source, r.relation, r.target, r.episode_id) for r in extraction.relations] == [
@@ -78,8 +99,17 @@ def test_one_call_maps_message_index_to_episode_ids(server):
 def test_prompt_carries_speakers_time_history_and_known_entities(server):
     prev = episode("Maria and I had our anniversary.", when=datetime(2024, 6, 9, tzinfo=UTC))
     eps = [episode("My wife and I moved to Porto yesterday.")]
-    known = [Entity(partition="u:ana", name="Maria", key="maria", type="Person",
-                    aliases=["Mary"], created_at=T0, updated_at=T0)]
+    known = [
+        Entity(
+            partition="u:ana",
+            name="Maria",
+            key="maria",
+            type="Person",
+            aliases=["Mary"],
+            created_at=T0,
+            updated_at=T0,
+        )
+    ]
     server.push({"entities": [], "relations": []})
     ex = extractor(server)
     ex.extract(eps, context(eps, previous=[prev], known_entities=known))
@@ -95,9 +125,13 @@ def test_prompt_carries_speakers_time_history_and_known_entities(server):
     assert "Maria and I had our anniversary." in user
     new_part = user.split("NEW MESSAGES")[1]
     line = json.loads(new_part.splitlines()[1])
-    assert line == {"message": 0, "time": "2024-06-10T09:00:00+00:00 (Monday)",
-                    "speaker": "Ana", "role": "user",
-                    "text": "My wife and I moved to Porto yesterday."}
+    assert line == {
+        "message": 0,
+        "time": "2024-06-10T09:00:00+00:00 (Monday)",
+        "speaker": "Ana",
+        "role": "user",
+        "text": "My wife and I moved to Porto yesterday.",
+    }
     assert "anniversary" not in new_part
     assert ex.prompt_version == PROMPT_VERSION == "extract-v2"
 
@@ -136,8 +170,12 @@ def test_no_episodes_no_call(server):
 
 def test_hostile_relation_name_is_sanitised(server):
     eps = [episode("I know Bob.")]
-    server.push({"entities": [{"name": "Ana", "type": "Person}) DETACH DELETE n //"}],
-                 "relations": [rel("Ana", "KNOWS]->(x) DETACH DELETE x //", "Bob")]})
+    server.push(
+        {
+            "entities": [{"name": "Ana", "type": "Person}) DETACH DELETE n //"}],
+            "relations": [rel("Ana", "KNOWS]->(x) DETACH DELETE x //", "Bob")],
+        }
+    )
     extraction, _ = extractor(server).extract(eps, context(eps))
     [r] = extraction.relations
     assert r.relation == "KNOWS_X_DETACH_DELETE_X"
@@ -149,8 +187,12 @@ def test_hostile_relation_name_is_sanitised(server):
 def test_ten_thousand_char_names_are_capped(server):
     eps = [episode("A long one.")]
     long_name = "A" * 10_000
-    server.push({"entities": [{"name": long_name, "type": "Person"}],
-                 "relations": [rel(long_name, "KNOWS", "B" * 10_000, fact="x" * 10_000)]})
+    server.push(
+        {
+            "entities": [{"name": long_name, "type": "Person"}],
+            "relations": [rel(long_name, "KNOWS", "B" * 10_000, fact="x" * 10_000)],
+        }
+    )
     extraction, _ = extractor(server).extract(eps, context(eps))
     assert all(len(e.name) <= MAX_NAME_CHARS for e in extraction.entities)
     [r] = extraction.relations
@@ -160,12 +202,20 @@ def test_ten_thousand_char_names_are_capped(server):
 
 def test_non_latin_scripts_are_preserved(server):
     eps = [episode("我住在北京。", name="王伟"), episode("أعمل في القاهرة", name="محمد")]
-    server.push({
-        "entities": [{"name": "王伟", "type": "Person"}, {"name": "北京", "type": "Place"},
-                     {"name": "محمد", "type": "Person"}, {"name": "القاهرة", "type": "Place"}],
-        "relations": [rel("王伟", "LIVES_IN", "北京", 0, fact="王伟住在北京。"),
-                      rel("محمد", "WORKS_IN", "القاهرة", 1, fact="محمد يعمل في القاهرة.")],
-    })
+    server.push(
+        {
+            "entities": [
+                {"name": "王伟", "type": "Person"},
+                {"name": "北京", "type": "Place"},
+                {"name": "محمد", "type": "Person"},
+                {"name": "القاهرة", "type": "Place"},
+            ],
+            "relations": [
+                rel("王伟", "LIVES_IN", "北京", 0, fact="王伟住在北京。"),
+                rel("محمد", "WORKS_IN", "القاهرة", 1, fact="محمد يعمل في القاهرة."),
+            ],
+        }
+    )
     extraction, _ = extractor(server).extract(eps, context(eps))
     assert [(r.source, r.target, r.fact) for r in extraction.relations] == [
         ("王伟", "北京", "王伟住在北京。"),
@@ -184,11 +234,20 @@ def test_non_ascii_relation_falls_back_to_related_to(server):
 
 def test_drops_empty_endpoints_unknown_messages_and_self_loops(server):
     eps = [episode("one"), episode("two")]
-    server.push({"entities": [{"name": "", "type": "Person"}, {"name": None}],
-                 "relations": [rel("", "KNOWS", "Bob"), rel("Ana", "KNOWS", None),
-                               rel("Ana", "KNOWS", "Bob", 5), rel("Ana", "KNOWS", "Bob", -1),
-                               rel("Ana", "IS", " ana "), rel("Ana", "KNOWS", "Bob", 1),
-                               rel("Ana", "KNOWS", "Bob", 1)]})
+    server.push(
+        {
+            "entities": [{"name": "", "type": "Person"}, {"name": None}],
+            "relations": [
+                rel("", "KNOWS", "Bob"),
+                rel("Ana", "KNOWS", None),
+                rel("Ana", "KNOWS", "Bob", 5),
+                rel("Ana", "KNOWS", "Bob", -1),
+                rel("Ana", "IS", " ana "),
+                rel("Ana", "KNOWS", "Bob", 1),
+                rel("Ana", "KNOWS", "Bob", 1),
+            ],
+        }
+    )
     extraction, _ = extractor(server).extract(eps, context(eps))
     assert [(r.source, r.target, r.episode_id) for r in extraction.relations] == [
         ("Ana", "Bob", eps[1].id)
@@ -209,12 +268,16 @@ def test_missing_message_index(server):
 
 def test_bad_dates_become_none(server):
     eps = [episode("x")]
-    server.push({"relations": [
-        rel("Ana", "A", "B", valid_at="last Tuesday", invalid_at="2024-13-45"),
-        rel("Ana", "C", "D", valid_at="2024-05", invalid_at="2023"),  # end before start
-        rel("Ana", "E", "F", valid_at="2024-05-01T10:00:00Z", invalid_at=20240601),
-        rel("Ana", "G", "H", valid_at={"when": "later"}, invalid_at=["x"]),
-    ]})
+    server.push(
+        {
+            "relations": [
+                rel("Ana", "A", "B", valid_at="last Tuesday", invalid_at="2024-13-45"),
+                rel("Ana", "C", "D", valid_at="2024-05", invalid_at="2023"),  # end before start
+                rel("Ana", "E", "F", valid_at="2024-05-01T10:00:00Z", invalid_at=20240601),
+                rel("Ana", "G", "H", valid_at={"when": "later"}, invalid_at=["x"]),
+            ]
+        }
+    )
     a, c, e, g = extractor(server).extract(eps, context(eps))[0].relations
     assert (a.valid_at, a.invalid_at) == (None, None)
     assert c.valid_at == datetime(2024, 5, 1, tzinfo=UTC) and c.invalid_at is None
@@ -232,8 +295,20 @@ def test_parse_time_never_raises():
 
 def test_negation_and_aliased_keys(server):
     eps = [episode("I left Acme.")]
-    server.push({"relations": [{"subject": "Ana", "predicate": "works_at", "object": "Acme",
-                                "negated": True, "invalid_at": "2024-06-01", "message": "0"}]})
+    server.push(
+        {
+            "relations": [
+                {
+                    "subject": "Ana",
+                    "predicate": "works_at",
+                    "object": "Acme",
+                    "negated": True,
+                    "invalid_at": "2024-06-01",
+                    "message": "0",
+                }
+            ]
+        }
+    )
     [r] = extractor(server).extract(eps, context(eps))[0].relations
     assert (r.source, r.relation, r.target, r.negated) == ("Ana", "WORKS_AT", "Acme", True)
     assert r.invalid_at == datetime(2024, 6, 1, tzinfo=UTC)
@@ -291,8 +366,13 @@ class Organization(BaseModel):
 
 
 ONTOLOGY_RELATIONS = [
-    RelationType(name="works at", description="current employer", cardinality="one",
-                 source_types=["Person"], target_types=["Organization"]),
+    RelationType(
+        name="works at",
+        description="current employer",
+        cardinality="one",
+        source_types=["Person"],
+        target_types=["Organization"],
+    ),
     {"name": "KNOWS", "description": "acquaintance"},
     "LIVES_IN",
 ]
@@ -313,10 +393,16 @@ def test_ontology_basics():
 def test_ontology_constrains_prompt_and_output(server):
     onto = Ontology(entity_types=[Person, Organization], relation_types=ONTOLOGY_RELATIONS)
     eps = [episode("I work at Acme and I own a boat.")]
-    server.push({"entities": [{"name": "Ana", "type": "Person"}, {"name": "Acme",
-                                                                   "type": "Organization"},
-                              {"name": "boat", "type": "Vehicle"}],
-                 "relations": [rel("Ana", "WORKS_AT", "Acme"), rel("Ana", "OWNS", "boat")]})
+    server.push(
+        {
+            "entities": [
+                {"name": "Ana", "type": "Person"},
+                {"name": "Acme", "type": "Organization"},
+                {"name": "boat", "type": "Vehicle"},
+            ],
+            "relations": [rel("Ana", "WORKS_AT", "Acme"), rel("Ana", "OWNS", "boat")],
+        }
+    )
     extraction, _ = extractor(server, onto).extract(eps, context(eps))
     system = message_text(server.requests[0], "system")
     assert "ENTITY TYPES" in system and "- Person: A human being." in system
@@ -326,14 +412,24 @@ def test_ontology_constrains_prompt_and_output(server):
 
 
 def test_strict_ontology_drops_unlisted_relations_and_bad_endpoint_types(server):
-    onto = Ontology(entity_types=[Person, Organization], relation_types=ONTOLOGY_RELATIONS,
-                    strict=True)
+    onto = Ontology(
+        entity_types=[Person, Organization], relation_types=ONTOLOGY_RELATIONS, strict=True
+    )
     eps = [episode("x")]
-    server.push({"entities": [{"name": "Ana", "type": "Person"}, {"name": "Bob",
-                                                                   "type": "Person"},
-                              {"name": "Acme", "type": "Organization"}],
-                 "relations": [rel("Ana", "WORKS_AT", "Acme"), rel("Ana", "OWNS", "Acme"),
-                               rel("Ana", "WORKS_AT", "Bob")]})
+    server.push(
+        {
+            "entities": [
+                {"name": "Ana", "type": "Person"},
+                {"name": "Bob", "type": "Person"},
+                {"name": "Acme", "type": "Organization"},
+            ],
+            "relations": [
+                rel("Ana", "WORKS_AT", "Acme"),
+                rel("Ana", "OWNS", "Acme"),
+                rel("Ana", "WORKS_AT", "Bob"),
+            ],
+        }
+    )
     extraction, _ = extractor(server, onto).extract(eps, context(eps))
     assert [(r.relation, r.target) for r in extraction.relations] == [("WORKS_AT", "Acme")]
     assert "(only those)" in message_text(server.requests[0], "system")

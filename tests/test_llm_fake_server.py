@@ -49,10 +49,13 @@ def test_scripted_then_default_responder_gets_the_request():
 
 def test_callable_script_entry_and_response_schema_helper():
     with FakeOpenAIServer([lambda req: {"schema_name": response_schema(req)[0]}]) as srv:
-        out = chat(sdk(srv), response_format={
-            "type": "json_schema",
-            "json_schema": {"name": "thing", "schema": {"type": "object"}, "strict": False},
-        })
+        out = chat(
+            sdk(srv),
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "thing", "schema": {"type": "object"}, "strict": False},
+            },
+        )
         assert out.choices[0].message.content == '{"schema_name": "thing"}'
 
 
@@ -146,14 +149,24 @@ def test_new_messages_parses_an_extraction_request():
     from graphmem.models import Episode
 
     when = datetime(2024, 1, 1, tzinfo=UTC)
-    eps = [Episode(partition="u:a", name=n, content=c, reference_time=when, created_at=when)
-           for n, c in [("Ana", "I live in Rome."), ("Ben", 'quote " and\nnewline')]]
+    eps = [
+        Episode(partition="u:a", name=n, content=c, reference_time=when, created_at=when)
+        for n, c in [("Ana", "I live in Rome."), ("Ben", 'quote " and\nnewline')]
+    ]
 
     def gold(request):
         rows = new_messages(request)
         assert [r["text"] for r in rows] == [e.content for e in eps]
-        return {"relations": [{"source": rows[0]["speaker"], "relation": "LIVES_IN",
-                               "target": "Rome", "message": rows[0]["message"]}]}
+        return {
+            "relations": [
+                {
+                    "source": rows[0]["speaker"],
+                    "relation": "LIVES_IN",
+                    "target": "Rome",
+                    "message": rows[0]["message"],
+                }
+            ]
+        }
 
     with FakeOpenAIServer(default=gold) as srv:
         client = LLMClient(LLMConfig(base_url=srv.base_url, max_retries=0))

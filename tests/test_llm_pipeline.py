@@ -34,10 +34,17 @@ def said(text: str) -> list[dict[str, str]]:
 
 
 def rel(source, relation, target, message=0, **extra):
-    return {"source": source, "relation": relation, "target": target,
-            "fact": extra.pop("fact", f"{source} {relation} {target}."),
-            "valid_at": None, "invalid_at": None, "negated": False, "message": message,
-            **extra}
+    return {
+        "source": source,
+        "relation": relation,
+        "target": target,
+        "fact": extra.pop("fact", f"{source} {relation} {target}."),
+        "valid_at": None,
+        "invalid_at": None,
+        "negated": False,
+        "message": message,
+        **extra,
+    }
 
 
 def extraction(*relations, entities=()):
@@ -53,16 +60,19 @@ def resolve_like_a_model(request):
         if not match:
             continue
         ref, kind = match.groups()
-        ids = re.findall(r"\b[EC]\d+\b", line.split("compare with:")[-1]) if (
-            "compare with:" in line) else []
+        ids = (
+            re.findall(r"\b[EC]\d+\b", line.split("compare with:")[-1])
+            if ("compare with:" in line)
+            else []
+        )
         if kind == "contradiction":
             decisions.append({"ref": ref, "action": "ADD", "targets": ids, "reason": "moved"})
         elif kind == "negation":
-            decisions.append({"ref": ref, "action": "INVALIDATE", "targets": ids,
-                              "reason": "ended"})
+            decisions.append(
+                {"ref": ref, "action": "INVALIDATE", "targets": ids, "reason": "ended"}
+            )
         elif kind in ("duplicate", "near_duplicate"):
-            decisions.append({"ref": ref, "action": "MERGE", "targets": ids[:1],
-                              "reason": "same"})
+            decisions.append({"ref": ref, "action": "MERGE", "targets": ids[:1], "reason": "same"})
     return {"decisions": decisions}
 
 
@@ -73,12 +83,19 @@ def server():
 
 
 def memory(server, **llm) -> Memory:
-    config = MemoryConfig.from_dict({
-        "store": {"provider": "sqlite", "path": ":memory:"},
-        "embedder": {"provider": "hashing", "dims": 256},
-        "llm": {"base_url": server.base_url, "model": "fake", "max_retries": 0,
-                "timeout": 5, **llm},
-    })
+    config = MemoryConfig.from_dict(
+        {
+            "store": {"provider": "sqlite", "path": ":memory:"},
+            "embedder": {"provider": "hashing", "dims": 256},
+            "llm": {
+                "base_url": server.base_url,
+                "model": "fake",
+                "max_retries": 0,
+                "timeout": 5,
+                **llm,
+            },
+        }
+    )
     return Memory(config, clock=Clock())
 
 
@@ -93,8 +110,12 @@ def test_llm_is_used_by_default_when_configured(server):
 
 def test_call_budget_and_a_move(server):
     mem = memory(server)
-    server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris."),
-                           entities=[("Alice", "Person"), ("Paris", "Place")]))
+    server.push(
+        extraction(
+            rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris."),
+            entities=[("Alice", "Person"), ("Paris", "Place")],
+        )
+    )
     first = mem.add(said("I live in Paris."), user_id=USER, timestamp="2024-01-10")
     assert first.llm_calls == 1 and [c.event for c in first.results] == ["ADD"]
     assert first.prompt_tokens > 0 and first.completion_tokens > 0
@@ -105,9 +126,13 @@ def test_call_budget_and_a_move(server):
 
     # Only the new home: that Paris ends must come from the resolver's decision (ADD with
     # targets=[the stored Paris fact]), not from a negated relation in the extraction.
-    server.push(extraction(
-        rel("Alice", "LIVES_IN", "Berlin", fact="Alice moved to Berlin.", valid_at="2024-05-01"),
-    ))
+    server.push(
+        extraction(
+            rel(
+                "Alice", "LIVES_IN", "Berlin", fact="Alice moved to Berlin.", valid_at="2024-05-01"
+            ),
+        )
+    )
     move = mem.add(said("Alice moved from Paris to Berlin."), user_id=USER, timestamp="2024-05-02")
     assert move.llm_calls == 2  # the extraction, then one resolver call for the contradiction
     assert server.calls == 1 + 1 + 2
@@ -152,14 +177,18 @@ def test_failed_extraction_leaves_episode_failed_then_reprocess(server, failure)
 
 def test_hostile_long_and_non_latin_output_is_stored_safely(server):
     mem = memory(server)
-    server.push(extraction(
-        rel("Alice", "KNOWS]->(x) DETACH DELETE x //", "Bob", fact="Alice knows Bob."),
-        rel("A" * 10_000, "OWNS", "boat"),
-        rel("王伟", "LIVES_IN", "北京", fact="王伟住在北京。"),
-        rel("محمد", "WORKS_IN", "القاهرة", fact="محمد يعمل في القاهرة."),
-    ))
-    mem.add("Alice knows Bob. " + "A" * 10_000 + " owns a boat. 王伟住在北京。 "
-            "محمد يعمل في القاهرة.", user_id=USER)
+    server.push(
+        extraction(
+            rel("Alice", "KNOWS]->(x) DETACH DELETE x //", "Bob", fact="Alice knows Bob."),
+            rel("A" * 10_000, "OWNS", "boat"),
+            rel("王伟", "LIVES_IN", "北京", fact="王伟住在北京。"),
+            rel("محمد", "WORKS_IN", "القاهرة", fact="محمد يعمل في القاهرة."),
+        )
+    )
+    mem.add(
+        "Alice knows Bob. " + "A" * 10_000 + " owns a boat. 王伟住在北京。 محمد يعمل في القاهرة.",
+        user_id=USER,
+    )
     stored = facts(mem)
     relations = {f["relation"] for f in stored}
     assert "KNOWS_X_DETACH_DELETE_X" in relations
@@ -176,9 +205,17 @@ def test_resolver_unknown_ids_fall_back_to_policy(server):
     mem.add(said("I live in Paris."), user_id=USER, timestamp="2024-01-10")
     server.push(
         extraction(rel("Alice", "LIVES_IN", "Berlin", fact="Alice lives in Berlin.")),
-        {"decisions": [{"ref": "N1", "action": "INVALIDATE", "targets": ["E42"],
-                        "reason": "hallucinated id"},
-                       {"ref": "N99", "action": "SKIP", "targets": [], "reason": "no such"}]},
+        {
+            "decisions": [
+                {
+                    "ref": "N1",
+                    "action": "INVALIDATE",
+                    "targets": ["E42"],
+                    "reason": "hallucinated id",
+                },
+                {"ref": "N99", "action": "SKIP", "targets": [], "reason": "no such"},
+            ]
+        },
     )
     result = mem.add(said("I live in Berlin now."), user_id=USER, timestamp="2024-05-02")
     assert result.llm_calls == 2
@@ -191,8 +228,10 @@ def test_resolver_failure_falls_back_to_policy(server):
     mem = memory(server)
     server.push(extraction(rel("Alice", "LIVES_IN", "Paris", fact="Alice lives in Paris.")))
     mem.add(said("I live in Paris."), user_id=USER, timestamp="2024-01-10")
-    server.push(extraction(rel("Alice", "LIVES_IN", "Berlin", fact="Alice lives in Berlin.")),
-                http_error(500, "resolver down"))
+    server.push(
+        extraction(rel("Alice", "LIVES_IN", "Berlin", fact="Alice lives in Berlin.")),
+        http_error(500, "resolver down"),
+    )
     result = mem.add(said("I live in Berlin now."), user_id=USER, timestamp="2024-05-02")
     assert not result.pending
     assert any("resolver" in e for e in result.errors)
@@ -207,18 +246,32 @@ def test_infer_false_makes_no_call(server):
 
 def test_one_embedding_call_per_add_and_known_entities_found_by_name(server):
     mem = memory(server)
-    server.push(extraction(rel("Alice", "WORKS_AT", "Acme Corp", fact="Alice works at Acme Corp."),
-                           entities=[("Alice", "Person"), ("Acme Corp", "Organization")]))
-    mem.add([{"role": "user", "name": "Alice", "content": "I work at Acme Corp."}],
-            user_id=USER, timestamp="2024-01-10")
+    server.push(
+        extraction(
+            rel("Alice", "WORKS_AT", "Acme Corp", fact="Alice works at Acme Corp."),
+            entities=[("Alice", "Person"), ("Acme Corp", "Organization")],
+        )
+    )
+    mem.add(
+        [{"role": "user", "name": "Alice", "content": "I work at Acme Corp."}],
+        user_id=USER,
+        timestamp="2024-01-10",
+    )
 
     calls = []
     embed = mem.embedder.embed
     mem.embedder.embed = lambda texts: calls.append(list(texts)) or embed(texts)
-    server.push(extraction(rel("Acme Corp", "LOCATED_IN", "Oslo", fact="Acme Corp is in Oslo."),
-                           entities=[("Acme Corp", "Organization"), ("Oslo", "Place")]))
-    mem.add([{"role": "user", "name": "Alice", "content": "ACME corp moved its office to Oslo."}],
-            user_id=USER, timestamp="2024-02-01")
+    server.push(
+        extraction(
+            rel("Acme Corp", "LOCATED_IN", "Oslo", fact="Acme Corp is in Oslo."),
+            entities=[("Acme Corp", "Organization"), ("Oslo", "Place")],
+        )
+    )
+    mem.add(
+        [{"role": "user", "name": "Alice", "content": "ACME corp moved its office to Oslo."}],
+        user_id=USER,
+        timestamp="2024-02-01",
+    )
     # One model call: the message, the one new name (stored names resolve by key and need no
     # vector) and the new fact's sentence.
     assert calls == [
@@ -230,11 +283,19 @@ def test_one_embedding_call_per_add_and_known_entities_found_by_name(server):
     assert "- Acme Corp (Organization)" in known and "- Alice (Person)" in known
 
     # The speaker's neighbours too, so "my wife" can be linked to the known "Maria".
-    mem.add_facts([{"source": "Alice", "relation": "MARRIED_TO", "target": "Maria",
-                    "target_type": "Person"}], user_id=USER)
+    mem.add_facts(
+        [{"source": "Alice", "relation": "MARRIED_TO", "target": "Maria", "target_type": "Person"}],
+        user_id=USER,
+    )
     server.push(extraction())
-    mem.add([{"role": "user", "name": "Alice", "content": "My wife called me today."}],
-            user_id=USER, timestamp="2024-03-01")
-    known = message_text(server.requests[-1]).split(
-        "KNOWN ENTITIES (reuse these exact names):\n", 1)[1].split("\n\n")[0]
+    mem.add(
+        [{"role": "user", "name": "Alice", "content": "My wife called me today."}],
+        user_id=USER,
+        timestamp="2024-03-01",
+    )
+    known = (
+        message_text(server.requests[-1])
+        .split("KNOWN ENTITIES (reuse these exact names):\n", 1)[1]
+        .split("\n\n")[0]
+    )
     assert "- Maria (Person)" in known and "- Alice (Person)" in known

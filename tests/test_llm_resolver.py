@@ -19,20 +19,41 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def fact(fid: str, source: str, relation: str, target: str) -> Fact:
-    return Fact(id=fid, partition="u:a", source_id="s-" + source, source=source,
-                relation=relation, target_id="t-" + target, target=target,
-                fact=f"{source} {relation.lower().replace('_', ' ')} {target}.",
-                valid_at=T0, created_at=T0)
+    return Fact(
+        id=fid,
+        partition="u:a",
+        source_id="s-" + source,
+        source=source,
+        relation=relation,
+        target_id="t-" + target,
+        target=target,
+        fact=f"{source} {relation.lower().replace('_', ' ')} {target}.",
+        valid_at=T0,
+        created_at=T0,
+    )
 
 
 def entity(eid: str, name: str) -> Entity:
-    return Entity(id=eid, partition="u:a", name=name, key=name.casefold(), type="Person",
-                  created_at=T0, updated_at=T0)
+    return Entity(
+        id=eid,
+        partition="u:a",
+        name=name,
+        key=name.casefold(),
+        type="Person",
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 def new(ref: str, source: str, relation: str, target: str, **kw) -> ProposedFact:
-    return ProposedFact(ref=ref, source=source, relation=relation, target=target,
-                        fact=f"{source} {relation} {target}.", **kw)
+    return ProposedFact(
+        ref=ref,
+        source=source,
+        relation=relation,
+        target=target,
+        fact=f"{source} {relation} {target}.",
+        **kw,
+    )
 
 
 PARIS = fact("f-paris", "Alice", "LIVES_IN", "Paris")
@@ -43,16 +64,27 @@ LYON = fact("f-lyon", "Alice", "LIVES_IN", "Lyon")
 def flags() -> list[Flag]:
     return [
         # the detector numbers each flag's facts from E1: keys collide across flags
-        Flag(kind="contradiction", new=new("N1", "Alice", "LIVES_IN", "Berlin",
-                                           valid_at="2024-05-01"),
-             existing={"E1": PARIS, "E2": LYON}, detail="LIVES_IN is functional"),
-        Flag(kind="duplicate", new=new("N2", "Alice", "WORKS_AT", "Acme"),
-             existing={"E1": ACME}),
-        Flag(kind="negation", new=new("N3", "Alice", "LIVES_IN", "Paris", negated=True),
-             existing={"E1": PARIS}),
-        Flag(kind="ambiguous_entity", new=new("A1", "Alex", "KNOWS", "Alice"),
-             candidates={"C1": entity("e-alex-s", "Alex Smith"),
-                         "C2": entity("e-alex-j", "Alex Jones")}, mention="Alex"),
+        Flag(
+            kind="contradiction",
+            new=new("N1", "Alice", "LIVES_IN", "Berlin", valid_at="2024-05-01"),
+            existing={"E1": PARIS, "E2": LYON},
+            detail="LIVES_IN is functional",
+        ),
+        Flag(kind="duplicate", new=new("N2", "Alice", "WORKS_AT", "Acme"), existing={"E1": ACME}),
+        Flag(
+            kind="negation",
+            new=new("N3", "Alice", "LIVES_IN", "Paris", negated=True),
+            existing={"E1": PARIS},
+        ),
+        Flag(
+            kind="ambiguous_entity",
+            new=new("A1", "Alex", "KNOWS", "Alice"),
+            candidates={
+                "C1": entity("e-alex-s", "Alex Smith"),
+                "C2": entity("e-alex-j", "Alex Jones"),
+            },
+            mention="Alex",
+        ),
     ]
 
 
@@ -63,23 +95,28 @@ def server():
 
 
 def resolver(server) -> LLMUpdateResolver:
-    return LLMUpdateResolver(LLMClient(LLMConfig(base_url=server.base_url, model="fake",
-                                                 max_retries=0, timeout=5)))
+    return LLMUpdateResolver(
+        LLMClient(LLMConfig(base_url=server.base_url, model="fake", max_retries=0, timeout=5))
+    )
 
 
 def test_one_batched_call_and_ids_mapped_back(server):
-    server.push({"decisions": [
-        {"ref": "N1", "action": "ADD", "targets": ["E1", "E2"], "reason": "moved"},
-        {"ref": "N2", "action": "MERGE", "targets": ["E3"], "reason": "same"},
-        {"ref": "N3", "action": "INVALIDATE", "targets": ["E1"], "reason": "ended"},
-        {"ref": "A1", "action": "MERGE", "targets": ["C2"], "reason": "the colleague"},
-    ]})
+    server.push(
+        {
+            "decisions": [
+                {"ref": "N1", "action": "ADD", "targets": ["E1", "E2"], "reason": "moved"},
+                {"ref": "N2", "action": "MERGE", "targets": ["E3"], "reason": "same"},
+                {"ref": "N3", "action": "INVALIDATE", "targets": ["E1"], "reason": "ended"},
+                {"ref": "A1", "action": "MERGE", "targets": ["C2"], "reason": "the colleague"},
+            ]
+        }
+    )
     decisions, usage = resolver(server).resolve(flags())
     assert server.calls == 1 and usage.llm_calls == 1
     got = {d.ref: (d.action, d.targets) for d in decisions}
     assert got == {
-        "N1": ("ADD", ["E1", "E2"]),   # the flag's own keys
-        "N2": ("MERGE", ["E1"]),       # prompt id E3 -> N2's key E1 (ACME)
+        "N1": ("ADD", ["E1", "E2"]),  # the flag's own keys
+        "N2": ("MERGE", ["E1"]),  # prompt id E3 -> N2's key E1 (ACME)
         "N3": ("INVALIDATE", ["E1"]),  # prompt id E1 (PARIS) -> N3's key E1
         "A1": ("MERGE", ["C2"]),
     }
@@ -91,9 +128,9 @@ def test_prompt_lists_each_stored_fact_once_with_prompt_ids(server):
     resolver(server).resolve(flags())
     user = message_text(server.requests[0], "user")
     assert user.count('"Alice lives in Paris."') == 1  # PARIS appears under two flags
-    assert 'E1: Alice -LIVES_IN-> Paris' in user
-    assert 'E2: Alice -LIVES_IN-> Lyon' in user
-    assert 'E3: Alice -WORKS_AT-> Acme' in user
+    assert "E1: Alice -LIVES_IN-> Paris" in user
+    assert "E2: Alice -LIVES_IN-> Lyon" in user
+    assert "E3: Alice -WORKS_AT-> Acme" in user
     assert 'C1: "Alex Smith" (Person)' in user
     assert "N1 [contradiction: LIVES_IN is functional] new fact Alice -LIVES_IN-> Berlin" in user
     assert "(from 2024-05-01)" in user
@@ -104,13 +141,27 @@ def test_prompt_lists_each_stored_fact_once_with_prompt_ids(server):
 
 
 def test_unknown_ids_are_rejected_never_applied(server):
-    server.push({"decisions": [
-        {"ref": "N1", "action": "INVALIDATE", "targets": ["E9"], "reason": "hallucinated"},
-        {"ref": "N2", "action": "MERGE", "targets": ["E1"], "reason": "E1 is N1's, not N2's"},
-        {"ref": "N7", "action": "ADD", "targets": [], "reason": "no such ref"},
-        {"ref": "A1", "action": "MERGE", "targets": ["E1"], "reason": "a fact id for an entity"},
-        {"ref": "N3", "action": "INVALIDATE", "targets": ["E1"], "reason": "valid"},
-    ]})
+    server.push(
+        {
+            "decisions": [
+                {"ref": "N1", "action": "INVALIDATE", "targets": ["E9"], "reason": "hallucinated"},
+                {
+                    "ref": "N2",
+                    "action": "MERGE",
+                    "targets": ["E1"],
+                    "reason": "E1 is N1's, not N2's",
+                },
+                {"ref": "N7", "action": "ADD", "targets": [], "reason": "no such ref"},
+                {
+                    "ref": "A1",
+                    "action": "MERGE",
+                    "targets": ["E1"],
+                    "reason": "a fact id for an entity",
+                },
+                {"ref": "N3", "action": "INVALIDATE", "targets": ["E1"], "reason": "valid"},
+            ]
+        }
+    )
     res = resolver(server)
     decisions, _ = res.resolve(flags())
     assert [(d.ref, d.action, d.targets) for d in decisions] == [("N3", "INVALIDATE", ["E1"])]
@@ -120,12 +171,16 @@ def test_unknown_ids_are_rejected_never_applied(server):
 
 
 def test_invalid_actions_and_missing_targets_rejected(server):
-    server.push({"decisions": [
-        {"ref": "N1", "action": "REPLACE", "targets": ["E1"]},
-        {"ref": "N2", "action": "MERGE", "targets": []},
-        {"ref": "N3", "action": "INVALIDATE"},
-        {"ref": "A1", "action": "INVALIDATE", "targets": ["C1"]},
-    ]})
+    server.push(
+        {
+            "decisions": [
+                {"ref": "N1", "action": "REPLACE", "targets": ["E1"]},
+                {"ref": "N2", "action": "MERGE", "targets": []},
+                {"ref": "N3", "action": "INVALIDATE"},
+                {"ref": "A1", "action": "INVALIDATE", "targets": ["C1"]},
+            ]
+        }
+    )
     res = resolver(server)
     decisions, _ = res.resolve(flags())
     assert decisions == []
@@ -136,11 +191,20 @@ def test_invalid_actions_and_missing_targets_rejected(server):
 
 
 def test_missing_decisions_are_absent_and_synonyms_map(server):
-    server.push({"decisions": [
-        {"ref": "n1", "action": "update", "targets": "e1", "reason": None},  # sloppy but clear
-        {"ref": "N2", "action": "NONE", "targets": None},
-        {"ref": "N2", "action": "ADD"},  # a second decision for N2 is ignored
-    ]})
+    server.push(
+        {
+            "decisions": [
+                {
+                    "ref": "n1",
+                    "action": "update",
+                    "targets": "e1",
+                    "reason": None,
+                },  # sloppy but clear
+                {"ref": "N2", "action": "NONE", "targets": None},
+                {"ref": "N2", "action": "ADD"},  # a second decision for N2 is ignored
+            ]
+        }
+    )
     outcome = resolver(server).resolve_detailed(flags())
     assert [(d.ref, d.action, d.targets) for d in outcome.decisions] == [
         ("N1", "INVALIDATE", ["E1"]),

@@ -141,9 +141,25 @@ SAMPLE = {
     "fact_ids": ["x"],
     "facts": True,
     "raw_only": False,
-    "clauses": [[{"prop": "m.x", "negate": False, "exists": False, "eq": "x", "ne": None,
-                  "gt": None, "gte": None, "lt": None, "lte": None, "in": None, "nin": None,
-                  "contains": None, "icontains": None}]],
+    "clauses": [
+        [
+            {
+                "prop": "m.x",
+                "negate": False,
+                "exists": False,
+                "eq": "x",
+                "ne": None,
+                "gt": None,
+                "gte": None,
+                "lt": None,
+                "lte": None,
+                "in": None,
+                "nin": None,
+                "contains": None,
+                "icontains": None,
+            }
+        ]
+    ],
     # Browser queries
     "entity_id": "x",
     "fact_id": "x",

@@ -20,12 +20,19 @@ def store(monkeypatch):
     s.setup(DIMS)
     people = [entity(ALICE, f"Person {i}") for i in range(40)]
     acme, reta, chess = entity(ALICE, "Acme"), entity(ALICE, "Reta Group"), entity(ALICE, "Chess")
-    facts = [fact(ALICE, p, "WORKS_AT", acme, f"{p.name} works at Acme.", embedding=axis(0))
-             for p in people[:10]]
-    facts.append(fact(ALICE, people[10], "WORKS_AT", reta, "Person 10 works at Reta Group.",
-                      embedding=axis(1)))
-    facts += [fact(ALICE, p, "LIKES", chess, f"{p.name} likes chess.", embedding=axis(2))
-              for p in people[11:]]
+    facts = [
+        fact(ALICE, p, "WORKS_AT", acme, f"{p.name} works at Acme.", embedding=axis(0))
+        for p in people[:10]
+    ]
+    facts.append(
+        fact(
+            ALICE, people[10], "WORKS_AT", reta, "Person 10 works at Reta Group.", embedding=axis(1)
+        )
+    )
+    facts += [
+        fact(ALICE, p, "LIKES", chess, f"{p.name} likes chess.", embedding=axis(2))
+        for p in people[11:]
+    ]
     write(s, ALICE, entities=[*people, acme, reta, chess], facts=facts)
     yield s
     s.close()

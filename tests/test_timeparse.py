@@ -71,9 +71,22 @@ def test_parse_loose_datetime_accepts(text: str, expected: datetime) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "", "   ", "hello", "May I ask", "May", "31 February 2023", "2023-02-30", "8 May 2023 13",
-        "13:00 pm on 8 May, 2023", "25:00 on 8 May 2023", "2024-13", "yesterday",
-        "1:56 pm on 8 May, 2023 and more", "x" * 10_000, "\x00", "８ May 2023 \u202e",
+        "",
+        "   ",
+        "hello",
+        "May I ask",
+        "May",
+        "31 February 2023",
+        "2023-02-30",
+        "8 May 2023 13",
+        "13:00 pm on 8 May, 2023",
+        "25:00 on 8 May 2023",
+        "2024-13",
+        "yesterday",
+        "1:56 pm on 8 May, 2023 and more",
+        "x" * 10_000,
+        "\x00",
+        "８ May 2023 \u202e",
     ],
 )
 def test_parse_loose_datetime_rejects(text: str) -> None:
@@ -172,12 +185,13 @@ def test_every_locomo_session_date_parses() -> None:
         ("last winter", d(2023, 12, 1), d(2024, 3, 1), "month", "at"),
     ],
 )
-def test_resolve_time_expression(text: str, start: datetime, end: datetime, granularity: str,
-                                 mode: str) -> None:
+def test_resolve_time_expression(
+    text: str, start: datetime, end: datetime, granularity: str, mode: str
+) -> None:
     span = resolve_time_expression(text, REF)
     assert span is not None, text
     assert (span.start, span.end, span.granularity, span.mode) == (start, end, granularity, mode)
-    assert text[span.span[0]:span.span[1]] == span.text
+    assert text[span.span[0] : span.span[1]] == span.text
     assert span.start.tzinfo is not None
 
 
@@ -198,10 +212,21 @@ def test_the_matched_text_keeps_the_preposition() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "", "May I ask you something?", "You may go.", "I have 2000 followers", "Room 1999 is free",
-        "I fall for it every time", "spring rolls are great", "March on!", "It costs 2024 dollars.",
-        "I'm going to the mall", "Ana lives in Lisbon.", "我昨天去了北京", "Я живу в Москве",
-        "'); MATCH (n) DETACH DELETE n //", "{{}}[[]]<<>>",
+        "",
+        "May I ask you something?",
+        "You may go.",
+        "I have 2000 followers",
+        "Room 1999 is free",
+        "I fall for it every time",
+        "spring rolls are great",
+        "March on!",
+        "It costs 2024 dollars.",
+        "I'm going to the mall",
+        "Ana lives in Lisbon.",
+        "我昨天去了北京",
+        "Я живу в Москве",
+        "'); MATCH (n) DETACH DELETE n //",
+        "{{}}[[]]<<>>",
     ],
 )
 def test_no_time_expression(text: str) -> None:
@@ -253,8 +278,14 @@ def test_long_text_is_linear() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["1" * 50_000, "May " * 20_000, "in " * 30_000 + "2024", "last " * 20_000 + "year",
-     "-" * 50_000 + "2019", "a couple of " * 10_000 + "weeks ago"],
+    [
+        "1" * 50_000,
+        "May " * 20_000,
+        "in " * 30_000 + "2024",
+        "last " * 20_000 + "year",
+        "-" * 50_000 + "2019",
+        "a couple of " * 10_000 + "weeks ago",
+    ],
     ids=["digits", "may", "in", "last", "dashes", "couple"],
 )
 def test_pathological_input_finishes_fast(text: str) -> None:
@@ -271,16 +302,30 @@ def test_never_raises_on_arbitrary_text(text: str) -> None:
     for span in find_time_expressions(text, REF):
         assert isinstance(span, TimeSpan)
         assert span.start <= span.end
-        assert text[span.span[0]:span.span[1]] == span.text
+        assert text[span.span[0] : span.span[1]] == span.text
     assert isinstance(query_time(text, REF), QueryTime)
     got = parse_loose_datetime(text)
     assert got is None or got.tzinfo is not None
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2098, 12, 31)),
-       st.sampled_from(["yesterday", "last Friday", "last May", "in March", "two weeks ago",
-                        "last week", "last month", "last year", "since January", "3 days ago"]))
+@given(
+    st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2098, 12, 31)),
+    st.sampled_from(
+        [
+            "yesterday",
+            "last Friday",
+            "last May",
+            "in March",
+            "two weeks ago",
+            "last week",
+            "last month",
+            "last year",
+            "since January",
+            "3 days ago",
+        ]
+    ),
+)
 def test_past_expressions_are_never_after_the_reference(ref: datetime, text: str) -> None:
     span = resolve_time_expression(text, ref)
     assert span is not None
@@ -314,32 +359,77 @@ def test_helpers() -> None:
         ("Where does Ana live?", None, None, False, None),
         ("Where does Ana work now?", None, None, False, None),
         ("May I ask where Ana lives?", None, None, False, None),
-        ("where did Ana work in March 2024?", (d(2024, 3, 1), d(2024, 4, 1)),
-         d(2024, 3, 16, 12), True, None),
-        ("Where did Ana live in 2023?", (d(2023, 1, 1), d(2024, 1, 1)), d(2023, 7, 2, 12), True,
-         None),
-        ("Who was Ana's manager last year?", (d(2023, 1, 1), d(2024, 1, 1)), d(2023, 7, 2, 12),
-         True, None),
-        ("Where does Ana work in May?", (d(2024, 5, 1), d(2024, 6, 1)), d(2024, 5, 16, 12), True,
-         None),
-        ("What did Ana do on 3 March 2024?", (d(2024, 3, 3), d(2024, 3, 4)), d(2024, 3, 3, 12),
-         True, None),
+        (
+            "where did Ana work in March 2024?",
+            (d(2024, 3, 1), d(2024, 4, 1)),
+            d(2024, 3, 16, 12),
+            True,
+            None,
+        ),
+        (
+            "Where did Ana live in 2023?",
+            (d(2023, 1, 1), d(2024, 1, 1)),
+            d(2023, 7, 2, 12),
+            True,
+            None,
+        ),
+        (
+            "Who was Ana's manager last year?",
+            (d(2023, 1, 1), d(2024, 1, 1)),
+            d(2023, 7, 2, 12),
+            True,
+            None,
+        ),
+        (
+            "Where does Ana work in May?",
+            (d(2024, 5, 1), d(2024, 6, 1)),
+            d(2024, 5, 16, 12),
+            True,
+            None,
+        ),
+        (
+            "What did Ana do on 3 March 2024?",
+            (d(2024, 3, 3), d(2024, 3, 4)),
+            d(2024, 3, 3, 12),
+            True,
+            None,
+        ),
         ("where did Ana live before Porto?", None, None, True, "Porto"),
         ("Where did Ana live before moving to Porto?", None, None, True, "Porto"),
         ("Where did Bob work before he joined Globex Corp?", None, None, True, "Globex Corp"),
         ("Where did Ana work prior to Bank of America?", None, None, True, "Bank of America"),
         ("where did ana live before porto?", None, None, True, "Porto"),
         ("Where did Ana live before that?", None, None, True, None),
-        ("Where did Ana live before 2023?", None, d(2023, 1, 1) - timedelta(microseconds=1), True,
-         None),
-        ("Where did Ana live until May 2022?", None, d(2022, 5, 1) - timedelta(microseconds=1),
-         True, None),
-        ("Where did Ana live before moving to Porto in 2020?", None,
-         d(2020, 1, 1) - timedelta(microseconds=1), True, "Porto"),
+        (
+            "Where did Ana live before 2023?",
+            None,
+            d(2023, 1, 1) - timedelta(microseconds=1),
+            True,
+            None,
+        ),
+        (
+            "Where did Ana live until May 2022?",
+            None,
+            d(2022, 5, 1) - timedelta(microseconds=1),
+            True,
+            None,
+        ),
+        (
+            "Where did Ana live before moving to Porto in 2020?",
+            None,
+            d(2020, 1, 1) - timedelta(microseconds=1),
+            True,
+            "Porto",
+        ),
         ("Who has Ana worked for since 2020?", (d(2020, 1, 1), REF), None, True, None),
         ("Where does Ana work today?", (d(2024, 6, 12), REF), None, False, None),
-        ("What happened two years ago?", (d(2022, 6, 12), d(2022, 6, 13)), d(2022, 6, 12, 12),
-         True, None),
+        (
+            "What happened two years ago?",
+            (d(2022, 6, 12), d(2022, 6, 13)),
+            d(2022, 6, 12, 12),
+            True,
+            None,
+        ),
         ("Where did Ana previously work?", None, None, True, None),
         ("Where did Ana use to live?", None, None, True, None),
         ("Where did Ana used to live?", None, None, True, None),
@@ -352,8 +442,13 @@ def test_helpers() -> None:
         ("Who did Ana work with earlier?", None, None, True, None),
     ],
 )
-def test_query_time(query: str, window: tuple[datetime, datetime] | None,
-                    as_of: datetime | None, history: bool, before: str | None) -> None:
+def test_query_time(
+    query: str,
+    window: tuple[datetime, datetime] | None,
+    as_of: datetime | None,
+    history: bool,
+    before: str | None,
+) -> None:
     got = query_time(query, REF)
     assert got.window == window
     assert got.as_of == as_of
@@ -374,8 +469,18 @@ def test_query_time_keeps_the_expression() -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["", "   ", "?", "x" * 100_000, "我的朋友在哪里工作？", "¿Dónde vive Ana?",
-     "' OR 1=1; DROP TABLE facts; --", "MATCH (n) RETURN n", "before", "before before before"],
+    [
+        "",
+        "   ",
+        "?",
+        "x" * 100_000,
+        "我的朋友在哪里工作？",
+        "¿Dónde vive Ana?",
+        "' OR 1=1; DROP TABLE facts; --",
+        "MATCH (n) RETURN n",
+        "before",
+        "before before before",
+    ],
 )
 def test_query_time_odd_input(query: str) -> None:
     got = query_time(query, REF)

@@ -53,15 +53,34 @@ def _failing_batch_parts(stored):
     porto = entity(ALICE, "Porto", type="Place", embedding=axis(3), minute=5)
     initech = entity(ALICE, "Initech", type="Organization", embedding=axis(5), minute=5)
     renamed_ana = ana.model_copy(update={"aliases": ["Ana Sousa"], "updated_at": at(5)})
-    lives = fact(ALICE, ana, "LIVES_IN", porto, "Ana lives in Porto", embedding=axis(4),
-                 minute=5, episodes=[ep.id])
-    joined = fact(ALICE, ana, "WORKS_AT", initech, "Ana works at Initech", embedding=axis(4),
-                  minute=5, episodes=[ep.id])
+    lives = fact(
+        ALICE,
+        ana,
+        "LIVES_IN",
+        porto,
+        "Ana lives in Porto",
+        embedding=axis(4),
+        minute=5,
+        episodes=[ep.id],
+    )
+    joined = fact(
+        ALICE,
+        ana,
+        "WORKS_AT",
+        initech,
+        "Ana works at Initech",
+        embedding=axis(4),
+        minute=5,
+        episodes=[ep.id],
+    )
     return dict(
         entities=[porto, initech, renamed_ana],
         facts=[lives, joined],
-        invalidations=[Invalidation(fact_id=works.id, invalid_at=at(5), expired_at=at(5),
-                                    invalidated_by=joined.id)],
+        invalidations=[
+            Invalidation(
+                fact_id=works.id, invalid_at=at(5), expired_at=at(5), invalidated_by=joined.id
+            )
+        ],
         merges=[ProvenanceMerge(fact_id=works.id, episodes=[ep.id])],
         mentions=[(ep.id, ana.id), (ep.id, porto.id)],
         episode_ids=[ep.id],
@@ -99,8 +118,9 @@ def test_batch_with_a_fact_on_a_missing_entity_writes_nothing(store, stored):
 def test_batch_with_a_duplicate_fact_id_writes_nothing(store, stored):
     ana, acme, works, _ = stored
     parts = _failing_batch_parts(stored)
-    parts["facts"].append(fact(ALICE, ana, "WORKS_AT", acme, "a second fact, same id",
-                               id=works.id, minute=6))
+    parts["facts"].append(
+        fact(ALICE, ana, "WORKS_AT", acme, "a second fact, same id", id=works.id, minute=6)
+    )
     before = _snapshot(store)
     with pytest.raises(StoreError):
         write(store, ALICE, **parts)
@@ -136,8 +156,11 @@ def test_episodes_are_marked_processed_with_the_batch(store, stored):
 def test_merges_append_episode_ids_once_in_order(store, stored):
     _, _, works, _ = stored
     write(store, ALICE, merges=[ProvenanceMerge(fact_id=works.id, episodes=["ep-2", "ep-1"])])
-    write(store, ALICE, merges=[ProvenanceMerge(fact_id=works.id,
-                                                episodes=["ep-0", "ep-1", "ep-3", "ep-3"])])
+    write(
+        store,
+        ALICE,
+        merges=[ProvenanceMerge(fact_id=works.id, episodes=["ep-0", "ep-1", "ep-3", "ep-3"])],
+    )
     [got] = store.get_facts(ALICE.partition, [works.id])
     assert got.episodes == ["ep-0", "ep-2", "ep-1", "ep-3"]
     assert ids(store.facts_for_episodes(ALICE, ["ep-3"])) == [works.id]
@@ -146,8 +169,15 @@ def test_merges_append_episode_ids_once_in_order(store, stored):
 
 def test_invalidation_ends_the_fact_and_keeps_it(store, stored):
     ana, acme, works, _ = stored
-    write(store, ALICE, invalidations=[Invalidation(fact_id=works.id, invalid_at=at(60),
-                                                    expired_at=at(61), invalidated_by="f-new")])
+    write(
+        store,
+        ALICE,
+        invalidations=[
+            Invalidation(
+                fact_id=works.id, invalid_at=at(60), expired_at=at(61), invalidated_by="f-new"
+            )
+        ],
+    )
     [got] = store.get_facts(ALICE.partition, [works.id])
     assert (got.invalid_at, got.expired_at, got.invalidated_by) == (at(60), at(61), "f-new")
     assert not got.is_current

@@ -37,15 +37,35 @@ def world(store):
             episode(agent, "Ana likes the Porto office", minute=2),
         ]
         store.add_episodes(eps, [axis(3), vec((3, 1), (4, 1))])
-        works = fact(user, ana, "WORKS_AT", acme, "Ana works at Acme", embedding=axis(5),
-                     minute=1, episodes=[eps[0].id])
-        likes = fact(agent, ana, "LIKES", porto, "Ana likes the Porto office",
-                     embedding=vec((5, 1), (6, 1)), minute=2, episodes=[eps[1].id])
-        old = fact(user, acme, "LOCATED_IN", porto, "Acme was in Porto", embedding=axis(5),
-                   minute=3)
+        works = fact(
+            user,
+            ana,
+            "WORKS_AT",
+            acme,
+            "Ana works at Acme",
+            embedding=axis(5),
+            minute=1,
+            episodes=[eps[0].id],
+        )
+        likes = fact(
+            agent,
+            ana,
+            "LIKES",
+            porto,
+            "Ana likes the Porto office",
+            embedding=vec((5, 1), (6, 1)),
+            minute=2,
+            episodes=[eps[1].id],
+        )
+        old = fact(
+            user, acme, "LOCATED_IN", porto, "Acme was in Porto", embedding=axis(5), minute=3
+        )
         write(store, user, entities=[ana, acme, porto], facts=[works, likes, old])
-        write(store, user, invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9),
-                                                       expired_at=at(9))])
+        write(
+            store,
+            user,
+            invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9), expired_at=at(9))],
+        )
 
 
 @pytest.mark.parametrize("keys, k", [(["ana", "acme"], 5), (["ana"], 1), ([], 3), (["ana"], 0)])

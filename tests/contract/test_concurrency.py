@@ -20,8 +20,9 @@ def _add(store, user: str, n: int) -> None:
     store.add_episodes([ep], [axis(n % 8)])
     person = entity(scope, f"Person {n}", embedding=axis(n % 8), minute=n)
     place = entity(scope, f"Place {n}", type="Place", minute=n)
-    lives = fact(scope, person, "LIVES_IN", place, embedding=axis(n % 8), minute=n,
-                 episodes=[ep.id])
+    lives = fact(
+        scope, person, "LIVES_IN", place, embedding=axis(n % 8), minute=n, episodes=[ep.id]
+    )
     write(store, scope, entities=[person, place], facts=[lives], episode_ids=[ep.id])
     # Interleave reads, which must see a consistent store while others write: this add's
     # fact at once (read your writes), each fact once, and only this user's.
@@ -53,9 +54,7 @@ def _check(store) -> None:
             "current_facts": per_user,
             "episodes": per_user,
         }
-        assert all(
-            e.status == EpisodeStatus.PROCESSED for e in store.list_episodes(scope)
-        )
+        assert all(e.status == EpisodeStatus.PROCESSED for e in store.list_episodes(scope))
         assert len(store.search_facts_vector(scope, axis(0), 1000)) == per_user
 
 

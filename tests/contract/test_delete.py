@@ -37,12 +37,36 @@ def world(store):
         }
         store.add_episodes(list(eps.values()), [axis(3), axis(3), axis(3)])
         facts = {
-            "user": fact(user, ana, "WORKS_AT", acme, "Ana works at Acme", embedding=axis(4),
-                         episodes=[eps["user"].id], minute=1),
-            "a": fact(a_scope, ana, "LIKES", porto, "Ana likes Porto", embedding=axis(4),
-                      episodes=[eps["a"].id], minute=2),
-            "b": fact(b_scope, acme, "LOCATED_IN", porto, "Acme is in Porto",
-                      embedding=axis(4), episodes=[eps["b"].id], minute=3),
+            "user": fact(
+                user,
+                ana,
+                "WORKS_AT",
+                acme,
+                "Ana works at Acme",
+                embedding=axis(4),
+                episodes=[eps["user"].id],
+                minute=1,
+            ),
+            "a": fact(
+                a_scope,
+                ana,
+                "LIKES",
+                porto,
+                "Ana likes Porto",
+                embedding=axis(4),
+                episodes=[eps["a"].id],
+                minute=2,
+            ),
+            "b": fact(
+                b_scope,
+                acme,
+                "LOCATED_IN",
+                porto,
+                "Acme is in Porto",
+                embedding=axis(4),
+                episodes=[eps["b"].id],
+                minute=3,
+            ),
         }
         write(store, user, entities=[ana, acme, porto], facts=facts.values())
         out[user.user_id] = {"entities": [ana, acme, porto], "facts": facts, "episodes": eps}

@@ -79,8 +79,12 @@ def test_upsert_by_id_updates_name_aliases_and_keys(store):
     write(store, ALICE, entities=[renamed])
     assert len(store.list_entities(ALICE.partition)) == 1
     [got] = store.get_entities(ALICE.partition, [bob.id], with_embeddings=True)
-    assert (got.name, got.key, got.aliases, got.type) == ("Robert", "robert", ["Bob", "Rob"],
-                                                          "Engineer")
+    assert (got.name, got.key, got.aliases, got.type) == (
+        "Robert",
+        "robert",
+        ["Bob", "Rob"],
+        "Engineer",
+    )
     assert got.updated_at == at(9)
     assert got.embedding == pytest.approx(axis(0), abs=1e-6)
     assert ids(store.find_entities_by_key(ALICE.partition, ["rob"])) == [bob.id]

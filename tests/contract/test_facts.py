@@ -67,8 +67,11 @@ def test_get_facts_is_by_id_current_or_not_within_the_partition(store, people):
     theirs = fact(BOB, bob_ana, "WORKS_AT", bob_acme)
     write(store, ALICE, facts=[mine, old])
     write(store, BOB, facts=[theirs])
-    write(store, ALICE, invalidations=[Invalidation(fact_id=old.id, invalid_at=at(5),
-                                                    expired_at=at(5))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=old.id, invalid_at=at(5), expired_at=at(5))],
+    )
     got = store.get_facts(ALICE.partition, [mine.id, old.id, theirs.id, "missing"])
     assert sorted(ids(got)) == sorted([mine.id, old.id])
     assert store.get_facts(ALICE.partition, []) == []
@@ -82,8 +85,13 @@ def test_list_facts_order_and_include_invalid(store, people):
     f4 = fact(ALICE, acme, "LOCATED_IN", lisbon, minute=4)
     write(store, ALICE, facts=[f4, f2, f1, f3])
     assert ids(store.list_facts(ALICE)) == [f1.id, f3.id, f2.id, f4.id]
-    write(store, ALICE, invalidations=[Invalidation(fact_id=f2.id, invalid_at=at(10),
-                                                    expired_at=at(11), invalidated_by=f4.id)])
+    write(
+        store,
+        ALICE,
+        invalidations=[
+            Invalidation(fact_id=f2.id, invalid_at=at(10), expired_at=at(11), invalidated_by=f4.id)
+        ],
+    )
     assert ids(store.list_facts(ALICE)) == [f1.id, f3.id, f4.id]
     assert ids(store.list_facts(ALICE, include_invalid=True)) == [f1.id, f3.id, f2.id, f4.id]
     assert all(f.embedding is None for f in store.list_facts(ALICE, include_invalid=True))
@@ -112,8 +120,11 @@ def test_facts_for_entities_both_directions_unnarrowed(store, people):
     unrelated = fact(ALICE, porto, "NEAR", porto, minute=3)
     old = fact(ALICE, ana, "LIVES_IN", lisbon, minute=4)
     write(store, ALICE, facts=[out_of_ana, into_lisbon, unrelated, old])
-    write(store, ALICE, invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9),
-                                                    expired_at=at(9))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9), expired_at=at(9))],
+    )
     got = store.facts_for_entities(ALICE.partition, [ana.id, lisbon.id])
     assert ids(got) == [out_of_ana.id, into_lisbon.id]
     assert all(f.embedding is None for f in got)
@@ -137,8 +148,11 @@ def test_facts_for_detection_reads_pairs_and_ends_only(store, people):
     into_acme = fact(ALICE, bea, "MANAGES", acme, minute=5)
     old = fact(ALICE, ana, "VISITED", porto, minute=6)
     write(store, ALICE, facts=[ana_lives, bea_lives, ana_works, reverse, into_acme, old])
-    write(store, ALICE, invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9),
-                                                    expired_at=at(9))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9), expired_at=at(9))],
+    )
 
     # "Ana lives in Porto": her own LIVES_IN facts; Lisbon's other residents are not read.
     got = store.facts_for_detection(
@@ -163,8 +177,11 @@ def test_facts_for_episodes_follows_provenance(store, people):
     f3 = fact(ALICE, ana, "VISITED", porto, minute=3, episodes=["ep-3"])
     write(store, ALICE, facts=[f1, f2, f3])
     write(store, ALICE, merges=[ProvenanceMerge(fact_id=f1.id, episodes=["ep-3"])])
-    write(store, ALICE, invalidations=[Invalidation(fact_id=f3.id, invalid_at=at(9),
-                                                    expired_at=at(9))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=f3.id, invalid_at=at(9), expired_at=at(9))],
+    )
     assert ids(store.facts_for_episodes(ALICE, ["ep-3"])) == [f1.id, f3.id]  # current or not
     assert ids(store.facts_for_episodes(ALICE, ["ep-1", "ep-2"])) == [f1.id, f2.id]
     assert ids(store.facts_for_episodes(AGENT_A, ["ep-1", "ep-2"])) == [f2.id]
@@ -189,8 +206,11 @@ def test_fact_vector_search_order_scores_k_and_invalid(store, people):
     assert ids(store.search_facts_vector(ALICE, axis(0), 2)) == [exact.id, close.id]
     assert store.search_facts_vector(ALICE, axis(0), 0) == []
 
-    write(store, ALICE, invalidations=[Invalidation(fact_id=exact.id, invalid_at=at(9),
-                                                    expired_at=at(9))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=exact.id, invalid_at=at(9), expired_at=at(9))],
+    )
     assert ids(store.search_facts_vector(ALICE, axis(0), 2)) == [close.id, far.id]
     hits = store.search_facts_vector(ALICE, axis(0), 2, include_invalid=True)
     assert ids(hits) == [exact.id, close.id]
@@ -263,8 +283,11 @@ def test_fact_text_search_scope_and_include_invalid(store, people):
     b = fact(AGENT_B, ana, "LIKES", lisbon, "Ana likes kayaking in Lisbon")
     old = fact(ALICE, ana, "LIKES", acme, "Ana liked kayaking trips with Acme")
     write(store, ALICE, facts=[a, b, old])
-    write(store, ALICE, invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9),
-                                                    expired_at=at(9))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=old.id, invalid_at=at(9), expired_at=at(9))],
+    )
     assert set(ids(store.search_facts_text(ALICE, "kayaking", 10))) == {a.id, b.id}
     assert set(ids(store.search_facts_text(ALICE, "kayaking", 10, include_invalid=True))) == {
         a.id,
@@ -308,8 +331,11 @@ def test_locate_fact_names_the_partition(store, people):
     theirs = fact(BOB, bob_ana, "WORKS_AT", bob_acme)
     write(store, ALICE, facts=[mine])
     write(store, BOB, entities=[bob_ana, bob_acme], facts=[theirs])
-    write(store, ALICE, invalidations=[Invalidation(fact_id=mine.id, invalid_at=at(9),
-                                                    expired_at=at(9))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=mine.id, invalid_at=at(9), expired_at=at(9))],
+    )
     assert store.locate_fact(mine.id) == ALICE.partition  # current or not
     assert store.locate_fact(theirs.id) == BOB.partition
     assert store.locate_fact("no-such-fact") is None

@@ -28,17 +28,41 @@ def _mirror_world(store, scope):
     ana = entity(scope, "Ana", aliases=["Annie"], embedding=axis(0))
     acme = entity(scope, "Acme", type="Organization", embedding=axis(1))
     porto = entity(scope, "Porto", type="Place", embedding=axis(2))
-    eps = [episode(scope, "Ana works at Acme in Porto", minute=1),
-           episode(scope, "王小明在腾讯工作", minute=2)]
+    eps = [
+        episode(scope, "Ana works at Acme in Porto", minute=1),
+        episode(scope, "王小明在腾讯工作", minute=2),
+    ]
     store.add_episodes(eps, [axis(3), axis(3)])
     facts = [
-        fact(scope, ana, "WORKS_AT", acme, "Ana works at Acme", embedding=axis(4),
-             episodes=[eps[0].id], minute=1),
-        fact(scope, acme, "LOCATED_IN", porto, "Acme is in Porto", embedding=vec((4, 1), (5, 1)),
-             episodes=[eps[0].id], minute=2),
+        fact(
+            scope,
+            ana,
+            "WORKS_AT",
+            acme,
+            "Ana works at Acme",
+            embedding=axis(4),
+            episodes=[eps[0].id],
+            minute=1,
+        ),
+        fact(
+            scope,
+            acme,
+            "LOCATED_IN",
+            porto,
+            "Acme is in Porto",
+            embedding=vec((4, 1), (5, 1)),
+            episodes=[eps[0].id],
+            minute=2,
+        ),
     ]
-    write(store, scope, entities=[ana, acme, porto], facts=facts,
-          mentions=[(eps[0].id, ana.id)], episode_ids=[eps[0].id])
+    write(
+        store,
+        scope,
+        entities=[ana, acme, porto],
+        facts=facts,
+        mentions=[(eps[0].id, ana.id)],
+        episode_ids=[eps[0].id],
+    )
     return {"entities": [ana, acme, porto], "facts": facts, "episodes": eps}
 
 
@@ -82,8 +106,9 @@ def _reads(store, scope, world_ids):
         "search_facts_text": pairs(
             store.search_facts_text(scope, "Ana Acme Porto", 50, include_invalid=True)
         ),
-        "expand": pairs(store.expand(scope, entity_ids, hops=3, fanout=50, vector=axis(4),
-                                     include_invalid=True)),
+        "expand": pairs(
+            store.expand(scope, entity_ids, hops=3, fanout=50, vector=axis(4), include_invalid=True)
+        ),
         "link_candidates": [*by_key, *pairs(near)],
         "seed_search.facts_vector": pairs(seeds.facts_vector),
         "seed_search.facts_text": pairs(seeds.facts_text),

@@ -43,8 +43,11 @@ def test_setup_with_another_dimension_is_refused_once_vectors_exist(store):
 
 def test_counts_track_current_and_invalidated_facts(store):
     works, _ = _small_world(store, ALICE)
-    write(store, ALICE, invalidations=[Invalidation(fact_id=works.id, invalid_at=at(9),
-                                                    expired_at=at(10))])
+    write(
+        store,
+        ALICE,
+        invalidations=[Invalidation(fact_id=works.id, invalid_at=at(9), expired_at=at(10))],
+    )
     assert store.counts(ALICE.partition) == {
         "entities": 3,
         "facts": 2,
