@@ -95,94 +95,36 @@ class QueryTime(BaseModel):
 
 # ------------------------------------------------------------------ calendar helpers
 
+# The tables below stay packed by hand (one line per group reads better than a column).
+# fmt: off
 _MONTHS = {
-    "january": 1,
-    "february": 2,
-    "march": 3,
-    "april": 4,
-    "may": 5,
-    "june": 6,
-    "july": 7,
-    "august": 8,
-    "september": 9,
-    "october": 10,
-    "november": 11,
-    "december": 12,
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
 }
 _MONTH_ABBR = {
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "sept": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
 }
 _WEEKDAYS = {
-    "monday": 0,
-    "tuesday": 1,
-    "wednesday": 2,
-    "thursday": 3,
-    "friday": 4,
-    "saturday": 5,
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
     "sunday": 6,
 }
 _NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "couple": 2,
-    "a couple": 2,
-    "a couple of": 2,
-    "couple of": 2,
-    "few": 3,
-    "a few": 3,
-    "several": 3,
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "couple": 2, "a couple": 2, "a couple of": 2,
+    "couple of": 2, "few": 3, "a few": 3, "several": 3,
 }
+# fmt: on
 
 FULL_MONTH_PATTERN = "|".join(_MONTHS)
 MONTH_PATTERN = "|".join([*_MONTHS, "sept", *(k for k in _MONTH_ABBR if k != "sept")])
 WEEKDAY_PATTERN = "|".join(_WEEKDAYS)
-_WEEKDAY_ABBR = {
-    "mon": 0,
-    "tue": 1,
-    "tues": 1,
-    "wed": 2,
-    "weds": 2,
-    "thu": 3,
-    "thur": 3,
-    "thurs": 3,
-    "fri": 4,
-    "sat": 5,
-    "sun": 6,
-}
+# fmt: off
+_WEEKDAY_ABBR = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3,
+                 "thurs": 3, "fri": 4, "sat": 5, "sun": 6}
+# fmt: on
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}  # northern hemisphere
 NUMBER_PATTERN = (
     r"(?:a\s+couple(?:\s+of)?|couple(?:\s+of)?|a\s+few|few|several|an?|one|two|three|four|five|"
@@ -601,177 +543,49 @@ def _h_past_n(m: re.Match[str], ref: datetime, prep: str | None):
 # preposition), "since"/"duration" force that mode; anchors are the anchor kinds (see _ANCHOR)
 # that must all occur near a match, so a pattern only runs where it can match. A preposition
 # before a match ("in", "since", ...) is read separately by _PREP_BEFORE.
+# fmt: off
 _PATTERN_TABLE: list[tuple[re.Pattern[str], Callable[..., Any], str, str]] = [
-    (
-        re.compile(
-            r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
-            r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-])",
-            re.I,
-        ),
-        _h_iso_day,
-        "",
-        "d",
-    ),
-    (re.compile(r"\b(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})\b(?!/)", re.I), _h_iso_day, "", "d"),
+    (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+                r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-])",
+                re.I), _h_iso_day, "", "d"),
+    (re.compile(r"\b(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})\b(?!/)", re.I), _h_iso_day, "",
+     "d"),
     (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})\b(?![-/]\d)", re.I), _h_iso_month, "", "d"),
-    (
-        re.compile(
-            r"\b(?:the\s+)?(?P<d>\d{1,2})"
-            + _ORD
-            + r"(?:\s+of)?\s+(?P<mon>"
-            + MONTH_PATTERN
-            + r")\b\.?,?\s+(?P<y>\d{4})\b",
-            re.I,
-        ),
-        _h_dmy,
-        "",
-        "dm",
-    ),
-    (
-        re.compile(
-            r"\b(?P<mon>"
-            + MONTH_PATTERN
-            + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
-            + _ORD
-            + r",?\s+(?P<y>\d{4})\b",
-            re.I,
-        ),
-        _h_dmy,
-        "",
-        "dm",
-    ),
-    (
-        re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?,?\s+(?:of\s+)?(?P<y>\d{4})\b", re.I),
-        _h_my,
-        "",
-        "dm",
-    ),
-    (
-        re.compile(
-            r"\b(?:the\s+)?(?P<d>\d{1,2})"
-            + _ORD
-            + r"(?:\s+of)?\s+(?P<mon>"
-            + MONTH_PATTERN
-            + r")\b\.?",
-            re.I,
-        ),
-        _h_dm,
-        "",
-        "dm",
-    ),
-    (
-        re.compile(
-            r"\b(?P<mon>"
-            + MONTH_PATTERN
-            + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
-            + _ORD
-            + r"\b(?!\s*(?:[:%.,]\s*\d|\d))",
-            re.I,
-        ),
-        _h_dm,
-        "",
-        "dm",
-    ),
-    (
-        re.compile(
-            r"\b(?:(?P<rel>last|this|next|early|late|mid)[\s-]+)?(?P<mon>"
-            + FULL_MONTH_PATTERN
-            + r")\b",
-            re.I,
-        ),
-        _h_rel_month,
-        "",
-        "m",
-    ),
-    (
-        re.compile(
-            r"\b(?:(?:early|late|mid)[\s-]+)?(?P<y>1[89]\d\d|20\d\d|2100)\b"
-            r"(?![/.]\d|-\d\d(?!\d)|\s*(?:%|:\d))",
-            re.I,
-        ),
-        _h_year,
-        "year",
-        "d",
-    ),
-    (
-        re.compile(
-            r"\b(?P<w>the\s+day\s+before\s+yesterday|the\s+day\s+after\s+tomorrow|"
-            r"yesterday|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening)|"
-            r"last\s+night|earlier\s+today)\b",
-            re.I,
-        ),
-        _h_rel_day,
-        "",
-        "r",
-    ),
-    (
-        re.compile(
-            r"\b(?P<rel>last|this\s+past|this\s+coming|past|this|next)\s+(?P<wd>"
-            + WEEKDAY_PATTERN
-            + r"|"
-            + "|".join(_WEEKDAY_ABBR)
-            + r")\b\.?",
-            re.I,
-        ),
-        _h_weekday,
-        "",
-        "w",
-    ),
-    (
-        re.compile(
-            r"\b(?:(?P<rel>last|this|next|past|this\s+past|early|late|mid)[\s-]+)?"
-            r"(?:the\s+)?(?P<season>spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?"
-            r"(?P<y>\d{4}))?\b",
-            re.I,
-        ),
-        _h_season,
-        "",
-        "s",
-    ),
-    (
-        re.compile(
-            r"\b(?:the\s+)?(?P<rel>last|this|next|past|previous|coming|earlier\s+this)\s+"
-            r"(?P<unit>week|weekend|month|year)\b",
-            re.I,
-        ),
-        _h_rel_period,
-        "",
-        "u",
-    ),
-    (
-        re.compile(
-            r"\b(?P<n>" + NUMBER_PATTERN + r")\s+(?P<unit>" + UNIT_PATTERN + r")s?\s+ago\b", re.I
-        ),
-        _h_ago,
-        "",
-        "a",
-    ),
-    (
-        re.compile(
-            r"\b(?:for|over|in|during|within|throughout)\s+the\s+(?:past|last)\s+(?P<n>"
-            + NUMBER_PATTERN
-            + r")\s+(?P<unit>"
-            + UNIT_PATTERN
-            + r")s?\b",
-            re.I,
-        ),
-        _h_past_n,
-        "since",
-        "u",
-    ),
-    (
-        re.compile(
-            r"\bfor\s+(?:about\s+|almost\s+|over\s+|nearly\s+|around\s+)?(?P<n>"
-            + NUMBER_PATTERN
-            + r")\s+(?P<unit>day|week|month|year|yr|decade)s?\b"
-            r"(?!\s+ago)",
-            re.I,
-        ),
-        _h_past_n,
-        "duration",
-        "u",
-    ),
+    (re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"(?:\s+of)?\s+(?P<mon>"
+                + MONTH_PATTERN + r")\b\.?,?\s+(?P<y>\d{4})\b", re.I), _h_dmy, "", "dm"),
+    (re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
+                + _ORD + r",?\s+(?P<y>\d{4})\b", re.I), _h_dmy, "", "dm"),
+    (re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?,?\s+(?:of\s+)?(?P<y>\d{4})\b",
+                re.I), _h_my, "", "dm"),
+    (re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"(?:\s+of)?\s+(?P<mon>"
+                + MONTH_PATTERN + r")\b\.?", re.I), _h_dm, "", "dm"),
+    (re.compile(r"\b(?P<mon>" + MONTH_PATTERN + r")\b\.?\s+(?:the\s+)?(?P<d>\d{1,2})"
+                + _ORD + r"\b(?!\s*(?:[:%.,]\s*\d|\d))", re.I), _h_dm, "", "dm"),
+    (re.compile(r"\b(?:(?P<rel>last|this|next|early|late|mid)[\s-]+)?(?P<mon>"
+                + FULL_MONTH_PATTERN + r")\b", re.I), _h_rel_month, "", "m"),
+    (re.compile(r"\b(?:(?:early|late|mid)[\s-]+)?(?P<y>1[89]\d\d|20\d\d|2100)\b"
+                r"(?![/.]\d|-\d\d(?!\d)|\s*(?:%|:\d))", re.I), _h_year, "year", "d"),
+    (re.compile(r"\b(?P<w>the\s+day\s+before\s+yesterday|the\s+day\s+after\s+tomorrow|"
+                r"yesterday|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening)|"
+                r"last\s+night|earlier\s+today)\b", re.I), _h_rel_day, "", "r"),
+    (re.compile(r"\b(?P<rel>last|this\s+past|this\s+coming|past|this|next)\s+(?P<wd>"
+                + WEEKDAY_PATTERN + r"|" + "|".join(_WEEKDAY_ABBR) + r")\b\.?", re.I),
+     _h_weekday, "", "w"),
+    (re.compile(r"\b(?:(?P<rel>last|this|next|past|this\s+past|early|late|mid)[\s-]+)?"
+                r"(?:the\s+)?(?P<season>spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?"
+                r"(?P<y>\d{4}))?\b", re.I), _h_season, "", "s"),
+    (re.compile(r"\b(?:the\s+)?(?P<rel>last|this|next|past|previous|coming|earlier\s+this)\s+"
+                r"(?P<unit>week|weekend|month|year)\b", re.I), _h_rel_period, "", "u"),
+    (re.compile(r"\b(?P<n>" + NUMBER_PATTERN + r")\s+(?P<unit>" + UNIT_PATTERN
+                + r")s?\s+ago\b", re.I), _h_ago, "", "a"),
+    (re.compile(r"\b(?:for|over|in|during|within|throughout)\s+the\s+(?:past|last)\s+(?P<n>"
+                + NUMBER_PATTERN + r")\s+(?P<unit>" + UNIT_PATTERN + r")s?\b", re.I),
+     _h_past_n, "since", "u"),
+    (re.compile(r"\bfor\s+(?:about\s+|almost\s+|over\s+|nearly\s+|around\s+)?(?P<n>"
+                + NUMBER_PATTERN + r")\s+(?P<unit>day|week|month|year|yr|decade)s?\b"
+                r"(?!\s+ago)", re.I), _h_past_n, "duration", "u"),
 ]
+# fmt: on
 _PATTERNS = [(p, h, kind, frozenset(needs)) for p, h, kind, needs in _PATTERN_TABLE]
 _PREP_BEFORE = re.compile(r"\b(?P<prep>" + _PREP_WORDS + r"|the\s+year)\s+$", re.I)
 
@@ -959,119 +773,23 @@ _PAST_STATE = re.compile(
 )
 _BEFORE = re.compile(r"\b(?:before|prior\s+to)\s+", re.I)
 _Q_TOKEN = re.compile(r"[^\W_]+(?:['’.&-][^\W_]+)*|[^\w\s]")
+# fmt: off
 _Q_SKIP = {
-    "he",
-    "she",
-    "they",
-    "we",
-    "i",
-    "you",
-    "it",
-    "his",
-    "her",
-    "their",
-    "my",
-    "your",
-    "moving",
-    "moved",
-    "move",
-    "moves",
-    "relocating",
-    "relocated",
-    "joining",
-    "joined",
-    "join",
-    "joins",
-    "working",
-    "worked",
-    "work",
-    "works",
-    "living",
-    "lived",
-    "live",
-    "lives",
-    "starting",
-    "started",
-    "start",
-    "going",
-    "went",
-    "studying",
-    "studied",
-    "leaving",
-    "left",
-    "at",
-    "to",
-    "for",
-    "in",
-    "with",
-    "from",
-    "getting",
-    "got",
-    "a",
-    "job",
-    "the",
-    "marrying",
-    "married",
-    "dating",
-    "meeting",
-    "met",
-    "becoming",
-    "became",
-    "settling",
-    "settled",
-    "back",
+    "he", "she", "they", "we", "i", "you", "it", "his", "her", "their", "my", "your",
+    "moving", "moved", "move", "moves", "relocating", "relocated", "joining", "joined", "join",
+    "joins", "working", "worked", "work", "works", "living", "lived", "live", "lives", "starting",
+    "started", "start", "going", "went", "studying", "studied", "leaving", "left", "at", "to",
+    "for", "in", "with", "from", "getting", "got", "a", "job", "the", "marrying", "married",
+    "dating", "meeting", "met", "becoming", "became", "settling", "settled", "back",
 }
 _Q_STOP = {
-    "that",
-    "this",
-    "then",
-    "now",
-    "today",
-    "yesterday",
-    "tomorrow",
-    "them",
-    "him",
-    "me",
-    "us",
-    "what",
-    "when",
-    "where",
-    "who",
-    "which",
-    "how",
-    "why",
-    "and",
-    "or",
-    "but",
-    "is",
-    "was",
-    "did",
-    "does",
-    "do",
-    "anything",
-    "everything",
-    "something",
-    "i",
+    "that", "this", "then", "now", "today", "yesterday", "tomorrow", "them", "him", "me", "us",
+    "what", "when", "where", "who", "which", "how", "why", "and", "or", "but", "is", "was",
+    "did", "does", "do", "anything", "everything", "something", "i",
 }
-_NAME_JOIN = {
-    "of",
-    "de",
-    "da",
-    "do",
-    "dos",
-    "das",
-    "del",
-    "della",
-    "di",
-    "du",
-    "la",
-    "le",
-    "van",
-    "von",
-    "der",
-    "den",
-    "&",
-}
+_NAME_JOIN = {"of", "de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le",
+              "van", "von", "der", "den", "&"}
+# fmt: on
 
 
 def _before_entity(query: str, spans: list[TimeSpan]) -> str | None:
