@@ -97,6 +97,7 @@ SAMPLE = {
     "id": "x",
     "ids": ["x"],
     "keys": ["x"],
+    "alias_queries": ['"p0 x"'],
     "entity_ids": ["x"],
     "episode_ids": ["x"],
     "episodes": [{"id": "x", "embedding": None}],
