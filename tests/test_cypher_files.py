@@ -42,6 +42,8 @@ ALLOWED_LITERALS = {
     "graphmem_fact_embedding",
     "graphmem_fact_text",
     "whitespace",
+    "keyword",
+    "graphmem_entity_alias",
     "cosine",
     "VECTOR",
 }

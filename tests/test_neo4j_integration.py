@@ -97,6 +97,7 @@ SAMPLE = {
     "id": "x",
     "ids": ["x"],
     "keys": ["x"],
+    "alias_queries": ['"p0 x"'],
     "entity_ids": ["x"],
     "episode_ids": ["x"],
     "episodes": [{"id": "x", "embedding": None}],
@@ -338,7 +339,8 @@ def _unreadable(value, where="row"):
     if isinstance(value, Node | Relationship | Path):
         return [f"{where}: a {type(value).__name__} (shows every stored property)"]
     if isinstance(value, dict):
-        found = [f"{where}.{k}" for k in value if k in ("embedding", "terms", "alias_keys")]
+        helpers = ("embedding", "terms", "alias_keys", "alias_terms")
+        found = [f"{where}.{k}" for k in value if k in helpers]
         return found + [x for k, v in value.items() for x in _unreadable(v, f"{where}.{k}")]
     if isinstance(value, list):
         if len(value) > 16 and all(isinstance(x, float) for x in value):

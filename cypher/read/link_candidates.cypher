@@ -12,14 +12,26 @@
 // $k = 0). Skipped parts get zero input rows: the procedure is not called, nothing is scanned.
 // Returns by_key: [{entity}] ordered by (created_at, id); near: [{entity, score}] best first.
 // Parameters: $partition, $keys (LIST<STRING>, normalised keys; [] skips the look-up),
+//             $alias_queries (LIST<STRING>: the Lucene query of each key's alias term),
 //             $vector (LIST<FLOAT>|null when $k = 0), $k (INTEGER >= 0), $fetch (INTEGER >= 0),
 //             $rescore (INTEGER >= $k: index hits re-scored exactly).
 CALL () {
   UNWIND CASE WHEN size($keys) > 0 THEN [true] ELSE [] END AS wanted
-  MATCH (e:Entity {partition: $partition})
-  WHERE e.key IN $keys
-     OR any(alias_key IN coalesce(e.alias_keys, []) WHERE alias_key IN $keys)
+  CALL () {
+    UNWIND $alias_queries AS alias_query
+    CALL db.index.fulltext.queryNodes('graphmem_entity_alias', alias_query)
+    YIELD node
+    RETURN node AS e
+    UNION
+    MATCH (e:Entity {partition: $partition})
+    USING INDEX e:Entity(partition, key)
+    WHERE e.key IN $keys
+    RETURN e
+  }
   WITH e
+  WHERE e.partition = $partition
+    AND (e.key IN $keys
+         OR any(alias_key IN coalesce(e.alias_keys, []) WHERE alias_key IN $keys))
   ORDER BY e.created_at ASC, e.id ASC
   RETURN collect({
     entity: e {.id, .partition, .user_id, .name, .key, .type, .aliases, .created_at, .updated_at}

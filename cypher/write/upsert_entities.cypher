@@ -5,8 +5,10 @@
 // way. An id that belongs to another partition is left untouched and counted out.
 // Parameters: $partition, $reserved (LIST<STRING>: labels never removed, e.g. Entity),
 //   $rows: LIST<MAP> with id, user_id, name, key, type, labels (LIST<STRING>, always
-//   starting with 'Entity'), aliases, alias_keys, terms, embedding (LIST<FLOAT>|null),
+//   starting with 'Entity'), aliases, alias_keys, alias_terms, terms, embedding (LIST<FLOAT>|null),
 //   created_at, updated_at (DATETIME).
+// alias_terms ("<partition token> <alias key>" each, fulltext.alias_terms) feed the full-text index graphmem_entity_alias
+// that find_entities_by_key looks keys up in.
 UNWIND $rows AS row
 MERGE (e:Entity {id: row.id})
 ON CREATE SET e.partition = $partition, e.created_at = row.created_at
@@ -18,6 +20,7 @@ SET e.user_id = row.user_id,
     e.type = row.type,
     e.aliases = row.aliases,
     e.alias_keys = row.alias_keys,
+    e.alias_terms = row.alias_terms,
     e.terms = row.terms,
     e.embedding = coalesce(row.embedding, e.embedding),
     e.updated_at = row.updated_at

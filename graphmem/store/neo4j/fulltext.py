@@ -92,6 +92,20 @@ def term_query(partition: str, token: str) -> str:
     return f"+part:{partition_token(partition)} +text:{_quoted(token)}"
 
 
+def alias_terms(partition: str, alias_keys: list[str]) -> list[str]:
+    """An entity's `alias_terms` (index graphmem_entity_alias, keyword analyzer: each one
+    term): "<partition token> <alias key>" per alias key, so one exact term finds the
+    entities of one partition holding one key."""
+    token = partition_token(partition)
+    return [f"{token}{SEPARATOR}{key}" for key in alias_keys]
+
+
+def alias_queries(partition: str, keys: list[str]) -> list[str]:
+    """One Lucene query per normalised key: its alias term, quoted (a phrase of one term
+    under the keyword analyzer; nothing a user typed is Lucene syntax)."""
+    return [_quoted(term) for term in alias_terms(partition, keys)]
+
+
 def search_params(partition: str, query: str) -> dict[str, Any]:
     """The parameters of read/search_facts_text.cypher and read/search_episodes_text.cypher
     (and seed_search's text parts) for a query: its tokens, the Lucene query of each, and the

@@ -119,7 +119,7 @@ class ReadsMixin(SchemaMixin):
         keys = _normalized_keys(keys)
         if not keys:
             return []
-        params = {"partition": partition, "keys": keys}
+        params = _key_params(partition, keys)
         rows = self._read("read/find_entities_by_key", params, "finding entities by key")
         return [_entity(r) for r in rows]
 
@@ -341,8 +341,7 @@ class ReadsMixin(SchemaMixin):
             return [], []
         query_vector = self._vector(vector, "entity search") if k else None
         params = {
-            "partition": partition,
-            "keys": keys,
+            **_key_params(partition, keys),
             "vector": query_vector,
             "k": k,
             "fetch": self._fetch(query_vector, k) if query_vector is not None else 0,
@@ -479,3 +478,13 @@ class ReadsMixin(SchemaMixin):
             key: int(row.get(key) or 0)
             for key in ("entities", "facts", "current_facts", "episodes")
         }
+
+
+def _key_params(partition: str, keys: list[str]) -> dict[str, Any]:
+    """A by-key look-up's parameters: the normalised keys (seek on (partition, key)) and the
+    Lucene query of each one's alias term (fulltext.alias_queries)."""
+    return {
+        "partition": partition,
+        "keys": keys,
+        "alias_queries": fulltext.alias_queries(partition, keys),
+    }

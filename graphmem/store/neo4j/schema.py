@@ -25,6 +25,7 @@ BASE_SCHEMA = {
     "graphmem_episode_partition": "schema/index_episode_partition",
     "graphmem_episode_status": "schema/index_episode_status",
     "graphmem_entity_name": "schema/fulltext_entity_name",
+    "graphmem_entity_alias": "schema/fulltext_entity_alias",
     "graphmem_fact_ref_memory": "schema/index_fact_ref_memory",
     "graphmem_fact_text": "schema/fulltext_fact_text",
     "graphmem_episode_text": "schema/fulltext_episode_text",
@@ -108,6 +109,8 @@ class SchemaMixin(Connection):
                 self._schema("schema/await_indexes", {"timeout": self._index_timeout})
             if "graphmem_fact_ref_memory" not in existing:  # a store older than memory ids
                 self._backfill_memory_ids()
+            if "graphmem_entity_alias" not in existing:  # a store older than the alias index
+                self._backfill_alias_terms()
             for index_name, kind in TEXT_KINDS.items():
                 if index_name not in existing:  # a store older than this full-text index
                     self._backfill_text(kind)
@@ -183,3 +186,26 @@ class SchemaMixin(Connection):
             )
             if not result[0] or not result[0][0]["updated"]:
                 return
+
+    def _backfill_alias_terms(self) -> None:
+        """Entities stored before the alias index get their alias terms (computed here, as
+        upsert_entities writes them), a batch at a time. A no-op on a new database."""
+        while True:
+            rows = self._read(
+                "schema/alias_terms_pending",
+                {"batch": 5000},
+                "finding entities without alias terms",
+            )
+            if not rows:
+                return
+            updates = [
+                {
+                    "id": row["id"],
+                    "alias_terms": fulltext.alias_terms(row["partition"], row["alias_keys"] or []),
+                }
+                for row in rows
+            ]
+            self._write(
+                "indexing older entity aliases",
+                [("schema/set_alias_terms", {"rows": updates}, None)],
+            )

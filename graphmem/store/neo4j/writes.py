@@ -112,6 +112,7 @@ class WritesMixin(ReadsMixin):
             "labels": labels,
             "aliases": aliases,
             "alias_keys": alias_keys,
+            "alias_terms": fulltext.alias_terms(partition, alias_keys),
             "terms": text_terms(entity.name),
             "embedding": None
             if entity.embedding is None
