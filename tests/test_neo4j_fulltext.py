@@ -448,3 +448,30 @@ def test_concurrent_adds_to_one_partition_count_every_message(store):
     hits = store.search_episodes_text(ALICE, "acme river", 50)
     assert ids(hits) == expected_ids
     assert scores(hits) == pytest.approx(expected_scores, rel=1e-9)
+
+
+def test_a_scope_larger_than_one_delete_batch_goes_whole(store, monkeypatch):
+    """delete_scope works in batches (one transaction for a 100k-fact user outgrew a 1 GiB
+    server's transaction memory). With batches of 2: every fact, message and entity of the
+    user goes, the count returned is the user's facts, the user's full-text statistics start
+    again from nothing, and another user's data and scores are untouched."""
+    monkeypatch.setattr(type(store), "DELETE_BATCH", 2)
+    facts = _world(store, ALICE)
+    _messages(store, ALICE)
+    _world(store, BOB)
+    _messages(store, BOB, ["Acme Acme river"])
+    bob = {q: store.search_facts_text(BOB, q, 20) for q in ("river Lisbon", "Acme")}
+    bob_messages = store.search_episodes_text(BOB, "Acme river", 20)
+    assert len(facts) > 2 and len(MESSAGES) > 2  # more than one batch of each
+
+    assert store.delete_scope(ALICE) == len(facts)
+    assert store.counts(ALICE.partition) == store.counts("nobody")
+    assert store.list_entities(ALICE.partition) == []
+    assert {q: store.search_facts_text(BOB, q, 20) for q in bob} == bob
+    assert store.search_episodes_text(BOB, "Acme river", 20) == bob_messages
+    # Alice starts again: her scores are computed from her new data alone.
+    fresh = _messages(store, ALICE, ["river Lisbon", "Acme"], prefix="again")
+    expected_ids, expected_scores = _expected(_message_docs(fresh), "river Lisbon Acme")
+    hits = store.search_episodes_text(ALICE, "river Lisbon Acme", 20)
+    assert ids(hits) == expected_ids
+    assert scores(hits) == pytest.approx(expected_scores, rel=1e-9)

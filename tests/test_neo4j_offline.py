@@ -439,12 +439,12 @@ def test_every_write_sends_all_its_parameters(store, driver):
 def test_whole_partition_delete_ignores_narrowing_of_the_partition_key(store, driver):
     store.delete_scope(Scope(agent_id="bot"))  # the agent IS the partition here
     [facts] = [p for _, n, _, p in driver.runs if n == "write/delete_scope_facts"]
-    assert facts == {"partition": "a:bot", "agent_id": None, "run_id": None}
+    assert facts == {"partition": "a:bot", "agent_id": None, "run_id": None, "batch": 5000}
     assert "write/delete_partition_entities" in [n for _, n, _, _ in driver.runs]
     driver.clear()
     store.delete_scope(Scope(agent_id="bot", run_id="r1"))
     [facts] = [p for _, n, _, p in driver.runs if n == "write/delete_scope_facts"]
-    assert facts == {"partition": "a:bot", "agent_id": "bot", "run_id": "r1"}
+    assert facts == {"partition": "a:bot", "agent_id": "bot", "run_id": "r1", "batch": 5000}
     assert "write/delete_partition_entities" not in [n for _, n, _, _ in driver.runs]
 
 

@@ -277,26 +277,46 @@ class WritesMixin(ReadsMixin):
         )
         return bool(result[1] and result[1][0]["deleted"])
 
+    #: Rows removed per transaction by delete_scope: one transaction for a whole 100k-fact
+    #: user needed more than the 1 GiB server's transaction memory (MemoryPoolOutOfMemoryError).
+    DELETE_BATCH = 5000
+
     def delete_scope(self, scope: Scope) -> int:
         """A scope that names only its partition removes the whole partition (facts,
         episodes, entities); a narrowed one removes the facts and episodes stored with its
-        agent/run ids, and the shared entities stay."""
+        agent/run ids, and the shared entities stay. Done in batches, each its own
+        transaction that moves the partition version: interrupted, it leaves part of the
+        scope, and calling it again finishes the job (facts go first, so no episode or entity
+        is removed while a fact still rests on it)."""
         whole = not _narrowed(scope)
         params = {
             "partition": scope.partition,
             "agent_id": None if whole else scope.agent_id,
             "run_id": None if whole else scope.run_id,
+            "batch": self.DELETE_BATCH,
         }
         self._ensure_base_schema()
-        steps: list[Step] = [
-            _claim_version(scope.partition, True, None),
-            ("write/delete_scope_facts", params, None),
-            ("write/delete_scope_episodes", params, None),
-        ]
+        statements = [("write/delete_scope_facts", params), ("write/delete_scope_episodes", params)]
         if whole:
-            steps.append(("write/delete_partition_entities", {"partition": scope.partition}, None))
-        result = self._write("deleting a scope", steps)
-        return int(result[1][0]["deleted"]) if result[1] else 0
+            statements.append(
+                (
+                    "write/delete_partition_entities",
+                    {"partition": scope.partition, "batch": self.DELETE_BATCH},
+                )
+            )
+        facts = 0
+        for name, values in statements:
+            while True:
+                result = self._write(
+                    "deleting a scope",
+                    [_claim_version(scope.partition, True, None), (name, values, None)],
+                )
+                deleted = int(result[1][0]["deleted"]) if result[1] else 0
+                if name == "write/delete_scope_facts":
+                    facts += deleted
+                if deleted < self.DELETE_BATCH:
+                    break
+        return facts
 
     def reset(self) -> None:
         while True:
