@@ -196,8 +196,9 @@ def _walk_held(
         if not rows.size:
             break
         similarity = similarity_all[rows].astype(np.float64)
-        chosen = _follow(vias, fanout, similarity)
-        if _tied_at_cut(vias, fanout, similarity):
+        ranked = _ranked(vias, similarity)
+        chosen = _chosen(ranked, fanout)
+        if _tied_at_cut(ranked, fanout, similarity):
             # Equal similarities straddle some entity's cut: the SQL walk's order (by fact
             # id, stable) decides which go, so take that order. Rare: it costs a sort of ids.
             ids = [index.ids[r] for r in rows.tolist()]
@@ -259,14 +260,33 @@ def _groups(vias: Sequence[str] | np.ndarray) -> np.ndarray:
     )
 
 
-def _tied_at_cut(vias: np.ndarray, fanout: int, similarity: np.ndarray) -> bool:
-    """Whether some entity's `fanout`-th and next most similar rows are equally similar (then
-    row order decides which is followed)."""
+Ranked = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _ranked(vias: Sequence[str] | np.ndarray, similarity: np.ndarray | None) -> Ranked:
+    """Candidate rows grouped by frontier entity (`via`), most similar first within a group,
+    ties (and the no-vector case) in the order the rows came in (lexsort is stable):
+    (row order, each ordered row's group, its rank within the group)."""
     groups = _groups(vias)
-    order = np.lexsort((-similarity, groups))
-    grouped, sims = groups[order], similarity[order]
+    primary = -similarity if similarity is not None else np.zeros(len(groups))
+    order = np.lexsort((primary, groups))
+    grouped = groups[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
     rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order, grouped, rank
+
+
+def _chosen(ranked: Ranked, fanout: int) -> np.ndarray:
+    """Indices of the rows followed: each entity's `fanout` best, in row order."""
+    order, _, rank = ranked
+    return np.sort(order[rank < fanout])
+
+
+def _tied_at_cut(ranked: Ranked, fanout: int, similarity: np.ndarray) -> bool:
+    """Whether some entity's `fanout`-th and next most similar rows are equally similar (then
+    row order decides which is followed)."""
+    order, grouped, rank = ranked
+    sims = similarity[order]
     last = np.flatnonzero(rank == fanout - 1)  # the last row followed, per group
     nxt = last + 1
     has_next = nxt < len(order)
@@ -279,12 +299,5 @@ def _follow(
     vias: Sequence[str] | np.ndarray, fanout: int, similarity: np.ndarray | None
 ) -> np.ndarray:
     """Indices of the candidate rows followed this hop: for each frontier entity (`via`), its
-    `fanout` best rows, best = most similar when given, ties (and the no-vector case) in the
-    order the rows came in. lexsort is stable, so that order survives the grouping."""
-    groups = _groups(vias)
-    primary = -similarity if similarity is not None else np.zeros(len(vias))
-    order = np.lexsort((primary, groups))
-    grouped = groups[order]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    return np.sort(order[rank < fanout])
+    `fanout` best rows, best = most similar when given, ties in the order the rows came in."""
+    return _chosen(_ranked(vias, similarity), fanout)
