@@ -296,27 +296,27 @@ class WritesMixin(ReadsMixin):
             "batch": self.DELETE_BATCH,
         }
         self._ensure_base_schema()
-        statements = [("write/delete_scope_facts", params), ("write/delete_scope_episodes", params)]
+        facts = self._delete_in_batches(scope.partition, "write/delete_scope_facts", params)
+        self._delete_in_batches(scope.partition, "write/delete_scope_episodes", params)
         if whole:
-            statements.append(
-                (
-                    "write/delete_partition_entities",
-                    {"partition": scope.partition, "batch": self.DELETE_BATCH},
-                )
-            )
-        facts = 0
-        for name, values in statements:
-            while True:
-                result = self._write(
-                    "deleting a scope",
-                    [_claim_version(scope.partition, True, None), (name, values, None)],
-                )
-                deleted = int(result[1][0]["deleted"]) if result[1] else 0
-                if name == "write/delete_scope_facts":
-                    facts += deleted
-                if deleted < self.DELETE_BATCH:
-                    break
+            entities = {"partition": scope.partition, "batch": self.DELETE_BATCH}
+            self._delete_in_batches(scope.partition, "write/delete_partition_entities", entities)
         return facts
+
+    def _delete_in_batches(self, partition: str, statement: str, params: dict[str, Any]) -> int:
+        """Run a delete statement (it removes up to $batch rows and returns how many) in
+        transactions of its own, each moving the partition version, until a batch falls short;
+        returns the rows removed."""
+        total = 0
+        while True:
+            result = self._write(
+                "deleting a scope",
+                [_claim_version(partition, True, None), (statement, params, None)],
+            )
+            deleted = int(result[1][0]["deleted"]) if result[1] else 0
+            total += deleted
+            if deleted < self.DELETE_BATCH:
+                return total
 
     def reset(self) -> None:
         while True:
