@@ -59,3 +59,4 @@ class Neo4jStore(WritesMixin):
     """
 
     name = "neo4j"
+    overlaps_reads = True  # reads wait on the server: a search overlaps them (recall/seeds.py)
