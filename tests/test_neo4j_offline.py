@@ -690,19 +690,28 @@ def test_a_search_through_memory_is_at_most_four_round_trips(driver, options):
     ]
     driver.clear()
     found = memory.search("where does Ana work?", user_id="alice", **options)
-    # the halves run on threads (Neo4jStore.overlaps_reads): their order may vary
-    assert sorted(driver.round_trips()) == [
-        ("read", "read/expand"),
-        ("read", "read/link_candidates"),
-        ("read", "read/seed_search"),
-        ("read", "read/seed_search"),
-    ]
+    # the halves run on threads (Neo4jStore.overlaps_reads): their order may vary; whether
+    # the user said any message is asked (first, while the query is embedded) when messages
+    # are searched
+    said = [] if options.get("include_episodes") is False else [("read", SAID)]
+    assert sorted(driver.round_trips()) == sorted(
+        [
+            ("read", "read/expand"),
+            ("read", "read/link_candidates"),
+            ("read", "read/seed_search"),
+            ("read", "read/seed_search"),
+            *said,
+        ]
+    )
     assert driver.round_trips()[-1] == ("read", "read/expand")
-    assert driver.transactions == ["read"] * 4
+    assert driver.transactions == ["read"] * (4 + len(said))
     _assert_seed_halves(driver)
     assert [r["id"] for r in found["results"]] == [works.id]
     assert found["results"][0]["path"][0]["id"] == works.id  # reached by expansion too
     _assert_parameters_complete(driver)
+
+
+SAID = "read/holds_said_messages"
 
 
 def _assert_seed_halves(driver: FakeDriver) -> None:
@@ -721,11 +730,29 @@ def test_a_search_with_no_linked_entity_is_three_round_trips(driver):
     found = memory.search("anything new?", user_id="alice")
     assert found["results"] == []
     assert sorted(driver.round_trips()) == [
+        ("read", SAID),
         ("read", "read/link_candidates"),
         ("read", "read/seed_search"),
         ("read", "read/seed_search"),
     ]
     _assert_seed_halves(driver)
+
+
+@pytest.mark.parametrize("said", [True, False])
+def test_messages_are_searched_only_where_someone_said_one(driver, said):
+    """A partition of add_facts records only (recall drops those from its message lists)
+    skips both message parts of seed_search; either way the check asks the whole partition."""
+    memory = _memory_on(driver)
+    driver.responses[SAID] = [{"said": said}]
+    driver.clear()
+    memory.search("where does Ana work?", user_id="alice", agent_id="bot")
+    check = [params for _, name, _, params in driver.runs if name == SAID]
+    assert check == [{"partition": "u:alice", "record_role": "system", "record_name": "add_facts"}]
+    seeds = [params for _, name, _, params in driver.runs if name == "read/seed_search"]
+    text = next(p for p in seeds if p["vector"] is None)
+    by_vector = next(p for p in seeds if p["vector"] is not None)
+    assert bool(text["episode_terms"]) is said
+    assert (by_vector["fetch"] is not None) is said
 
 
 def test_expand_is_one_query_up_to_four_hops_then_continues(store, driver):

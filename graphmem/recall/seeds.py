@@ -66,6 +66,9 @@ def find_seeds(
             store, embedder, scope, analysis, near_k(cfg.seed_entities), vector_k, text_k, seed_args
         )
     else:
+        # Recall keeps only messages someone said (flow._said): a partition of imported
+        # facts alone has none, and its add_facts records need not be scanned and read.
+        seed_args["episodes"] = episodes and store.holds_said_messages(scope)
         vector = embedder.embed_one(analysis.query)
         by_key, near = store.link_candidates(
             scope.partition, analysis.keys, vector, near_k(cfg.seed_entities)
@@ -114,22 +117,33 @@ def _overlapped(
     the query (the embedder runs here, the reads mostly wait on the server), then the
     entity-vector search beside the fact and message vector lists. A k of 0 skips a part
     (the store contract), so the four calls return exactly what the two whole calls do.
+    Whether the partition holds a said message (holds_said_messages) is asked first on the
+    text half's thread; the vector half, after the embedding, takes its answer from there.
     """
     pool = _pool()
     started: list[Future[Any]] = []
+    said: Future[bool] = Future()
 
     def start(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         started.append(pool.submit(fn, *args, **kwargs))
         return started[-1]
 
+    def text_half() -> SeedHits:
+        try:
+            said.set_result(seed_args["episodes"] and store.holds_said_messages(scope))
+        except BaseException as exc:
+            said.set_exception(exc)
+            raise
+        args = {**seed_args, "episodes": said.result()}
+        return store.seed_search(scope, analysis.query, (), vector_k=0, text_k=text_k, **args)
+
     try:
-        text = start(
-            store.seed_search, scope, analysis.query, (), vector_k=0, text_k=text_k, **seed_args
-        )
+        text = start(text_half)
         vector = embedder.embed_one(analysis.query)
         linked = start(store.link_candidates, scope.partition, analysis.keys, vector, entity_k)
+        args = {**seed_args, "episodes": said.result()}
         by_vector = store.seed_search(
-            scope, analysis.query, vector, vector_k=vector_k, text_k=0, **seed_args
+            scope, analysis.query, vector, vector_k=vector_k, text_k=0, **args
         )
         by_key, near = linked.result()
         texts = text.result()
