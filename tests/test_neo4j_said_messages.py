@@ -14,7 +14,8 @@ import pytest
 
 from graphmem.models import Episode, Scope
 from graphmem.recall.flow import _said
-from tests.contract.builders import ALICE, BOB, DIMS, axis, episode
+from tests.contract.builders import ALICE, BOB, axis, episode
+from tests.test_neo4j_integration import store  # noqa: F401  (the fixture: a reset server)
 
 pytestmark = [
     pytest.mark.neo4j,
@@ -29,24 +30,7 @@ def _record(scope: Scope, content: str, *, role: str, name: str | None) -> Episo
     return episode(scope, content, name=name).model_copy(update={"role": role})
 
 
-@pytest.fixture
-def store():
-    from graphmem.store.neo4j import Neo4jStore
-
-    s = Neo4jStore(
-        uri=os.environ["NEO4J_URI"],
-        user=os.environ.get("NEO4J_USER", "neo4j"),
-        password=os.environ.get("NEO4J_PASSWORD", ""),
-        database=os.environ.get("NEO4J_DATABASE"),
-    )
-    s.reset()
-    s.setup(DIMS)
-    yield s
-    s.reset()
-    s.close()
-
-
-def test_an_empty_partition_holds_no_said_message(store):
+def test_an_empty_partition_holds_no_said_message(store):  # noqa: F811
     assert store.holds_said_messages(ALICE) is False
 
 
@@ -54,7 +38,7 @@ def test_an_empty_partition_holds_no_said_message(store):
     ("role", "name"),
     [("user", None), ("user", "add_facts"), ("assistant", None), ("system", None), ("system", "x")],
 )
-def test_a_message_anyone_said_counts_and_an_add_facts_record_does_not(store, role, name):
+def test_a_message_anyone_said_counts_and_an_add_facts_record_does_not(store, role, name):  # noqa: F811
     store.add_episodes([_record(ALICE, '[{"source": "Ana"}]', role="system", name="add_facts")])
     assert store.holds_said_messages(ALICE) is False
     said = _record(ALICE, "I live in Lisbon.", role=role, name=name)
@@ -62,7 +46,7 @@ def test_a_message_anyone_said_counts_and_an_add_facts_record_does_not(store, ro
     assert store.holds_said_messages(ALICE) is _said(said) is True
 
 
-def test_the_whole_partition_counts_and_no_other(store):
+def test_the_whole_partition_counts_and_no_other(store):  # noqa: F811
     store.add_episodes([episode(BOB, "I live in Porto.")], [axis(1)])
     assert store.holds_said_messages(ALICE) is False
     assert store.holds_said_messages(Scope(user_id="bob", agent_id="bot")) is True
