@@ -75,18 +75,20 @@ class Recorder:
         if self.current is not None:
             self.current[label].append(seconds)
 
-    def wrap(self, obj: Any, name: str, label: str) -> None:
+    def wrap(self, obj: Any, name: str, label: str, *, nests: bool = True) -> None:
+        """Time obj.name under `label`; with `nests`, calls made inside it are not counted
+        again (a store method a store method calls)."""
         fn = getattr(obj, name)
 
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            outer = self.depth == 0
-            self.depth += 1
+            outer = self.depth == 0 or not nests
+            self.depth += int(nests)
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.depth -= 1
+                self.depth -= int(nests)
                 if outer:
                     self.add(label, time.perf_counter() - start)
 
@@ -274,7 +276,7 @@ def _hook(rec: Recorder, memory: Any, store: str) -> None:
     # wall time of the recall steps that read: with overlapped reads (a server store) the
     # store calls inside them overlap, so their sum is more than the step took
     for name in _FLOW_STEPS:
-        rec.wrap(flow, name, f"recall.{name} (wall)")
+        rec.wrap(flow, name, f"recall.{name} (wall)", nests=False)
     if store == "neo4j" and not _DRIVER_HOOKED:
         _DRIVER_HOOKED.append(True)
         instrument_neo4j(lambda: _ACTIVE[0])
