@@ -3,9 +3,9 @@ entities the question names (exact keys, then fuzzy and name-vector matches), an
 first-stage lists (fact vectors, fact BM25, message vectors, message BM25).
 
 A store whose reads wait on a server (GraphStore.overlaps_reads) gets the same calls split
-in two halves that overlap: the parts that need no query vector (linking by key, both full-
-text lists) run on other threads while this one embeds the query, then the entity-vector
-part runs beside the fact and message vector parts. Same calls, same results, in less time.
+in halves that overlap: the part that needs no query vector (both full-text lists) runs on
+another thread while this one embeds the query, then entity linking runs beside the fact and
+message vector parts. Same calls, same results, in less time.
 """
 
 from __future__ import annotations
@@ -90,8 +90,9 @@ def find_seeds(
 
 _POOL: list[ThreadPoolExecutor] = []
 _POOL_LOCK = threading.Lock()
-#: Threads shared by every search of the process; a search waits on at most three reads at
-#: once, so this serves about ten searches at the same time before reads queue.
+#: Threads shared by every search of the process; a search runs at most two reads on them
+#: at once, so this serves 16 searches at the same time before reads queue. Only store reads
+#: run there (none waits on another), so a full pool delays searches but never deadlocks.
 POOL_THREADS = 32
 
 
@@ -112,11 +113,11 @@ def _overlapped(
     text_k: int,
     seed_args: dict[str, Any],
 ) -> tuple[np.ndarray, list[Entity], list[tuple[Entity, float]], SeedHits]:
-    """link_candidates and seed_search split by what needs the query vector, the halves run
-    at the same time: by-key linking and the two full-text lists while this thread embeds
-    the query (the embedder runs here, the reads mostly wait on the server), then the
-    entity-vector search beside the fact and message vector lists. A k of 0 skips a part
-    (the store contract), so the four calls return exactly what the two whole calls do.
+    """seed_search split by what needs the query vector, the halves run at the same time as
+    other work: the two full-text lists while this thread embeds the query (the embedder
+    runs here, the reads mostly wait on the server), then the fact and message vector lists
+    here while link_candidates runs on another thread. A k of 0 skips a part
+    (the store contract), so the three calls return exactly what the two whole calls do.
     Whether the partition holds a said message (holds_said_messages) is asked first on the
     text half's thread; the vector half, after the embedding, takes its answer from there.
     """
