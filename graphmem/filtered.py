@@ -53,7 +53,12 @@ class FilteredStore:
     ) -> SeedHits:
         extra = max(self._fact_extra, self._episode_extra)
         hits = self._store.seed_search(
-            scope, query, vector, vector_k=vector_k + extra, text_k=text_k + extra, **kwargs
+            scope,
+            query,
+            vector,
+            vector_k=vector_k + extra if vector_k > 0 else 0,  # 0 skips the part: keep it so
+            text_k=text_k + extra if text_k > 0 else 0,
+            **kwargs,
         )
         return SeedHits(
             facts_vector=self._keep(hits.facts_vector, self._facts, vector_k),

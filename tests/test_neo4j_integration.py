@@ -91,6 +91,8 @@ def _fact(scope: Scope, a: Entity, relation: str, b: Entity, i: int = 0) -> Fact
 
 
 SAMPLE = {
+    "record_role": "system",
+    "record_name": "add_facts",
     "bump": 0,
     "fact_fetch": 0,
     "partition": "u:sample",

@@ -9,9 +9,10 @@ tests/test_neo4j_integration.py when NEO4J_URI is set):
 - every $parameter a statement uses is supplied;
 - apply() is one write transaction with a fixed number of statements, whatever the batch size;
   each search is one read transaction with one statement;
-- a search through Memory is at most 3 round trips (link_candidates, seed_search, expand: one
-  read transaction with one statement each), and the two batched reads send the same values
-  the single methods they replace would send;
+- a search through Memory is at most 4 round trips (seed_search's text half while the query
+  is embedded, then link_candidates beside seed_search's vector half, then expand: one read
+  transaction with one statement each), and the batched reads send the same values the
+  single methods they replace would send;
 - driver errors become StoreError naming the server (and never its password).
 """
 
@@ -464,7 +465,7 @@ def test_vector_search_uses_the_index_after_setup_and_scans_before(driver):
         s.search_entities_vector(ALICE.partition, [1.0, 0.0, 0.0], 3)
 
 
-# -- the search path: 3 round trips ------------------------------------------------------------
+# -- the search path: 4 round trips (2 of them while the query is embedded) -------------------
 def _entity_item(e: Entity, score: float | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "entity": {
@@ -675,7 +676,7 @@ def _memory_on(driver: FakeDriver) -> Any:
     "options",
     [{}, {"hops": 4}, {"include_episodes": False}, {"include_history": True}, {"hops": 1}],
 )
-def test_a_search_through_memory_is_at_most_three_round_trips(driver, options):
+def test_a_search_through_memory_is_at_most_four_round_trips(driver, options):
     memory = _memory_on(driver)
     ana = entity("Ana", embedding=None)
     acme = entity("Acme", "Organization", embedding=None)
@@ -689,23 +690,69 @@ def test_a_search_through_memory_is_at_most_three_round_trips(driver, options):
     ]
     driver.clear()
     found = memory.search("where does Ana work?", user_id="alice", **options)
-    assert driver.round_trips() == [
-        ("read", "read/link_candidates"),
-        ("read", "read/seed_search"),
-        ("read", "read/expand"),
-    ]
-    assert driver.transactions == ["read", "read", "read"]
+    # the halves run on threads (Neo4jStore.overlaps_reads): their order may vary; whether
+    # the user said any message is asked (first, while the query is embedded) when messages
+    # are searched
+    said = [] if options.get("include_episodes") is False else [("read", SAID)]
+    assert sorted(driver.round_trips()) == sorted(
+        [
+            ("read", "read/expand"),
+            ("read", "read/link_candidates"),
+            ("read", "read/seed_search"),
+            ("read", "read/seed_search"),
+            *said,
+        ]
+    )
+    assert driver.round_trips()[-1] == ("read", "read/expand")
+    assert driver.transactions == ["read"] * (4 + len(said))
+    _assert_seed_halves(driver)
     assert [r["id"] for r in found["results"]] == [works.id]
     assert found["results"][0]["path"][0]["id"] == works.id  # reached by expansion too
     _assert_parameters_complete(driver)
 
 
-def test_a_search_with_no_linked_entity_is_two_round_trips(driver):
+SAID = "read/holds_said_messages"
+
+
+def _assert_seed_halves(driver: FakeDriver) -> None:
+    """One seed_search reads the text lists without a vector, the other the vector lists."""
+    seeds = [params for _, name, _, params in driver.runs if name == "read/seed_search"]
+    text = [p for p in seeds if p["vector"] is None]
+    by_vector = [p for p in seeds if p["vector"] is not None]
+    assert len(text) == len(by_vector) == 1
+    assert text[0]["k"] == 0 and text[0]["fetch"] is None and text[0]["fact_fetch"] == 0
+    assert by_vector[0]["limit"] == 0 and by_vector[0]["k"] > 0
+
+
+def test_a_search_with_no_linked_entity_is_three_round_trips(driver):
     memory = _memory_on(driver)
     driver.clear()
     found = memory.search("anything new?", user_id="alice")
     assert found["results"] == []
-    assert driver.round_trips() == [("read", "read/link_candidates"), ("read", "read/seed_search")]
+    assert sorted(driver.round_trips()) == [
+        ("read", SAID),
+        ("read", "read/link_candidates"),
+        ("read", "read/seed_search"),
+        ("read", "read/seed_search"),
+    ]
+    _assert_seed_halves(driver)
+
+
+@pytest.mark.parametrize("said", [True, False])
+def test_messages_are_searched_only_where_someone_said_one(driver, said):
+    """A partition of add_facts records only (recall drops those from its message lists)
+    skips both message parts of seed_search; either way the check asks the whole partition."""
+    memory = _memory_on(driver)
+    driver.responses[SAID] = [{"said": said}]
+    driver.clear()
+    memory.search("where does Ana work?", user_id="alice", agent_id="bot")
+    check = [params for _, name, _, params in driver.runs if name == SAID]
+    assert check == [{"partition": "u:alice", "record_role": "system", "record_name": "add_facts"}]
+    seeds = [params for _, name, _, params in driver.runs if name == "read/seed_search"]
+    text = next(p for p in seeds if p["vector"] is None)
+    by_vector = next(p for p in seeds if p["vector"] is not None)
+    assert bool(text["episode_terms"]) is said
+    assert (by_vector["fetch"] is not None) is said
 
 
 def test_expand_is_one_query_up_to_four_hops_then_continues(store, driver):

@@ -21,6 +21,7 @@ import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ from typing import Any
 from benchmarks.common.engine import build_embedder, build_memory
 from benchmarks.perf.crowd import CrowdLoader
 from benchmarks.perf.run import USER, GraphBuilder
+from graphmem.recall import flow
 from graphmem.store.base import GraphStore
 
 #: The operations measured; a store method called inside another (e.g. by a helper) counts
@@ -47,8 +49,16 @@ class Recorder:
     def __init__(self) -> None:
         self.ops: list[dict[str, list[float]]] = []
         self.current: dict[str, list[float]] | None = None
-        self.depth = 0
+        self._local = threading.local()  # nesting depth per thread: a search reads on several
         self.samples: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    @property
+    def depth(self) -> int:
+        return getattr(self._local, "depth", 0)
+
+    @depth.setter
+    def depth(self, value: int) -> None:
+        self._local.depth = value
 
     @contextmanager
     def op(self) -> Iterator[None]:
@@ -65,18 +75,20 @@ class Recorder:
         if self.current is not None:
             self.current[label].append(seconds)
 
-    def wrap(self, obj: Any, name: str, label: str) -> None:
+    def wrap(self, obj: Any, name: str, label: str, *, nests: bool = True) -> None:
+        """Time obj.name under `label`; with `nests`, calls made inside it are not counted
+        again (a store method a store method calls)."""
         fn = getattr(obj, name)
 
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            outer = self.depth == 0
-            self.depth += 1
+            outer = self.depth == 0 or not nests
+            self.depth += int(nests)
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.depth -= 1
+                self.depth -= int(nests)
                 if outer:
                     self.add(label, time.perf_counter() - start)
 
@@ -248,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         memory.close()
 
 
+_FLOW_STEPS = {name: getattr(flow, name) for name in ("find_seeds", "walk")}
 _ACTIVE: list[Recorder] = []  # the recorder of the operation being measured
 _DRIVER_HOOKED: list[bool] = []
 
@@ -260,12 +273,18 @@ def _hook(rec: Recorder, memory: Any, store: str) -> None:
             rec.wrap(memory.store, name, f"store.{name}")
     for name in ("embed", "embed_one"):
         rec.wrap(memory.embedder, name, f"embedder.{name}")
+    # wall time of the recall steps that read: with overlapped reads (a server store) the
+    # store calls inside them overlap, so their sum is more than the step took
+    for name in _FLOW_STEPS:
+        rec.wrap(flow, name, f"recall.{name} (wall)", nests=False)
     if store == "neo4j" and not _DRIVER_HOOKED:
         _DRIVER_HOOKED.append(True)
         instrument_neo4j(lambda: _ACTIVE[0])
 
 
 def _unhook(memory: Any) -> None:
+    for name, fn in _FLOW_STEPS.items():
+        setattr(flow, name, fn)
     for obj in (memory.store, memory.embedder):
         for name in list(vars(obj)):
             if name in _STORE_METHODS or name in ("embed", "embed_one"):

@@ -73,6 +73,11 @@ class GraphStore(ABC):
     """Persistence and indexed lookups for one graphmem deployment."""
 
     name: str = "store"
+    #: True when the store's reads mostly wait on another process (a database server): the
+    #: search flow then runs a search's independent reads at the same time, and the ones that
+    #: need no query vector while the query is embedded (graphmem.recall.seeds). An in-process
+    #: store computes its reads on this process's CPU, where threads only contend for the GIL.
+    overlaps_reads: bool = False
 
     # -- lifecycle -------------------------------------------------------------------------
     @abstractmethod
@@ -258,7 +263,9 @@ class GraphStore(ABC):
     def link_candidates(
         self, partition: str, keys: Sequence[str], vector: Sequence[float], k: int
     ) -> tuple[list[Entity], list[tuple[Entity, float]]]:
-        """Entities matching any key, and the k nearest entities by name vector."""
+        """Entities matching any key, and the k nearest entities by name vector. No keys skip
+        the look-up and k = 0 the vector search, which then needs no vector (it may be empty):
+        the search flow reads the halves at different times (GraphStore.overlaps_reads)."""
         by_key = self.find_entities_by_key(partition, keys) if keys else []
         near = self.search_entities_vector(partition, vector, k) if k > 0 else []
         return by_key, near
@@ -276,7 +283,10 @@ class GraphStore(ABC):
         episode_query: str | None = None,
     ) -> SeedHits:
         """Fact and episode hits by vector and by full text, as the single methods return.
-        `episode_query`, when given, is the full-text query for episodes (else `query`)."""
+        `episode_query`, when given, is the full-text query for episodes (else `query`).
+        `vector_k = 0` leaves the vector lists empty and needs no vector (it may be empty),
+        `text_k = 0` the text lists: the search flow reads the halves at different times
+        (GraphStore.overlaps_reads) and must get exactly the lists of one whole call."""
         hits = SeedHits(
             facts_vector=self.search_facts_vector(
                 scope, vector, vector_k, include_invalid=include_invalid
@@ -289,6 +299,13 @@ class GraphStore(ABC):
             hits.episodes_vector = self.search_episodes_vector(scope, vector, vector_k)
             hits.episodes_text = self.search_episodes_text(scope, episode_query or query, text_k)
         return hits
+
+    def holds_said_messages(self, scope: Scope) -> bool:
+        """Whether the scope's partition may hold a message someone said, i.e. an episode that
+        is not the record of an add_facts import (role "system", name "add_facts"). Recall
+        drops those records from its message lists, so where none is said it skips the lists.
+        True (this default) means "maybe": a store answers False only when it knows."""
+        return True
 
     # -- writes ----------------------------------------------------------------------------
     def partition_version(self, partition: str) -> int | None:

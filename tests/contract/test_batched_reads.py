@@ -103,3 +103,29 @@ def test_seed_search_without_episodes_and_with_small_k(store, world):
     assert hits.episodes_vector == [] and hits.episodes_text == []
     assert len(hits.facts_vector) == 1 and len(hits.facts_text) == 1
     assert all(f.embedding is None for f, _ in hits.facts_vector)
+
+
+@pytest.mark.parametrize("include_invalid", [False, True])
+def test_seed_search_halves_make_the_whole(store, world, include_invalid):
+    """vector_k = 0 needs no vector and text_k = 0 no text: the search flow reads the two
+    halves at different times on a server store (GraphStore.overlaps_reads), and together
+    they are exactly one whole call."""
+    query, vector = "Ana Porto office", vec((5, 1), (3, 1))
+    args = {"include_invalid": include_invalid, "episode_query": "Porto office"}
+    whole = store.seed_search(ALICE, query, vector, vector_k=10, text_k=10, **args)
+    text = store.seed_search(ALICE, query, (), vector_k=0, text_k=10, **args)
+    by_vector = store.seed_search(ALICE, query, vector, vector_k=10, text_k=0, **args)
+    assert text.facts_vector == [] and text.episodes_vector == []
+    assert by_vector.facts_text == [] and by_vector.episodes_text == []
+    assert _pairs(text.facts_text) == _pairs(whole.facts_text) != []
+    assert _pairs(text.episodes_text) == _pairs(whole.episodes_text) != []
+    assert _pairs(by_vector.facts_vector) == _pairs(whole.facts_vector) != []
+    assert _pairs(by_vector.episodes_vector) == _pairs(whole.episodes_vector) != []
+
+
+def test_link_candidates_by_key_needs_no_vector(store, world):
+    by_key, near = store.link_candidates(ALICE.partition, ["ana", "acme"], (), 0)
+    assert near == []
+    assert sorted(e.id for e in by_key) == sorted(
+        e.id for e in store.find_entities_by_key(ALICE.partition, ["ana", "acme"])
+    )

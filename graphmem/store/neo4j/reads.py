@@ -411,6 +411,13 @@ class ReadsMixin(SchemaMixin):
             ],
         )
 
+    def holds_said_messages(self, scope: Scope) -> bool:
+        """One EXISTS over the partition's episodes (cypher/read/holds_said_messages): a
+        partition of imported facts only skips both message lists in recall."""
+        params = {"partition": scope.partition, **_IMPORT_RECORD}
+        rows = self._read("read/holds_said_messages", params, "looking for said messages")
+        return bool(rows and rows[0]["said"])
+
     # -- memories (stable ids), metadata filters, forgetting -----------------------------------
     def locate_memory(self, memory_id: str) -> str | None:
         rows = self._read("read/locate_memory", {"memory_id": memory_id}, "locating a memory")
@@ -478,6 +485,11 @@ class ReadsMixin(SchemaMixin):
             key: int(row.get(key) or 0)
             for key in ("entities", "facts", "current_facts", "episodes")
         }
+
+
+#: The episode an add_facts import writes as its provenance (graphmem.ingest.episodes; the
+#: embedded store's schema.SAID holds the same two values): not something anyone said.
+_IMPORT_RECORD = {"record_role": "system", "record_name": "add_facts"}
 
 
 def _key_params(partition: str, keys: list[str]) -> dict[str, Any]:

@@ -39,9 +39,11 @@ Design notes (the trade-offs are explained where the statements live, in cypher/
   transient errors) of at most five UNWIND statements, whatever the batch size.
 - Reads use session.execute_read (routed to readers on neo4j:// URIs); every session shares
   one bookmark manager so a read sees the store's own earlier writes on a cluster.
-- A search is 3 round trips: link_candidates and seed_search each run ONE statement that
-  combines the single searches as CALL subqueries returning collected lists (same results
-  as the single methods), then expand (one query for up to 4 hops).
+- link_candidates and seed_search each run ONE statement that combines the single searches
+  as CALL subqueries returning collected lists (same results as the single methods); expand
+  is one query for up to 4 hops. The store sets ``overlaps_reads``, so a search runs
+  seed_search's text half while the query is embedded and link_candidates beside its vector
+  half (graphmem/recall/seeds.py): 3 round trips on the critical path (docs/neo4j.md).
 """
 
 from __future__ import annotations
@@ -59,3 +61,4 @@ class Neo4jStore(WritesMixin):
     """
 
     name = "neo4j"
+    overlaps_reads = True  # reads wait on the server: a search overlaps them (recall/seeds.py)
