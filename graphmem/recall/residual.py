@@ -124,6 +124,7 @@ def answer_the_rest(
                 continue
             if gain > c.answer:
                 c.answer = gain
+            c.chain = True
             answered.add(entity)
     if not answered:
         return
