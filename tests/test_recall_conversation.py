@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tests.conftest import make_memory
+
 
 def _talk(memory, turns, when=datetime(2024, 3, 10, 12, 0, tzinfo=UTC)):
     memory.add(
@@ -136,3 +138,35 @@ def test_the_verb_of_a_before_clause_is_not_asked_about_the_previous_value(memor
     assert hits["results"][0]["memory"] == "Ana has worked at Yoyodyne since 2019.", [
         h["memory"] for h in hits["results"]
     ]
+
+
+def test_a_weak_chain_found_by_the_walk_does_not_cost_the_flat_top():
+    # Tom's question says "work"; the only WORKS_AT fact is three hops out (Tom -> Riverside
+    # <- Lia -> Acme), beyond the first-stage lists. That weak chain must not turn Tom's own
+    # turns that say "work" into answers above Jess's turn that answers at hops=0.
+    memory = make_memory(retrieval={"vector_k": 2, "bm25_k": 2})
+    rows = [
+        ("Tom", "LIVES_IN", "Riverside", "Tom lives in Riverside."),
+        ("Lia", "LIVES_IN", "Riverside", "Lia lives in Riverside."),
+        ("Lia", "WORKS_AT", "Acme", "Lia works at Acme."),
+    ]
+    memory.add_facts(
+        [{"source": s, "relation": r, "target": t, "fact": f} for s, r, t, f in rows],
+        user_id="u",
+    )
+    _talk(
+        memory,
+        [
+            ("Jess", "Teaming up with the food bank was great, we packed 300 boxes together!"),
+            ("Tom", "Work has been hectic, Tom barely had time for anything."),
+            ("Tom", "Tom loves his work, honestly."),
+            ("Tom", "After work Tom went running by the river."),
+            ("Tom", "Tom's work trip got cancelled again."),
+        ],
+    )
+    query = "What did Tom say about teaming up with the food bank for charity work?"
+    flat = memory.search(query, user_id="u", limit=3, hops=0)["results"]
+    deep = memory.search(query, user_id="u", limit=3)["results"]
+    assert any("300 boxes" in h["memory"] for h in flat), [h["memory"] for h in flat]
+    assert [h["id"] for h in deep] == [h["id"] for h in flat], [h["memory"] for h in deep]
+    memory.close()
