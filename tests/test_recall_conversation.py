@@ -170,3 +170,32 @@ def test_a_weak_chain_found_by_the_walk_does_not_cost_the_flat_top():
     assert any("300 boxes" in h["memory"] for h in flat), [h["memory"] for h in flat]
     assert [h["id"] for h in deep] == [h["id"] for h in flat], [h["memory"] for h in deep]
     memory.close()
+
+
+def test_a_fact_one_hop_past_a_strong_chain_may_take_a_place_at_the_top():
+    # "Which university is Nadia's mentor from?": Nadia -MENTORS- Dr Okafor takes "mentor"
+    # fully; what is asked is one hop past its end (Dr Okafor works at Leeds), a path answer
+    # the chain supports though its own alignment is weak (1 of 2 hops takes a word) and it
+    # holds none of the question's other words. Small talk about universities must not keep
+    # it out of the top 3 (the flat ranking's scores are not the answers recipe's).
+    memory = make_memory(retrieval={"vector_k": 2, "bm25_k": 2})
+    rows = [
+        ("Dr Okafor", "MENTORS", "Nadia", "Dr Okafor is Nadia's mentor."),
+        ("Dr Okafor", "WORKS_AT", "Leeds", "Dr Okafor works at Leeds."),
+        ("Tariq", "STUDIES_AT", "Glasgow", "Tariq studies at Glasgow."),
+    ]
+    memory.add_facts(
+        [{"source": s, "relation": r, "target": t, "fact": f} for s, r, t, f in rows],
+        user_id="u",
+    )
+    _talk(
+        memory,
+        [
+            ("Nadia", "Which university has the best library, Nadia wonders?"),
+            ("Tariq", "My university is huge, Nadia, you would get lost."),
+            ("Nadia", "Nadia loves university life, honestly."),
+        ],
+    )
+    top = _top(memory, "Which university is Nadia's mentor from?", k=3)
+    assert "Dr Okafor works at Leeds." in top, top
+    memory.close()

@@ -297,10 +297,6 @@ class Retriever:
                     c.asker = max(asker.values())
                 c.asks = asking_share(c.episode.content)
                 c.in_window = ask.said_in_window(c.episode)
-        strong = any(score >= STRONG_PATH for score, _ in aligned.values())
-        for c in cands:  # a message answering a strongly chained question ("my cat's name")
-            if c.episode is not None and strong and c.answer > 0:
-                c.chain = True
         if words and anchors:  # what the chain leaves to ask ("when is my sister's baby due")
             residual = residual_terms(analysis, words, anchor_names)
             answer_the_rest(cands, residual, chain_ends(aligned, anchors))

@@ -7,16 +7,18 @@ charity *work*" meets one WORKS_AT fact two hops out) turns on answer scoring, a
 speaker's own turns that say "work" then crowd out the other speaker's turn that answered at
 hops=0. Expansion cost the top there, and nothing it found took the place.
 
-So the search ranks twice over the same seeds: flat (as `hops=0` would) and expanded, and
-keeps from the expanded ranking only what a chain strongly supports (`Candidate.chain`: a fact
-on a path scoring at least STRONG_PATH, the value that held before X, an item answering what
-a strong chain leaves to ask, a message answering a strongly chained question). Every other
-item keeps its flat candidate and score, and a walked fact no strong chain supports is scored
-below the flat ranking's first `limit` items (it is added, never put in their place). Hence:
-
-- a question with no strong chain gets exactly the flat ranking (expansion changes nothing);
-- an item the flat ranking puts in the first `limit` can be pushed down only by a path answer
-  (scores stay one [0, 1] scale, and the order is the score order: thresholds still work).
+So the search ranks twice over the same seeds: flat (as `hops=0` would) and expanded. The
+expanded ranking stands only when a strong chain supports one of its items
+(`Candidate.chain`: a fact on a path scoring at least STRONG_PATH, or the value that held just
+before X); the walk then found an answer, and every item is scored on the answers recipe's
+scale. Otherwise the flat ranking stands, and the facts only the walk read are added with
+scores just below its `limit`-th item (added, never put in its first `limit` places). Hence a
+question without a strong chain gets exactly the `hops=0` top: expansion changes nothing
+there. The two rankings are never mixed item by item: the flat recipe and the answers recipe
+score on different scales (an item that answers nothing scores up to 1 in the first and at
+most 0.3 in the second), and mixing them put the flat ranking's small talk above a weak but
+right path answer one hop past a strong chain ("Which university is my external examiner
+from?"). The order is the score order (thresholds unchanged).
 """
 
 from __future__ import annotations
@@ -32,23 +34,18 @@ BELOW = 1e-6
 def keep_the_top(
     expanded: Sequence[Candidate], flat: Sequence[Candidate], limit: int
 ) -> list[Candidate]:
-    """The candidates to order: chain-supported items from `expanded` (at the better of their
-    two scores), every other item as `flat` scored it, walked extras below the flat top."""
+    """The candidates to order: the expanded ranking when a strong chain supports any of
+    its items; else the flat ranking, with the walked facts below its first `limit` items."""
+    if any(c.chain for c in expanded):
+        return list(expanded)
     by_key = {c.key: c for c in flat}
     ranked = sorted(flat, key=order_key)
     floor = ranked[limit - 1].score if limit > 0 and len(ranked) >= limit else None
-    out: list[Candidate] = []
+    out = list(flat)
     for c in expanded:
-        before = by_key.pop(c.key, None)
-        if c.chain:
-            if before is not None and before.score > c.score:
-                c.score = before.score
-            out.append(c)
-        elif before is not None:
-            out.append(before)
-        else:
-            if floor is not None and c.score >= floor:
-                c.score = round(max(0.0, floor - BELOW), 6)
-            out.append(c)
-    out.extend(by_key.values())  # the flat ranking's items the expanded one did not show
+        if c.key in by_key:
+            continue
+        if floor is not None and c.score >= floor:
+            c.score = round(max(0.0, floor - BELOW), 6)
+        out.append(c)
     return out

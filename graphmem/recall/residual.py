@@ -124,7 +124,6 @@ def answer_the_rest(
                 continue
             if gain > c.answer:
                 c.answer = gain
-            c.chain = True
             answered.add(entity)
     if not answered:
         return
