@@ -4,7 +4,8 @@ string out. No LLM call. Each step is one module of this package:
 1 analyze  the one query analysis (anchors' keys, terms, first person, time cues, answer type)
 2 seeds    one embedding; linked entities; fact and message lists by vector and full text
 3 walk     k hops from the anchors when the question has a relational chain
-4 rank     paths scored as answers; facts and messages on one [0, 1] scale; a named recipe
+4 rank     paths scored as answers; facts and messages on one [0, 1] scale; a named recipe;
+           flat (as hops=0) and, after a walk, expanded: keep.py picks which stands
 5 time     what held at `as_of`, in a window, or before X
 6 context  hits + the context string within a token budget
 """
@@ -177,7 +178,7 @@ class Retriever:
             extra = [(f, s) for f, s in walked.values() if f.id not in known and shown(f)]
             sims = dict((f.id, s) for f, s in extra)
             expanded = self._rank(ask, facts + [f for f, _ in extra], words, sims, hops)
-            # expansion never costs the top: only what a chain strongly supports moves
+            # expansion never costs the top: its ranking stands only on a strong chain (keep.py)
             cands = keep_the_top(expanded, cands, options.limit)
         if options.threshold is not None:
             cands = [c for c in cands if c.score >= options.threshold]
