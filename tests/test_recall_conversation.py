@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tests.conftest import make_memory
+
 
 def _talk(memory, turns, when=datetime(2024, 3, 10, 12, 0, tzinfo=UTC)):
     memory.add(
@@ -136,3 +138,64 @@ def test_the_verb_of_a_before_clause_is_not_asked_about_the_previous_value(memor
     assert hits["results"][0]["memory"] == "Ana has worked at Yoyodyne since 2019.", [
         h["memory"] for h in hits["results"]
     ]
+
+
+def _short_lists(rows, turns):
+    """Facts and turns in a memory whose first-stage lists hold 2 items each, so what the
+    walk reads is beyond them, as in a large graph."""
+    memory = make_memory(retrieval={"vector_k": 2, "bm25_k": 2})
+    memory.add_facts(
+        [{"source": s, "relation": r, "target": t, "fact": f} for s, r, t, f in rows],
+        user_id="u",
+    )
+    _talk(memory, turns)
+    return memory
+
+
+def test_a_weak_chain_found_by_the_walk_does_not_cost_the_flat_top():
+    # Tom's question says "work"; the only WORKS_AT fact is three hops out (Tom -> Riverside
+    # <- Lia -> Acme), beyond the first-stage lists. That weak chain must not turn Tom's own
+    # turns that say "work" into answers above Jess's turn that answers at hops=0.
+    memory = _short_lists(
+        [
+            ("Tom", "LIVES_IN", "Riverside", "Tom lives in Riverside."),
+            ("Lia", "LIVES_IN", "Riverside", "Lia lives in Riverside."),
+            ("Lia", "WORKS_AT", "Acme", "Lia works at Acme."),
+        ],
+        [
+            ("Jess", "Teaming up with the food bank was great, we packed 300 boxes together!"),
+            ("Tom", "Work has been hectic, Tom barely had time for anything."),
+            ("Tom", "Tom loves his work, honestly."),
+            ("Tom", "After work Tom went running by the river."),
+            ("Tom", "Tom's work trip got cancelled again."),
+        ],
+    )
+    query = "What did Tom say about teaming up with the food bank for charity work?"
+    flat = memory.search(query, user_id="u", limit=3, hops=0)["results"]
+    deep = memory.search(query, user_id="u", limit=3)["results"]
+    assert any("300 boxes" in h["memory"] for h in flat), [h["memory"] for h in flat]
+    assert [h["id"] for h in deep] == [h["id"] for h in flat], [h["memory"] for h in deep]
+    memory.close()
+
+
+def test_a_fact_one_hop_past_a_strong_chain_may_take_a_place_at_the_top():
+    # "Which university is Nadia's mentor from?": Nadia -MENTORS- Dr Okafor takes "mentor"
+    # fully; what is asked is one hop past its end (Dr Okafor works at Leeds), a path answer
+    # the chain supports though its own alignment is weak (1 of 2 hops takes a word) and it
+    # holds none of the question's other words. Small talk about universities must not keep
+    # it out of the top 3 (the flat ranking's scores are not the answers recipe's).
+    memory = _short_lists(
+        [
+            ("Dr Okafor", "MENTORS", "Nadia", "Dr Okafor is Nadia's mentor."),
+            ("Dr Okafor", "WORKS_AT", "Leeds", "Dr Okafor works at Leeds."),
+            ("Tariq", "STUDIES_AT", "Glasgow", "Tariq studies at Glasgow."),
+        ],
+        [
+            ("Nadia", "Which university has the best library, Nadia wonders?"),
+            ("Tariq", "My university is huge, Nadia, you would get lost."),
+            ("Nadia", "Nadia loves university life, honestly."),
+        ],
+    )
+    top = _top(memory, "Which university is Nadia's mentor from?", k=3)
+    assert "Dr Okafor works at Leeds." in top, top
+    memory.close()

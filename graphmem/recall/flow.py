@@ -4,7 +4,8 @@ string out. No LLM call. Each step is one module of this package:
 1 analyze  the one query analysis (anchors' keys, terms, first person, time cues, answer type)
 2 seeds    one embedding; linked entities; fact and message lists by vector and full text
 3 walk     k hops from the anchors when the question has a relational chain
-4 rank     paths scored as answers; facts and messages on one [0, 1] scale; a named recipe
+4 rank     paths scored as answers; facts and messages on one [0, 1] scale; a named recipe;
+           flat (as hops=0) and, after a walk, expanded: keep.py picks which stands
 5 time     what held at `as_of`, in a window, or before X
 6 context  hits + the context string within a token budget
 """
@@ -19,11 +20,13 @@ from graphmem.config import RetrievalConfig
 from graphmem.embed.base import Embedder
 from graphmem.models import Entity, Episode, Fact, Hit, PathStep, Scope, SearchResult
 from graphmem.normalize import normalize_key, stand_in
-from graphmem.recall.analyze import analyze, relational_words, terms_of
+from graphmem.recall.analyze import Analysis, analyze, relational_words, terms_of
 from graphmem.recall.context import TOKEN_APPROXIMATION, build_context, held
+from graphmem.recall.keep import keep_the_top
 from graphmem.recall.rank import (
     RECIPES,
     Candidate,
+    Recipe,
     about_scores,
     aligned_paths,
     asker_keys,
@@ -36,11 +39,11 @@ from graphmem.recall.rank import (
     order_key,
     term_weights,
 )
-from graphmem.recall.residual import answer_the_rest, chain_ends, residual_terms
+from graphmem.recall.residual import STRONG_PATH, answer_the_rest, chain_ends, residual_terms
 from graphmem.recall.seeds import find_seeds
 from graphmem.recall.time import previous_values, visible
 from graphmem.recall.walk import walk
-from graphmem.store.base import GraphStore
+from graphmem.store.base import GraphStore, SeedHits
 
 # Weights of each list in the "rrf" recipe (the "answers" recipe scores items directly).
 WEIGHTS = {
@@ -62,6 +65,22 @@ class SearchOptions:
     include_episodes: bool = True
     threshold: float | None = None
     recipe: str | None = None
+
+
+@dataclass
+class _Asked:
+    """What one search knows before ranking, shared by the flat and the expanded ranking."""
+
+    analysis: Analysis
+    anchors: dict[str, float]
+    names: dict[str, str]
+    anchor_names: list[str]
+    found: SeedHits
+    episodes: bool
+    shown: Callable[[Fact | Episode], bool]
+    said_in_window: Callable[[Episode], bool]
+    recipe: Recipe
+    now: datetime
 
 
 class Retriever:
@@ -114,6 +133,89 @@ class Retriever:
             episodes=options.include_episodes,
             include_invalid=fetch_invalid,
         )
+        found = seeds.hits
+        anchors = _anchors(seeds.linked)
+        names = {e.id: e.name for e, _ in seeds.linked}
+        if qt.before_entity:  # "before Porto": Porto is a time cue, not what is asked about
+            cue = normalize_key(qt.before_entity)
+            rest = {i: c for i, c in anchors.items() if normalize_key(names[i]) != cue}
+            anchors = rest or anchors
+        anchor_names = [names[i] for i in sorted(anchors, key=lambda i: (names[i], i))]
+        ask = _Asked(
+            analysis=analysis,
+            anchors=anchors,
+            names=names,
+            anchor_names=anchor_names,
+            found=found,
+            episodes=options.include_episodes,
+            shown=shown,
+            said_in_window=lambda e: visible(e, as_of, window, history),
+            recipe=recipe,
+            now=now,
+        )
+
+        first_facts = list({f.id: f for f, _ in [*found.facts_vector, *found.facts_text]}.values())
+        words = relational_words(analysis, anchor_names, {f.relation for f in first_facts})
+        facts = [f for f in first_facts if shown(f)]
+        # 4 rank, as with hops=0: the seeds and the paths among them
+        cands = self._rank(ask, facts, words, {}, 1)
+
+        # 3 walk: only when the question has a relational chain to follow
+        if words and anchors and hops > 0:
+            walked = walk(
+                self._store,
+                cfg,
+                scope,
+                anchors,
+                hops=hops,
+                vector=seeds.vector,
+                include_invalid=fetch_invalid,
+                held={f.id: f for f in first_facts},
+            )
+            relations = {f.relation for f in first_facts} | {f.relation for f, _ in walked.values()}
+            words = relational_words(analysis, anchor_names, relations)
+            known = {f.id for f in facts}
+            extra = [(f, s) for f, s in walked.values() if f.id not in known and shown(f)]
+            sims = dict((f.id, s) for f, s in extra)
+            expanded = self._rank(ask, facts + [f for f, _ in extra], words, sims, hops)
+            # expansion never costs the top: its ranking stands only on a strong chain (keep.py)
+            cands = keep_the_top(expanded, cands, options.limit)
+        if options.threshold is not None:
+            cands = [c for c in cands if c.score >= options.threshold]
+        cands.sort(key=order_key)
+        cands = _drop_covered_messages(cands)
+        cands = diversify(cands, recipe, options.limit)
+
+        # 6 context
+        budget = options.token_budget or cfg.token_budget
+        dated = analysis.answer_type == "time"
+        context, fitted = build_context((_to_hit(c, dated) for c in cands), budget)
+        if options.token_budget is not None:
+            results = fitted[: options.limit]
+        else:
+            results = [_to_hit(c, dated) for c in cands[: options.limit]]
+        return SearchResult(
+            results=results,
+            context=context,
+            entities=[e.name for e, _ in seeds.linked],
+            as_of=as_of,
+            include_history=history,
+            approximations=[TOKEN_APPROXIMATION],
+        )
+
+    def _rank(
+        self,
+        ask: _Asked,
+        facts: list[Fact],
+        words: list[str],
+        sims: dict[str, float],
+        hops: int,
+    ) -> list[Candidate]:
+        """Steps 4 and 5 over the seeds and `facts`: every candidate scored in [0, 1]
+        (unsorted). `hops` bounds the paths scored as answers (1 for the flat ranking)."""
+        analysis, anchors, names = ask.analysis, ask.anchors, ask.names
+        anchor_names, shown = ask.anchor_names, ask.shown
+        qt = analysis.time
         pool: dict[str, Candidate] = {}
 
         def add(name: str, items: list[tuple[Fact | Episode, float | None]]) -> None:
@@ -133,46 +235,12 @@ class Retriever:
                     cand.ranks[name] = rank
                     cand.sources.append(name)
 
-        found = seeds.hits
+        found = ask.found
         add("vector", [(f, s) for f, s in found.facts_vector])
         add("bm25", [(f, None) for f, _ in found.facts_text])
-        if options.include_episodes:
+        if ask.episodes:
             add("episode_vector", [(e, s) for e, s in found.episodes_vector if _said(e)])
             add("episode_bm25", [(e, None) for e, _ in found.episodes_text if _said(e)])
-
-        anchors = _anchors(seeds.linked)
-        names = {e.id: e.name for e, _ in seeds.linked}
-        if qt.before_entity:  # "before Porto": Porto is a time cue, not what is asked about
-            cue = normalize_key(qt.before_entity)
-            rest = {i: c for i, c in anchors.items() if normalize_key(names[i]) != cue}
-            anchors = rest or anchors
-        anchor_names = [names[i] for i in sorted(anchors, key=lambda i: (names[i], i))]
-
-        first_facts = [c.fact for c in pool.values() if c.fact is not None]
-        words = relational_words(analysis, anchor_names, {f.relation for f in first_facts})
-
-        # 3 walk: only when the question has a relational chain to follow
-        facts = [f for f in first_facts if shown(f)]
-        if words and anchors and hops > 0:
-            walked = walk(
-                self._store,
-                cfg,
-                scope,
-                anchors,
-                hops=hops,
-                vector=seeds.vector,
-                include_invalid=fetch_invalid,
-                held={f.id: f for f in first_facts},
-            )
-            relations = {f.relation for f in first_facts} | {f.relation for f, _ in walked.values()}
-            words = relational_words(analysis, anchor_names, relations)
-            known = {f.id for f in facts}
-            extra = [(f, s) for f, s in walked.values() if f.id not in known and shown(f)]
-            facts += [f for f, _ in extra]
-            sims = dict((f.id, s) for f, s in extra)
-        else:
-            sims = {}
-
         # 4 rank: paths as answers
         aligned = aligned_paths(anchors, facts, words, max(hops, 1))
         by_id = {f.id: f for f in facts}
@@ -183,6 +251,7 @@ class Retriever:
         for fid, (score, path) in aligned.items():
             pool[fid].answer = score
             pool[fid].path = path
+            pool[fid].chain = score >= STRONG_PATH
         # Items are scored as answers only when the graph holds a chain the question's
         # relational words take (or a value before X): otherwise its words ("kids", "dog" in
         # a chit-chat question) would make every message by the named person an answer.
@@ -196,6 +265,7 @@ class Retriever:
             for i, f in enumerate(previous):  # the value just before X answers; older ones less
                 cand = pool[f.id]
                 cand.answer = max(cand.answer, 1.0) if i == 0 else 0.6 * cand.answer
+                cand.chain = cand.chain or i == 0
             for fid in naming:
                 if fid in pool:
                     pool[fid].answer *= 0.5
@@ -227,43 +297,22 @@ class Retriever:
                 if asker and asker_turn(c.episode, analysis.user_key):
                     c.asker = max(asker.values())
                 c.asks = asking_share(c.episode.content)
-                c.in_window = visible(c.episode, as_of, window, history)
+                c.in_window = ask.said_in_window(c.episode)
         if words and anchors:  # what the chain leaves to ask ("when is my sister's baby due")
             residual = residual_terms(analysis, words, anchor_names)
             answer_the_rest(cands, residual, chain_ends(aligned, anchors))
         fuse(
             cands,
-            recipe,
+            ask.recipe,
             relational=chained,
             weights=WEIGHTS,
-            now=now,
+            now=ask.now,
             first_person=bool(asker),
         )
         _facts_over_their_messages(cands)
         for c in cands:  # the score a user sees is the score thresholds and order use
             c.score = round(max(0.0, min(1.0, c.score)), 6)
-        if options.threshold is not None:
-            cands = [c for c in cands if c.score >= options.threshold]
-        cands.sort(key=order_key)
-        cands = _drop_covered_messages(cands)
-        cands = diversify(cands, recipe, options.limit)
-
-        # 6 context
-        budget = options.token_budget or cfg.token_budget
-        dated = analysis.answer_type == "time"
-        context, fitted = build_context((_to_hit(c, dated) for c in cands), budget)
-        if options.token_budget is not None:
-            results = fitted[: options.limit]
-        else:
-            results = [_to_hit(c, dated) for c in cands[: options.limit]]
-        return SearchResult(
-            results=results,
-            context=context,
-            entities=[e.name for e, _ in seeds.linked],
-            as_of=as_of,
-            include_history=history,
-            approximations=[TOKEN_APPROXIMATION],
-        )
+        return cands
 
     @staticmethod
     def _score(

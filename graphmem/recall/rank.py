@@ -121,6 +121,7 @@ class Candidate:
     asks: float = 0.0  # a message: the share of its sentences that are questions
     in_window: bool = True  # a message: said inside the window the question names
     score: float = 0.0
+    chain: bool = False  # on a strong chain, or the value before X: the walk found an answer
 
     @property
     def key(self) -> str:
