@@ -41,6 +41,7 @@ from graphmem.ingest.detect import (
     past_for,
     stored_for,
 )
+from graphmem.ingest.durable import STORED, EpisodeWrite
 from graphmem.ingest.entities import (
     EntityMatch,
     EntityResolver,
@@ -146,22 +147,35 @@ class AddFlow:
         episodes = message_episodes(
             scope, messages, metadata=metadata, reference=reference or now, now=now, infer=infer
         )
-        self.store.add_episodes(episodes)  # 1 episode: durable before any model call
+        # 1 episode: durable before any model call and before anything else is written
+        stored = EpisodeWrite(self.store, episodes, overlap=self._llm_free(infer))
         result = AddResult(episodes=[e.id for e in episodes])
-        if infer:
-            self.extract_and_write(scope, episodes, result)
-        else:
-            self.write(scope, episodes, Extraction(), result)
+        try:
+            if infer:
+                self.extract_and_write(scope, episodes, result, stored)
+            else:
+                self.write(scope, episodes, Extraction(), result, stored)
+        finally:
+            stored.wait()  # committed (or its error raised) before the add returns
         return result, episodes
 
     def add_facts(self, scope: Scope, rows: list[Any], reference: datetime | None) -> AddResult:
         """Caller-supplied triples through steps 3-6; one episode records them."""
         now = self._clock()
         episode, relations = facts_episode(scope, rows, reference=reference or now, now=now)
-        self.store.add_episodes([episode])
+        stored = EpisodeWrite(self.store, [episode], overlap=self._llm_free(False))
         result = AddResult(episodes=[episode.id])
-        self.write(scope, [episode], Extraction(relations=relations), result)
+        try:
+            self.write(scope, [episode], Extraction(relations=relations), result, stored)
+        finally:
+            stored.wait()
         return result
+
+    def _llm_free(self, infer: bool) -> bool:
+        """No language model can be called before this add's knowledge is written (rules
+        extraction or none, policy decisions), so the episodes' write may overlap the
+        planning (graphmem.ingest.durable)."""
+        return not self.decider.resolver.uses_llm and not (infer and self.extractor.uses_llm)
 
     def reprocess(
         self, scope: Scope | None, progress: Callable[[AddResult], None] | None = None
@@ -183,8 +197,15 @@ class AddFlow:
                 progress(result)
         return results
 
-    def extract_and_write(self, scope: Scope, episodes: list[Episode], result: AddResult) -> None:
-        """2 extract (what people said; context turns are not extracted), then 3-6."""
+    def extract_and_write(
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        result: AddResult,
+        stored: EpisodeWrite = STORED,
+    ) -> None:
+        """2 extract (what people said; context turns are not extracted), then 3-6.
+        `stored` is the episodes' write, waited for before anything else is written."""
         targets = [e for e in episodes if extractable(e)]
         extraction = Extraction()
         if targets:
@@ -194,26 +215,35 @@ class AddFlow:
                 extraction, usage = self.extractor.extract(targets, context)
                 _account(result, usage)
             except (ExtractionError, LLMError) as exc:
+                stored.wait()
                 mark_failed(self.store, scope, episodes, f"extraction failed: {exc}", result)
                 return
-        self.write(scope, episodes, extraction, result)
+        self.write(scope, episodes, extraction, result, stored)
 
     def write(
-        self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        extraction: Extraction,
+        result: AddResult,
+        stored: EpisodeWrite = STORED,
     ) -> None:
         """Plan (steps 3-6) and apply one batch; re-plan when a concurrent writer wins the race.
 
         A re-plan reuses the vectors and the resolver's decisions for flags the new graph left
         unchanged, and asks no LLM under the lock (the policy decides new flags). A write still
-        refused after WRITE_ATTEMPTS attempts leaves the episodes failed for reprocess()."""
+        refused after WRITE_ATTEMPTS attempts leaves the episodes failed for reprocess().
+        The first plan may run while the episodes' write (`stored`) is still in flight; it is
+        waited for before the batch, or a failed status, is written."""
         partition = scope.partition
         memo = PlanMemo()
         version = self.store.partition_version(partition)
         plan: Plan | None = None
         if version is not None:
-            plan = self._plan_or_fail(scope, episodes, extraction, memo, result)
+            plan = self._plan_or_fail(scope, episodes, extraction, memo, result, stored)
             if plan is None:
                 return
+        stored.wait()
         with self._locks.hold(partition):
             for attempt, last in write_attempts():
                 if plan is None:
@@ -355,10 +385,12 @@ class AddFlow:
         extraction: Extraction,
         memo: PlanMemo,
         result: AddResult,
+        stored: EpisodeWrite = STORED,
     ) -> Plan | None:
         try:
             plan = self.plan(scope, episodes, extraction, memo)
         except LLMError as exc:  # pragma: no cover - the decider falls back to policy
+            stored.wait()
             mark_failed(self.store, scope, episodes, f"resolution failed: {exc}", result)
             return None
         _account(result, plan.usage)  # a re-plan's LLM calls are spent too

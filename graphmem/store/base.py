@@ -73,6 +73,11 @@ class GraphStore(ABC):
     """Persistence and indexed lookups for one graphmem deployment."""
 
     name: str = "store"
+    #: Whether a write may run on another thread while the caller's thread keeps using the
+    #: store (reads, CPU work). A server store (Neo4j) says yes: the add flow then overlaps
+    #: the episodes' write with extraction and planning (graphmem.ingest.durable). An
+    #: embedded store gains nothing from it and keeps writes on the calling thread.
+    concurrent_writes: bool = False
 
     # -- lifecycle -------------------------------------------------------------------------
     @abstractmethod

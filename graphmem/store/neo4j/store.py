@@ -59,3 +59,4 @@ class Neo4jStore(WritesMixin):
     """
 
     name = "neo4j"
+    concurrent_writes = True  # the driver is thread-safe; each call has its own session
