@@ -359,10 +359,8 @@ def test_apply_is_one_transaction_whatever_the_batch_size(store, driver):
         "write/claim_partition_version",
         "write/upsert_entities",
         "write/create_facts",
-        "write/set_fact_memory_ids",
         "write/update_facts",
-        "write/add_mentions",
-        "write/mark_episodes_processed",
+        "write/finish_episodes",
     ]
     [create] = [p for _, n, _, p in driver.runs if n == "write/create_facts"]
     assert len(create["rows"]) == 200

@@ -218,8 +218,6 @@ class WritesMixin(ReadsMixin):
                     ),
                 )
             )
-        if fact_rows:
-            steps.append(_memory_ids_step(partition, batch))
         if invalidations or merges:
             steps.append(
                 (
@@ -233,14 +231,13 @@ class WritesMixin(ReadsMixin):
                     None,
                 )
             )
-        if mentions:
-            steps.append(("write/add_mentions", {"partition": partition, "rows": mentions}, None))
-        if episode_ids:
+        if mentions or episode_ids:  # links, then processed episodes: one statement
             steps.append(
                 (
-                    "write/mark_episodes_processed",
+                    "write/finish_episodes",
                     {
                         "partition": partition,
+                        "mentions": mentions,
                         "status": EpisodeStatus.PROCESSED.value,
                         "episodes": [
                             {
@@ -337,12 +334,6 @@ class WritesMixin(ReadsMixin):
         result = self._write("forgetting", [("write/purge", params, None)])
         row = result[0][0] if result and result[0] else {}
         return {k: int(row.get(k) or 0) for k in ("facts", "episodes", "entities")}
-
-
-def _memory_ids_step(partition: str, batch: WriteBatch) -> tuple[str, dict[str, Any], None]:
-    """The step recording new facts' memory ids on their registry nodes."""
-    rows = [{"id": f.id, "memory_id": f.memory_id} for f in batch.facts]
-    return ("write/set_fact_memory_ids", {"partition": partition, "rows": rows}, None)
 
 
 def _episode_metadata_steps(
