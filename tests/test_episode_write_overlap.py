@@ -25,6 +25,7 @@ from graphmem.errors import ExtractionError, StoreError
 from graphmem.extract.base import Extractor
 from graphmem.extract.rules import RulesExtractor
 from graphmem.models import EpisodeStatus
+from tests.add_stores import STORES, memory_on
 from tests.conftest import make_memory
 
 GUARD = 30.0  # seconds: only ever reached when the code under test is broken
@@ -86,8 +87,9 @@ def facts_of(memory: Any, user: str) -> set[tuple[str, str, str]]:
     return {(r["source"], r["relation"], r["target"]) for r in rows}
 
 
-def test_the_episode_write_overlaps_planning_and_commits_before_the_knowledge(clock):
-    memory, journal, hold = make_memory(clock), Journal(), threading.Event()
+@pytest.mark.parametrize("store", STORES)
+def test_the_episode_write_overlaps_planning_and_commits_before_the_knowledge(store, clock):
+    memory, journal, hold = memory_on(store, clock), Journal(), threading.Event()
     server_like(memory, journal, hold=hold)
     planning_sets(memory, hold, journal)
     result = memory.add("I live in Lisbon and I work at Acme.", user_id="ana")
@@ -108,8 +110,9 @@ def test_the_episode_write_overlaps_planning_and_commits_before_the_knowledge(cl
     sequential.close()
 
 
-def test_add_facts_overlaps_too_and_matches_the_sequential_add(clock):
-    memory, journal, hold = make_memory(clock), Journal(), threading.Event()
+@pytest.mark.parametrize("store", STORES)
+def test_add_facts_overlaps_too_and_matches_the_sequential_add(store, clock):
+    memory, journal, hold = memory_on(store, clock), Journal(), threading.Event()
     server_like(memory, journal, hold=hold)
     planning_sets(memory, hold, journal)
     rows = [{"source": "Ana", "relation": "WORKS_AT", "target": "Acme"}]
@@ -132,8 +135,9 @@ class FailingRules(Extractor):
         raise ExtractionError("the rules broke")
 
 
-def test_a_failing_extraction_still_leaves_the_episodes_stored_and_failed(clock):
-    memory, journal, failed = make_memory(clock), Journal(), threading.Event()
+@pytest.mark.parametrize("store", STORES)
+def test_a_failing_extraction_still_leaves_the_episodes_stored_and_failed(store, clock):
+    memory, journal, failed = memory_on(store, clock), Journal(), threading.Event()
     server_like(memory, journal, hold=failed)
     memory.extractor = FailingRules(failed)
     result = memory.add("I live in Lisbon.", user_id="ana")
@@ -150,8 +154,9 @@ def test_a_failing_extraction_still_leaves_the_episodes_stored_and_failed(clock)
     memory.close()
 
 
-def test_an_error_of_the_overlapped_episode_write_surfaces_and_nothing_is_written(clock):
-    memory, journal = make_memory(clock), Journal()
+@pytest.mark.parametrize("store", STORES)
+def test_an_error_of_the_overlapped_episode_write_surfaces_and_nothing_is_written(store, clock):
+    memory, journal = memory_on(store, clock), Journal()
     server_like(memory, journal)
 
     def broken(*args: Any, **kwargs: Any) -> None:
@@ -167,10 +172,11 @@ def test_an_error_of_the_overlapped_episode_write_surfaces_and_nothing_is_writte
     memory.close()
 
 
-def test_a_failing_plan_still_waits_for_the_episodes_before_raising(clock):
+@pytest.mark.parametrize("store", STORES)
+def test_a_failing_plan_still_waits_for_the_episodes_before_raising(store, clock):
     """An unexpected error while planning propagates only once the episodes are committed:
     the add that raised has lost nothing."""
-    memory, journal, hold = make_memory(clock), Journal(), threading.Event()
+    memory, journal, hold = memory_on(store, clock), Journal(), threading.Event()
     server_like(memory, journal, hold=hold)
 
     def broken_embed(texts: Any) -> Any:
@@ -199,8 +205,9 @@ class ModelExtractor(RulesExtractor):
         return super().extract(episodes, context)
 
 
-def test_with_a_model_in_the_add_the_episodes_are_written_first_on_the_calling_thread(clock):
-    memory, journal = make_memory(clock), Journal()
+@pytest.mark.parametrize("store", STORES)
+def test_with_a_model_in_the_add_the_episodes_are_written_first_on_the_calling_thread(store, clock):
+    memory, journal = memory_on(store, clock), Journal()
     server_like(memory, journal)
     memory.extractor = ModelExtractor(journal)
     memory.add("I live in Lisbon.", user_id="ana")
@@ -209,8 +216,9 @@ def test_with_a_model_in_the_add_the_episodes_are_written_first_on_the_calling_t
     memory.close()
 
 
-def test_an_embedded_store_writes_the_episodes_on_the_calling_thread(clock):
-    memory, journal = make_memory(clock), Journal()
+@pytest.mark.parametrize("store", STORES)
+def test_an_embedded_store_writes_the_episodes_on_the_calling_thread(store, clock):
+    memory, journal = memory_on(store, clock), Journal()
     server_like(memory, journal)
     memory.store.concurrent_writes = False
     memory.add("I live in Lisbon.", user_id="ana")
