@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.add_stores import STORES, memory_on
+from tests.add_stores import STORES, memory_on_fixture  # noqa: F401 (the fixture)
 
 
 def no_reads_back(memory: Any) -> list[list[str]]:
@@ -38,8 +38,8 @@ def read_back(memory: Any, response: Any) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_every_kind_of_result_names_its_memory_without_a_read_back(store, clock):
-    memory = memory_on(store, clock)
+def test_every_kind_of_result_names_its_memory_without_a_read_back(store, clock, memory_on):
+    memory = memory_on(store)
     calls = no_reads_back(memory)
     first = memory.add("I live in Lisbon.", user_id="ana")["results"][0]["id"]
     clock.advance(minutes=1)
@@ -66,8 +66,8 @@ def test_every_kind_of_result_names_its_memory_without_a_read_back(store, clock)
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_add_facts_names_memories_without_a_read_back(store, clock):
-    memory = memory_on(store, clock)
+def test_add_facts_names_memories_without_a_read_back(store, clock, memory_on):
+    memory = memory_on(store)
     calls = no_reads_back(memory)
     row = {"source": "Ana", "relation": "WORKS_AT", "target": "Acme"}
     memory.add_facts([row], user_id="ana")

@@ -25,7 +25,7 @@ from graphmem.errors import ExtractionError, StoreError
 from graphmem.extract.base import Extractor
 from graphmem.extract.rules import RulesExtractor
 from graphmem.models import EpisodeStatus
-from tests.add_stores import STORES, memory_on
+from tests.add_stores import STORES, memory_on_fixture  # noqa: F401 (the fixture)
 from tests.conftest import make_memory
 
 GUARD = 30.0  # seconds: only ever reached when the code under test is broken
@@ -88,8 +88,10 @@ def facts_of(memory: Any, user: str) -> set[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_the_episode_write_overlaps_planning_and_commits_before_the_knowledge(store, clock):
-    memory, journal, hold = memory_on(store, clock), Journal(), threading.Event()
+def test_the_episode_write_overlaps_planning_and_commits_before_the_knowledge(
+    store, clock, memory_on
+):
+    memory, journal, hold = memory_on(store), Journal(), threading.Event()
     server_like(memory, journal, hold=hold)
     planning_sets(memory, hold, journal)
     result = memory.add("I live in Lisbon and I work at Acme.", user_id="ana")
@@ -111,8 +113,8 @@ def test_the_episode_write_overlaps_planning_and_commits_before_the_knowledge(st
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_add_facts_overlaps_too_and_matches_the_sequential_add(store, clock):
-    memory, journal, hold = memory_on(store, clock), Journal(), threading.Event()
+def test_add_facts_overlaps_too_and_matches_the_sequential_add(store, clock, memory_on):
+    memory, journal, hold = memory_on(store), Journal(), threading.Event()
     server_like(memory, journal, hold=hold)
     planning_sets(memory, hold, journal)
     rows = [{"source": "Ana", "relation": "WORKS_AT", "target": "Acme"}]
@@ -136,8 +138,8 @@ class FailingRules(Extractor):
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_a_failing_extraction_still_leaves_the_episodes_stored_and_failed(store, clock):
-    memory, journal, failed = memory_on(store, clock), Journal(), threading.Event()
+def test_a_failing_extraction_still_leaves_the_episodes_stored_and_failed(store, clock, memory_on):
+    memory, journal, failed = memory_on(store), Journal(), threading.Event()
     server_like(memory, journal, hold=failed)
     memory.extractor = FailingRules(failed)
     result = memory.add("I live in Lisbon.", user_id="ana")
@@ -155,8 +157,10 @@ def test_a_failing_extraction_still_leaves_the_episodes_stored_and_failed(store,
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_an_error_of_the_overlapped_episode_write_surfaces_and_nothing_is_written(store, clock):
-    memory, journal = memory_on(store, clock), Journal()
+def test_an_error_of_the_overlapped_episode_write_surfaces_and_nothing_is_written(
+    store, clock, memory_on
+):
+    memory, journal = memory_on(store), Journal()
     server_like(memory, journal)
 
     def broken(*args: Any, **kwargs: Any) -> None:
@@ -173,10 +177,10 @@ def test_an_error_of_the_overlapped_episode_write_surfaces_and_nothing_is_writte
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_a_failing_plan_still_waits_for_the_episodes_before_raising(store, clock):
+def test_a_failing_plan_still_waits_for_the_episodes_before_raising(store, clock, memory_on):
     """An unexpected error while planning propagates only once the episodes are committed:
     the add that raised has lost nothing."""
-    memory, journal, hold = memory_on(store, clock), Journal(), threading.Event()
+    memory, journal, hold = memory_on(store), Journal(), threading.Event()
     server_like(memory, journal, hold=hold)
 
     def broken_embed(texts: Any) -> Any:
@@ -206,8 +210,10 @@ class ModelExtractor(RulesExtractor):
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_with_a_model_in_the_add_the_episodes_are_written_first_on_the_calling_thread(store, clock):
-    memory, journal = memory_on(store, clock), Journal()
+def test_with_a_model_in_the_add_the_episodes_are_written_first_on_the_calling_thread(
+    store, clock, memory_on
+):
+    memory, journal = memory_on(store), Journal()
     server_like(memory, journal)
     memory.extractor = ModelExtractor(journal)
     memory.add("I live in Lisbon.", user_id="ana")
@@ -217,8 +223,8 @@ def test_with_a_model_in_the_add_the_episodes_are_written_first_on_the_calling_t
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_an_embedded_store_writes_the_episodes_on_the_calling_thread(store, clock):
-    memory, journal = memory_on(store, clock), Journal()
+def test_an_embedded_store_writes_the_episodes_on_the_calling_thread(store, clock, memory_on):
+    memory, journal = memory_on(store), Journal()
     server_like(memory, journal)
     memory.store.concurrent_writes = False
     memory.add("I live in Lisbon.", user_id="ana")

@@ -21,6 +21,7 @@ import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -47,7 +48,9 @@ class Recorder:
     def __init__(self) -> None:
         self.ops: list[dict[str, list[float]]] = []
         self.current: dict[str, list[float]] | None = None
-        self.depth = 0
+        # Nesting depth per thread: the add flow may write its episodes on a thread of its
+        # own (graphmem.ingest.durable) while this one plans; each thread's outermost calls count.
+        self._depth = threading.local()
         self.samples: dict[str, tuple[str, dict[str, Any]]] = {}
 
     @contextmanager
@@ -70,14 +73,14 @@ class Recorder:
 
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            outer = self.depth == 0
-            self.depth += 1
+            depth = getattr(self._depth, "n", 0)
+            self._depth.n = depth + 1
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.depth -= 1
-                if outer:
+                self._depth.n = depth
+                if depth == 0:
                     self.add(label, time.perf_counter() - start)
 
         setattr(obj, name, timed)

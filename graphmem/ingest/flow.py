@@ -237,18 +237,21 @@ class AddFlow:
         waited for before the batch, or a failed status, is written."""
         partition = scope.partition
         memo = PlanMemo()
-        version = self.store.partition_version(partition)
+        keys = mention_keys(extraction)
+        version, by_key = self.store.version_and_entities(partition, keys)
         plan: Plan | None = None
         if version is not None:
-            plan = self._plan_or_fail(scope, episodes, extraction, memo, result, stored)
+            plan = self._plan_or_fail(scope, episodes, extraction, memo, result, stored, by_key)
             if plan is None:
                 return
         stored.wait()
         with self._locks.hold(partition):
             for attempt, last in write_attempts():
                 if plan is None:
-                    version = self.store.partition_version(partition)
-                    plan = self._plan_or_fail(scope, episodes, extraction, memo, result)
+                    version, by_key = self.store.version_and_entities(partition, keys)
+                    plan = self._plan_or_fail(
+                        scope, episodes, extraction, memo, result, by_key=by_key
+                    )
                     if plan is None:
                         return
                 memo.allow_llm = version is None  # never an LLM call under the lock otherwise
@@ -275,15 +278,18 @@ class AddFlow:
         episodes: list[Episode],
         extraction: Extraction,
         memo: PlanMemo | None = None,
+        by_key: list[Entity] | None = None,
     ) -> Plan:
-        """Steps 3-6 against the graph as it is now: reads the store, never writes it."""
+        """Steps 3-6 against the graph as it is now: reads the store, never writes it.
+        `by_key`: the stored entities of the extraction's names (mention_keys), when already
+        read with the partition's version (GraphStore.version_and_entities)."""
         memo = memo if memo is not None else PlanMemo()
         now = self._clock()
         relations = canonical_relations(extraction)
         sentences = sentences_of(relations)
         # 3 entities (and the add's ONE embedding call)
         plan, matches, upserts, fact_vectors = self._resolve_entities(
-            scope, episodes, extraction, relations, sentences, memo
+            scope, episodes, extraction, relations, sentences, memo, by_key
         )
         candidates = candidates_for(
             scope, episodes, relations, sentences, fact_vectors, matches, now, plan.errors
@@ -327,15 +333,17 @@ class AddFlow:
         relations: list[ExtractedRelation],
         sentences: list[str],
         memo: PlanMemo,
+        by_key: list[Entity] | None,
     ) -> tuple[Plan, dict[str, EntityMatch], list[Entity], list[Any]]:
         """Every mentioned name resolved; the plan's batch started with the episodes' vectors.
         Names already stored resolve by key: only the others need a vector. ONE embedding call
         per add: the episodes' content, new entity names and fact sentences together."""
         partition = scope.partition
         found = mentions_of(extraction, relations)
-        names = list(dict.fromkeys(k for m in found if (k := normalize_key(m.name))))
+        names = _keys_of(found)
         name_text = {normalize_key(m.name): m.name for m in found}
-        by_key = self.store.find_entities_by_key(partition, names) if names else []
+        if by_key is None:
+            by_key = self.store.find_entities_by_key(partition, names) if names else []
         stored = stored_keys(by_key)
         names = [k for k in names if k not in stored]
         texts = [episode_text(e) for e in episodes] + [name_text[k] for k in names] + sentences
@@ -386,15 +394,26 @@ class AddFlow:
         memo: PlanMemo,
         result: AddResult,
         stored: EpisodeWrite = STORED,
+        by_key: list[Entity] | None = None,
     ) -> Plan | None:
         try:
-            plan = self.plan(scope, episodes, extraction, memo)
+            plan = self.plan(scope, episodes, extraction, memo, by_key)
         except LLMError as exc:  # pragma: no cover - the decider falls back to policy
             stored.wait()
             mark_failed(self.store, scope, episodes, f"resolution failed: {exc}", result)
             return None
         _account(result, plan.usage)  # a re-plan's LLM calls are spent too
         return plan
+
+
+def mention_keys(extraction: Extraction) -> list[str]:
+    """The keys of every name an extraction mentions, first seen first: what step 3 looks
+    up by key (read with the partition's version, before planning)."""
+    return _keys_of(mentions_of(extraction, canonical_relations(extraction)))
+
+
+def _keys_of(found: list[Any]) -> list[str]:
+    return list(dict.fromkeys(k for m in found if (k := normalize_key(m.name))))
 
 
 def _account(result: AddResult, usage: Usage) -> None:

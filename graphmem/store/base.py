@@ -304,6 +304,16 @@ class GraphStore(ABC):
         such a store ignores `expected_version` and only entity keys are checked on apply."""
         return None
 
+    def version_and_entities(
+        self, partition: str, keys: Sequence[str]
+    ) -> tuple[int | None, list[Entity]]:
+        """partition_version, then find_entities_by_key for `keys` (none read when empty):
+        the first reads of planning an add, in this order, because the optimistic check
+        needs the version read no later than what the plan reads. A server store answers
+        both in one round trip."""
+        version = self.partition_version(partition)
+        return version, (self.find_entities_by_key(partition, keys) if keys else [])
+
     @abstractmethod
     def apply(self, batch: WriteBatch) -> None:
         """Write a whole batch in one transaction and mark its episodes processed.

@@ -18,14 +18,16 @@ from graphmem.models import (
 from graphmem.normalize import normalize_key
 from graphmem.store.metadata_filter import neo4j_properties
 from graphmem.store.neo4j import fulltext
-from graphmem.store.neo4j.reads import ReadsMixin
+from graphmem.store.neo4j.reads import ReadsMixin, _key_params
 from graphmem.store.neo4j.values import (
     RESERVED_LABELS,
     Step,
     _check_relation,
     _check_type,
+    _entity,
     _json_dumps,
     _narrowed,
+    _normalized_keys,
     _param_dt,
     _unique,
     text_terms,
@@ -262,6 +264,16 @@ class WritesMixin(ReadsMixin):
         it inside every graph-changing write transaction, under the counter's write lock)."""
         rows = self._read("read/partition_version", {"partition": partition}, "reading a version")
         return int(rows[0]["version"]) if rows else 0
+
+    def version_and_entities(self, partition: str, keys: Sequence[str]) -> tuple[int, list[Entity]]:
+        """partition_version and find_entities_by_key in ONE statement and round trip
+        (cypher/read/version_and_entities.cypher), the version read first."""
+        keys = _normalized_keys(keys)
+        params = _key_params(partition, keys)
+        rows = self._read("read/version_and_entities", params, "reading a version and entities")
+        row = rows[0] if rows else {}
+        entities = [_entity({"entity": item}) for item in row.get("entities") or []]
+        return int(row.get("version") or 0), entities
 
     def delete_fact(self, partition: str, fact_id: str) -> bool:
         self._ensure_base_schema()
