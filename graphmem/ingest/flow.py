@@ -1,6 +1,7 @@
 """The add flow of DESIGN.md, top-down: episode, extract, entities, detect, decide, write.
 
 1 episode   the messages are stored first (pending): nothing is lost if a later step fails
+            (beside steps 2-5 on a server store when no LLM is in the add: ingest.durable)
 2 extract   ONE extraction for the add (graphmem.extract), told the speakers and context
 3 entities  names resolved to stored entities (key, fuzzy, embedding); ONE embedding call
 4 detect    proposed facts compared with the stored facts they can conflict with
