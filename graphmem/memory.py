@@ -201,9 +201,12 @@ class Memory(MemoryOps):
 
     def _memory_ids(self, partition: str, result: AddResult) -> dict[str, str]:
         """Memory ids of the facts an add touched that may be later versions (a new fact is
-        its own memory)."""
-        ids = [c.id for c in result.results if c.event != "ADD"]
-        return {f.id: f.memory_id for f in self.store.get_facts(partition, ids)} if ids else {}
+        its own memory): from the plan, which knows them (no read after the write); read
+        back only for a result that does not say."""
+        known = {c.id: c.memory_id for c in result.results if c.memory_id}
+        ids = [c.id for c in result.results if c.event != "ADD" and not c.memory_id]
+        read = {f.id: f.memory_id for f in self.store.get_facts(partition, ids)} if ids else {}
+        return {**known, **read}
 
     def add_facts(
         self,

@@ -266,6 +266,10 @@ class FactChange(BaseModel):
     target: str
     reason: str = ""
     replaced_by: str | None = None
+    # The memory this result names (Mem0's id), known to the plan: the written fact's own, or
+    # the stored fact's it merged into or ended (an earlier version's memory). None when
+    # unknown; Memory then reads it back. Not part of the result's dict.
+    memory_id: str | None = Field(default=None, exclude=True, repr=False)
 
 
 class AddResult(BaseModel):

@@ -237,6 +237,7 @@ def test_fact_reads_never_return_vectors_unless_asked():
 BATCHED_PARTS = [
     ("read/link_candidates", "read/find_entities_by_key", {}),
     ("read/link_candidates", "read/search_entities_vector", {}),
+    ("read/version_and_entities", "read/find_entities_by_key", {}),
     ("read/seed_search", "read/search_facts_vector", {"fetch": "fact_fetch"}),
     ("read/seed_search", "read/search_facts_text", {"k": "limit"}),
     ("read/seed_search", "read/search_episodes_vector", {}),

@@ -135,6 +135,7 @@ SAMPLE = {
     "with_embeddings": False,
     "invalidations": {},
     "merges": {},
+    "mentions": [{"episode_id": "x", "entity_id": "x"}],
     "vector": [0.1] * DIMS,
     "timeout": 10,
     "dims": DIMS,

@@ -360,10 +360,8 @@ def test_apply_is_one_transaction_whatever_the_batch_size(store, driver):
         "write/claim_partition_version",
         "write/upsert_entities",
         "write/create_facts",
-        "write/set_fact_memory_ids",
         "write/update_facts",
-        "write/add_mentions",
-        "write/mark_episodes_processed",
+        "write/finish_episodes",
     ]
     [create] = [p for _, n, _, p in driver.runs if n == "write/create_facts"]
     assert len(create["rows"]) == 200
@@ -1110,3 +1108,63 @@ def test_fact_times_come_back_as_epoch_microseconds_exactly(when):
 
     seconds = (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
     assert _py_dt(seconds * 1_000_000 + when.microsecond) == when
+
+
+def _add_trips(driver: FakeDriver) -> list[tuple[str, str]]:
+    """The add's round trips but the episodes' write, which may run beside the first reads
+    (graphmem.ingest.durable); that write is checked to be sent once, before the others'
+    write transaction."""
+    trips = driver.round_trips()
+    episodes = [i for i, t in enumerate(trips) if t == ("write", "write/add_episodes")]
+    assert len(episodes) == 1
+    assert episodes[0] < trips.index(("write", "write/claim_partition_version"))
+    return [t for t in trips if t != ("write", "write/add_episodes")]
+
+
+def test_an_add_through_memory_reads_once_before_its_write(driver):
+    """An add of two new names: the episodes' write, ONE read for the partition's version
+    and the entities of the extracted names (read/version_and_entities), a vector search
+    per name not found by key, then the write transaction; nothing is read back after it."""
+    memory = _memory_on(driver)
+    driver.clear()
+    result = memory.add("Ana works at Acme.", user_id="alice")
+    assert [r["event"] for r in result["results"]] == ["ADD"]
+    assert _add_trips(driver) == [
+        ("read", "read/version_and_entities"),
+        ("read", "read/search_entities_vector"),
+        ("read", "read/search_entities_vector"),
+        ("write", "write/claim_partition_version"),
+        ("write", "write/upsert_entities"),
+        ("write", "write/create_facts"),
+        ("write", "write/finish_episodes"),
+    ]
+    assert sorted(driver.transactions) == ["read"] * 3 + ["write"] * 2
+    [read] = [p for _, n, _, p in driver.runs if n == "read/version_and_entities"]
+    assert read["keys"] == ["ana", "acme"]
+    _assert_parameters_complete(driver)
+
+
+def test_an_add_plans_against_the_version_read_with_its_entities(driver):
+    """The version comes from the same statement as the stored entities, and the write
+    claims it: Ana, stored, is met by key (no vector search for her) and costs the read of
+    the facts she may conflict with."""
+    memory = _memory_on(driver)
+    ana = entity("Ana", embedding=None)
+    driver.responses["read/version_and_entities"] = [
+        {"version": 3, "entities": [_entity_item(ana)["entity"]]}
+    ]
+    driver.responses["write/claim_partition_version"] = [{"version": 3}]
+    driver.clear()
+    result = memory.add("Ana works at Acme.", user_id="alice")
+    assert [r["event"] for r in result["results"]] == ["ADD"] and not result["errors"]
+    assert [n for _, n in _add_trips(driver)] == [
+        "read/version_and_entities",
+        "read/search_entities_vector",
+        "read/facts_for_detection",
+        "write/claim_partition_version",
+        "write/upsert_entities",
+        "write/create_facts",
+        "write/finish_episodes",
+    ]
+    [create] = [p for _, n, _, p in driver.runs if n == "write/create_facts"]
+    assert create["rows"][0]["source_id"] == ana.id  # the stored Ana, met by key

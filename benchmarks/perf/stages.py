@@ -210,12 +210,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="Neo4j: measure the graph a perf run left (the user's facts are not rewritten)",
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--no-overlap",
+        action="store_true",
+        help="write each add's episodes before planning, on the calling thread, even on a "
+        "store that allows concurrent writes (A/B of graphmem.ingest.durable)",
+    )
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     embedder = build_embedder("sentence-transformers", threads=1)
     for store in args.stores.split(","):
         path = os.path.join(tempfile.mkdtemp(prefix="graphmem-stages-"), "s.db")
         memory = build_memory(embedder=embedder, store=store, path=path, extractor="rules")
+        if args.no_overlap:
+            memory.store.concurrent_writes = False
         if store == "neo4j" and not args.reuse:
             memory.delete_all(user_id=USER)
         builder, rng, current = GraphBuilder(args.seed), random.Random(args.seed), 0

@@ -15,6 +15,8 @@
 // partition's token (`part`) for the fact full-text index, and the partition's counters (PartitionVersion.fact_docs and
 // .fact_terms, the BM25 statistics of read/search_facts_text.cypher) move on by the created
 // facts; the transaction already holds the counter node's lock (claim_partition_version).
+// The registry node records the fact's memory id (props.memory_id) for a memory's versions
+// (one index seek, schema/index_fact_ref_memory.cypher); a separate statement set it before.
 // Parameters: $partition, $part (the partition's full-text token),
 //   $rows: LIST<MAP> with source_id, target_id, text, doc_len and props
 //   (MAP: id, partition, user_id, agent_id, run_id, fact, embedding, valid_at, invalid_at,
@@ -28,6 +30,7 @@ CREATE (a)-[r:`__RELATION__`]->(b)
 SET r = row.props
 CREATE (:FactRef {
   id: row.props.id, partition: $partition, source_id: a.id, target_id: b.id,
+  memory_id: row.props.memory_id,
   agent_id: row.props.agent_id, run_id: row.props.run_id,
   invalid_at: row.props.invalid_at, expired_at: row.props.expired_at,
   embedding: row.props.embedding,

@@ -1,6 +1,7 @@
 """The add flow of DESIGN.md, top-down: episode, extract, entities, detect, decide, write.
 
 1 episode   the messages are stored first (pending): nothing is lost if a later step fails
+            (beside steps 2-5 on a server store when no LLM is in the add: ingest.durable)
 2 extract   ONE extraction for the add (graphmem.extract), told the speakers and context
 3 entities  names resolved to stored entities (key, fuzzy, embedding); ONE embedding call
 4 detect    proposed facts compared with the stored facts they can conflict with
@@ -41,6 +42,7 @@ from graphmem.ingest.detect import (
     past_for,
     stored_for,
 )
+from graphmem.ingest.durable import STORED, EpisodeWrite
 from graphmem.ingest.entities import (
     EntityMatch,
     EntityResolver,
@@ -146,22 +148,35 @@ class AddFlow:
         episodes = message_episodes(
             scope, messages, metadata=metadata, reference=reference or now, now=now, infer=infer
         )
-        self.store.add_episodes(episodes)  # 1 episode: durable before any model call
+        # 1 episode: durable before any model call and before anything else is written
+        stored = EpisodeWrite(self.store, episodes, overlap=self._llm_free(infer))
         result = AddResult(episodes=[e.id for e in episodes])
-        if infer:
-            self.extract_and_write(scope, episodes, result)
-        else:
-            self.write(scope, episodes, Extraction(), result)
+        try:
+            if infer:
+                self.extract_and_write(scope, episodes, result, stored)
+            else:
+                self.write(scope, episodes, Extraction(), result, stored)
+        finally:
+            stored.wait()  # committed (or its error raised) before the add returns
         return result, episodes
 
     def add_facts(self, scope: Scope, rows: list[Any], reference: datetime | None) -> AddResult:
         """Caller-supplied triples through steps 3-6; one episode records them."""
         now = self._clock()
         episode, relations = facts_episode(scope, rows, reference=reference or now, now=now)
-        self.store.add_episodes([episode])
+        stored = EpisodeWrite(self.store, [episode], overlap=self._llm_free(False))
         result = AddResult(episodes=[episode.id])
-        self.write(scope, [episode], Extraction(relations=relations), result)
+        try:
+            self.write(scope, [episode], Extraction(relations=relations), result, stored)
+        finally:
+            stored.wait()
         return result
+
+    def _llm_free(self, infer: bool) -> bool:
+        """No language model can be called before this add's knowledge is written (rules
+        extraction or none, policy decisions), so the episodes' write may overlap the
+        planning (graphmem.ingest.durable)."""
+        return not self.decider.resolver.uses_llm and not (infer and self.extractor.uses_llm)
 
     def reprocess(
         self, scope: Scope | None, progress: Callable[[AddResult], None] | None = None
@@ -183,8 +198,15 @@ class AddFlow:
                 progress(result)
         return results
 
-    def extract_and_write(self, scope: Scope, episodes: list[Episode], result: AddResult) -> None:
-        """2 extract (what people said; context turns are not extracted), then 3-6."""
+    def extract_and_write(
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        result: AddResult,
+        stored: EpisodeWrite = STORED,
+    ) -> None:
+        """2 extract (what people said; context turns are not extracted), then 3-6.
+        `stored` is the episodes' write, waited for before anything else is written."""
         targets = [e for e in episodes if extractable(e)]
         extraction = Extraction()
         if targets:
@@ -194,31 +216,43 @@ class AddFlow:
                 extraction, usage = self.extractor.extract(targets, context)
                 _account(result, usage)
             except (ExtractionError, LLMError) as exc:
+                stored.wait()
                 mark_failed(self.store, scope, episodes, f"extraction failed: {exc}", result)
                 return
-        self.write(scope, episodes, extraction, result)
+        self.write(scope, episodes, extraction, result, stored)
 
     def write(
-        self, scope: Scope, episodes: list[Episode], extraction: Extraction, result: AddResult
+        self,
+        scope: Scope,
+        episodes: list[Episode],
+        extraction: Extraction,
+        result: AddResult,
+        stored: EpisodeWrite = STORED,
     ) -> None:
         """Plan (steps 3-6) and apply one batch; re-plan when a concurrent writer wins the race.
 
         A re-plan reuses the vectors and the resolver's decisions for flags the new graph left
         unchanged, and asks no LLM under the lock (the policy decides new flags). A write still
-        refused after WRITE_ATTEMPTS attempts leaves the episodes failed for reprocess()."""
+        refused after WRITE_ATTEMPTS attempts leaves the episodes failed for reprocess().
+        The first plan may run while the episodes' write (`stored`) is still in flight; it is
+        waited for before the batch, or a failed status, is written."""
         partition = scope.partition
         memo = PlanMemo()
-        version = self.store.partition_version(partition)
+        keys = mention_keys(extraction)
+        version, by_key = self.store.version_and_entities(partition, keys)
         plan: Plan | None = None
         if version is not None:
-            plan = self._plan_or_fail(scope, episodes, extraction, memo, result)
+            plan = self._plan_or_fail(scope, episodes, extraction, memo, result, stored, by_key)
             if plan is None:
                 return
+        stored.wait()
         with self._locks.hold(partition):
             for attempt, last in write_attempts():
                 if plan is None:
-                    version = self.store.partition_version(partition)
-                    plan = self._plan_or_fail(scope, episodes, extraction, memo, result)
+                    version, by_key = self.store.version_and_entities(partition, keys)
+                    plan = self._plan_or_fail(
+                        scope, episodes, extraction, memo, result, by_key=by_key
+                    )
                     if plan is None:
                         return
                 memo.allow_llm = version is None  # never an LLM call under the lock otherwise
@@ -245,15 +279,18 @@ class AddFlow:
         episodes: list[Episode],
         extraction: Extraction,
         memo: PlanMemo | None = None,
+        by_key: list[Entity] | None = None,
     ) -> Plan:
-        """Steps 3-6 against the graph as it is now: reads the store, never writes it."""
+        """Steps 3-6 against the graph as it is now: reads the store, never writes it.
+        `by_key`: the stored entities of the extraction's names (mention_keys), when already
+        read with the partition's version (GraphStore.version_and_entities)."""
         memo = memo if memo is not None else PlanMemo()
         now = self._clock()
         relations = canonical_relations(extraction)
         sentences = sentences_of(relations)
         # 3 entities (and the add's ONE embedding call)
         plan, matches, upserts, fact_vectors = self._resolve_entities(
-            scope, episodes, extraction, relations, sentences, memo
+            scope, episodes, extraction, relations, sentences, memo, by_key
         )
         candidates = candidates_for(
             scope, episodes, relations, sentences, fact_vectors, matches, now, plan.errors
@@ -297,15 +334,17 @@ class AddFlow:
         relations: list[ExtractedRelation],
         sentences: list[str],
         memo: PlanMemo,
+        by_key: list[Entity] | None,
     ) -> tuple[Plan, dict[str, EntityMatch], list[Entity], list[Any]]:
         """Every mentioned name resolved; the plan's batch started with the episodes' vectors.
         Names already stored resolve by key: only the others need a vector. ONE embedding call
         per add: the episodes' content, new entity names and fact sentences together."""
         partition = scope.partition
         found = mentions_of(extraction, relations)
-        names = list(dict.fromkeys(k for m in found if (k := normalize_key(m.name))))
+        names = _keys_of(found)
         name_text = {normalize_key(m.name): m.name for m in found}
-        by_key = self.store.find_entities_by_key(partition, names) if names else []
+        if by_key is None:
+            by_key = self.store.find_entities_by_key(partition, names) if names else []
         stored = stored_keys(by_key)
         names = [k for k in names if k not in stored]
         texts = [episode_text(e) for e in episodes] + [name_text[k] for k in names] + sentences
@@ -355,14 +394,27 @@ class AddFlow:
         extraction: Extraction,
         memo: PlanMemo,
         result: AddResult,
+        stored: EpisodeWrite = STORED,
+        by_key: list[Entity] | None = None,
     ) -> Plan | None:
         try:
-            plan = self.plan(scope, episodes, extraction, memo)
+            plan = self.plan(scope, episodes, extraction, memo, by_key)
         except LLMError as exc:  # pragma: no cover - the decider falls back to policy
+            stored.wait()
             mark_failed(self.store, scope, episodes, f"resolution failed: {exc}", result)
             return None
         _account(result, plan.usage)  # a re-plan's LLM calls are spent too
         return plan
+
+
+def mention_keys(extraction: Extraction) -> list[str]:
+    """The keys of every name an extraction mentions, first seen first: what step 3 looks
+    up by key (read with the partition's version, before planning)."""
+    return _keys_of(mentions_of(extraction, canonical_relations(extraction)))
+
+
+def _keys_of(found: list[Any]) -> list[str]:
+    return list(dict.fromkeys(k for m in found if (k := normalize_key(m.name))))
 
 
 def _account(result: AddResult, usage: Usage) -> None:

@@ -97,8 +97,9 @@ def plan_writes(
         elif action == "ADD" and targets:
             action = "INVALIDATE"  # "ADD, superseding E1": write it and end E1
 
-        if action == "SKIP":
-            plan.changes.append(_change(new, "SKIP", decision.reason or "nothing to do"))
+        if action == "SKIP":  # nothing written: the result names its own id
+            skipped = _change(new, "SKIP", decision.reason or "nothing to do")
+            plan.changes.append(skipped.model_copy(update={"memory_id": new.id}))
             continue
         if action == "MERGE":
             target = next((t for t in targets if mergeable(t)), None)
@@ -110,8 +111,15 @@ def plan_writes(
                 else:
                     merged[target] = union(merged.get(target, []), new.episodes)
                 kept = current(target)
+                merged_into = kept or facts_by_short_id[target]
                 plan.changes.append(
-                    _change(kept or new, "MERGE", decision.reason or "said again", fact_id=target)
+                    _change(
+                        kept or new,
+                        "MERGE",
+                        decision.reason or "said again",
+                        fact_id=target,
+                        memory_id=merged_into.memory_id,
+                    )
                 )
                 continue
         if action == "INVALIDATE":
@@ -160,10 +168,18 @@ def plan_writes(
 
 
 def _change(
-    fact: Fact, event, reason: str, *, fact_id: str | None = None, replaced_by: str | None = None
+    fact: Fact,
+    event,
+    reason: str,
+    *,
+    fact_id: str | None = None,
+    replaced_by: str | None = None,
+    memory_id: str | None = None,
 ) -> FactChange:
+    """A result of the add; its memory is `fact`'s unless named (a merge target's)."""
     return FactChange(
         id=fact_id or fact.id,
+        memory_id=memory_id or fact.memory_id,
         memory=fact.fact,
         event=event,
         source=fact.source,

@@ -78,6 +78,11 @@ class GraphStore(ABC):
     #: need no query vector while the query is embedded (graphmem.recall.seeds). An in-process
     #: store computes its reads on this process's CPU, where threads only contend for the GIL.
     overlaps_reads: bool = False
+    #: Whether a write may run on another thread while the caller's thread keeps using the
+    #: store (reads, CPU work). A server store (Neo4j) says yes: the add flow then overlaps
+    #: the episodes' write with extraction and planning (graphmem.ingest.durable). An
+    #: embedded store gains nothing from it and keeps writes on the calling thread.
+    concurrent_writes: bool = False
 
     # -- lifecycle -------------------------------------------------------------------------
     @abstractmethod
@@ -315,6 +320,16 @@ class GraphStore(ABC):
         `expected_version`. None (this default) means the store does not track versions;
         such a store ignores `expected_version` and only entity keys are checked on apply."""
         return None
+
+    def version_and_entities(
+        self, partition: str, keys: Sequence[str]
+    ) -> tuple[int | None, list[Entity]]:
+        """partition_version, then find_entities_by_key for `keys` (none read when empty):
+        the first reads of planning an add, in this order, because the optimistic check
+        needs the version read no later than what the plan reads. A server store answers
+        both in one round trip."""
+        version = self.partition_version(partition)
+        return version, (self.find_entities_by_key(partition, keys) if keys else [])
 
     @abstractmethod
     def apply(self, batch: WriteBatch) -> None:

@@ -36,7 +36,8 @@ Design notes (the trade-offs are explained where the statements live, in cypher/
 - Entities and episodes use real vector indexes (over-fetch, keep the partition's hits,
   fall back to an exact partition scan when too few survive: exact either way).
 - apply() is one managed write transaction (session.execute_write, retried by the driver on
-  transient errors) of at most five UNWIND statements, whatever the batch size.
+  transient errors): the version claim, then one UNWIND statement per kind (facts one per
+  relation type), whatever the batch size.
 - Reads use session.execute_read (routed to readers on neo4j:// URIs); every session shares
   one bookmark manager so a read sees the store's own earlier writes on a cluster.
 - link_candidates and seed_search each run ONE statement that combines the single searches
@@ -62,3 +63,4 @@ class Neo4jStore(WritesMixin):
 
     name = "neo4j"
     overlaps_reads = True  # reads wait on the server: a search overlaps them (recall/seeds.py)
+    concurrent_writes = True  # the driver is thread-safe; each call has its own session

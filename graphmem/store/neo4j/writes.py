@@ -18,14 +18,16 @@ from graphmem.models import (
 from graphmem.normalize import normalize_key
 from graphmem.store.metadata_filter import neo4j_properties
 from graphmem.store.neo4j import fulltext
-from graphmem.store.neo4j.reads import ReadsMixin
+from graphmem.store.neo4j.reads import ReadsMixin, _key_params
 from graphmem.store.neo4j.values import (
     RESERVED_LABELS,
     Step,
     _check_relation,
     _check_type,
+    _entity,
     _json_dumps,
     _narrowed,
+    _normalized_keys,
     _param_dt,
     _unique,
     text_terms,
@@ -218,8 +220,6 @@ class WritesMixin(ReadsMixin):
                     ),
                 )
             )
-        if fact_rows:
-            steps.append(_memory_ids_step(partition, batch))
         if invalidations or merges:
             steps.append(
                 (
@@ -233,14 +233,13 @@ class WritesMixin(ReadsMixin):
                     None,
                 )
             )
-        if mentions:
-            steps.append(("write/add_mentions", {"partition": partition, "rows": mentions}, None))
-        if episode_ids:
+        if mentions or episode_ids:  # links, then processed episodes: one statement
             steps.append(
                 (
-                    "write/mark_episodes_processed",
+                    "write/finish_episodes",
                     {
                         "partition": partition,
+                        "mentions": mentions,
                         "status": EpisodeStatus.PROCESSED.value,
                         "episodes": [
                             {
@@ -265,6 +264,16 @@ class WritesMixin(ReadsMixin):
         it inside every graph-changing write transaction, under the counter's write lock)."""
         rows = self._read("read/partition_version", {"partition": partition}, "reading a version")
         return int(rows[0]["version"]) if rows else 0
+
+    def version_and_entities(self, partition: str, keys: Sequence[str]) -> tuple[int, list[Entity]]:
+        """partition_version and find_entities_by_key in ONE statement and round trip
+        (cypher/read/version_and_entities.cypher), the version read first."""
+        keys = _normalized_keys(keys)
+        params = _key_params(partition, keys)
+        rows = self._read("read/version_and_entities", params, "reading a version and entities")
+        row = rows[0] if rows else {}
+        entities = [_entity({"entity": item}) for item in row.get("entities") or []]
+        return int(row.get("version") or 0), entities
 
     def delete_fact(self, partition: str, fact_id: str) -> bool:
         self._ensure_base_schema()
@@ -337,12 +346,6 @@ class WritesMixin(ReadsMixin):
         result = self._write("forgetting", [("write/purge", params, None)])
         row = result[0][0] if result and result[0] else {}
         return {k: int(row.get(k) or 0) for k in ("facts", "episodes", "entities")}
-
-
-def _memory_ids_step(partition: str, batch: WriteBatch) -> tuple[str, dict[str, Any], None]:
-    """The step recording new facts' memory ids on their registry nodes."""
-    rows = [{"id": f.id, "memory_id": f.memory_id} for f in batch.facts]
-    return ("write/set_fact_memory_ids", {"partition": partition, "rows": rows}, None)
 
 
 def _episode_metadata_steps(
