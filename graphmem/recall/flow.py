@@ -309,7 +309,8 @@ def _anchors(linked: list[tuple[Entity, float]]) -> dict[str, float]:
 
 def _said(episode: Episode) -> bool:
     """Whether an episode is something said, not the provenance record of an add_facts
-    import (its content is the triples as JSON; the facts themselves are in the graph)."""
+    import (its content is the triples as JSON; the facts themselves are in the graph).
+    Stores answer `holds_said_messages` by the same rule (SQLite: schema.SAID)."""
     return not (episode.role == "system" and episode.name == "add_facts")
 
 

@@ -57,7 +57,9 @@ def find_seeds(
         vector_k=cfg.vector_k + 1,  # one more than kept: see settle()
         text_k=cfg.bm25_k + 1,
         include_invalid=include_invalid,
-        episodes=episodes,
+        # Recall keeps only messages someone said (flow._said): a partition of imported
+        # facts alone has none, and its add_facts records need not be scanned and read.
+        episodes=episodes and store.holds_said_messages(scope),
         episode_query=analysis.message_query,
     )
     found = SeedHits(

@@ -290,6 +290,13 @@ class GraphStore(ABC):
             hits.episodes_text = self.search_episodes_text(scope, episode_query or query, text_k)
         return hits
 
+    def holds_said_messages(self, scope: Scope) -> bool:
+        """Whether the scope's partition may hold a message someone said, i.e. an episode that
+        is not the record of an add_facts import (role "system", name "add_facts"). Recall
+        drops those records from its message lists, so where none is said it skips the lists.
+        True (this default) means "maybe": a store answers False only when it knows."""
+        return True
+
     # -- writes ----------------------------------------------------------------------------
     def partition_version(self, partition: str) -> int | None:
         """A counter that moves on every committed write that can change what planning an add

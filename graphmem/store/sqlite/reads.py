@@ -24,6 +24,7 @@ from graphmem.store.sqlite.schema import (
     ENTITIES,
     EPISODES,
     FACTS,
+    SAID,
     _cols,
     _ids,
 )
@@ -130,6 +131,19 @@ class _Reads(SQLiteBase):
         if episodes:
             hits.episodes_vector, hits.episodes_text = lists[2], lists[3]
         return hits
+
+    def holds_said_messages(self, scope: Scope) -> bool:
+        """One seek in the partial index episodes_said: a partition of imported facts only
+        (every episode an add_facts record) skips both message lists in recall."""
+        row = self._run(
+            lambda conn: conn.execute(
+                f"SELECT 1 FROM episodes INDEXED BY episodes_said "
+                f"WHERE partition = ? AND {SAID} LIMIT 1",
+                (scope.partition,),
+            ).fetchone(),
+            write=False,
+        )
+        return row is not None
 
     def get_episodes(self, partition: str, ids: Sequence[str]) -> list[Episode]:
         if not ids:
