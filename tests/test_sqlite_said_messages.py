@@ -71,22 +71,123 @@ def _results(memory, query: str) -> list[tuple]:
 
 @pytest.mark.parametrize("with_message", [False, True])
 def test_search_skips_the_message_lists_only_when_nothing_was_said(clock, with_message):
+    from graphmem.store.base import GraphStore
+
     memory = make_memory(clock)
     memory.add_facts(FACTS, user_id="u", timestamp=at(0))
     if with_message:
         memory.add([{"role": "user", "content": "Ana moved to Lisbon last year."}], user_id="u")
-    asked: list[bool] = []
-    seed_search = memory.store.seed_search
+    store = memory.store
+    calls: list[str] = []
+    seed_search, said_seed_search = store.seed_search, store.said_seed_search
 
-    def spy(*args, **kwargs):
-        asked.append(kwargs["episodes"])
+    def plain(*args, **kwargs):
+        if not kwargs.get("_said"):  # not said_seed_search's own read
+            calls.append(f"seed_search(episodes={kwargs['episodes']})")
         return seed_search(*args, **kwargs)
 
-    memory.store.seed_search = spy
+    def said_only(*args, **kwargs):
+        calls.append("said_seed_search")
+        return said_seed_search(*args, **kwargs)
+
+    store.seed_search, store.said_seed_search = plain, said_only
     got = {q: _results(memory, q) for q in QUERIES}
-    assert asked == [with_message] * len(QUERIES)
-    # the reference: read the lists anyway and let recall drop the records
-    memory.store.holds_said_messages = lambda scope: True
+    expected = "said_seed_search" if with_message else "seed_search(episodes=False)"
+    assert calls == [expected] * len(QUERIES)
+    # the reference: full lists (records read), cut and filtered above the store
+    store.seed_search = seed_search
+    store.holds_said_messages = lambda scope: True
+    store.said_seed_search = lambda *a, **k: GraphStore.said_seed_search(store, *a, **k)
     assert {q: _results(memory, q) for q in QUERIES} == got
     assert all(got.values())
+    memory.close()
+
+
+# -- mixed partitions: the records' scores cut the lists, the records are not read ------------
+def test_settle_said_equals_settling_the_full_list_then_dropping_records():
+    import random
+
+    from graphmem.recall.seeds import settle, settle_said
+    from graphmem.store.base import _said_list
+
+    rng = random.Random(2)
+    for _ in range(400):
+        n = rng.randint(0, 12)
+        items = [
+            (
+                _record(
+                    ALICE,
+                    f"m{rng.randint(0, 5)}",
+                    role=rng.choice(["user", "system"]),
+                    name=rng.choice([None, "add_facts"]),
+                ),
+                float(rng.choice([0.1, 0.2, 0.2, 0.3, 0.5])),  # ties at any place
+            )
+            for _ in range(n)
+        ]
+        k = rng.randint(0, 8)
+        full = settle(items[: k + 1], k)
+        kept, cut = _said_list(items[: k + 1], k + 1)
+        assert settle_said(kept, cut) == [p for p in full if _said(p[0])]
+
+
+@pytest.fixture
+def mixed(store):
+    """Records and said messages with equal vectors and equal texts: ties everywhere."""
+    records = [
+        _record(
+            ALICE, f"[{{'fact': 'Ana lives in Porto {i % 3}'}}]", role="system", name="add_facts"
+        )
+        for i in range(30)
+    ]
+    said_ones = [episode(ALICE, f"Ana lives in Porto {i % 3}", minute=i) for i in range(12)]
+    store.add_episodes(records, [axis(i % 4) for i in range(30)])
+    store.add_episodes(said_ones, [axis(i % 4) for i in range(12)])
+    return store
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 5, 9, 20, 60])
+@pytest.mark.parametrize("query", ["porto", "ana lives", "nothing"])
+def test_sqlite_said_seed_search_equals_the_default_built_on_seed_search(mixed, k, query):
+    from graphmem.store.base import GraphStore
+
+    def flat(hits):
+        return (
+            [(e.id, s) for e, s in hits.episodes_vector],
+            [(e.id, s) for e, s in hits.episodes_text],
+            hits.episodes_vector_cut,
+            hits.episodes_text_cut,
+            [(f.id, s) for f, s in hits.facts_vector + hits.facts_text],
+        )
+
+    for axis_i in range(4):
+        args = (ALICE, query, axis(axis_i))
+        fast = mixed.said_seed_search(*args, vector_k=k, text_k=k)
+        reference = GraphStore.said_seed_search(mixed, *args, vector_k=k, text_k=k)
+        assert flat(fast) == flat(reference)
+        assert all(_said(e) for e, _ in fast.episodes_vector + fast.episodes_text)
+
+
+def test_a_metadata_filter_still_holds_over_the_said_message_lists(clock):
+    """FilteredStore delegates unknown methods to the inner store: its said_seed_search
+    must be its own (over the filtered lists), or messages the filter excludes take places
+    in the lists (and so move the ranks and scores of those it keeps)."""
+    from graphmem.filtered import FilteredStore
+
+    memory = make_memory(clock)
+    memory.add_facts(FACTS, user_id="u", timestamp=at(0))
+    for topic, text in (("pets", "My cat Miso loves tuna."), ("work", "My cat meme won at work.")):
+        memory.add(
+            [{"role": "user", "content": text}], user_id="u", metadata={"topic": topic}, infer=False
+        )
+    from graphmem.store.metadata_filter import split_filters
+
+    scope = Scope(user_id="u")
+    allowed = memory.store.metadata_matches(scope, split_filters({"topic": "pets"})[1])
+    view = FilteredStore(memory.store, *allowed, partition=scope.partition)
+    hits = view.said_seed_search(
+        scope, "cat", memory.embedder.embed_one("cat"), vector_k=5, text_k=5
+    )
+    messages = [e.content for e, _ in hits.episodes_vector + hits.episodes_text]
+    assert messages and all("Miso" in m for m in messages)
     memory.close()

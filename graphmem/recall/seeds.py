@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -50,23 +51,28 @@ def find_seeds(
     by_key, near = store.link_candidates(
         scope.partition, analysis.keys, vector, near_k(cfg.seed_entities)
     )
-    found = store.seed_search(
+    # Recall keeps only messages someone said (store.base.said): a partition of imported
+    # facts alone has none, and otherwise the lists' add_facts records are needed for their
+    # scores only (settle_said), not read.
+    search = (
+        store.said_seed_search
+        if episodes and store.holds_said_messages(scope)
+        else partial(store.seed_search, episodes=False)
+    )
+    found = search(
         scope,
         analysis.query,
         vector,
         vector_k=cfg.vector_k + 1,  # one more than kept: see settle()
         text_k=cfg.bm25_k + 1,
         include_invalid=include_invalid,
-        # Recall keeps only messages someone said (flow._said): a partition of imported
-        # facts alone has none, and its add_facts records need not be scanned and read.
-        episodes=episodes and store.holds_said_messages(scope),
         episode_query=analysis.message_query,
     )
     found = SeedHits(
         facts_vector=settle(found.facts_vector, cfg.vector_k),
         facts_text=settle(found.facts_text, cfg.bm25_k),
-        episodes_vector=settle(found.episodes_vector, cfg.vector_k),
-        episodes_text=settle(found.episodes_text, cfg.bm25_k),
+        episodes_vector=settle_said(found.episodes_vector, found.episodes_vector_cut),
+        episodes_text=settle_said(found.episodes_text, found.episodes_text_cut),
     )
     linked = rank_links(
         analysis.keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold
@@ -90,6 +96,15 @@ def settle(items: Sequence[tuple[Item, float]], k: int) -> list[tuple[Item, floa
     if k > 0 and ordered[k - 1][1] == edge:
         return [pair for pair in ordered[:k] if pair[1] != edge]
     return ordered[:k]
+
+
+def settle_said(items: Sequence[tuple[Item, float]], cut: float | None) -> list[tuple[Item, float]]:
+    """settle() of a full list, for the said items a store kept of it (said_seed_search):
+    settle keeps exactly the items scoring above the full list's lowest score when it held
+    k + 1 (a tie straddling the k-th place is left out whole, and the (k+1)-th scores the
+    lowest), all of them otherwise, in (score, order_key) order either way."""
+    ordered = sorted(items, key=lambda pair: (-pair[1], pair[0].order_key))
+    return ordered if cut is None else [pair for pair in ordered if pair[1] > cut]
 
 
 def near_k(k: int) -> int:
