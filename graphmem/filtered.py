@@ -38,6 +38,11 @@ class FilteredStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
+    def said_seed_search(self, *args: Any, **kwargs: Any) -> SeedHits:
+        """The default over this view's seed_search (the inner store's own would read
+        unfiltered lists)."""
+        return GraphStore.said_seed_search(self, *args, **kwargs)  # type: ignore[arg-type]
+
     def _keep(self, hits: list[tuple[Any, float]], allowed: set[str], k: int) -> list:
         return [h for h in hits if h[0].id in allowed][:k]
 

@@ -3,6 +3,7 @@
     python -m benchmarks.perf.search_profile --size 100000 --db /tmp/p100k.db   # builds once
     python -m benchmarks.perf.search_profile --size 1000 --db /tmp/p1k.db
     python -m benchmarks.perf.search_profile --size 1000 --db /tmp/p1k.db --cprofile 40
+    python -m benchmarks.perf.search_profile --size 100000 --db /tmp/m100k.db --messages 40
 
 The user's graph is GraphBuilder(seed)'s first SIZE facts written by the crowd's bulk loader
 (benchmarks.perf.crowd: store write API, random vectors, one JSON episode per --batch facts, as
@@ -27,6 +28,7 @@ from benchmarks.common.engine import build_embedder, build_memory
 from benchmarks.perf.crowd import CrowdLoader
 from benchmarks.perf.recall_stages import StageTimer, print_table
 from benchmarks.perf.run import USER, GraphBuilder
+from graphmem.models import Scope
 
 
 def _cpu_ms(fn, items) -> list[float]:
@@ -52,6 +54,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="when building: random unit vectors (fast, as --grow bulk) or the embedder's own "
         "(entity names, fact sentences, episodes: the walk then follows real similarities)",
     )
+    p.add_argument(
+        "--messages",
+        type=int,
+        default=0,
+        help="single messages added (memory.add) before timing, when the file holds none: "
+        "perf's --add-sample leaves such messages in the graph at every size after the first, "
+        "so recall then reads the message lists (a graph of imported facts alone skips them)",
+    )
     p.add_argument("--cprofile", type=int, default=0, help="cProfile lines shown (0: none)")
     args = p.parse_args(argv)
 
@@ -64,6 +74,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         real = embedder if args.vectors == "real" else None
         CrowdLoader(memory.store, embedder.dims, args.seed, real).add_user(USER, rows, args.batch)
         print(f"built {args.size:,} facts in {time.perf_counter() - start:.0f} s")
+    if args.messages and not memory.store.holds_said_messages(Scope(user_id=USER)):
+        for speaker, text in builder.messages(args.messages, random.Random(args.seed + 2)):
+            memory.add(
+                [{"role": "user", "name": speaker, "content": text}],
+                user_id=USER,
+                timestamp="2024-06-01T12:00:00Z",
+            )
     queries = builder.queries(args.queries, random.Random(args.seed + 1))
 
     def search(q: str) -> None:

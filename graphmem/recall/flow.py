@@ -43,7 +43,7 @@ from graphmem.recall.residual import STRONG_PATH, answer_the_rest, chain_ends, r
 from graphmem.recall.seeds import find_seeds
 from graphmem.recall.time import previous_values, visible
 from graphmem.recall.walk import walk
-from graphmem.store.base import GraphStore, SeedHits
+from graphmem.store.base import GraphStore, SeedHits, said
 
 # Weights of each list in the "rrf" recipe (the "answers" recipe scores items directly).
 WEIGHTS = {
@@ -356,10 +356,7 @@ def _anchors(linked: list[tuple[Entity, float]]) -> dict[str, float]:
     return {e.id: conf if conf >= 1.0 or not exact else conf / 2 for e, conf in linked}
 
 
-def _said(episode: Episode) -> bool:
-    """Whether an episode is something said, not the provenance record of an add_facts
-    import (its content is the triples as JSON; the facts themselves are in the graph)."""
-    return not (episode.role == "system" and episode.name == "add_facts")
+_said = said  # the store layer's rule (SQLite: schema.SAID), which seeds' lists already apply
 
 
 def _is_fact(c: Candidate) -> bool:

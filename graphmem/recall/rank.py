@@ -182,7 +182,7 @@ def word_match(
     if best == 1.0:
         return best
     kin = kin_relation(word)
-    said = terms_of(fact.fact) - terms_of(f"{fact.source} {fact.target}")
+    said = terms_of(fact.fact) - (terms_of(fact.source) | terms_of(fact.target))  # cached parts
     if kin is not None and kin[0] == fact.relation:
         if fact.relation in DIRECTIONAL and fact.source_id != fact.target_id:
             holder_is_source = fact.source_id == holder_id

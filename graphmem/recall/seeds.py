@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -55,37 +56,48 @@ def find_seeds(
     p50 at 1k facts), as both threads want the GIL. A server store's reads mostly wait on
     the server, so there the two halves overlap (see _overlapped).
     """
-    seed_args: dict[str, Any] = {
+    vector_k, text_k = cfg.vector_k + 1, cfg.bm25_k + 1  # one more than kept: see settle()
+    options: dict[str, Any] = {
         "include_invalid": include_invalid,
-        "episodes": episodes,
         "episode_query": analysis.message_query,
     }
-    vector_k, text_k = cfg.vector_k + 1, cfg.bm25_k + 1  # one more than kept: see settle()
     if getattr(store, "overlaps_reads", False):
         vector, by_key, near, found = _overlapped(
-            store, embedder, scope, analysis, near_k(cfg.seed_entities), vector_k, text_k, seed_args
+            store,
+            embedder,
+            scope,
+            analysis,
+            near_k(cfg.seed_entities),
+            vector_k,
+            text_k,
+            episodes,
+            options,
         )
     else:
-        # Recall keeps only messages someone said (flow._said): a partition of imported
-        # facts alone has none, and its add_facts records need not be scanned and read.
-        seed_args["episodes"] = episodes and store.holds_said_messages(scope)
         vector = embedder.embed_one(analysis.query)
         by_key, near = store.link_candidates(
             scope.partition, analysis.keys, vector, near_k(cfg.seed_entities)
         )
-        found = store.seed_search(
-            scope, analysis.query, vector, vector_k=vector_k, text_k=text_k, **seed_args
-        )
+        search = _first_stage(store, scope, episodes and store.holds_said_messages(scope))
+        found = search(scope, analysis.query, vector, vector_k=vector_k, text_k=text_k, **options)
     found = SeedHits(
         facts_vector=settle(found.facts_vector, cfg.vector_k),
         facts_text=settle(found.facts_text, cfg.bm25_k),
-        episodes_vector=settle(found.episodes_vector, cfg.vector_k),
-        episodes_text=settle(found.episodes_text, cfg.bm25_k),
+        episodes_vector=settle_said(found.episodes_vector, found.episodes_vector_cut),
+        episodes_text=settle_said(found.episodes_text, found.episodes_text_cut),
     )
     linked = rank_links(
         analysis.keys, by_key, near, k=cfg.seed_entities, threshold=cfg.entity_threshold
     )
     return Seeds(vector, linked, found)
+
+
+def _first_stage(store: GraphStore, scope: Scope, said: bool) -> Callable[..., SeedHits]:
+    """The store call for the first-stage lists. Recall keeps only messages someone said
+    (store.base.said): a partition of imported facts alone has none (no message lists at
+    all), and otherwise the lists' add_facts records are needed for their scores only
+    (settle_said), not read."""
+    return store.said_seed_search if said else partial(store.seed_search, episodes=False)
 
 
 _POOL: list[ThreadPoolExecutor] = []
@@ -111,7 +123,8 @@ def _overlapped(
     entity_k: int,
     vector_k: int,
     text_k: int,
-    seed_args: dict[str, Any],
+    episodes: bool,
+    options: dict[str, Any],
 ) -> tuple[np.ndarray, list[Entity], list[tuple[Entity, float]], SeedHits]:
     """seed_search split by what needs the query vector, the halves run at the same time as
     other work: the two full-text lists while this thread embeds the query (the embedder
@@ -131,21 +144,19 @@ def _overlapped(
 
     def text_half() -> SeedHits:
         try:
-            said.set_result(seed_args["episodes"] and store.holds_said_messages(scope))
+            said.set_result(episodes and store.holds_said_messages(scope))
         except BaseException as exc:
             said.set_exception(exc)
             raise
-        args = {**seed_args, "episodes": said.result()}
-        return store.seed_search(scope, analysis.query, (), vector_k=0, text_k=text_k, **args)
+        search = _first_stage(store, scope, said.result())
+        return search(scope, analysis.query, (), vector_k=0, text_k=text_k, **options)
 
     try:
         text = start(text_half)
         vector = embedder.embed_one(analysis.query)
         linked = start(store.link_candidates, scope.partition, analysis.keys, vector, entity_k)
-        args = {**seed_args, "episodes": said.result()}
-        by_vector = store.seed_search(
-            scope, analysis.query, vector, vector_k=vector_k, text_k=0, **args
-        )
+        search = _first_stage(store, scope, said.result())
+        by_vector = search(scope, analysis.query, vector, vector_k=vector_k, text_k=0, **options)
         by_key, near = linked.result()
         texts = text.result()
     finally:
@@ -155,6 +166,8 @@ def _overlapped(
         facts_text=texts.facts_text,
         episodes_vector=by_vector.episodes_vector,
         episodes_text=texts.episodes_text,
+        episodes_vector_cut=by_vector.episodes_vector_cut,
+        episodes_text_cut=texts.episodes_text_cut,
     )
     return vector, by_key, near, found
 
@@ -175,6 +188,15 @@ def settle(items: Sequence[tuple[Item, float]], k: int) -> list[tuple[Item, floa
     if k > 0 and ordered[k - 1][1] == edge:
         return [pair for pair in ordered[:k] if pair[1] != edge]
     return ordered[:k]
+
+
+def settle_said(items: Sequence[tuple[Item, float]], cut: float | None) -> list[tuple[Item, float]]:
+    """settle() of a full list, for the said items a store kept of it (said_seed_search):
+    settle keeps exactly the items scoring above the full list's lowest score when it held
+    k + 1 (a tie straddling the k-th place is left out whole, and the (k+1)-th scores the
+    lowest), all of them otherwise, in (score, order_key) order either way."""
+    ordered = sorted(items, key=lambda pair: (-pair[1], pair[0].order_key))
+    return ordered if cut is None else [pair for pair in ordered if pair[1] > cut]
 
 
 def near_k(k: int) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphmem.errors import StoreError
 from graphmem.models import Edge, Entity, Episode, EpisodeStatus, Fact, Scope, WriteBatch
@@ -36,6 +37,24 @@ class SeedHits:
     facts_text: list[tuple[Fact, float]] = field(default_factory=list)
     episodes_vector: list[tuple[Episode, float]] = field(default_factory=list)
     episodes_text: list[tuple[Episode, float]] = field(default_factory=list)
+    # From said_seed_search: the lowest score of each full message list (add_facts records
+    # included) when it held all k asked for, else None; see said_seed_search.
+    episodes_vector_cut: float | None = None
+    episodes_text_cut: float | None = None
+
+
+def said(episode: Episode) -> bool:
+    """Whether an episode is something said, not the record of an add_facts import (role
+    "system", name "add_facts": its content is the triples as JSON; the facts themselves are
+    in the graph). Recall's message lists hold only said episodes."""
+    return not (episode.role == "system" and episode.name == "add_facts")
+
+
+def _said_list(
+    items: list[tuple[Episode, float]], k: int
+) -> tuple[list[tuple[Episode, float]], float | None]:
+    cut = min(score for _, score in items) if k > 0 and len(items) >= k else None
+    return [(e, s) for e, s in items if said(e)], cut
 
 
 def detection_filter(
@@ -303,6 +322,20 @@ class GraphStore(ABC):
         if episodes:
             hits.episodes_vector = self.search_episodes_vector(scope, vector, vector_k)
             hits.episodes_text = self.search_episodes_text(scope, episode_query or query, text_k)
+        return hits
+
+    def said_seed_search(
+        self, scope: Scope, query: str, vector: Sequence[float], **options: Any
+    ) -> SeedHits:
+        """seed_search with episodes, whose message lists keep only said episodes (`said`),
+        each with its cut: the lowest score of the full list when it held all k asked for
+        (else None). That is all a caller that drops the records after cutting the full list
+        at its k-th place needs (recall.seeds.settle_said), so a store may skip reading the
+        records. This default derives both from seed_search."""
+        hits = self.seed_search(scope, query, vector, **options, episodes=True)
+        vector_k, text_k = options["vector_k"], options["text_k"]
+        hits.episodes_vector, hits.episodes_vector_cut = _said_list(hits.episodes_vector, vector_k)
+        hits.episodes_text, hits.episodes_text_cut = _said_list(hits.episodes_text, text_k)
         return hits
 
     def holds_said_messages(self, scope: Scope) -> bool:

@@ -24,11 +24,31 @@ from graphmem.store.sqlite.schema import (
     ENTITIES,
     EPISODES,
     FACTS,
+    SAID,
     _cols,
     _ids,
 )
 from graphmem.store.sqlite.text_top_k import TextQuery
 from graphmem.store.sqlite.text_top_k import text_top_k as _text_top_k
+
+
+class _SaidCut:
+    """One message list of said_seed_search: its cut (the lowest score of the full list when
+    it held all k, else None; GraphStore.said_seed_search) and which of its rows are said."""
+
+    cut: float | None = None
+
+    def keep(self, conn: sqlite3.Connection, k: int, hits: list[tuple[int, float]]) -> list[int]:
+        """The seqs of the said rows among the full list's (seq, score) hits, in order."""
+        self.cut = min(score for _, score in hits) if k > 0 and len(hits) >= k else None
+        if not hits:
+            return []
+        rows = conn.execute(
+            f"SELECT seq FROM {EPISODES} WHERE seq {_IN_JSON} AND {SAID}",
+            (_ids(seq for seq, _ in hits),),
+        ).fetchall()
+        said = {row[0] for row in rows}
+        return [seq for seq, _ in hits if seq in said]
 
 
 class _Reads(SQLiteBase):
@@ -55,6 +75,7 @@ class _Reads(SQLiteBase):
         k: int,
         scope: Scope | None = None,
         include_invalid: bool = True,
+        said: _SaidCut | None = None,
     ) -> Callable[[sqlite3.Connection], list[tuple[Any, float]]]:
         """The body of a vector search, to run in a transaction of the caller's choosing."""
         if k <= 0:
@@ -64,7 +85,10 @@ class _Reads(SQLiteBase):
         def read(conn: sqlite3.Connection) -> list[tuple[Any, float]]:
             index = self._index(conn, kind, partition)
             hits = index.top_k(query, k, index.mask(scope, include_invalid))
-            models = self._by_seq(conn, kind, [seq for seq, _ in hits])
+            seqs = [seq for seq, _ in hits]
+            if said is not None:
+                seqs = said.keep(conn, k, hits)
+            models = self._by_seq(conn, kind, seqs)
             return [(models[seq], score) for seq, score in hits if seq in models]
 
         return read
@@ -75,7 +99,13 @@ class _Reads(SQLiteBase):
         return self._run(self._text_reader(kind, scope, query, k, current_only), write=False)
 
     def _text_reader(
-        self, kind: str, scope: Scope, query: str, k: int, current_only: bool
+        self,
+        kind: str,
+        scope: Scope,
+        query: str,
+        k: int,
+        current_only: bool,
+        said: _SaidCut | None = None,
     ) -> Callable[[sqlite3.Connection], list[tuple[Any, float]]]:
         """The body of a full-text search, to run in a transaction of the caller's choosing."""
         tokens = fts.query_tokens(query)
@@ -96,7 +126,10 @@ class _Reads(SQLiteBase):
             # The table holds this partition's rows only, so bm25() ranks by its statistics.
             match = fts.match_expression(useful)
             hits = _text_top_k(conn, TextQuery(name, kind, match, where, params), k)
-            models = self._by_seq(conn, kind, [seq for seq, _, _ in hits])
+            seqs = [seq for seq, _, _ in hits]
+            if said is not None:
+                seqs = said.keep(conn, k, [(seq, score) for seq, _, score in hits])
+            models = self._by_seq(conn, kind, seqs)
             return [(models[seq], score) for seq, _, score in hits if seq in models]
 
         return read
@@ -112,24 +145,50 @@ class _Reads(SQLiteBase):
         include_invalid: bool = False,
         episodes: bool = True,
         episode_query: str | None = None,
+        _said: bool = False,
     ) -> SeedHits:
-        """The four first-stage lists in one read transaction (one snapshot, one BEGIN)."""
+        """The four first-stage lists in one read transaction (one snapshot, one BEGIN);
+        `_said`: said_seed_search's message lists."""
+        cuts = (_SaidCut(), _SaidCut()) if _said else (None, None)
         readers = [
             self._vector_reader(FACTS, scope.partition, vector, vector_k, scope, include_invalid),
             self._text_reader(FACTS, scope, query, text_k, current_only=not include_invalid),
         ]
         if episodes:
             readers += [
-                self._vector_reader(EPISODES, scope.partition, vector, vector_k, scope),
-                self._text_reader(
-                    EPISODES, scope, episode_query or query, text_k, current_only=False
+                self._vector_reader(
+                    EPISODES, scope.partition, vector, vector_k, scope, said=cuts[0]
                 ),
+                self._text_reader(EPISODES, scope, episode_query or query, text_k, False, cuts[1]),
             ]
         lists = self._run(lambda conn: [read(conn) for read in readers], write=False)
         hits = SeedHits(facts_vector=lists[0], facts_text=lists[1])
         if episodes:
             hits.episodes_vector, hits.episodes_text = lists[2], lists[3]
+        if cuts[0] is not None and cuts[1] is not None:
+            hits.episodes_vector_cut, hits.episodes_text_cut = cuts[0].cut, cuts[1].cut
         return hits
+
+    def said_seed_search(
+        self, scope: Scope, query: str, vector: Sequence[float], **options: Any
+    ) -> SeedHits:
+        """GraphStore.said_seed_search in one read transaction, reading no add_facts record:
+        each message list is cut among all messages as seed_search cuts it, then only its
+        said rows are read in full (records are ~17k-character JSON dumps in a bulk import)."""
+        return self.seed_search(scope, query, vector, **options, episodes=True, _said=True)
+
+    def holds_said_messages(self, scope: Scope) -> bool:
+        """One seek in the partial index episodes_said: a partition of imported facts only
+        (every episode an add_facts record) skips both message lists in recall."""
+        row = self._run(
+            lambda conn: conn.execute(
+                f"SELECT 1 FROM episodes INDEXED BY episodes_said "
+                f"WHERE partition = ? AND {SAID} LIMIT 1",
+                (scope.partition,),
+            ).fetchone(),
+            write=False,
+        )
+        return row is not None
 
     def get_episodes(self, partition: str, ids: Sequence[str]) -> list[Episode]:
         if not ids:

@@ -24,6 +24,11 @@ def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return np.vecdot(matrix, vector)
 
 
+# Above this many candidate rows, top_k first cuts at the k-th best of every _STRIDE-th row.
+_SAMPLED_FROM = 4096
+_STRIDE = 16
+
+
 # -- vector index -----------------------------------------------------------------------------
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero); embedders already normalise, so the
@@ -200,10 +205,22 @@ class _VectorIndex:
         np.partition finds the k-th best score (linear time); every row scoring at least that
         much is kept, so rows tied at the boundary are decided by id, not by partition order.
         """
-        candidates = np.flatnonzero(mask)
-        if k <= 0 or candidates.size == 0:
+        if k <= 0:
             return []
-        scores = self.scores(query)[candidates]
+        everything = bool(mask.all())
+        candidates = np.arange(self.n) if everything else np.flatnonzero(mask)
+        if candidates.size == 0:
+            return []
+        scores = self.scores(query)
+        scores = scores if everything else scores[candidates]
+        sample = scores[::_STRIDE]
+        if candidates.size > _SAMPLED_FROM and sample.size >= k:
+            # The k-th best of any subset is at most the k-th best of all: rows below a
+            # sample's k-th best cannot be among the k best, so the exact cut below looks at
+            # the few rows above it (~k * stride) instead of partitioning all of them.
+            floor = np.partition(sample, -k)[-k]
+            keep = np.flatnonzero(scores >= floor)
+            candidates, scores = candidates[keep], scores[keep]
         if candidates.size > k:
             kth = np.partition(scores, candidates.size - k)[candidates.size - k]
             keep = np.flatnonzero(scores >= kth)
