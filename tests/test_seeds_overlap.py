@@ -86,6 +86,26 @@ def test_overlapped_reads_give_the_sequential_results_on_neo4j():
         memory.close()
 
 
+def test_overlapped_reads_cut_long_message_lists_as_the_sequential_ones():
+    """More messages than the first stage keeps (k = 3 here), said ones and add_facts records
+    mixed: both ways cut each message list at the same place (the records count for the cut,
+    then recall drops them), so the hits are the same."""
+    memory = make_memory(Clock(), retrieval={"vector_k": 3, "bm25_k": 3})
+    try:
+        for i in range(6):
+            row = {"source": f"Person {i}", "relation": "LIVES_IN", "target": "Porto"}
+            memory.add_facts([row], user_id="u")
+            memory.add(f"Person {i} said the office in Porto is near the river.", user_id="u")
+        pairs = _both_ways(memory)
+        assert any(
+            hit["relation"] == "SAID" for one, _ in pairs for hit in one["results"]
+        )  # message hits took part
+        for one, other in pairs:
+            assert one == other
+    finally:
+        memory.close()
+
+
 def test_a_failed_read_fails_the_search_after_every_read_ended():
     """The text half fails on another thread: the caller gets its StoreError, and the other
     reads of the search have ended by then (nothing keeps reading a closed store)."""
