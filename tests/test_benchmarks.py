@@ -359,6 +359,16 @@ def test_perf_main_smoke(tmp_path):
     assert lat[30]["add_ms"]["p50"] >= 30
 
 
+@pytest.mark.parametrize("flag", ["overlaps_reads", "concurrent_writes"])
+def test_perf_flag_ab_times_both_sides(flag):
+    from benchmarks.perf.flag_ab import main
+
+    args = ["--size", "120", "--store", "sqlite", "--flag", flag, "--queries", "3"]
+    out = main([*args, "--rounds", "2", "--said", "2", "--embedder", "hashing"])
+    assert set(out) == {f"{flag}=False", f"{flag}=True"}
+    assert all(p50 > 0 for p50 in out.values())
+
+
 def test_perf_crowd_and_bulk_growth_smoke(tmp_path):
     """--grow bulk and --crowd write through the store API; the crowd row compares the user's
     search alone and among other users on the same queries."""
