@@ -9,10 +9,10 @@ tests/test_neo4j_integration.py when NEO4J_URI is set):
 - every $parameter a statement uses is supplied;
 - apply() is one write transaction with a fixed number of statements, whatever the batch size;
   each search is one read transaction with one statement;
-- a search through Memory is at most 4 round trips (seed_search's text half while the query
-  is embedded, then link_candidates beside seed_search's vector half, then expand: one read
-  transaction with one statement each), and the batched reads send the same values the
-  single methods they replace would send;
+- a search through Memory is at most 5 round trips (whether the user said any message, then
+  seed_search's text half, while the query is embedded; link_candidates beside seed_search's
+  vector half; then expand: one read transaction with one statement each), and the batched
+  reads send the same values the single methods they replace would send;
 - driver errors become StoreError naming the server (and never its password).
 """
 
@@ -463,7 +463,7 @@ def test_vector_search_uses_the_index_after_setup_and_scans_before(driver):
         s.search_entities_vector(ALICE.partition, [1.0, 0.0, 0.0], 3)
 
 
-# -- the search path: 4 round trips (2 of them while the query is embedded) -------------------
+# -- the search path: at most 5 round trips (2 of them while the query is embedded) ----------
 def _entity_item(e: Entity, score: float | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "entity": {
@@ -674,7 +674,7 @@ def _memory_on(driver: FakeDriver) -> Any:
     "options",
     [{}, {"hops": 4}, {"include_episodes": False}, {"include_history": True}, {"hops": 1}],
 )
-def test_a_search_through_memory_is_at_most_four_round_trips(driver, options):
+def test_a_search_through_memory_is_at_most_five_round_trips(driver, options):
     memory = _memory_on(driver)
     ana = entity("Ana", embedding=None)
     acme = entity("Acme", "Organization", embedding=None)

@@ -328,7 +328,7 @@ class ReadsMixin(SchemaMixin):
         hits = [(_fact(item), float(item["score"])) for item in items]
         return sorted(hits, key=lambda pair: (-pair[1], pair[0].id))
 
-    # -- batched reads: the search path in 3 round trips (with expand) -------------------------
+    # -- batched reads: the search path (3 round trips on the critical path, with expand) -----
     def link_candidates(
         self, partition: str, keys: Sequence[str], vector: Sequence[float], k: int
     ) -> tuple[list[Entity], list[tuple[Entity, float]]]:
