@@ -1,7 +1,7 @@
 """Neo4j's holds_said_messages on a live server: a partition whose messages are all add_facts
-records (the provenance of imported triples) has nothing for recall's message lists (flow._said
+records (the provenance of imported triples) has nothing for recall's message lists (store.base.said
 drops those records), so the search skips both message parts of seed_search. The answer must
-follow flow._said exactly, for the whole partition, and results must not change.
+follow store.base.said exactly, for the whole partition, and results must not change.
 
     NEO4J_URI=bolt://localhost:7687 pytest tests/test_neo4j_said_messages.py
 """
@@ -13,7 +13,7 @@ import os
 import pytest
 
 from graphmem.models import Episode, Scope
-from graphmem.recall.flow import _said
+from graphmem.store.base import said as _said
 from tests.contract.builders import ALICE, BOB, axis, episode
 from tests.test_neo4j_integration import store  # noqa: F401  (the fixture: a reset server)
 

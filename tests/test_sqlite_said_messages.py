@@ -1,5 +1,5 @@
 """A partition whose messages are all add_facts records (the provenance of imported triples)
-has nothing for the message lists: recall drops those records from them (flow._said), so the
+has nothing for the message lists: recall drops those records from them (store.base.said), so the
 SQLite store says so up front and the search skips both message lists (a vector scan, a
 full-text query and the reading of every record it found, each a JSON dump of the import).
 Results must be exactly those of reading the lists and dropping the records."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from graphmem.models import Episode, Scope
-from graphmem.recall.flow import _said
+from graphmem.store.base import said as _said
 from graphmem.store.sqlite import SQLiteStore
 from tests.conftest import make_memory
 from tests.contract.builders import ALICE, BOB, DIMS, at, axis, episode

@@ -25,13 +25,14 @@ from graphmem.models import (
     new_id,
 )
 from graphmem.normalize import clean_text, stand_in, to_utc, valid_unicode
-from graphmem.store.base import GraphStore
+from graphmem.store.base import IMPORT_NAME, IMPORT_ROLE, GraphStore, is_import_record
 
 log = logging.getLogger(__name__)
 
-# The speaker name of the episode that records an add_facts call (role "system"): reprocess()
+# The speaker name of the episode that records an add_facts call (role IMPORT_ROLE): reprocess()
 # reads its facts back from the content instead of extracting (system turns are not extracted).
-FACTS_EPISODE = "add_facts"
+FACTS_EPISODE = IMPORT_NAME
+is_facts_episode = is_import_record  # whether an episode records an add_facts call
 
 
 def message_episodes(
@@ -77,7 +78,7 @@ def facts_episode(
         user_id=scope.user_id,
         agent_id=scope.agent_id,
         run_id=scope.run_id,
-        role="system",
+        role=IMPORT_ROLE,
         name=FACTS_EPISODE,
         content=valid_unicode(json.dumps(rows, default=str, ensure_ascii=False)),
         reference_time=reference,
@@ -85,11 +86,6 @@ def facts_episode(
     )
     relations = [relation_from_dict(i, row, episode.id) for i, row in enumerate(rows)]
     return episode, relations
-
-
-def is_facts_episode(ep: Episode) -> bool:
-    """Whether an episode records an add_facts call (its content is the rows as JSON)."""
-    return ep.role == "system" and ep.name == FACTS_EPISODE
 
 
 def facts_extraction(episodes: list[Episode]) -> Extraction:

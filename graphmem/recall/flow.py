@@ -43,7 +43,7 @@ from graphmem.recall.residual import STRONG_PATH, answer_the_rest, chain_ends, r
 from graphmem.recall.seeds import find_seeds
 from graphmem.recall.time import previous_values, visible
 from graphmem.recall.walk import walk
-from graphmem.store.base import GraphStore, SeedHits, said
+from graphmem.store.base import GraphStore, SeedHits
 
 # Weights of each list in the "rrf" recipe (the "answers" recipe scores items directly).
 WEIGHTS = {
@@ -239,8 +239,9 @@ class Retriever:
         add("vector", [(f, s) for f, s in found.facts_vector])
         add("bm25", [(f, None) for f, _ in found.facts_text])
         if ask.episodes:
-            add("episode_vector", [(e, s) for e, s in found.episodes_vector if _said(e)])
-            add("episode_bm25", [(e, None) for e, _ in found.episodes_text if _said(e)])
+            # said messages only: find_seeds' lists already leave add_facts records out
+            add("episode_vector", [(e, s) for e, s in found.episodes_vector])
+            add("episode_bm25", [(e, None) for e, _ in found.episodes_text])
         # 4 rank: paths as answers
         aligned = aligned_paths(anchors, facts, words, max(hops, 1))
         by_id = {f.id: f for f in facts}
@@ -354,9 +355,6 @@ def _anchors(linked: list[tuple[Entity, float]]) -> dict[str, float]:
     count half: the question is about the one it names."""
     exact = any(conf >= 1.0 for _, conf in linked)
     return {e.id: conf if conf >= 1.0 or not exact else conf / 2 for e, conf in linked}
-
-
-_said = said  # the store layer's rule (SQLite: schema.SAID), which seeds' lists already apply
 
 
 def _is_fact(c: Candidate) -> bool:

@@ -43,18 +43,33 @@ class SeedHits:
     episodes_text_cut: float | None = None
 
 
+#: The role and speaker name of the episode an add_facts import writes as its provenance (its
+#: content is the triples as JSON; the facts themselves are in the graph). The one definition:
+#: ingest writes it, recall and both stores' queries leave it out of the message lists.
+IMPORT_ROLE = "system"
+IMPORT_NAME = "add_facts"
+
+
+def is_import_record(episode: Episode) -> bool:
+    """Whether an episode is the record of an add_facts import, not something said."""
+    return episode.role == IMPORT_ROLE and episode.name == IMPORT_NAME
+
+
 def said(episode: Episode) -> bool:
-    """Whether an episode is something said, not the record of an add_facts import (role
-    "system", name "add_facts": its content is the triples as JSON; the facts themselves are
-    in the graph). Recall's message lists hold only said episodes."""
-    return not (episode.role == "system" and episode.name == "add_facts")
+    """Whether an episode is something said. Recall's message lists hold only said episodes."""
+    return not is_import_record(episode)
+
+
+def list_cut(scores: Sequence[float], k: int) -> float | None:
+    """A full first-stage list's cut (said_seed_search): its lowest score when it held all k
+    asked for, else None."""
+    return min(scores) if k > 0 and len(scores) >= k else None
 
 
 def _said_list(
     items: list[tuple[Episode, float]], k: int
 ) -> tuple[list[tuple[Episode, float]], float | None]:
-    cut = min(score for _, score in items) if k > 0 and len(items) >= k else None
-    return [(e, s) for e, s in items if said(e)], cut
+    return [(e, s) for e, s in items if said(e)], list_cut([s for _, s in items], k)
 
 
 def detection_filter(

@@ -15,7 +15,7 @@ from graphmem.models import (
     Scope,
 )
 from graphmem.store import cypher_loader
-from graphmem.store.base import SeedHits, detection_probes
+from graphmem.store.base import IMPORT_NAME, IMPORT_ROLE, SeedHits, detection_probes
 from graphmem.store.metadata_filter import Clauses, neo4j_param
 from graphmem.store.neo4j import fulltext
 from graphmem.store.neo4j.connection import MAX_FETCH
@@ -487,9 +487,9 @@ class ReadsMixin(SchemaMixin):
         }
 
 
-#: The episode an add_facts import writes as its provenance (graphmem.ingest.episodes; the
-#: embedded store's schema.SAID holds the same two values): not something anyone said.
-_IMPORT_RECORD = {"record_role": "system", "record_name": "add_facts"}
+#: The episode an add_facts import writes as its provenance (store.base.is_import_record):
+#: not something anyone said.
+_IMPORT_RECORD = {"record_role": IMPORT_ROLE, "record_name": IMPORT_NAME}
 
 
 def _key_params(partition: str, keys: list[str]) -> dict[str, Any]:

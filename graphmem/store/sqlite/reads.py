@@ -9,7 +9,7 @@ from typing import Any
 
 from graphmem.models import Entity, Episode, EpisodeStatus, Fact, Scope
 from graphmem.normalize import normalize_key
-from graphmem.store.base import SeedHits, detection_probes
+from graphmem.store.base import SeedHits, detection_probes, list_cut
 from graphmem.store.metadata_filter import Clauses, sqlite_where
 from graphmem.store.sqlite import fts
 from graphmem.store.sqlite.connection import (
@@ -40,7 +40,7 @@ class _SaidCut:
 
     def keep(self, conn: sqlite3.Connection, k: int, hits: list[tuple[int, float]]) -> list[int]:
         """The seqs of the said rows among the full list's (seq, score) hits, in order."""
-        self.cut = min(score for _, score in hits) if k > 0 and len(hits) >= k else None
+        self.cut = list_cut([score for _, score in hits], k)
         if not hits:
             return []
         rows = conn.execute(

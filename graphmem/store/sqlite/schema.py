@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from graphmem.normalize import to_utc
+from graphmem.store.base import IMPORT_NAME, IMPORT_ROLE
 from graphmem.store.sqlite.fts import REGISTRY
 
 T = TypeVar("T")
@@ -21,9 +22,9 @@ T = TypeVar("T")
 # 2: partition-first full text (per-partition FTS5 tables); files of version 1 are migrated on
 # open, and a version-1 reader refuses a version-2 file instead of searching an empty index.
 SCHEMA_VERSION = 2
-# An episode someone said: not the record of an add_facts import (role "system", name
-# "add_facts"; graphmem.ingest.episodes.FACTS_EPISODE), which recall leaves out of its lists.
-SAID = "(role <> 'system' OR name IS NOT 'add_facts')"
+# An episode someone said: not the record of an add_facts import (store.base.said; the two
+# values are constants, not input), which recall leaves out of its lists.
+SAID = f"(role <> '{IMPORT_ROLE}' OR name IS NOT '{IMPORT_NAME}')"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS versions (
@@ -42,7 +43,7 @@ _SCHEMA = (
         ON episodes (partition, reference_time, created_at, id)""",
     """CREATE INDEX IF NOT EXISTS episodes_unprocessed
         ON episodes (partition, reference_time, created_at, id) WHERE status <> 'processed'""",
-    # Messages someone said, i.e. not add_facts records (recall.flow._said): whether a
+    # Messages someone said, i.e. not add_facts records (store.base.said): whether a
     # partition holds any is one index seek (reads.holds_said_messages).
     f"CREATE INDEX IF NOT EXISTS episodes_said ON episodes (partition) WHERE {SAID}",
     """CREATE TABLE IF NOT EXISTS entities (
